@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# modules.sh - load, unload and inspect every module the kmod/ build produces.
+#
+# Usage: scripts/modules.sh load|unload|list|status|dmesg [MODULE...]
+#
+#   load     insmod each module with its parameters from kmodlab.conf
+#            (MODPARAMS_<module>), binding PCI devices first: a module whose
+#            modinfo aliases match an unclaimed PCI device gets that device
+#            through driver_override (lkp_enc_c the first lkp_enc device,
+#            lkp_enc_cxx the second); already loaded modules are left alone
+#   unload   rmmod them in reverse order and clear the overrides
+#   list     the .ko files, in load order
+#   status   which are loaded, and their device bindings
+#   dmesg    the kernel log lines of our modules
+#
+# Modules join by being built: every kmod/<dir>/ with a Kbuild file except
+# samples/.  Needs a kernel that loads modules: run it inside the guest
+# (vm/run -- make load, or make vm-shell) or on a host with TARGET=host.
+set -euo pipefail
+# shellcheck source=scripts/conf.sh
+source "$(dirname "${BASH_SOURCE[0]}")/conf.sh"
+ROOT=$KMODLAB_ROOT
+
+die() { echo "modules: error: $*" >&2; exit 1; }
+say() { echo "modules: $*" >&2; }
+
+all_kos() {
+	local kbuild dir
+	for kbuild in "$ROOT"/kmod/*/Kbuild; do
+		dir=$(dirname "$kbuild")
+		[ "$(basename "$dir")" = samples ] && continue
+		ls "$dir"/*.ko 2>/dev/null || true
+	done
+}
+
+selected_kos() {
+	local ko name want
+	while read -r ko; do
+		name=$(basename "$ko" .ko)
+		if [ $# -eq 0 ]; then
+			echo "$ko"
+			continue
+		fi
+		for want in "$@"; do
+			[ "$want" = "$name" ] && echo "$ko"
+		done
+	done < <(all_kos)
+}
+
+is_loaded() { [ -d "/sys/module/$1" ]; }
+
+# Give the module one unclaimed PCI device its aliases match, if it has
+# PCI aliases at all.
+bind_pci_device() {
+	local ko=$1 name=$2 aliases dev modalias alias
+	aliases=$(modinfo -F alias "$ko" | grep '^pci:' || true)
+	[ -n "$aliases" ] || return 0
+	for dev in /sys/bus/pci/devices/*; do
+		[ -e "$dev/driver" ] && continue
+		[ -z "$(tr -d '\n' <"$dev/driver_override")" ] || [ "$(cat "$dev/driver_override")" = "(null)" ] || continue
+		modalias=$(cat "$dev/modalias")
+		while read -r alias; do
+			# shellcheck disable=SC2053  # alias is a glob by design
+			if [[ $modalias == $alias ]]; then
+				echo "$name" >"$dev/driver_override"
+				say "$name: bound PCI device $(basename "$dev") through driver_override"
+				BOUND_DEV=$dev
+				return 0
+			fi
+		done <<<"$aliases"
+	done
+	die "$name is a PCI driver but no unclaimed matching PCI device exists (is the guest's QEMU ours, with two lkp_enc devices?)"
+}
+
+cmd_load() {
+	local ko name params n=0
+	while read -r ko; do
+		name=$(basename "$ko" .ko)
+		if is_loaded "$name"; then
+			say "$name: already loaded"
+			continue
+		fi
+		BOUND_DEV=""
+		bind_pci_device "$ko" "$name"
+		params=$(conf_get "MODPARAMS_$name")
+		# shellcheck disable=SC2086  # params are separate words by design
+		insmod "$ko" $params || die "insmod $ko $params failed (see 'make dmesg')"
+		if [ -n "$BOUND_DEV" ] && [ ! -e "$BOUND_DEV/driver" ]; then
+			die "$name loaded but did not bind $(basename "$BOUND_DEV") (see 'make dmesg')"
+		fi
+		say "$name: loaded${params:+ ($params)}"
+		n=$((n + 1))
+	done < <(selected_kos "$@")
+	say "$n module(s) loaded"
+}
+
+cmd_unload() {
+	local ko name dev n=0
+	while read -r ko; do
+		name=$(basename "$ko" .ko)
+		is_loaded "$name" || continue
+		rmmod "$name" || die "rmmod $name failed (device still open?)"
+		say "$name: unloaded"
+		n=$((n + 1))
+		for dev in /sys/bus/pci/devices/*; do
+			[ "$(cat "$dev/driver_override" 2>/dev/null)" = "$name" ] && echo >"$dev/driver_override"
+		done
+	done < <(selected_kos "$@" | tac)
+	say "$n module(s) unloaded"
+}
+
+cmd_status() {
+	local ko name dev
+	while read -r ko; do
+		name=$(basename "$ko" .ko)
+		if is_loaded "$name"; then
+			printf '%-16s loaded\n' "$name"
+		else
+			printf '%-16s not loaded\n' "$name"
+		fi
+		for dev in /sys/bus/pci/devices/*; do
+			[ "$(cat "$dev/driver_override" 2>/dev/null)" = "$name" ] &&
+				printf '%-16s   pci %s\n' "" "$(basename "$dev")"
+		done
+	done < <(selected_kos "$@")
+}
+
+cmd_dmesg() {
+	local names
+	names=$(selected_kos "$@" | xargs -rn1 basename | sed 's/\.ko$//' | paste -sd'|')
+	[ -n "$names" ] || die "no modules built yet: run 'make modules'"
+	dmesg | grep -E "^\[[ 0-9.]+\] ($names)( [^:]*)?: " || true
+}
+
+[ $# -ge 1 ] || { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+action=$1
+shift
+case $action in
+load | unload | status | dmesg)
+	if [ -z "${KMODLAB_IN_GUEST:-}" ] && [ "${TARGET:-vm}" != host ]; then
+		die "'$action' acts on the running kernel: run it inside the guest (vm/run -- make $action, or make vm-shell), or on a host that loads modules with TARGET=host"
+	fi
+	"cmd_$action" "$@"
+	;;
+list) selected_kos "$@" ;;
+-h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+*) die "unknown action '$action' (load, unload, list, status, dmesg)" ;;
+esac

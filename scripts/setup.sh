@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# setup.sh - everything a fresh Debian 12 machine needs before the lab runs.
+#
+# Idempotent and fast when already done.  Steps:
+#   1. install the Debian packages of scripts/packages.txt (+ linux-headers-$KVER)
+#   2. resolve KVER from the linux-image-amd64 metapackage (or kmodlab.conf / KVER=)
+#   3. download linux-image-$KVER and unpack it (dpkg -x) into the cache
+#   4. build our QEMU with the lkp_enc device (vm/qemu/build.sh, cached)
+#   5. record what was resolved in build/env.json (and build/kver)
+#
+# Usage: scripts/setup.sh [--no-qemu] [--quiet]
+set -euo pipefail
+
+# shellcheck source=scripts/conf.sh
+source "$(dirname "${BASH_SOURCE[0]}")/conf.sh"
+ROOT=$KMODLAB_ROOT
+BUILD=$ROOT/build
+CACHE=$(conf_get KMODLAB_CACHE /var/cache/kmodlab)
+WITH_QEMU=1
+QUIET=0
+
+usage() {
+	sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--no-qemu) WITH_QEMU=0 ;;
+	--quiet) QUIET=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+say() { [ "$QUIET" = 1 ] || echo "setup: $*" >&2; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+# --- privilege: root, or sudo without a password, or tell the user -------
+if [ "$(id -u)" = 0 ]; then
+	SUDO=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+	SUDO=(sudo -n)
+else
+	SUDO=(NEEDS_ROOT)
+fi
+
+as_root() {
+	if [ "${SUDO[0]:-}" = NEEDS_ROOT ]; then
+		die "need root for: $*
+run this once as root, then try again:
+  sudo $*"
+	fi
+	"${SUDO[@]}" "$@"
+}
+
+APT_OPTS=(-o DPkg::Lock::Timeout=600 -y --no-install-recommends)
+apt_updated=0
+apt_update_once() {
+	[ "$apt_updated" = 1 ] && return
+	say "apt-get update"
+	as_root apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+	apt_updated=1
+}
+
+# --- 2. kernel version ---------------------------------------------------
+resolve_kver() {
+	local kver
+	kver=$(conf_get KVER)
+	if [ -n "$kver" ]; then
+		echo "$kver"
+		return
+	fi
+	kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
+	if [ -z "$kver" ]; then
+		apt_update_once
+		kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
+	fi
+	[ -n "$kver" ] || die "cannot resolve the kernel version from linux-image-amd64; set KVER=<abi> (e.g. KVER=6.1.0-56-amd64)"
+	echo "$kver"
+}
+
+# --- 1. packages -----------------------------------------------------------
+missing_packages() {
+	local pkgs
+	mapfile -t pkgs < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/scripts/packages.txt")
+	pkgs+=("linux-headers-$KVER")
+	# dpkg-query prints nothing for unknown packages; compare names.
+	local installed
+	installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null |
+		awk '$2 == "installed" { print $1 }')
+	local p
+	for p in "${pkgs[@]}"; do
+		grep -qx -- "$p" <<<"$installed" || echo "$p"
+	done
+}
+
+install_packages() {
+	local missing
+	mapfile -t missing < <(missing_packages)
+	if [ ${#missing[@]} -eq 0 ]; then
+		say "packages: all present"
+		return
+	fi
+	say "installing ${#missing[@]} packages: ${missing[*]}"
+	apt_update_once
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install "${missing[@]}" >/dev/null ||
+		die "apt-get install failed for: ${missing[*]}"
+}
+
+# --- 3. kernel image -------------------------------------------------------
+fetch_kernel_image() {
+	local dir=$CACHE/kernel/$KVER
+	if [ -f "$dir/boot/vmlinuz-$KVER" ] && [ -d "$dir/lib/modules/$KVER/kernel" ]; then
+		say "kernel image $KVER: cached in $dir"
+		return
+	fi
+	say "downloading linux-image-$KVER into $dir"
+	as_root mkdir -p "$CACHE/kernel"
+	local tmp
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	(cd "$tmp" && apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >/dev/null 2>&1) || {
+		apt_update_once
+		(cd "$tmp" && apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >/dev/null)
+	} || die "cannot download linux-image-$KVER"
+	as_root rm -rf "$dir.partial"
+	as_root dpkg -x "$tmp"/linux-image-*.deb "$dir.partial"
+	as_root rm -rf "$dir"
+	as_root mv "$dir.partial" "$dir"
+	rm -rf "$tmp"
+}
+
+# --- 5. record -----------------------------------------------------------
+record_env() {
+	local qemu=$1 qemu_version="" cc_version
+	[ -n "$qemu" ] && qemu_version=$("$qemu" --version | head -n1)
+	cc_version=$(gcc --version | head -n1)
+	mkdir -p "$BUILD"
+	echo "$KVER" >"$BUILD/kver.tmp" && mv "$BUILD/kver.tmp" "$BUILD/kver"
+	jq -n --arg kver "$KVER" --arg qemu "$qemu" --arg qemu_version "$qemu_version" \
+		--arg cc "$cc_version" --arg cache "$CACHE" \
+		--arg vmlinuz "$CACHE/kernel/$KVER/boot/vmlinuz-$KVER" \
+		--arg headers "/usr/src/linux-headers-$KVER" \
+		'{kernel: $kver, vmlinuz: $vmlinuz, headers: $headers, qemu: $qemu,
+		  qemu_version: $qemu_version, compiler: $cc, cache: $cache}' \
+		>"$BUILD/env.json.tmp"
+	mv "$BUILD/env.json.tmp" "$BUILD/env.json"
+}
+
+start=$(date +%s)
+# jq and apt-cache are needed to resolve and record; apt-cache is always there.
+KVER=$(resolve_kver)
+say "kernel ABI version: $KVER"
+install_packages
+fetch_kernel_image
+qemu_bin=""
+if [ "$WITH_QEMU" = 1 ]; then
+	if ! qemu_bin=$("$ROOT/vm/qemu/build.sh" --path 2>/dev/null); then
+		say "building QEMU with the lkp_enc device (about 5 minutes on 2 cores, once)"
+		qemu_bin=$("$ROOT/vm/qemu/build.sh" | tail -n1)
+	fi
+	[ -x "$qemu_bin" ] || die "vm/qemu/build.sh did not produce a QEMU binary"
+fi
+record_env "$qemu_bin"
+say "done in $(($(date +%s) - start)) s (kernel $KVER${qemu_bin:+, qemu $qemu_bin})"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# run-all.sh - the guest half of `make test`: load every module, run each
+# executable in tests/guest/suites/ in name order, unload, report.
+#
+# Runs inside the guest (vm/run --test -- tests/guest/run-all.sh) or, with
+# TARGET=host, on a host whose kernel loads modules.  Suites write JUnit XML
+# into build/test-results/; a suite that exits non-zero is itself recorded
+# as a failure.  Usage: tests/guest/run-all.sh [SUITE-NAME-PATTERN]
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 1
+export KMODLAB_ROOT=$ROOT
+CHECK_SUITE=guest
+source tests/lib/check.sh
+
+pattern=${1:-*}
+check "load all modules" scripts/modules.sh load || true
+for suite in tests/guest/suites/$pattern; do
+	[ -x "$suite" ] || continue
+	name=$(basename "$suite")
+	echo "=== suite $name"
+	start=$(date +%s)
+	"$suite"
+	rc=$?
+	echo "=== suite $name: exit $rc, $(($(date +%s) - start)) s"
+	[ $rc = 0 ] || check_fail "suite $name ran to the end" "suite $name exited $rc"
+done
+check "unload all modules" scripts/modules.sh unload || true
