@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scull_c.c - the LDD3 chapter 3 memory device ("scull"), in idiomatic C.
+ *
+ * Each of nr_devs devices (/dev/scull-c0 ...) is a growable file kept in
+ * memory as a list of quantum sets: every list node holds an array of
+ * qset pointers to quanta of quantum bytes.  Unlike LDD3 the device has
+ * correct file semantics: holes read as zeros, read at or after the end
+ * returns 0, pread/pwrite honour the offset, offsets never wrap, and a
+ * per-device cap (max_bytes) gives -ENOSPC instead of eating memory.
+ *
+ * Memory: quanta of the load-time quantum size come from the driver's own
+ * kmem_cache "scull_c_quantum" (visible in /proc/slabinfo; slub_debug
+ * reports leaks when it is destroyed at unload).  The quantum can be
+ * changed by ioctl; a device picks the new size up at its next trim, and
+ * quanta of any other size come from kmalloc.  All quanta of one device
+ * have the device's quantum size, so free knows where each came from.
+ * Quanta are zeroed: a hole inside a quantum must read as zeros, never as
+ * stale kernel memory.
+ *
+ * Locking: one mutex per device guards its data and size.  The module-wide
+ * quantum and qset (the module parameters, changed by ioctl as in LDD3)
+ * are written under scull_c_param_lock so that the exchange ioctls are
+ * atomic; readers use READ_ONCE.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <uapi/kmodlab.h>
+#include <uapi/scull.h>
+
+#define SCULL_C_NODE SCULL_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
+/* Largest load-time quantum served by the cache (order-3 slabs). */
+#define SCULL_C_CACHE_MAX (PAGE_SIZE << 3)
+/* A sanity bound on nr_devs, far above any lab run. */
+#define SCULL_C_NR_DEVS_MAX 256
+
+static int scull_c_nr_devs = SCULL_NR_DEVS_DEFAULT;
+static int scull_c_quantum = SCULL_QUANTUM_DEFAULT;
+static int scull_c_qset = SCULL_QSET_DEFAULT;
+static long scull_c_max_bytes = SCULL_MAX_BYTES_DEFAULT;
+static ushort scull_c_mode = KMODLAB_DEV_MODE;
+
+module_param_named(nr_devs, scull_c_nr_devs, int, 0444);
+MODULE_PARM_DESC(nr_devs, "number of scull devices");
+module_param_named(quantum, scull_c_quantum, int, 0444);
+MODULE_PARM_DESC(quantum, "quantum size in bytes (changed by the quantum ioctls)");
+module_param_named(qset, scull_c_qset, int, 0444);
+MODULE_PARM_DESC(qset, "quanta per quantum set (changed by the qset ioctls)");
+module_param_named(max_bytes, scull_c_max_bytes, long, 0444);
+MODULE_PARM_DESC(max_bytes, "per-device size cap in bytes; writes past it get -ENOSPC");
+module_param_named(mode, scull_c_mode, ushort, 0444);
+MODULE_PARM_DESC(mode, "permission bits of the device nodes");
+
+struct scull_c_qset {
+	void **data;
+	struct scull_c_qset *next;
+};
+
+struct scull_c_dev {
+	struct scull_c_qset *data; /* first quantum set */
+	int quantum; /* this device's quantum size, fixed until trim */
+	int qset; /* this device's array size, fixed until trim */
+	loff_t size; /* bytes stored: one past the highest written */
+	struct mutex lock;
+	struct cdev cdev;
+};
+
+static struct scull_c_dev *scull_c_devices;
+static dev_t scull_c_devt;
+static struct class *scull_c_class;
+static struct kmem_cache *scull_c_cache;
+static int scull_c_cache_size; /* quantum size the cache serves, 0: none */
+static DEFINE_MUTEX(scull_c_param_lock);
+
+static void *scull_c_quantum_alloc(int quantum)
+{
+	if (quantum == scull_c_cache_size)
+		return kmem_cache_zalloc(scull_c_cache, GFP_KERNEL);
+	/* Any size root chose by ioctl: fail with -ENOMEM, not a warning. */
+	return kzalloc(quantum, GFP_KERNEL | __GFP_NOWARN);
+}
+
+static void scull_c_quantum_free(void *quantum_mem, int quantum)
+{
+	if (!quantum_mem)
+		return;
+	if (quantum == scull_c_cache_size)
+		kmem_cache_free(scull_c_cache, quantum_mem);
+	else
+		kfree(quantum_mem);
+}
+
+/* Free all data and adopt the current module-wide geometry.  Lock held. */
+static void scull_c_trim(struct scull_c_dev *dev)
+{
+	struct scull_c_qset *dptr, *next;
+	int i;
+
+	for (dptr = dev->data; dptr; dptr = next) {
+		if (dptr->data) {
+			for (i = 0; i < dev->qset; i++)
+				scull_c_quantum_free(dptr->data[i], dev->quantum);
+			kfree(dptr->data);
+		}
+		next = dptr->next;
+		kfree(dptr);
+	}
+	dev->data = NULL;
+	dev->size = 0;
+	dev->quantum = READ_ONCE(scull_c_quantum);
+	dev->qset = READ_ONCE(scull_c_qset);
+}
+
+/*
+ * The n-th quantum set of the list; with alloc, missing nodes are created
+ * (LDD3's scull_follow).  Without alloc a missing node is a hole: NULL.
+ */
+static struct scull_c_qset *scull_c_follow(struct scull_c_dev *dev, u64 n, bool alloc)
+{
+	struct scull_c_qset **link = &dev->data;
+
+	for (;;) {
+		if (!*link) {
+			if (!alloc)
+				return NULL;
+			*link = kzalloc(sizeof(**link), GFP_KERNEL);
+			if (!*link)
+				return NULL;
+		}
+		if (n-- == 0)
+			return *link;
+		link = &(*link)->next;
+	}
+}
+
+/* Where byte pos lives: quantum set number, index in the set, offset. */
+struct scull_c_where {
+	u64 item;
+	int s_pos;
+	int q_pos;
+};
+
+static void scull_c_locate(const struct scull_c_dev *dev, loff_t pos, struct scull_c_where *w)
+{
+	u64 itemsize = (u64)dev->quantum * dev->qset;
+	u64 rest;
+
+	w->item = div64_u64_rem(pos, itemsize, &rest);
+	w->s_pos = div_u64(rest, dev->quantum);
+	w->q_pos = rest - (u64)w->s_pos * dev->quantum;
+}
+
+static int scull_c_open(struct inode *inode, struct file *filp)
+{
+	struct scull_c_dev *dev = container_of(inode->i_cdev, struct scull_c_dev, cdev);
+
+	filp->private_data = dev;
+	/* LDD3: opening write-only truncates the device. */
+	if ((filp->f_flags & O_ACCMODE) == O_WRONLY) {
+		if (mutex_lock_interruptible(&dev->lock))
+			return -ERESTARTSYS;
+		scull_c_trim(dev);
+		mutex_unlock(&dev->lock);
+	}
+	return 0;
+}
+
+static int scull_c_release(struct inode *inode, struct file *filp)
+{
+	return 0;
+}
+
+static ssize_t scull_c_read(struct file *filp, char __user *buf, size_t count, loff_t *f_pos)
+{
+	struct scull_c_dev *dev = filp->private_data;
+	struct scull_c_qset *dptr;
+	struct scull_c_where w;
+	loff_t pos = *f_pos;
+	void *quantum_mem = NULL;
+	size_t left;
+	ssize_t ret = 0;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	if (pos >= dev->size || count == 0)
+		goto out;
+	count = min_t(u64, count, dev->size - pos);
+	scull_c_locate(dev, pos, &w);
+	/* Short read at the quantum boundary, as in LDD3. */
+	count = min_t(size_t, count, dev->quantum - w.q_pos);
+
+	dptr = scull_c_follow(dev, w.item, false);
+	if (dptr && dptr->data)
+		quantum_mem = dptr->data[w.s_pos];
+	if (quantum_mem)
+		left = copy_to_user(buf, quantum_mem + w.q_pos, count);
+	else
+		left = clear_user(buf, count); /* a hole reads as zeros */
+	if (left == count) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = count - left;
+	*f_pos = pos + ret;
+out:
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/* The quantum holding w, allocating what is missing.  Lock held. */
+static void *scull_c_quantum_for_write(struct scull_c_dev *dev, const struct scull_c_where *w)
+{
+	struct scull_c_qset *dptr;
+
+	dptr = scull_c_follow(dev, w->item, true);
+	if (!dptr)
+		return NULL;
+	if (!dptr->data) {
+		dptr->data = kcalloc(dev->qset, sizeof(*dptr->data), GFP_KERNEL | __GFP_NOWARN);
+		if (!dptr->data)
+			return NULL;
+	}
+	if (!dptr->data[w->s_pos])
+		dptr->data[w->s_pos] = scull_c_quantum_alloc(dev->quantum);
+	return dptr->data[w->s_pos];
+}
+
+static ssize_t scull_c_write(struct file *filp, const char __user *buf, size_t count, loff_t *f_pos)
+{
+	struct scull_c_dev *dev = filp->private_data;
+	long max_bytes = READ_ONCE(scull_c_max_bytes);
+	struct scull_c_where w;
+	loff_t pos = *f_pos, end;
+	void *quantum_mem;
+	size_t left;
+	ssize_t ret;
+
+	if (pos < 0 || count > LLONG_MAX || check_add_overflow(pos, (loff_t)count, &end))
+		return -EINVAL;
+	if (count == 0)
+		return 0;
+	if (pos >= max_bytes)
+		return -ENOSPC;
+	count = min_t(u64, count, max_bytes - pos); /* short write up to the cap */
+
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	scull_c_locate(dev, pos, &w);
+	count = min_t(size_t, count, dev->quantum - w.q_pos);
+	quantum_mem = scull_c_quantum_for_write(dev, &w);
+	if (!quantum_mem) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	left = copy_from_user(quantum_mem + w.q_pos, buf, count);
+	if (left == count) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = count - left;
+	*f_pos = pos + ret;
+	if (dev->size < *f_pos)
+		dev->size = *f_pos;
+out:
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static loff_t scull_c_llseek(struct file *filp, loff_t off, int whence)
+{
+	struct scull_c_dev *dev = filp->private_data;
+	loff_t base, newpos;
+
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = filp->f_pos;
+		break;
+	case SEEK_END:
+		if (mutex_lock_interruptible(&dev->lock))
+			return -ERESTARTSYS;
+		base = dev->size;
+		mutex_unlock(&dev->lock);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (check_add_overflow(base, off, &newpos) || newpos < 0)
+		return -EINVAL;
+	filp->f_pos = newpos;
+	return newpos;
+}
+
+/* S: set a geometry value through a pointer. */
+static long scull_c_ioc_set(int *param, int __user *uarg)
+{
+	int val;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (get_user(val, uarg))
+		return -EFAULT;
+	if (val <= 0)
+		return -EINVAL;
+	mutex_lock(&scull_c_param_lock);
+	WRITE_ONCE(*param, val);
+	mutex_unlock(&scull_c_param_lock);
+	return 0;
+}
+
+/* T: tell a geometry value directly in the argument. */
+static long scull_c_ioc_tell(int *param, unsigned long arg)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (arg == 0 || arg > INT_MAX)
+		return -EINVAL;
+	mutex_lock(&scull_c_param_lock);
+	WRITE_ONCE(*param, arg);
+	mutex_unlock(&scull_c_param_lock);
+	return 0;
+}
+
+/* X: exchange through a pointer; on -EFAULT nothing changes. */
+static long scull_c_ioc_exchange(int *param, int __user *uarg)
+{
+	int val, old;
+	long ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (get_user(val, uarg))
+		return -EFAULT;
+	if (val <= 0)
+		return -EINVAL;
+	mutex_lock(&scull_c_param_lock);
+	old = *param;
+	if (put_user(old, uarg))
+		ret = -EFAULT;
+	else
+		WRITE_ONCE(*param, val);
+	mutex_unlock(&scull_c_param_lock);
+	return ret;
+}
+
+/* H: shift, i.e. tell the new value and return the old one. */
+static long scull_c_ioc_shift(int *param, unsigned long arg)
+{
+	int old;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (arg == 0 || arg > INT_MAX)
+		return -EINVAL;
+	mutex_lock(&scull_c_param_lock);
+	old = *param;
+	WRITE_ONCE(*param, arg);
+	mutex_unlock(&scull_c_param_lock);
+	return old;
+}
+
+static long scull_c_ioc_reset(void)
+{
+	mutex_lock(&scull_c_param_lock);
+	WRITE_ONCE(scull_c_quantum, SCULL_QUANTUM_DEFAULT);
+	WRITE_ONCE(scull_c_qset, SCULL_QSET_DEFAULT);
+	mutex_unlock(&scull_c_param_lock);
+	return 0;
+}
+
+static long scull_c_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	int __user *uarg = (int __user *)arg;
+
+	if (_IOC_TYPE(cmd) != SCULL_IOC_MAGIC || _IOC_NR(cmd) > SCULL_IOC_MAXNR)
+		return -ENOTTY;
+
+	switch (cmd) {
+	case SCULL_IOCRESET:
+		return scull_c_ioc_reset();
+	case SCULL_IOCSQUANTUM:
+		return scull_c_ioc_set(&scull_c_quantum, uarg);
+	case SCULL_IOCSQSET:
+		return scull_c_ioc_set(&scull_c_qset, uarg);
+	case SCULL_IOCTQUANTUM:
+		return scull_c_ioc_tell(&scull_c_quantum, arg);
+	case SCULL_IOCTQSET:
+		return scull_c_ioc_tell(&scull_c_qset, arg);
+	case SCULL_IOCGQUANTUM:
+		return put_user(READ_ONCE(scull_c_quantum), uarg);
+	case SCULL_IOCGQSET:
+		return put_user(READ_ONCE(scull_c_qset), uarg);
+	case SCULL_IOCQQUANTUM:
+		return READ_ONCE(scull_c_quantum);
+	case SCULL_IOCQQSET:
+		return READ_ONCE(scull_c_qset);
+	case SCULL_IOCXQUANTUM:
+		return scull_c_ioc_exchange(&scull_c_quantum, uarg);
+	case SCULL_IOCXQSET:
+		return scull_c_ioc_exchange(&scull_c_qset, uarg);
+	case SCULL_IOCHQUANTUM:
+		return scull_c_ioc_shift(&scull_c_quantum, arg);
+	case SCULL_IOCHQSET:
+		return scull_c_ioc_shift(&scull_c_qset, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations scull_c_fops = {
+	.owner = THIS_MODULE,
+	.llseek = scull_c_llseek,
+	.read = scull_c_read,
+	.write = scull_c_write,
+	.unlocked_ioctl = scull_c_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.open = scull_c_open,
+	.release = scull_c_release,
+};
+
+static char *scull_c_devnode(struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = scull_c_mode;
+	return NULL;
+}
+
+static int scull_c_setup_dev(int i)
+{
+	struct scull_c_dev *dev = &scull_c_devices[i];
+	struct device *node;
+	int err;
+
+	mutex_init(&dev->lock);
+	dev->quantum = scull_c_quantum;
+	dev->qset = scull_c_qset;
+	cdev_init(&dev->cdev, &scull_c_fops);
+	dev->cdev.owner = THIS_MODULE;
+	err = cdev_add(&dev->cdev, scull_c_devt + i, 1);
+	if (err) {
+		pr_err("cdev_add of minor %d failed: %d\n", i, err);
+		return err;
+	}
+	node = device_create(scull_c_class, NULL, scull_c_devt + i, NULL, SCULL_C_NODE "%d", i);
+	if (IS_ERR(node)) {
+		pr_err("device_create of " SCULL_C_NODE "%d failed: %ld\n", i, PTR_ERR(node));
+		cdev_del(&dev->cdev);
+		return PTR_ERR(node);
+	}
+	return 0;
+}
+
+static void scull_c_remove_dev(int i)
+{
+	struct scull_c_dev *dev = &scull_c_devices[i];
+
+	device_destroy(scull_c_class, scull_c_devt + i);
+	cdev_del(&dev->cdev);
+	scull_c_trim(dev);
+}
+
+static int scull_c_check_params(void)
+{
+	if (scull_c_nr_devs <= 0 || scull_c_nr_devs > SCULL_C_NR_DEVS_MAX) {
+		pr_err("nr_devs=%d: must be 1..%d\n", scull_c_nr_devs, SCULL_C_NR_DEVS_MAX);
+		return -EINVAL;
+	}
+	if (scull_c_quantum <= 0 || scull_c_qset <= 0) {
+		pr_err("quantum=%d qset=%d: both must be > 0\n", scull_c_quantum, scull_c_qset);
+		return -EINVAL;
+	}
+	if (scull_c_max_bytes < 0) {
+		pr_err("max_bytes=%ld: must be >= 0\n", scull_c_max_bytes);
+		return -EINVAL;
+	}
+	if (scull_c_mode & ~0777) {
+		pr_err("mode=%#o: only permission bits are allowed\n", scull_c_mode);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The quantum cache; copy_to/from_user may touch the whole object. */
+static int scull_c_create_cache(void)
+{
+	if (scull_c_quantum > SCULL_C_CACHE_MAX) {
+		pr_info("quantum=%d is above %lu: quanta come from kmalloc\n", scull_c_quantum,
+			SCULL_C_CACHE_MAX);
+		return 0;
+	}
+	scull_c_cache = kmem_cache_create_usercopy(KBUILD_MODNAME "_quantum", scull_c_quantum, 0, 0,
+						   0, scull_c_quantum, NULL);
+	if (!scull_c_cache)
+		return -ENOMEM;
+	scull_c_cache_size = scull_c_quantum;
+	return 0;
+}
+
+static int __init scull_c_init(void)
+{
+	int err, i;
+
+	err = scull_c_check_params();
+	if (err)
+		return err;
+	err = scull_c_create_cache();
+	if (err)
+		return err;
+	err = alloc_chrdev_region(&scull_c_devt, 0, scull_c_nr_devs, KBUILD_MODNAME);
+	if (err) {
+		pr_err("alloc_chrdev_region failed: %d\n", err);
+		goto fail_cache;
+	}
+	scull_c_class = class_create(THIS_MODULE, KBUILD_MODNAME);
+	if (IS_ERR(scull_c_class)) {
+		err = PTR_ERR(scull_c_class);
+		goto fail_region;
+	}
+	scull_c_class->devnode = scull_c_devnode;
+	scull_c_devices = kcalloc(scull_c_nr_devs, sizeof(*scull_c_devices), GFP_KERNEL);
+	if (!scull_c_devices) {
+		err = -ENOMEM;
+		goto fail_class;
+	}
+	for (i = 0; i < scull_c_nr_devs; i++) {
+		err = scull_c_setup_dev(i);
+		if (err)
+			goto fail_devs;
+	}
+	pr_info("%d devices, quantum %d, qset %d, max_bytes %ld\n", scull_c_nr_devs,
+		scull_c_quantum, scull_c_qset, scull_c_max_bytes);
+	return 0;
+
+fail_devs:
+	while (i--)
+		scull_c_remove_dev(i);
+	kfree(scull_c_devices);
+fail_class:
+	class_destroy(scull_c_class);
+fail_region:
+	unregister_chrdev_region(scull_c_devt, scull_c_nr_devs);
+fail_cache:
+	kmem_cache_destroy(scull_c_cache);
+	return err;
+}
+
+static void __exit scull_c_exit(void)
+{
+	int i;
+
+	for (i = 0; i < scull_c_nr_devs; i++)
+		scull_c_remove_dev(i);
+	kfree(scull_c_devices);
+	class_destroy(scull_c_class);
+	unregister_chrdev_region(scull_c_devt, scull_c_nr_devs);
+	kmem_cache_destroy(scull_c_cache);
+	pr_info("unloaded\n");
+}
+
+module_init(scull_c_init);
+module_exit(scull_c_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("kmodlab");
+MODULE_DESCRIPTION("scull memory device (LDD3 chapter 3), C reference driver");
