@@ -5,10 +5,16 @@
 // A Session loads and attaches the per-operation latency (opslat) and lock
 // contention (lockstat) programs for a set of target devices, and renders
 // what they collected as JSON and as text tables.
+//
+// Extensions beyond the first contract (all optional, defaults keep the
+// original behaviour): Options::funcs/attach/prog_stats/trace_openat,
+// Session::report()/clear(), device_number().
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +26,77 @@ struct Options {
 	std::vector<dev_t> devices;
 	bool opslat = true;    // per (device, operation) latency histograms
 	bool lockstat = true;  // lock:contention_begin/end inside target syscalls
+
+	// Glob patterns (fnmatch) of functions of loaded modules to time with
+	// kprobe/kretprobe, e.g. "scull_c_*".  Empty: no kprobes.
+	std::vector<std::string> funcs;
+	// How to hook the syscalls: "auto" (first that loads of tp_btf,
+	// raw_tp, tracepoint), or one of those three.
+	std::string attach = "auto";
+	// Kernel BPF run-time statistics (run_cnt, run_time_ns per program);
+	// they cost two clock reads per event, switch off for the lowest
+	// probe effect.
+	bool prog_stats = true;
+	// Time openat too (needs every openat in the system remembered).
+	bool trace_openat = true;
+};
+
+// A log-linear histogram (bpf/hist.h): buckets [lo, hi) with their counts,
+// non-empty ones only.
+struct Histogram {
+	struct Bucket {
+		uint64_t lo, hi, count;
+	};
+	std::vector<Bucket> buckets;
+	uint64_t count = 0, sum_ns = 0, min_ns = 0, max_ns = 0;
+
+	// Value at quantile q (0..1), interpolated inside its bucket and
+	// clamped to [min, max].
+	double percentile(double q) const;
+	// Lower bound of the bucket holding quantile q: never above the true
+	// value (use it to compare against exact user-side figures).
+	uint64_t percentile_floor(double q) const;
+};
+
+struct OpStat {
+	std::string device;  // path, e.g. /dev/scull-c0 (or "maj:min")
+	unsigned major = 0, minor = 0;
+	std::string op;      // read, write, pread64, pwrite64, ioctl, openat, close
+	Histogram hist;
+	std::map<std::string, uint64_t> errors;  // "EFAULT" -> count
+};
+
+struct LockStat {
+	std::string lock;    // "symbol+0xoff [module]" or "<heap>#hash"
+	std::string kind;    // mutex, spinlock, rwsem-read, rwsem-write, semaphore, ...
+	std::string device;  // device of the syscall that waited
+	std::string op;      // its operation
+	uint64_t count = 0, total_ns = 0, max_ns = 0;
+	Histogram hist;
+};
+
+struct FuncStat {
+	std::string func, module;
+	Histogram hist;
+};
+
+struct ProgStat {
+	std::string name;
+	uint64_t run_cnt = 0, run_time_ns = 0, recursion_misses = 0;
+	double ns_per_event = 0;
+};
+
+struct Report {
+	std::string attach_mode;  // tp_btf, raw_tp or tracepoint
+	uint64_t duration_ns = 0; // attached time
+	std::vector<OpStat> opslat;
+	std::vector<LockStat> lockstat;
+	std::vector<FuncStat> funclat;
+	uint64_t dropped = 0;     // sum of drops
+	std::map<std::string, uint64_t> drops;
+	bool prog_stats_enabled = false;
+	std::vector<ProgStat> prog_stats;
+	std::vector<std::string> notes;
 };
 
 class Session {
@@ -38,6 +115,14 @@ public:
 	// fields), and as human-readable tables.
 	virtual std::string json() const = 0;
 	virtual std::string text() const = 0;
+
+	// The same as data; and zeroing of everything collected so far
+	// (kmodlab-trace --interval prints and clears, like the libbpf-tools).
+	virtual Report report() const = 0;
+	virtual void clear() = 0;
 };
+
+// st_rdev of a character device node; false and *error if it is not one.
+bool device_number(const std::string &path, dev_t *out, std::string *error);
 
 }  // namespace kmodlab::bpf

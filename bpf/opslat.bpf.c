@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * opslat.bpf.c - per (device, operation) latency of read, write, pread64,
+ * pwrite64, ioctl, openat and close on the target devices.
+ *
+ * Entry: resolve fd -> struct file -> inode -> i_rdev with CO-RE reads and
+ * keep the call only when i_rdev is in "targets"; remember the start time
+ * per thread.  Exit: latency and errno into a per-CPU log-linear histogram.
+ * openat's device is only known once it returned an fd, so every openat is
+ * remembered at entry and matched at exit; a failed openat has no fd and
+ * cannot be attributed to a device, so it is not counted.
+ *
+ * Three ways to hook the syscalls (the loader enables only the programs of
+ * one way): tp_btf and raw_tp on raw_syscalls sys_enter/exit
+ * (one program for every syscall, filtered by number: cheapest per event),
+ * or the classic per-syscall tracepoints where BTF is missing.
+ * Syscall numbers are x86-64's.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "opslat.h"
+
+#define NR_read		0
+#define NR_write	1
+#define NR_close	3
+#define NR_ioctl	16
+#define NR_pread64	17
+#define NR_pwrite64	18
+#define NR_openat	257
+
+/* Options, set by the loader before load (read-only once loaded, so the
+ * verifier prunes what they switch off). */
+/* openat latency needs every openat in the system remembered at entry;
+ * switch off to spare that cost when only read/write/ioctl matter. */
+const volatile bool trace_openat = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OPSLAT_MAX_DEVS);
+	__type(key, __u32);	/* kernel dev_t: major << 20 | minor */
+	__type(value, __u32);	/* device index */
+} targets SEC(".maps");
+
+/* Shared with lockstat.bpf.c (the loader reuses this map's fd there). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OPSLAT_MAX_THREADS);
+	__type(key, __u32);	/* tid */
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OPSLAT_NSLOTS);
+	__type(key, __u32);
+	__type(value, struct opslat_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KDROP_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &why);
+
+	if (n)
+		(*n)++;
+}
+
+static __always_inline int syscall_op(long id)
+{
+	switch (id) {
+	case NR_read: return KOP_READ;
+	case NR_write: return KOP_WRITE;
+	case NR_pread64: return KOP_PREAD64;
+	case NR_pwrite64: return KOP_PWRITE64;
+	case NR_ioctl: return KOP_IOCTL;
+	case NR_openat: return KOP_OPENAT;
+	case NR_close: return KOP_CLOSE;
+	default: return -1;
+	}
+}
+
+/* Device index of the file behind fd in the current task, or -1. */
+static __always_inline int fd_target(long fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	unsigned int max_fds;
+	__u32 rdev, *idx;
+
+	if (fd < 0)
+		return -1;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt)
+		return -1;
+	max_fds = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max_fds)
+		return -1;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return -1;
+	rdev = BPF_CORE_READ(file, f_inode, i_rdev);
+	if (!rdev)
+		return -1;
+	idx = bpf_map_lookup_elem(&targets, &rdev);
+	return idx ? (int)*idx : -1;
+}
+
+static __always_inline void on_enter(int op, long fd)
+{
+	struct inflight in = {};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	int dev = -1;
+
+	if (op == KOP_OPENAT && !trace_openat)
+		return;
+	if (op != KOP_OPENAT) {
+		dev = fd_target(fd);
+		if (dev < 0)
+			return;
+	}
+	in.dev_idx = dev < 0 ? 0 : dev;
+	in.op = op;
+	in.matched = dev >= 0;
+	in.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY))
+		count_drop(KDROP_INFLIGHT_FULL);
+}
+
+static __always_inline void on_exit(int op, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct opslat_hist *h;
+	__u64 now, lat;
+	__u32 slot, dev;
+	int d;
+
+	if (!in)
+		return;
+	now = bpf_ktime_get_ns();
+	lat = now - in->start_ns;
+	dev = in->dev_idx;
+	if (in->op != op) {
+		bpf_map_delete_elem(&inflight, &tid);
+		count_drop(KDROP_STALE);
+		return;
+	}
+	if (!in->matched) {	/* openat: which device did it open? */
+		bpf_map_delete_elem(&inflight, &tid);
+		if (ret < 0)
+			return;
+		d = fd_target(ret);
+		if (d < 0)
+			return;
+		dev = d;
+	} else {
+		bpf_map_delete_elem(&inflight, &tid);
+	}
+	if (dev >= OPSLAT_MAX_DEVS)
+		return;
+	slot = OPSLAT_SLOT(dev, op);
+	h = bpf_map_lookup_elem(&hists, &slot);
+	if (!h)
+		return;
+	/* Per-CPU value, tracepoint programs run with preemption off: no
+	 * other writer can interleave, plain increments are exact. */
+	if (h->count == 0 || lat < h->min_ns)
+		h->min_ns = lat;
+	if (lat > h->max_ns)
+		h->max_ns = lat;
+	h->count++;
+	h->sum_ns += lat;
+	hist_add(h->slots, lat);
+	if (ret < 0) {
+		__u64 e = -ret;
+
+		if (e >= ERRNO_SLOTS)
+			e = ERRNO_SLOTS - 1;
+		h->errors[e]++;
+	}
+}
+
+/* ---- raw_syscalls sys_enter/sys_exit: tp_btf, or raw_tp without BTF ---- */
+
+static __always_inline void raw_enter(struct pt_regs *regs, long id)
+{
+	int op = syscall_op(id);
+
+	if (op >= 0)
+		on_enter(op, (long)PT_REGS_PARM1_CORE_SYSCALL(regs));
+}
+
+static __always_inline void raw_exit(struct pt_regs *regs, long ret)
+{
+	int op = syscall_op(BPF_CORE_READ(regs, orig_ax));
+
+	if (op >= 0)
+		on_exit(op, ret);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(opslat_enter_btf, struct pt_regs *regs, long id)
+{
+	raw_enter(regs, id);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(opslat_exit_btf, struct pt_regs *regs, long ret)
+{
+	raw_exit(regs, ret);
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(opslat_enter_raw, struct pt_regs *regs, long id)
+{
+	raw_enter(regs, id);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(opslat_exit_raw, struct pt_regs *regs, long ret)
+{
+	raw_exit(regs, ret);
+	return 0;
+}
+
+/* ---- classic per-syscall tracepoints ---- */
+
+#define TP_PAIR(name, OP)							\
+SEC("tracepoint/syscalls/sys_enter_" #name)					\
+int opslat_tp_enter_##name(struct trace_event_raw_sys_enter *ctx)		\
+{										\
+	on_enter(OP, (long)ctx->args[0]);					\
+	return 0;								\
+}										\
+SEC("tracepoint/syscalls/sys_exit_" #name)					\
+int opslat_tp_exit_##name(struct trace_event_raw_sys_exit *ctx)		\
+{										\
+	on_exit(OP, ctx->ret);							\
+	return 0;								\
+}
+
+TP_PAIR(read, KOP_READ)
+TP_PAIR(write, KOP_WRITE)
+TP_PAIR(pread64, KOP_PREAD64)
+TP_PAIR(pwrite64, KOP_PWRITE64)
+TP_PAIR(ioctl, KOP_IOCTL)
+TP_PAIR(openat, KOP_OPENAT)
+TP_PAIR(close, KOP_CLOSE)
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,38 @@
+// session_internal.hpp - pieces of the kmodlab_bpf library shared between
+// its source files (not part of the interface).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kmodlab_bpf.hpp"
+
+namespace kmodlab::bpf {
+
+// /proc/kallsyms, for naming lock addresses and finding module functions.
+class Kallsyms {
+public:
+	// Reads the table; if root sees only zero addresses (kptr_restrict),
+	// lifts the restriction for the read and says so in *notes.
+	void load(std::vector<std::string> *notes);
+	// "sym+0xoff [module]" for a static lock, "<heap>#hash" otherwise.
+	std::string lock_name(uint64_t addr, uint64_t salt) const;
+	// (function, module) of module text symbols matching a glob.
+	std::vector<std::pair<std::string, std::string>> module_functions(const std::string &pattern) const;
+
+private:
+	struct Sym {
+		uint64_t addr;
+		char type;
+		std::string name, module;
+	};
+	void sort();
+	std::vector<Sym> syms_;
+};
+
+std::string render_json(const Report &r);
+std::string render_text(const Report &r);
+
+}  // namespace kmodlab::bpf

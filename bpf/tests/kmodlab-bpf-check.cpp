@@ -1,0 +1,488 @@
+// kmodlab-bpf-check - cross-checks of the BPF session against exact
+// user-side figures, run in the guest by tests/guest/suites/60-bpf.
+//
+//   count     N operations of one kind on one device, closed loop: the BPF
+//             count for (device, op) must be exactly N, errors as expected,
+//             no drops, kernel percentiles not above the user-side ones.
+//   contend   the same op from 1 thread, then from T threads: lockstat must
+//             show no contention with 1 thread, some with T, on a lock
+//             matching --expect-lock, and waits that fit the slowdown.
+//   overhead  throughput with and without BPF attached, interleaved rounds;
+//             prints the ratio and the per-event cost from bpf_stats.
+//
+// Each prints what it measured and "OK" or "FAIL: why"; exit 1 on failure.
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kmodlab_bpf.hpp"
+
+using namespace kmodlab::bpf;
+
+namespace {
+
+struct Args {
+	std::string cmd, device, op = "read", data = "1\n", expect_lock, expect_errno, json;
+	size_t size = 4096;
+	uint64_t ops = 10000;
+	unsigned threads = 4, rounds = 6;
+	unsigned long ioctl_cmd = FIONREAD;
+	double max_loss_pct = 3.0;
+	std::string attach = "auto";
+};
+
+uint64_t now_ns()
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+int failures = 0;
+void expect(bool ok, const char *what, const std::string &detail)
+{
+	printf("%s %s: %s\n", ok ? "ok  " : "FAIL", what, detail.c_str());
+	if (!ok)
+		failures++;
+}
+
+// The op as the BPF side names it.
+std::string bpf_op(const std::string &op)
+{
+	if (op == "pread")
+		return "pread64";
+	if (op == "pwrite")
+		return "pwrite64";
+	return op;
+}
+
+// One operation; returns the syscall's result (-errno on failure).
+long do_op(const Args &a, int fd, char *buf)
+{
+	long r;
+	if (a.op == "read")
+		r = read(fd, buf, a.size);
+	else if (a.op == "write")
+		r = write(fd, a.data.data(), a.data.size());
+	else if (a.op == "pread")
+		r = pread(fd, buf, a.size, 0);
+	else if (a.op == "pwrite")
+		r = pwrite(fd, a.data.data(), a.data.size(), 0);
+	else if (a.op == "ioctl") {
+		long arg = 0;
+		r = ioctl(fd, a.ioctl_cmd, &arg);
+	} else
+		return -EINVAL;
+	return r < 0 ? -errno : r;
+}
+
+// N ops (or open+close pairs for op "openclose") from one thread on its own
+// fd; per-op user-side latencies into *lat.
+struct Worker {
+	std::vector<uint64_t> lat;
+	uint64_t errors = 0;
+	int fd = -1;
+};
+
+bool open_fd(const Args &a, Worker *w)
+{
+	w->fd = open(a.device.c_str(), O_RDWR);
+	if (w->fd < 0) {
+		fprintf(stderr, "cannot open %s: %s\n", a.device.c_str(), strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+void run_ops(const Args &a, Worker *w, uint64_t n, std::atomic<bool> *go)
+{
+	std::vector<char> buf(std::max<size_t>(a.size, 64));
+	w->lat.reserve(n);
+	while (go && !go->load())
+		;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		long r;
+		if (a.op == "openclose") {
+			int fd = open(a.device.c_str(), O_RDWR);
+			r = fd < 0 ? -errno : close(fd);
+		} else {
+			r = do_op(a, w->fd, buf.data());
+		}
+		w->lat.push_back(now_ns() - t0);
+		if (r < 0)
+			w->errors++;
+	}
+}
+
+uint64_t exact_pct(std::vector<uint64_t> v, double q)
+{
+	std::sort(v.begin(), v.end());
+	size_t rank = std::max<size_t>(1, size_t(std::ceil(q * double(v.size()))));
+	return v[rank - 1];
+}
+
+std::unique_ptr<Session> open_session(const Args &a, bool lockstat, bool stats)
+{
+	Options o;
+	dev_t d;
+	std::string err;
+	if (!device_number(a.device, &d, &err)) {
+		fprintf(stderr, "%s\n", err.c_str());
+		exit(2);
+	}
+	o.devices.push_back(d);
+	o.lockstat = lockstat;
+	o.prog_stats = stats;
+	o.attach = a.attach;
+	auto s = Session::open(o, &err);
+	if (!s) {
+		fprintf(stderr, "BPF session: %s\n", err.c_str());
+		exit(2);
+	}
+	return s;
+}
+
+const OpStat *find_op(const Report &r, const std::string &op)
+{
+	for (const auto &s : r.opslat)
+		if (s.op == op)
+			return &s;
+	return nullptr;
+}
+
+void write_json(const Args &a, const std::string &j)
+{
+	if (a.json.empty())
+		return;
+	std::ofstream f(a.json);
+	f << j << "\n";
+}
+
+// ---- count --------------------------------------------------------------------
+
+int cmd_count(const Args &a)
+{
+	auto s = open_session(a, true, true);
+	Worker w;
+	if (a.op != "openclose" && !open_fd(a, &w))
+		return 2;
+	std::string err;
+	if (!s->attach(&err)) {
+		fprintf(stderr, "attach: %s\n", err.c_str());
+		return 2;
+	}
+	run_ops(a, &w, a.ops, nullptr);
+	s->detach();
+	if (w.fd >= 0)
+		close(w.fd);
+	Report r = s->report();
+	write_json(a, s->json());
+	printf("attach mode %s, %llu %s on %s, %llu failed in user space\n", r.attach_mode.c_str(),
+	       (unsigned long long)a.ops, a.op.c_str(), a.device.c_str(), (unsigned long long)w.errors);
+
+	std::vector<std::string> ops;
+	if (a.op == "openclose")
+		ops = {"openat", "close"};
+	else
+		ops = {bpf_op(a.op)};
+	for (const auto &op : ops) {
+		const OpStat *st = find_op(r, op);
+		uint64_t n = st ? st->hist.count : 0;
+		expect(n == a.ops, ("exact count of " + op).c_str(),
+		       "bpf " + std::to_string(n) + ", user " + std::to_string(a.ops));
+		if (!st)
+			continue;
+		uint64_t errs = 0;
+		std::string names;
+		for (const auto &[name, c] : st->errors) {
+			errs += c;
+			names += " " + name + "=" + std::to_string(c);
+		}
+		if (a.op != "openclose")
+			expect(errs == w.errors, ("error count of " + op).c_str(),
+			       "bpf" + (names.empty() ? std::string(" none") : names) + ", user " +
+				       std::to_string(w.errors));
+		if (!a.expect_errno.empty() && a.op != "openclose") {
+			auto it = st->errors.find(a.expect_errno);
+			uint64_t got = it == st->errors.end() ? 0 : it->second;
+			expect(got == a.ops, ("errors are " + a.expect_errno).c_str(), std::to_string(got));
+		}
+		if (a.op == "openclose")
+			continue;
+		// Kernel time is part of user time, op by op, so each kernel
+		// quantile is at most the user one; the bucket floor never
+		// overstates the kernel value.
+		for (double q : {0.5, 0.9, 0.99, 0.999}) {
+			uint64_t k = st->hist.percentile_floor(q), u = exact_pct(w.lat, q);
+			char d[128];
+			snprintf(d, sizeof(d), "kernel %llu ns (bucket floor; interpolated %.0f) <= user %llu ns",
+				 (unsigned long long)k, st->hist.percentile(q), (unsigned long long)u);
+			expect(k <= u, ("p" + std::to_string(q * 100).substr(0, 5)).c_str(), d);
+		}
+		uint64_t umax = *std::max_element(w.lat.begin(), w.lat.end());
+		uint64_t umin = *std::min_element(w.lat.begin(), w.lat.end());
+		expect(st->hist.max_ns <= umax && st->hist.min_ns <= umin, "min/max",
+		       "kernel " + std::to_string(st->hist.min_ns) + ".." + std::to_string(st->hist.max_ns) +
+			       " ns, user " + std::to_string(umin) + ".." + std::to_string(umax) + " ns");
+	}
+	expect(r.dropped == 0, "no drops", std::to_string(r.dropped));
+	for (const auto &p : r.prog_stats)
+		printf("prog %-24s run_cnt %llu  %.1f ns/event  recursion_misses %llu\n", p.name.c_str(),
+		       (unsigned long long)p.run_cnt, p.ns_per_event, (unsigned long long)p.recursion_misses);
+	return failures ? 1 : 0;
+}
+
+// ---- contend ----------------------------------------------------------------------
+
+struct Phase {
+	double mean_ns;        // mean user-side latency per op
+	uint64_t user_sum_ns;  // sum over all threads
+	uint64_t waits = 0, wait_ns = 0;
+	std::string locks;
+	bool lock_match = false;
+};
+
+Phase contend_phase(const Args &a, Session *s, unsigned threads)
+{
+	std::vector<Worker> ws(threads);
+	for (auto &w : ws)
+		if (!open_fd(a, &w))
+			exit(2);
+	s->clear();
+	std::string err;
+	if (!s->attach(&err)) {
+		fprintf(stderr, "attach: %s\n", err.c_str());
+		exit(2);
+	}
+	std::atomic<bool> go{false};
+	std::vector<std::thread> th;
+	for (auto &w : ws)
+		th.emplace_back(run_ops, std::cref(a), &w, a.ops, &go);
+	go = true;
+	for (auto &t : th)
+		t.join();
+	s->detach();
+	for (auto &w : ws)
+		close(w.fd);
+	Phase p{};
+	uint64_t n = 0;
+	for (auto &w : ws)
+		for (auto l : w.lat) {
+			p.user_sum_ns += l;
+			n++;
+		}
+	p.mean_ns = double(p.user_sum_ns) / double(n);
+	Report r = s->report();
+	std::string op = bpf_op(a.op);
+	for (const auto &l : r.lockstat) {
+		if (l.op != op)
+			continue;
+		p.waits += l.count;
+		p.wait_ns += l.total_ns;
+		p.locks += "  " + l.lock + " (" + l.kind + "): " + std::to_string(l.count) + " waits, " +
+			   std::to_string(l.total_ns) + " ns\n";
+		if (!a.expect_lock.empty() && fnmatch(a.expect_lock.c_str(), l.lock.c_str(), 0) == 0 && l.count)
+			p.lock_match = true;
+	}
+	const OpStat *st = find_op(r, op);
+	expect(st && st->hist.count == a.ops * threads,
+	       ("exact count with " + std::to_string(threads) + " threads").c_str(),
+	       std::to_string(st ? st->hist.count : 0) + " of " + std::to_string(a.ops * threads));
+	expect(r.dropped == 0, "no drops", std::to_string(r.dropped));
+	write_json(a, s->json());
+	return p;
+}
+
+int cmd_contend(const Args &a)
+{
+	auto s = open_session(a, true, false);
+	Phase one = contend_phase(a, s.get(), 1);
+	printf("1 thread: mean %.0f ns/op, %llu lock waits\n%s", one.mean_ns, (unsigned long long)one.waits,
+	       one.locks.c_str());
+	Phase many = contend_phase(a, s.get(), a.threads);
+	printf("%u threads: mean %.0f ns/op, %llu lock waits, %llu ns waited\n%s", a.threads, many.mean_ns,
+	       (unsigned long long)many.waits, (unsigned long long)many.wait_ns, many.locks.c_str());
+	expect(one.waits == 0, "no contention with 1 thread", std::to_string(one.waits) + " waits");
+	expect(many.waits > 0, "contention with several threads", std::to_string(many.waits) + " waits");
+	if (!a.expect_lock.empty())
+		expect(many.lock_match, ("contended lock matches " + a.expect_lock).c_str(),
+		       many.lock_match ? "yes" : "no such lock with waits");
+	// Waiting happens inside the timed syscalls: the kernel's total wait
+	// cannot exceed the user-side total time, and the per-op slowdown
+	// should be of the order of the wait per op.
+	expect(many.wait_ns <= many.user_sum_ns, "waits fit in the user-side time",
+	       std::to_string(many.wait_ns) + " <= " + std::to_string(many.user_sum_ns) + " ns");
+	double per_op_wait = double(many.wait_ns) / double(a.ops * a.threads);
+	printf("slowdown per op %.0f ns, lock wait per op %.0f ns\n", many.mean_ns - one.mean_ns, per_op_wait);
+	expect(many.mean_ns > one.mean_ns, "slower with several threads",
+	       std::to_string(long(many.mean_ns)) + " > " + std::to_string(long(one.mean_ns)) + " ns/op");
+	return failures ? 1 : 0;
+}
+
+// ---- overhead ------------------------------------------------------------------------
+
+double throughput(const Args &a, int fd)
+{
+	std::vector<char> buf(std::max<size_t>(a.size, 64));
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < a.ops; i++)
+		do_op(a, fd, buf.data());
+	return double(a.ops) * 1e9 / double(now_ns() - t0);
+}
+
+int cmd_overhead(const Args &a)
+{
+	Worker w;
+	if (!open_fd(a, &w))
+		return 2;
+	// Throughput without bpf_stats (they add two clock reads per event);
+	// the per-event cost from a separate pass with them on.
+	auto s = open_session(a, false, false);
+	std::string err;
+	throughput(a, w.fd);  // warm-up
+	std::vector<double> off, on, ratio;
+	for (unsigned r = 0; r < a.rounds; r++) {
+		// ABBA order: drifts (other guests' load, caches) hit both sides.
+		for (int k = 0; k < 2; k++) {
+			bool attached = (r % 2) == k;
+			if (attached && !s->attach(&err)) {
+				fprintf(stderr, "attach: %s\n", err.c_str());
+				return 2;
+			}
+			double t = throughput(a, w.fd);
+			if (attached)
+				s->detach();
+			(attached ? on : off).push_back(t);
+		}
+		ratio.push_back(on.back() / off.back());
+	}
+	auto med = [](std::vector<double> v) {
+		std::sort(v.begin(), v.end());
+		return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+	};
+	double loss = (1.0 - med(ratio)) * 100.0;
+	s.reset();
+	auto st = open_session(a, false, true);
+	st->attach(&err);
+	throughput(a, w.fd);
+	st->detach();
+	Report rep = st->report();
+	double enter = 0, exit_ = 0, total_ns = 0;
+	uint64_t cnt = 0;
+	for (const auto &p : rep.prog_stats) {
+		if (p.name.find("enter") != std::string::npos)
+			enter = p.ns_per_event;
+		if (p.name.find("exit") != std::string::npos)
+			exit_ = p.ns_per_event;
+		total_ns += double(p.run_time_ns);
+		cnt += p.run_cnt;
+	}
+	double per_op = total_ns / double(a.ops);  // BPF time per measured op (enter+exit)
+	printf("op %s %zu B on %s, %u rounds of %llu ops, attach %s\n", a.op.c_str(), a.size, a.device.c_str(),
+	       a.rounds, (unsigned long long)a.ops, rep.attach_mode.c_str());
+	printf("ops/s without BPF: median %.0f; with BPF: median %.0f\n", med(off), med(on));
+	printf("throughput loss: %.2f %% (median of per-round ratios)\n", loss);
+	printf("bpf_stats: enter %.1f ns/event, exit %.1f ns/event, %.1f ns per measured op "
+	       "(all syscalls of the system counted: %llu runs)\n",
+	       enter, exit_, per_op, (unsigned long long)cnt);
+	if (!a.json.empty()) {
+		std::ofstream f(a.json);
+		char b[1024];
+		snprintf(b, sizeof(b),
+			 "{\"device\":\"%s\",\"op\":\"%s\",\"size\":%zu,\"ops_per_round\":%llu,\"rounds\":%u,"
+			 "\"attach_mode\":\"%s\",\"ops_per_s_off\":%.1f,\"ops_per_s_on\":%.1f,"
+			 "\"throughput_ratio\":%.4f,\"loss_pct\":%.2f,\"enter_ns_per_event\":%.1f,"
+			 "\"exit_ns_per_event\":%.1f,\"bpf_ns_per_op\":%.1f}\n",
+			 a.device.c_str(), a.op.c_str(), a.size, (unsigned long long)a.ops, a.rounds,
+			 rep.attach_mode.c_str(), med(off), med(on), med(ratio), loss, enter, exit_, per_op);
+		f << b;
+	}
+	close(w.fd);
+	expect(loss <= a.max_loss_pct, "probe effect within target",
+	       std::to_string(loss) + " % <= " + std::to_string(a.max_loss_pct) + " %");
+	return failures ? 1 : 0;
+}
+
+void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kmodlab-bpf-check count|contend|overhead --device PATH [options]\n"
+		"  --op OP          read, write, pread, pwrite, ioctl, openclose (default read)\n"
+		"  --ops N          operations per thread (default 10000)\n"
+		"  --size B         read buffer size (default 4096)\n"
+		"  --data TEXT      what write/pwrite write (default \"1\\n\")\n"
+		"  --ioctl-cmd N    ioctl request number (default FIONREAD)\n"
+		"  --expect-errno E count: every op must fail with E (e.g. ENOTTY)\n"
+		"  --threads T      contend: threads of the second phase (default 4)\n"
+		"  --expect-lock G  contend: a contended lock's name must match glob G\n"
+		"  --rounds R       overhead: interleaved rounds (default 6)\n"
+		"  --max-loss PCT   overhead: fail above this throughput loss (default 3)\n"
+		"  --attach MODE    auto, tp_btf, raw_tp, tracepoint\n"
+		"  --json FILE      write the session JSON (overhead: its figures) to FILE\n");
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	Args a;
+	a.cmd = argv[1];
+	static const struct option lo[] = {
+		{"device", 1, nullptr, 'd'},   {"op", 1, nullptr, 'o'},      {"ops", 1, nullptr, 'n'},
+		{"size", 1, nullptr, 's'},     {"data", 1, nullptr, 'D'},    {"ioctl-cmd", 1, nullptr, 'I'},
+		{"expect-errno", 1, nullptr, 'E'}, {"threads", 1, nullptr, 't'}, {"expect-lock", 1, nullptr, 'L'},
+		{"rounds", 1, nullptr, 'r'},   {"max-loss", 1, nullptr, 'M'}, {"attach", 1, nullptr, 'a'},
+		{"json", 1, nullptr, 'j'},     {"help", 0, nullptr, 'h'},    {nullptr, 0, nullptr, 0}};
+	optind = 2;
+	for (int c; (c = getopt_long(argc, argv, "h", lo, nullptr)) != -1;) {
+		switch (c) {
+		case 'd': a.device = optarg; break;
+		case 'o': a.op = optarg; break;
+		case 'n': a.ops = strtoull(optarg, nullptr, 0); break;
+		case 's': a.size = strtoull(optarg, nullptr, 0); break;
+		case 'D': a.data = optarg; break;
+		case 'I': a.ioctl_cmd = strtoul(optarg, nullptr, 0); break;
+		case 'E': a.expect_errno = optarg; break;
+		case 't': a.threads = unsigned(strtoul(optarg, nullptr, 0)); break;
+		case 'L': a.expect_lock = optarg; break;
+		case 'r': a.rounds = unsigned(strtoul(optarg, nullptr, 0)); break;
+		case 'M': a.max_loss_pct = strtod(optarg, nullptr); break;
+		case 'a': a.attach = optarg; break;
+		case 'j': a.json = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (a.device.empty() || a.ops == 0 || a.threads == 0 || a.rounds == 0) {
+		fprintf(stderr, "kmodlab-bpf-check: --device is required; --ops, --threads, --rounds must be > 0\n");
+		return 2;
+	}
+	if (a.cmd == "count")
+		return cmd_count(a);
+	if (a.cmd == "contend")
+		return cmd_contend(a);
+	if (a.cmd == "overhead")
+		return cmd_overhead(a);
+	fprintf(stderr, "kmodlab-bpf-check: unknown command '%s' (count, contend, overhead)\n", a.cmd.c_str());
+	return 2;
+}
