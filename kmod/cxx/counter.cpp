@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * counter.cpp - the counter misc device (/dev/counter-cxx) in C++20 on kcxx.
+ *
+ * Same behaviour, ABI and parameters as kmod/c/counter_c.c: read() gives the
+ * value as decimal text and "\n", write() adds a decimal number (-EINVAL for
+ * bad text, -ERANGE on overflow, value unchanged), ioctls RESET/GET/SET,
+ * sync=mutex|spinlock|atomic, mode=.
+ *
+ * The difference the lab measures: the C driver switches on the sync mode in
+ * every operation.  Here the mode is a template parameter: CounterOps<Policy>
+ * is compiled three times, each with its lock code inlined and no switch,
+ * into three constant file_operations tables, and init picks one table once.
+ * Entry points: counter_cxx_{read,write,ioctl}_{mutex,spinlock,atomic}.
+ */
+#include <kcxx/kcxx.h>
+
+#include <uapi/counter.h>
+#include <uapi/kmodlab.h>
+
+#include "counter_glue.h"
+
+using namespace kcxx;
+using kcxx::fs::File;
+
+#define COUNTER_CXX_NODE COUNTER_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_CXX
+
+namespace {
+
+/* value += delta unless it overflows (check_add_overflow). */
+inline Result<void> add_checked(s64 &value, s64 delta)
+{
+	s64 sum;
+	if (__builtin_add_overflow(value, delta, &sum))
+		return errc::range;
+	value = sum;
+	return ok();
+}
+
+/* The three policies: same interface, each settled at compile time. */
+struct SyncMutex {
+	static constexpr const char *name = COUNTER_SYNC_MUTEX;
+	Mutex<s64> value{"counter_cxx_value", 0};
+
+	Result<s64> get()
+	{
+		auto g = KCXX_TRY(value.lock_interruptible());
+		return *g;
+	}
+	Result<void> set(s64 v)
+	{
+		auto g = KCXX_TRY(value.lock_interruptible());
+		*g = v;
+		return ok();
+	}
+	Result<void> add(s64 d)
+	{
+		auto g = KCXX_TRY(value.lock_interruptible());
+		return add_checked(*g, d);
+	}
+};
+
+struct SyncSpinLock {
+	static constexpr const char *name = COUNTER_SYNC_SPINLOCK;
+	SpinLock<s64> value{"counter_cxx_value", 0};
+
+	Result<s64> get() { return *value.lock(); }
+	Result<void> set(s64 v)
+	{
+		*value.lock() = v;
+		return ok();
+	}
+	Result<void> add(s64 d) { return add_checked(*value.lock(), d); }
+};
+
+struct SyncAtomic {
+	static constexpr const char *name = COUNTER_SYNC_ATOMIC;
+	Atomic<s64> value{0};
+
+	Result<s64> get() { return value.load(); }
+	Result<void> set(s64 v)
+	{
+		value.store(v);
+		return ok();
+	}
+	Result<void> add(s64 d)
+	{
+		s64 old = value.load(), sum;
+		do {
+			if (__builtin_add_overflow(old, d, &sum))
+				return errc::range;
+		} while (!value.compare_exchange(old, sum));
+		return ok();
+	}
+};
+
+/* The file operations, generic over the policy. */
+template <class P> struct CounterOps {
+	using Data = P;
+	static P &data(File);
+
+	static constexpr auto kernel_llseek = &default_llseek;
+	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
+
+	static Result<usize> read(P &p, File, UserSlice::Writer out, loff_t &pos)
+	{
+		char text[COUNTER_TEXT_MAX + 1];
+
+		if (pos < 0)
+			return errc::inval;
+		s64 v = KCXX_TRY(p.get());
+		int len = scnprintf(text, sizeof(text), "%lld\n", v);
+		return out.read_from_buffer(pos, text, len);
+	}
+
+	static Result<usize> write(P &p, File, UserSlice::Reader in, loff_t &)
+	{
+		char text[COUNTER_WRITE_MAX + 1];
+		usize count = in.left();
+		long long delta;
+
+		if (count == 0 || count > COUNTER_WRITE_MAX)
+			return errc::inval;
+		KCXX_TRY(in.read_raw(text, count));
+		/* "  [+-]digits  ": NUL bytes are bad text too */
+		if (memchr(text, '\0', count))
+			return errc::inval;
+		text[count] = '\0';
+		if (int err = kstrtoll(strim(text), 10, &delta))
+			return Error::from_errno(err);
+		KCXX_TRY(p.add(delta));
+		return count;
+	}
+
+	static Result<long> ioctl(P &p, File, unsigned cmd, unsigned long arg)
+	{
+		switch (cmd) {
+		case COUNTER_IOC_RESET:
+			KCXX_TRY(p.set(0));
+			return 0;
+		case COUNTER_IOC_GET: {
+			s64 v = KCXX_TRY(p.get());
+			KCXX_TRY(UserPtr<s64>(arg).write(v));
+			return 0;
+		}
+		case COUNTER_IOC_SET: {
+			s64 v = KCXX_TRY(UserPtr<s64>(arg).read());
+			KCXX_TRY(p.set(v));
+			return 0;
+		}
+		default:
+			return errc::notty;
+		}
+	}
+};
+
+using CounterMutex = CounterOps<SyncMutex>;
+using CounterSpinLock = CounterOps<SyncSpinLock>;
+using CounterAtomic = CounterOps<SyncAtomic>;
+
+} // namespace
+
+KCXX_FILE_OPERATIONS(CounterMutex, counter_cxx, _mutex, read, write, unlocked_ioctl)
+KCXX_FILE_OPERATIONS(CounterSpinLock, counter_cxx, _spinlock, read, write, unlocked_ioctl)
+KCXX_FILE_OPERATIONS(CounterAtomic, counter_cxx, _atomic, read, write, unlocked_ioctl)
+
+namespace {
+
+struct CounterModule {
+	SyncMutex mutex;
+	SyncSpinLock spinlock;
+	SyncAtomic atomic;
+	MiscDevice misc;
+
+	Result<void> init()
+	{
+		static const char *const names[] = COUNTER_SYNC_MODES;
+		/* Chosen once: the table of the selected policy. */
+		static constexpr const kabi::file_operations *tables[] = {
+			&fs::vtable<CounterMutex>, &fs::vtable<CounterSpinLock>,
+			&fs::vtable<CounterAtomic>};
+		static_assert(array_size(names) == array_size(tables));
+		const char *param = counter_cxx_sync_param;
+
+		int i = match_string(names, array_size(names), param ? param : "");
+		if (i < 0) {
+			pr_err("sync=%s is not one of " COUNTER_SYNC_MUTEX ", " COUNTER_SYNC_SPINLOCK
+			       ", " COUNTER_SYNC_ATOMIC "\n",
+			       param ? param : "(empty)");
+			return errc::inval;
+		}
+		if (counter_cxx_mode & ~0777) {
+			pr_err("mode=%#o: only permission bits are allowed\n", counter_cxx_mode);
+			return errc::inval;
+		}
+		KCXX_TRY(misc.register_device(COUNTER_CXX_NODE, *tables[i], counter_cxx_mode));
+		pr_info("/dev/" COUNTER_CXX_NODE " ready, sync=%s\n", names[i]);
+		return ok();
+	}
+	void exit() { pr_info("unloaded\n"); }
+};
+
+} // namespace
+
+KCXX_MODULE(CounterModule, "kmodlab",
+	    "counter misc device with selectable locking, C++20 driver on kcxx", "GPL");
+
+template <> SyncMutex &CounterMutex::data(File) { return kcxx_this_module().mutex; }
+template <> SyncSpinLock &CounterSpinLock::data(File) { return kcxx_this_module().spinlock; }
+template <> SyncAtomic &CounterAtomic::data(File) { return kcxx_this_module().atomic; }

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcxx_helpers.c - C wrappers for kernel inline functions and macros that
+ * C++ cannot call (Rust-for-Linux: rust/helpers/).
+ *
+ * Each wrapper costs one extra direct call where C inlines the body, so the
+ * list is kept short and none of them is on a per-operation path:
+ * scripts/kmod-report.sh counts calls to kcxx_* helpers from every
+ * file-operation entry point.
+ */
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+
+void kcxx_spin_lock_init(spinlock_t *l);
+unsigned long kcxx_clear_user(void __user *to, unsigned long n);
+
+/* spin_lock_init() is a macro that stores __SPIN_LOCK_UNLOCKED (and, with
+ * CONFIG_DEBUG_SPINLOCK, a name and magic); only C can expand it. */
+void kcxx_spin_lock_init(spinlock_t *l)
+{
+	spin_lock_init(l);
+}
+
+/* clear_user() is access_ok() plus an ALTERNATIVE_3 of "rep stosb" or calls,
+ * with an exception-table entry: inline asm C++ should not duplicate. */
+unsigned long kcxx_clear_user(void __user *to, unsigned long n)
+{
+	return clear_user(to, n);
+}

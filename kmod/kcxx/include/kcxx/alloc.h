@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcxx/alloc.h - fallible allocation (Rust-for-Linux: kernel::alloc).
+ *
+ * Invariants:
+ *  - every allocation takes explicit GFP flags and can fail; failure is a
+ *    null pointer or errc::nomem, never an exception;
+ *  - `new (kcxx::gfp::kernel) T(...)` is the only allocating new-expression:
+ *    the operator is noexcept, so the compiler checks for null before it
+ *    constructs (no hidden throw, no hidden allocation elsewhere);
+ *  - KBox<T> owns exactly one heap T and frees it in its destructor;
+ *    KVec<T> owns a heap array whose growth is explicit (try_push).
+ */
+#ifndef KCXX_ALLOC_H
+#define KCXX_ALLOC_H
+
+#include <kcxx/bindings.h>
+#include <kcxx/error.h>
+
+namespace kcxx {
+
+struct Gfp {
+	kabi::gfp_t flags;
+	constexpr Gfp operator|(Gfp o) const { return {flags | o.flags}; }
+};
+namespace gfp {
+inline constexpr Gfp kernel{KABI_GFP_KERNEL};
+inline constexpr Gfp atomic{KABI_GFP_ATOMIC};
+inline constexpr Gfp zero{KABI_GFP_ZERO};
+} // namespace gfp
+
+inline void *kmalloc(usize size, Gfp g) { return __kmalloc(size, g.flags); }
+inline void *kzalloc(usize size, Gfp g) { return __kmalloc(size, (g | gfp::zero).flags); }
+
+} // namespace kcxx
+
+/* The allocating new-expression: `new (gfp::kernel) T(args)`; null on failure. */
+inline void *operator new(__SIZE_TYPE__ size, kcxx::Gfp g) noexcept { return kcxx::kmalloc(size, g); }
+inline void *operator new[](__SIZE_TYPE__ size, kcxx::Gfp g) noexcept { return kcxx::kmalloc(size, g); }
+
+namespace kcxx {
+
+template <class T> class KBox {
+public:
+	constexpr KBox() = default;
+	template <class... A> static Result<KBox> try_new(Gfp g, A &&...args)
+	{
+		T *p = new (g) T(kcxx::forward<A>(args)...);
+		if (!p)
+			return errc::nomem;
+		return KBox(p);
+	}
+	KBox(KBox &&o) : p_(o.p_) { o.p_ = nullptr; }
+	KBox &operator=(KBox &&o)
+	{
+		reset();
+		p_ = o.p_;
+		o.p_ = nullptr;
+		return *this;
+	}
+	KBox(const KBox &) = delete;
+	~KBox() { reset(); }
+
+	T *get() const { return p_; }
+	T *operator->() const { return p_; }
+	T &operator*() const { return *p_; }
+	explicit operator bool() const { return p_ != nullptr; }
+	/* Give up ownership (e.g. to a kernel void *private_data). */
+	T *into_raw()
+	{
+		T *p = p_;
+		p_ = nullptr;
+		return p;
+	}
+	static KBox from_raw(T *p) { return KBox(p); }
+	void reset()
+	{
+		if (p_) {
+			p_->~T();
+			kfree(p_);
+			p_ = nullptr;
+		}
+	}
+
+private:
+	explicit KBox(T *p) : p_(p) {}
+	T *p_ = nullptr;
+};
+
+/* A growable array; growth is explicit and fallible. */
+template <class T> class KVec {
+public:
+	constexpr KVec() = default;
+	KVec(const KVec &) = delete;
+	KVec(KVec &&o) : p_(o.p_), len_(o.len_), cap_(o.cap_) { o.p_ = nullptr; o.len_ = o.cap_ = 0; }
+	~KVec()
+	{
+		clear();
+		kfree(p_);
+	}
+	Result<void> try_reserve(usize cap, Gfp g)
+	{
+		if (cap <= cap_)
+			return ok();
+		if (cap > ~usize(0) / sizeof(T))
+			return errc::nomem;
+		T *n = static_cast<T *>(kmalloc(cap * sizeof(T), g));
+		if (!n)
+			return errc::nomem;
+		for (usize i = 0; i < len_; i++) {
+			new (&n[i]) T(kcxx::move(p_[i]));
+			p_[i].~T();
+		}
+		kfree(p_);
+		p_ = n;
+		cap_ = cap;
+		return ok();
+	}
+	Result<void> try_push(T v, Gfp g)
+	{
+		if (len_ == cap_)
+			KCXX_TRY(try_reserve(cap_ ? cap_ * 2 : 4, g));
+		new (&p_[len_++]) T(kcxx::move(v));
+		return ok();
+	}
+	void clear()
+	{
+		while (len_)
+			p_[--len_].~T();
+	}
+	usize size() const { return len_; }
+	T &operator[](usize i) { return p_[i]; }
+	T *begin() { return p_; }
+	T *end() { return p_ + len_; }
+
+private:
+	T *p_ = nullptr;
+	usize len_ = 0, cap_ = 0;
+};
+
+/* A kmem_cache of the driver's own (leaks show as "Objects remaining" at
+ * destroy).  Invariant: alloc() memory goes back through free() of the same
+ * cache before the cache is destroyed. */
+class KmemCache {
+public:
+	constexpr KmemCache() = default;
+	KmemCache(const KmemCache &) = delete;
+	~KmemCache() { destroy(); }
+	Result<void> create(const char *name, unsigned size, unsigned align = 0, unsigned flags = 0)
+	{
+		c_ = kmem_cache_create(name, size, align, flags, nullptr);
+		return c_ ? ok() : Result<void>(errc::nomem);
+	}
+	void destroy()
+	{
+		if (c_)
+			kmem_cache_destroy(c_);
+		c_ = nullptr;
+	}
+	void *alloc(Gfp g) { return kmem_cache_alloc(c_, g.flags); }
+	void free(void *p) { kmem_cache_free(c_, p); }
+
+private:
+	kmem_cache *c_ = nullptr;
+};
+
+} // namespace kcxx
+
+#endif

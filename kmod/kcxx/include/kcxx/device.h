@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcxx/device.h - registrations that undo themselves: misc devices, char
+ * device regions, cdevs, device classes and device nodes
+ * (Rust-for-Linux: kernel::miscdevice::MiscDeviceRegistration, chrdev).
+ *
+ * Invariants:
+ *  - a registration object is either empty or registered, and its
+ *    destructor unregisters exactly what was registered (members of a
+ *    driver's module type are torn down in reverse declaration order, so
+ *    declaring region, class, cdev, node in that order gives the C error
+ *    ladder for free);
+ *  - registrations are pinned (the kernel keeps pointers to them):
+ *    neither copyable nor movable.
+ */
+#ifndef KCXX_DEVICE_H
+#define KCXX_DEVICE_H
+
+#include <kcxx/bindings.h>
+#include <kcxx/error.h>
+
+namespace kcxx {
+
+/* IS_ERR/PTR_ERR for pointers the kernel returns as ERR_PTR(). */
+template <class T> inline Result<T *> from_err_ptr(T *p)
+{
+	if (kcxx_unlikely((unsigned long)p >= (unsigned long)-KABI_MAX_ERRNO))
+		return Error::from_errno((int)(long)p);
+	return p;
+}
+
+struct Pinned {
+	Pinned() = default;
+	Pinned(const Pinned &) = delete;
+	Pinned &operator=(const Pinned &) = delete;
+};
+
+class MiscDevice : Pinned {
+public:
+	Result<void> register_device(const char *name, const kabi::file_operations &fops,
+				     kabi::umode_t mode)
+	{
+		dev_.minor = KABI_MISC_DYNAMIC_MINOR;
+		dev_.name = name;
+		dev_.fops = &fops;
+		dev_.mode = mode;
+		int ret = misc_register(&dev_);
+		if (ret)
+			return Error::from_errno(ret);
+		registered_ = true;
+		return ok();
+	}
+	~MiscDevice()
+	{
+		if (registered_)
+			misc_deregister(&dev_);
+	}
+	kabi::miscdevice *raw() { return &dev_; }
+
+private:
+	kabi::miscdevice dev_{};
+	bool registered_ = false;
+};
+
+class ChrdevRegion : Pinned {
+public:
+	Result<void> alloc(const char *name, unsigned count)
+	{
+		int ret = alloc_chrdev_region(&base_, 0, count, name);
+		if (ret)
+			return Error::from_errno(ret);
+		count_ = count;
+		return ok();
+	}
+	~ChrdevRegion()
+	{
+		if (count_)
+			unregister_chrdev_region(base_, count_);
+	}
+	kabi::dev_t dev(unsigned i) const { return base_ + i; }
+	unsigned major() const { return base_ >> KABI_MINORBITS; }
+	unsigned base_minor() const { return base_ & ((1u << KABI_MINORBITS) - 1); }
+	unsigned count() const { return count_; }
+
+private:
+	kabi::dev_t base_ = 0;
+	unsigned count_ = 0;
+};
+
+class Cdev : Pinned {
+public:
+	Result<void> add(const kabi::file_operations &fops, kabi::dev_t dev, unsigned count)
+	{
+		cdev_init(&c_, &fops);
+		kabi::field<struct module *, KABI_CDEV_owner>(&c_) = &__this_module;
+		int ret = cdev_add(&c_, dev, count);
+		if (ret)
+			return Error::from_errno(ret);
+		added_ = true;
+		return ok();
+	}
+	~Cdev()
+	{
+		if (added_)
+			cdev_del(&c_);
+	}
+
+private:
+	kabi::cdev c_{};
+	bool added_ = false;
+};
+
+using devnode_fn = char *(*)(struct device *, kabi::umode_t *);
+
+class DeviceClass : Pinned {
+public:
+	Result<void> create(const char *name, devnode_fn devnode = nullptr)
+	{
+		static constinit kabi::lock_class_key key{};
+		cls_ = KCXX_TRY(from_err_ptr(__class_create(&__this_module, name, &key)));
+		if (devnode)
+			kabi::field<devnode_fn, KABI_CLASS_devnode>(cls_) = devnode;
+		return ok();
+	}
+	~DeviceClass()
+	{
+		if (cls_)
+			class_destroy(cls_);
+	}
+	struct class_ *raw() const { return cls_; }
+
+private:
+	struct class_ *cls_ = nullptr;
+};
+
+/* One /dev node (device_create/device_destroy). */
+class DeviceNode : Pinned {
+public:
+	template <class... A>
+	Result<void> create(DeviceClass &cls, kabi::dev_t devt, const char *fmt, A... args)
+	{
+		KCXX_TRY(from_err_ptr(device_create(cls.raw(), nullptr, devt, nullptr, fmt, args...)));
+		cls_ = cls.raw();
+		devt_ = devt;
+		return ok();
+	}
+	~DeviceNode()
+	{
+		if (cls_)
+			device_destroy(cls_, devt_);
+	}
+
+private:
+	struct class_ *cls_ = nullptr;
+	kabi::dev_t devt_ = 0;
+};
+
+} // namespace kcxx
+
+#endif

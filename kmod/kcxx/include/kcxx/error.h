@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcxx/error.h - Error and Result<T>: the kernel's "negative errno" convention
+ * as types (Rust-for-Linux: kernel::error).
+ *
+ * Invariants:
+ *  - an Error always holds a negative errno in [-MAX_ERRNO, -1];
+ *  - a Result<T> holds exactly one of a T or an Error, and is [[nodiscard]]:
+ *    an ignored failure is a compile warning (-Werror in CI);
+ *  - no allocation, no exceptions: a Result<int> or Result<void> is returned
+ *    in registers (checked in the disassembly: Result<long> is {long, bool}).
+ *
+ * Propagate with KCXX_TRY(expr): evaluates to the value, or returns the Error
+ * from the enclosing function (which must return a Result or an Error).
+ *
+ * Pure: compiles in the kernel and on the host.
+ */
+#ifndef KCXX_ERROR_H
+#define KCXX_ERROR_H
+
+#include <kcxx/types.h>
+#include <kcxx/errno.h>
+
+namespace kcxx {
+
+class Error {
+public:
+	/* From a negative errno; anything else is a bug in the caller. */
+	static constexpr Error from_errno(int e) { return Error(e); }
+	constexpr int to_errno() const { return code_; }
+	constexpr long to_long() const { return code_; }
+	constexpr bool operator==(const Error &o) const = default;
+
+private:
+	constexpr explicit Error(int e) : code_(e) {}
+	int code_;
+};
+
+/* The codes drivers use, by the lower-case name of their errno macro. */
+namespace errc {
+inline constexpr Error perm = Error::from_errno(-EPERM);
+inline constexpr Error noent = Error::from_errno(-ENOENT);
+inline constexpr Error intr = Error::from_errno(-EINTR);
+inline constexpr Error io = Error::from_errno(-EIO);
+inline constexpr Error nxio = Error::from_errno(-ENXIO);
+inline constexpr Error again = Error::from_errno(-EAGAIN);
+inline constexpr Error nomem = Error::from_errno(-ENOMEM);
+inline constexpr Error fault = Error::from_errno(-EFAULT);
+inline constexpr Error busy = Error::from_errno(-EBUSY);
+inline constexpr Error exist = Error::from_errno(-EEXIST);
+inline constexpr Error nodev = Error::from_errno(-ENODEV);
+inline constexpr Error inval = Error::from_errno(-EINVAL);
+inline constexpr Error nospc = Error::from_errno(-ENOSPC);
+inline constexpr Error range = Error::from_errno(-ERANGE);
+inline constexpr Error notty = Error::from_errno(-ENOTTY);
+inline constexpr Error overflow = Error::from_errno(-EOVERFLOW);
+inline constexpr Error restartsys = Error::from_errno(-ERESTARTSYS);
+} // namespace errc
+
+template <class T> class [[nodiscard]] Result {
+public:
+	constexpr Result(const T &v) : val_(v), ok_(true) {}
+	constexpr Result(T &&v) : val_(kcxx::move(v)), ok_(true) {}
+	constexpr Result(Error e) : err_(e), ok_(false) {}
+	Result(Result &&o) : ok_(o.ok_)
+	{
+		if (ok_)
+			new (&val_) T(kcxx::move(o.val_));
+		else
+			err_ = o.err_;
+	}
+	Result(const Result &) = delete;
+	Result &operator=(const Result &) = delete;
+	~Result()
+	{
+		if (ok_)
+			val_.~T();
+	}
+
+	constexpr bool ok() const { return ok_; }
+	constexpr explicit operator bool() const { return ok_; }
+	constexpr Error error() const { return err_; }
+	T &value() & { return val_; }
+	const T &value() const & { return val_; }
+	/* Move the value out; the Result must be ok(). */
+	T take() { return kcxx::move(val_); }
+	T value_or(T dflt) const { return ok_ ? val_ : dflt; }
+
+private:
+	union {
+		T val_;
+		Error err_;
+	};
+	bool ok_;
+};
+
+template <> class [[nodiscard]] Result<void> {
+public:
+	constexpr Result() : err_(Error::from_errno(0)), ok_(true) {}
+	constexpr Result(Error e) : err_(e), ok_(false) {}
+	constexpr bool ok() const { return ok_; }
+	constexpr explicit operator bool() const { return ok_; }
+	constexpr Error error() const { return err_; }
+	void take() {}
+
+private:
+	Error err_;
+	bool ok_;
+};
+
+inline constexpr Result<void> ok() { return {}; }
+
+/* A Result<T> for the C ABI: a non-negative value or a negative errno. */
+template <class T> constexpr long to_errno_long(const Result<T> &r)
+{
+	return r.ok() ? static_cast<long>(r.value()) : r.error().to_long();
+}
+inline constexpr long to_errno_long(const Result<void> &r)
+{
+	return r.ok() ? 0 : r.error().to_long();
+}
+
+} // namespace kcxx
+
+/* Evaluate a Result; on error return the Error from the current function. */
+#define KCXX_TRY(expr)                                           \
+	({                                                       \
+		auto kcxx_try_r_ = (expr);                       \
+		if (kcxx_unlikely(!kcxx_try_r_.ok()))            \
+			return kcxx_try_r_.error();              \
+		kcxx_try_r_.take();                              \
+	})
+
+#endif

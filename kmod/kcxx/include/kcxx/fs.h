@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcxx/fs.h - file operations (Rust-for-Linux: kernel::fs::File and the
+ * miscdevice/cdev operation traits).
+ *
+ * A driver type T implements any subset of (all static, all optional):
+ *
+ *   using Data = D;                       what file->private_data points at
+ *   Result<D *>     open(Inode, File)     (its result becomes private_data)
+ *   void            release(D &, Inode, File)
+ *   Result<loff_t>  llseek(D &, File, loff_t off, int whence)
+ *   Result<usize>   read(D &, File, UserSlice::Writer, loff_t &pos)
+ *   Result<usize>   write(D &, File, UserSlice::Reader, loff_t &pos)
+ *   Result<long>    ioctl(D &, File, unsigned cmd, unsigned long arg)
+ *   Result<long>    compat_ioctl(D &, File, unsigned cmd, unsigned long arg)
+ *   D &             data(File)            how to find D when there is no open
+ *
+ * Adapter<T> turns these into the C signatures (always inlined into the
+ * extern "C" entry points KCXX_FILE_OPERATIONS defines); kcxx::fs::vtable<T>
+ * is the constant file_operations (kcxx/vtable.h).
+ *
+ * Invariants: a Result becomes the kernel's "value or negative errno" in
+ * the entry point, a __user buffer reaches T only as a UserSlice, and T
+ * cannot touch private_data as an untyped pointer.
+ */
+#ifndef KCXX_FS_H
+#define KCXX_FS_H
+
+#include <kcxx/bindings.h>
+#include <kcxx/error.h>
+#include <kcxx/uaccess.h>
+#include <kcxx/vtable.h>
+
+namespace kcxx::fs {
+
+/* A borrowed struct file. */
+class File {
+public:
+	explicit File(struct file *f) : f_(f) {}
+	struct file *raw() const { return f_; }
+	unsigned int flags() const { return kabi::field<unsigned int, KABI_FILE_f_flags>(f_); }
+	kabi::fmode_t mode() const { return kabi::field<kabi::fmode_t, KABI_FILE_f_mode>(f_); }
+	bool write_only() const { return (flags() & KABI_O_ACCMODE) == KABI_O_WRONLY; }
+	void *&private_data() const { return kabi::field<void *, KABI_FILE_private_data>(f_); }
+	struct inode *inode() const { return kabi::field<struct inode *, KABI_FILE_f_inode>(f_); }
+
+private:
+	struct file *f_;
+};
+
+/* A borrowed struct inode. */
+class Inode {
+public:
+	explicit Inode(struct inode *i) : i_(i) {}
+	kabi::dev_t rdev() const { return kabi::field<kabi::dev_t, KABI_INODE_i_rdev>(i_); }
+	unsigned minor() const { return rdev() & ((1u << KABI_MINORBITS) - 1); }
+	unsigned major() const { return rdev() >> KABI_MINORBITS; }
+
+private:
+	struct inode *i_;
+};
+
+template <class T> struct Adapter {
+	using D = typename T::Data;
+
+	[[gnu::always_inline]] static D &data(struct file *f)
+	{
+		if constexpr (requires { T::data(File(f)); })
+			return T::data(File(f));
+		else
+			return *static_cast<D *>(File(f).private_data());
+	}
+	[[gnu::always_inline]] static int open(struct inode *i, struct file *f)
+	{
+		Result<D *> r = T::open(Inode(i), File(f));
+		if (!r)
+			return r.error().to_errno();
+		File(f).private_data() = r.value();
+		return 0;
+	}
+	[[gnu::always_inline]] static int release(struct inode *i, struct file *f)
+	{
+		T::release(data(f), Inode(i), File(f));
+		return 0;
+	}
+	[[gnu::always_inline]] static loff_t llseek(struct file *f, loff_t off, int whence)
+	{
+		Result<loff_t> r = T::llseek(data(f), File(f), off, whence);
+		return r ? r.value() : r.error().to_long();
+	}
+	[[gnu::always_inline]] static ssize_t read(struct file *f, char *buf, usize n, loff_t *pos)
+	{
+		Result<usize> r = T::read(data(f), File(f), UserSlice(uptr(buf), n).writer(), *pos);
+		return r ? static_cast<ssize_t>(r.value()) : r.error().to_long();
+	}
+	[[gnu::always_inline]] static ssize_t write(struct file *f, const char *buf, usize n, loff_t *pos)
+	{
+		Result<usize> r = T::write(data(f), File(f), UserSlice(uptr(buf), n).reader(), *pos);
+		return r ? static_cast<ssize_t>(r.value()) : r.error().to_long();
+	}
+	[[gnu::always_inline]] static long ioctl(struct file *f, unsigned cmd, unsigned long arg)
+	{
+		Result<long> r = T::ioctl(data(f), File(f), cmd, arg);
+		return r ? r.value() : r.error().to_long();
+	}
+	[[gnu::always_inline]] static long compat_ioctl(struct file *f, unsigned cmd, unsigned long arg)
+	{
+		Result<long> r = T::compat_ioctl(data(f), File(f), cmd, arg);
+		return r ? r.value() : r.error().to_long();
+	}
+};
+
+/* The constant file_operations of driver type T, owner = this module. */
+template <class T>
+inline constexpr const kabi::file_operations &vtable =
+	make_vtable<kabi::file_operations, T, &__this_module>;
+
+} // namespace kcxx::fs
+
+#endif

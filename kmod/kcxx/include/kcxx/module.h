@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcxx/module.h - the module declaration (Rust-for-Linux: module!).
+ *
+ *     KCXX_MODULE(ScullModule, "author", "description", "GPL");
+ *
+ * ScullModule is default-constructible (cheap, cannot fail: it only
+ * initialises members, e.g. locks) and has `Result<void> init()`; its
+ * destructor is the module's exit (preceded by `void exit()` if T has one,
+ * for what must happen on unload only, not on a failed init).  The macro defines init_module and
+ * cleanup_module (what module_init/module_exit alias) and the .modinfo
+ * strings MODULE_AUTHOR/DESCRIPTION/LICENSE emit.
+ *
+ * Invariants:
+ *  - the module object lives in static storage that no constructor touches
+ *    at load time (CONFIG_CONSTRUCTORS is off: .init_array would never run);
+ *    it is constructed by init_module and destroyed by cleanup_module, or
+ *    destroyed at once if init() fails, so every member registered so far is
+ *    unregistered in reverse order (the C error-unwind ladder);
+ *  - cleanup_module runs the destructor exactly once.
+ */
+#ifndef KCXX_MODULE_H
+#define KCXX_MODULE_H
+
+#include <kcxx/error.h>
+#include <kcxx/print.h>
+
+namespace kcxx {
+template <class T> concept Module = requires(T &m) {
+	{ m.init() } -> same_as<Result<void>>;
+};
+} // namespace kcxx
+
+#define KCXX_MODINFO(tag, info)                                                       \
+	[[gnu::used, gnu::section(".modinfo"), gnu::aligned(1)]] static const char      \
+		kcxx_modinfo_##tag[] = #tag "=" info
+
+#define KCXX_MODULE(T, author_, description_, license_)                                 \
+	static_assert(kcxx::Module<T>);                                              \
+	static constinit kcxx::RawStorage<T> kcxx_module_storage;                    \
+	/* the module instance, for code that needs it (valid between init and exit) */ \
+	[[maybe_unused]] static T &kcxx_this_module() { return *kcxx_module_storage.get(); } \
+	extern "C" [[gnu::section(".init.text"), gnu::cold]] int init_module(void)  \
+	{                                                                            \
+		T *m = new (kcxx_module_storage.get()) T();                          \
+		kcxx::Result<void> r = m->init();                                    \
+		if (!r.ok()) {                                                       \
+			m->~T();                                                     \
+			return r.error().to_errno();                                 \
+		}                                                                    \
+		return 0;                                                            \
+	}                                                                            \
+	extern "C" [[gnu::section(".exit.text"), gnu::cold]] void cleanup_module(void) \
+	{                                                                            \
+		if constexpr (requires { kcxx_module_storage.get()->exit(); })       \
+			kcxx_module_storage.get()->exit();                           \
+		kcxx_module_storage.get()->~T();                                     \
+	}                                                                            \
+	KCXX_MODINFO(author, author_);                                               \
+	KCXX_MODINFO(description, description_);                                     \
+	KCXX_MODINFO(license, license_)
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcxx/sync.h - locks that own their data, and atomics
+ * (Rust-for-Linux: kernel::sync).
+ *
+ * Invariants:
+ *  - the T inside a Mutex<T> or SpinLock<T> is reachable only through a
+ *    Guard, and a Guard exists only while the lock is held: forgetting to
+ *    lock, or to unlock on an error path, does not compile / cannot happen;
+ *  - a Guard unlocks exactly once (in its destructor; a moved-from Guard
+ *    does nothing), so early returns and KCXX_TRY are safe;
+ *  - lock/unlock are the same exported kernel calls C makes (mutex_lock,
+ *    mutex_lock_interruptible, mutex_unlock, _raw_spin_lock,
+ *    _raw_spin_unlock): no wrapper call is added;
+ *  - locks are pinned: not copyable or movable (the kernel keeps pointers
+ *    into a mutex's wait list).
+ *
+ * The lock-kind-independent part (Guard over a Backend) is pure and unit
+ * tested on the host against a user-space backend.
+ */
+#ifndef KCXX_SYNC_H
+#define KCXX_SYNC_H
+
+#include <kcxx/error.h>
+#ifdef __KERNEL__
+#include <kcxx/bindings.h>
+#endif
+
+namespace kcxx {
+
+/* A Lock<Backend, T>: Backend supplies the raw state and lock/unlock. */
+template <class Backend, class T> class Lock {
+public:
+	class [[nodiscard]] Guard {
+	public:
+		Guard(Guard &&o) : l_(o.l_) { o.l_ = nullptr; }
+		Guard(const Guard &) = delete;
+		Guard &operator=(const Guard &) = delete;
+		~Guard()
+		{
+			if (l_)
+				Backend::unlock(&l_->raw_);
+		}
+		T *operator->() const { return &l_->data_; }
+		T &operator*() const { return l_->data_; }
+
+	private:
+		friend class Lock;
+		explicit Guard(Lock *l) : l_(l) {}
+		Lock *l_;
+	};
+
+	template <class... A>
+	explicit Lock(const char *name, A &&...args) : data_(kcxx::forward<A>(args)...)
+	{
+		Backend::init(&raw_, name);
+	}
+	Lock(const Lock &) = delete;
+	Lock &operator=(const Lock &) = delete;
+
+	Guard lock()
+	{
+		Backend::lock(&raw_);
+		return Guard(this);
+	}
+	/* Sleeping locks only: -ERESTARTSYS (errc::restartsys) on a signal. */
+	Result<Guard> lock_interruptible()
+	{
+		if (kcxx_unlikely(Backend::lock_interruptible(&raw_)))
+			return errc::restartsys;
+		return Guard(this);
+	}
+
+private:
+	typename Backend::raw_type raw_;
+	T data_;
+};
+
+#ifdef __KERNEL__
+struct MutexBackend {
+	using raw_type = kabi::mutex;
+	static void init(raw_type *m, const char *name)
+	{
+		/* mutex_init()'s per-call-site key only matters with lockdep */
+		static constinit kabi::lock_class_key key{};
+		__mutex_init(m, name, &key);
+	}
+	static void lock(raw_type *m) { mutex_lock(m); }
+	static int lock_interruptible(raw_type *m) { return mutex_lock_interruptible(m); }
+	static void unlock(raw_type *m) { mutex_unlock(m); }
+};
+
+struct SpinLockBackend {
+	using raw_type = kabi::spinlock;
+	static void init(raw_type *l, const char *) { kcxx_spin_lock_init(l); }
+	static void lock(raw_type *l) { _raw_spin_lock(l); }
+	static void unlock(raw_type *l) { _raw_spin_unlock(l); }
+};
+
+template <class T> using Mutex = Lock<MutexBackend, T>;
+template <class T> using SpinLock = Lock<SpinLockBackend, T>;
+#endif
+
+/* Atomics with the kernel's x86 code generation: relaxed load/store are
+ * plain moves (READ_ONCE/WRITE_ONCE), read-modify-writes are locked
+ * instructions (full barriers, like atomic64_add_return/try_cmpxchg). */
+template <class T> class Atomic {
+	static_assert(integral<T> && (sizeof(T) == 4 || sizeof(T) == 8));
+
+public:
+	constexpr Atomic(T v = 0) : v_(v) {}
+	Atomic(const Atomic &) = delete;
+	T load() const { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
+	void store(T v) { __atomic_store_n(&v_, v, __ATOMIC_RELAXED); }
+	T fetch_add(T d) { return __atomic_fetch_add(&v_, d, __ATOMIC_SEQ_CST); }
+	/* On failure `expected` is updated to the current value. */
+	bool compare_exchange(T &expected, T desired)
+	{
+		return __atomic_compare_exchange_n(&v_, &expected, desired, false, __ATOMIC_SEQ_CST,
+						   __ATOMIC_RELAXED);
+	}
+	T exchange(T v) { return __atomic_exchange_n(&v_, v, __ATOMIC_SEQ_CST); }
+
+private:
+	T v_;
+};
+
+} // namespace kcxx
+
+#ifdef __KERNEL__
+namespace kcxx {
+/* refcount_t (what kref wraps), with the same saturation checks as
+ * <linux/refcount.h>: relaxed increment, release decrement, acquire on the
+ * last put, refcount_warn_saturate() on misuse.  Invariant: dec_and_test()
+ * returns true exactly once, to the caller that must free the object. */
+class RefCount {
+public:
+	constexpr RefCount(int v = 1) : refs_(v) {}
+	RefCount(const RefCount &) = delete;
+	void inc()
+	{
+		int old = __atomic_fetch_add(&refs_, 1, __ATOMIC_RELAXED);
+		if (kcxx_unlikely(!old))
+			refcount_warn_saturate(this, KABI_REFCOUNT_ADD_UAF);
+		else if (kcxx_unlikely(old < 0 || old + 1 < 0))
+			refcount_warn_saturate(this, KABI_REFCOUNT_ADD_OVF);
+	}
+	[[nodiscard]] bool dec_and_test()
+	{
+		int old = __atomic_fetch_sub(&refs_, 1, __ATOMIC_RELEASE);
+		if (old == 1) {
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			return true;
+		}
+		if (kcxx_unlikely(old < 0 || old - 1 < 0))
+			refcount_warn_saturate(this, KABI_REFCOUNT_SUB_UAF);
+		return false;
+	}
+	int read() const { return __atomic_load_n(&refs_, __ATOMIC_RELAXED); }
+
+private:
+	int refs_;
+};
+static_assert(sizeof(RefCount) == KABI_REFCOUNT_SIZE);
+} // namespace kcxx
+#endif
+
+#endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcxx/uaccess.h - user memory (Rust-for-Linux: kernel::uaccess).
+ *
+ * Invariants:
+ *  - a user-space address is never a C++ pointer: UserPtr<T> and UserSlice
+ *    hold it as a number, so it cannot be dereferenced by mistake (what
+ *    sparse's __user checks in C);
+ *  - every copy returns a Result: a bad address is errc::fault (-EFAULT),
+ *    never a kernel fault, and a short copy is reported, not ignored;
+ *  - the code is what C's inline helpers expand to on x86-64 Linux 6.1:
+ *    get_user/put_user are the same `call __get_user_N`/`__put_user_N` with
+ *    the same register constraints, copy_{to,from}_user the same
+ *    check_copy_size() tests followed by __check_object_size (hardened
+ *    usercopy) and the exported _copy_{to,from}_user.  No extra calls.
+ */
+#ifndef KCXX_UACCESS_H
+#define KCXX_UACCESS_H
+
+#include <kcxx/bindings.h>
+#include <kcxx/error.h>
+
+extern "C" void __copy_overflow(int size, unsigned long count);
+/* what ASM_CALL_CONSTRAINT names: tells GCC the asm makes a call, so the
+ * frame is set up first (objtool checks this) */
+register unsigned long kcxx_current_stack_pointer asm("rsp");
+
+namespace kcxx {
+
+namespace detail {
+/* check_copy_size() of <linux/thread_info.h>, minus the compile-time
+ * __bad_copy_* diagnostics (a constant overflow is a static error here). */
+[[gnu::always_inline]] inline bool check_copy_size(const void *addr, usize bytes, bool is_source)
+{
+	int sz = __builtin_object_size(addr, 0);
+	if (kcxx_unlikely(sz >= 0 && (usize)sz < bytes)) {
+		if (!__builtin_constant_p(bytes))
+			__copy_overflow(sz, bytes);
+		return false;
+	}
+	if (kcxx_unlikely(bytes > (usize)KABI_INT_MAX))
+		return false;
+	if (!__builtin_constant_p(bytes))
+		__check_object_size(addr, bytes, is_source);
+	return true;
+}
+} // namespace detail
+
+/* copy_from_user/copy_to_user: the number of bytes NOT copied. */
+[[gnu::always_inline]] inline unsigned long copy_from_user(void *to, uptr from, unsigned long n)
+{
+	if (detail::check_copy_size(to, n, false))
+		n = _copy_from_user(to, reinterpret_cast<const void *>(from), n);
+	return n;
+}
+[[gnu::always_inline]] inline unsigned long copy_to_user(uptr to, const void *from, unsigned long n)
+{
+	if (detail::check_copy_size(from, n, true))
+		n = _copy_to_user(reinterpret_cast<void *>(to), from, n);
+	return n;
+}
+
+/* A __user pointer to one T. */
+template <class T> class UserPtr {
+	static_assert(trivially_copyable<T>);
+
+public:
+	constexpr explicit UserPtr(uptr addr) : addr_(addr) {}
+	constexpr uptr addr() const { return addr_; }
+
+	/* get_user(): one `call __get_user_N` for 1/2/4/8-byte T. */
+	[[gnu::always_inline]] Result<T> read() const
+	{
+		if constexpr (sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8) {
+			int ret;
+			/* __inttype(): the unsigned type of T's size */
+			using word = conditional_t<sizeof(T) == 1, u8,
+				     conditional_t<sizeof(T) == 2, u16,
+				     conditional_t<sizeof(T) == 4, u32, unsigned long>>>;
+			register word val asm("rdx");
+			asm volatile("call __get_user_%c[size]"
+				     : "=a"(ret), "=r"(val), "+r"(kcxx_current_stack_pointer)
+				     : "0"(addr_), [size] "i"(sizeof(T)));
+			if (kcxx_unlikely(ret))
+				return errc::fault;
+			word w = val;
+			return __builtin_bit_cast(T, w);
+		} else {
+			T out;
+			if (copy_from_user(&out, addr_, sizeof(T)))
+				return errc::fault;
+			return out;
+		}
+	}
+
+	/* put_user(): one `call __put_user_N` for 1/2/4/8-byte T. */
+	[[gnu::always_inline]] Result<void> write(const T &v) const
+	{
+		if constexpr (sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8) {
+			int ret;
+			register T val asm("rax") = v;
+			uptr p = addr_;
+			asm volatile("call __put_user_%c[size]"
+				     : "=c"(ret), "+r"(kcxx_current_stack_pointer)
+				     : "0"(p), "r"(val), [size] "i"(sizeof(T))
+				     : "ebx");
+			if (kcxx_unlikely(ret))
+				return errc::fault;
+			return ok();
+		} else {
+			if (copy_to_user(addr_, &v, sizeof(T)))
+				return errc::fault;
+			return ok();
+		}
+	}
+
+private:
+	uptr addr_;
+};
+
+/* A __user buffer of `len` bytes, read or written front to back. */
+class UserSlice {
+public:
+	constexpr UserSlice(uptr addr, usize len) : addr_(addr), len_(len) {}
+	constexpr usize len() const { return len_; }
+	constexpr uptr addr() const { return addr_; }
+
+	class Reader {
+	public:
+		constexpr Reader(uptr a, usize n) : addr_(a), left_(n) {}
+		constexpr usize left() const { return left_; }
+		/* Copy n bytes into dst; -EFAULT if any byte could not be read. */
+		[[gnu::always_inline]] Result<void> read_raw(void *dst, usize n)
+		{
+			if (kcxx_unlikely(n > left_))
+				return errc::fault;
+			if (kcxx_unlikely(copy_from_user(dst, addr_, n)))
+				return errc::fault;
+			addr_ += n;
+			left_ -= n;
+			return ok();
+		}
+
+	private:
+		uptr addr_;
+		usize left_;
+	};
+	class Writer {
+	public:
+		constexpr Writer(uptr a, usize n) : addr_(a), left_(n) {}
+		constexpr usize left() const { return left_; }
+		[[gnu::always_inline]] Result<void> write_raw(const void *src, usize n)
+		{
+			if (kcxx_unlikely(n > left_))
+				return errc::fault;
+			if (kcxx_unlikely(copy_to_user(addr_, src, n)))
+				return errc::fault;
+			addr_ += n;
+			left_ -= n;
+			return ok();
+		}
+
+		/* simple_read_from_buffer(): copy from kernel buffer `from` of
+		 * `avail` bytes at *pos; the bytes copied, pos advanced. */
+		Result<usize> read_from_buffer(loff_t &pos, const void *from, usize avail)
+		{
+			long r = simple_read_from_buffer(reinterpret_cast<void *>(addr_), left_, &pos,
+							 from, avail);
+			if (r < 0)
+				return Error::from_errno((int)r);
+			return (usize)r;
+		}
+		/* clear_user(): the bytes NOT cleared (kcxx C helper). */
+		usize clear(usize n) { return kcxx_clear_user(reinterpret_cast<void *>(addr_), n); }
+
+	private:
+		uptr addr_;
+		usize left_;
+	};
+	constexpr Reader reader() const { return Reader(addr_, len_); }
+	constexpr Writer writer() const { return Writer(addr_, len_); }
+
+private:
+	uptr addr_;
+	usize len_;
+};
+
+} // namespace kcxx
+
+#endif

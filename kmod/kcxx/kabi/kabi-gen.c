@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kabi-gen.c - the asm-offsets generator of kcxx.
+ *
+ * Kernel headers are not C++, so kcxx never copies a kernel struct layout by
+ * hand.  This file is compiled by Kbuild as C, with the kernel's own flags, to
+ * assembly (-S); every DEFINE() below leaves a "->SYM value" line that
+ * filechk_offsets turns into "#define SYM value" in kcxx_kabi.h.  The C++
+ * side (kcxx/kabi.h) builds its view of each struct from these numbers and
+ * static_asserts that its members land on exactly these offsets.
+ *
+ * KABI_FIELD() also checks, in C, that a function-pointer member has the
+ * signature kcxx assumes, so a kernel that changes a prototype breaks the
+ * build here instead of miscalling at run time.
+ */
+#include <linux/kbuild.h>
+#include <linux/fs.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/capability.h>
+#include <linux/gfp.h>
+#include <linux/mod_devicetable.h>
+#include <linux/refcount.h>
+#include <linux/ioport.h>
+
+#define KABI_SIZE(name, type) \
+	DEFINE(KABI_##name##_SIZE, sizeof(type)); \
+	DEFINE(KABI_##name##_ALIGN, __alignof__(type))
+#define KABI_OFF(name, type, member) \
+	DEFINE(KABI_##name##_##member, offsetof(type, member))
+/* offset plus a compile-time check of the member's type */
+#define KABI_FIELD(name, type, member, proto) \
+	_Static_assert(__builtin_types_compatible_p( \
+		typeof(((type *)0)->member), proto), \
+		#type "." #member " changed type: update kcxx"); \
+	KABI_OFF(name, type, member)
+
+void kcxx_kabi_gen(void);
+void kcxx_kabi_gen(void)
+{
+	/* struct file_operations: the entries kcxx drivers may fill */
+	KABI_SIZE(FOPS, struct file_operations);
+	KABI_FIELD(FOPS, struct file_operations, owner, struct module *);
+	KABI_FIELD(FOPS, struct file_operations, llseek,
+		   loff_t (*)(struct file *, loff_t, int));
+	KABI_FIELD(FOPS, struct file_operations, read,
+		   ssize_t (*)(struct file *, char __user *, size_t, loff_t *));
+	KABI_FIELD(FOPS, struct file_operations, write,
+		   ssize_t (*)(struct file *, const char __user *, size_t, loff_t *));
+	KABI_FIELD(FOPS, struct file_operations, unlocked_ioctl,
+		   long (*)(struct file *, unsigned int, unsigned long));
+	KABI_FIELD(FOPS, struct file_operations, compat_ioctl,
+		   long (*)(struct file *, unsigned int, unsigned long));
+	KABI_FIELD(FOPS, struct file_operations, open,
+		   int (*)(struct inode *, struct file *));
+	KABI_FIELD(FOPS, struct file_operations, release,
+		   int (*)(struct inode *, struct file *));
+	BLANK();
+
+	/* struct file / struct inode: what file operations read */
+	KABI_FIELD(FILE, struct file, f_flags, unsigned int);
+	KABI_FIELD(FILE, struct file, f_mode, fmode_t);
+	KABI_FIELD(FILE, struct file, private_data, void *);
+	KABI_FIELD(FILE, struct file, f_inode, struct inode *);
+	KABI_FIELD(INODE, struct inode, i_rdev, dev_t);
+	KABI_FIELD(INODE, struct inode, i_size, loff_t);
+	BLANK();
+
+	/* char device region + class */
+	KABI_SIZE(CDEV, struct cdev);
+	KABI_FIELD(CDEV, struct cdev, owner, struct module *);
+	KABI_FIELD(CLASS, struct class, devnode,
+		   char *(*)(struct device *, umode_t *));
+	DEFINE(KABI_MINORBITS, MINORBITS);
+	BLANK();
+
+	/* struct miscdevice */
+	KABI_SIZE(MISC, struct miscdevice);
+	KABI_FIELD(MISC, struct miscdevice, minor, int);
+	KABI_FIELD(MISC, struct miscdevice, name, const char *);
+	KABI_FIELD(MISC, struct miscdevice, fops, const struct file_operations *);
+	KABI_FIELD(MISC, struct miscdevice, mode, umode_t);
+	KABI_FIELD(MISC, struct miscdevice, parent, struct device *);
+	DEFINE(KABI_MISC_DYNAMIC_MINOR, MISC_DYNAMIC_MINOR);
+	BLANK();
+
+	/* PCI */
+	KABI_SIZE(PCIID, struct pci_device_id);
+	KABI_FIELD(PCIID, struct pci_device_id, vendor, __u32);
+	KABI_FIELD(PCIID, struct pci_device_id, device, __u32);
+	KABI_FIELD(PCIID, struct pci_device_id, subvendor, __u32);
+	KABI_FIELD(PCIID, struct pci_device_id, subdevice, __u32);
+	KABI_FIELD(PCIID, struct pci_device_id, class, __u32);
+	KABI_FIELD(PCIID, struct pci_device_id, class_mask, __u32);
+	KABI_FIELD(PCIID, struct pci_device_id, driver_data, kernel_ulong_t);
+	KABI_SIZE(PCI_DRIVER, struct pci_driver);
+	KABI_FIELD(PCI_DRIVER, struct pci_driver, name, const char *);
+	KABI_FIELD(PCI_DRIVER, struct pci_driver, id_table, const struct pci_device_id *);
+	KABI_FIELD(PCI_DRIVER, struct pci_driver, probe,
+		   int (*)(struct pci_dev *, const struct pci_device_id *));
+	KABI_FIELD(PCI_DRIVER, struct pci_driver, remove, void (*)(struct pci_dev *));
+	KABI_OFF(PCI_DEV, struct pci_dev, dev);
+	KABI_OFF(PCI_DEV, struct pci_dev, resource);
+	KABI_SIZE(RESOURCE, struct resource);
+	KABI_FIELD(RESOURCE, struct resource, start, resource_size_t);
+	KABI_FIELD(RESOURCE, struct resource, end, resource_size_t);
+	KABI_FIELD(DEVICE, struct device, driver_data, void *);
+	DEFINE(KABI_PCI_ANY_ID, PCI_ANY_ID);
+	BLANK();
+
+	/* locks: opaque storage of the right size and alignment */
+	KABI_SIZE(MUTEX, struct mutex);
+	KABI_SIZE(SPINLOCK, spinlock_t);
+	KABI_SIZE(LOCK_CLASS_KEY, struct lock_class_key);
+	BLANK();
+
+	/* flags and constants kcxx passes to the kernel */
+	DEFINE(KABI_GFP_KERNEL, GFP_KERNEL);
+	DEFINE(KABI_GFP_ATOMIC, GFP_ATOMIC);
+	DEFINE(KABI_GFP_ZERO, __GFP_ZERO);
+	DEFINE(KABI_GFP_NOWARN, __GFP_NOWARN);
+	DEFINE(KABI_REFCOUNT_ADD_OVF, REFCOUNT_ADD_OVF);
+	DEFINE(KABI_REFCOUNT_ADD_UAF, REFCOUNT_ADD_UAF);
+	DEFINE(KABI_REFCOUNT_SUB_UAF, REFCOUNT_SUB_UAF);
+	KABI_SIZE(REFCOUNT, refcount_t);
+	DEFINE(KABI_SLAB_HWCACHE_ALIGN, SLAB_HWCACHE_ALIGN);
+	DEFINE(KABI_SLAB_ACCOUNT, SLAB_ACCOUNT);
+	DEFINE(KABI_CAP_SYS_ADMIN, CAP_SYS_ADMIN);
+	DEFINE(KABI_O_ACCMODE, O_ACCMODE);
+	DEFINE(KABI_O_WRONLY, O_WRONLY);
+	DEFINE(KABI_O_RDONLY, O_RDONLY);
+	DEFINE(KABI_O_RDWR, O_RDWR);
+	DEFINE(KABI_O_TRUNC, O_TRUNC);
+	DEFINE(KABI_O_NONBLOCK, O_NONBLOCK);
+	DEFINE(KABI_FMODE_READ, (__force unsigned int)FMODE_READ);
+	DEFINE(KABI_FMODE_WRITE, (__force unsigned int)FMODE_WRITE);
+	DEFINE(KABI_SEEK_SET, SEEK_SET);
+	DEFINE(KABI_SEEK_CUR, SEEK_CUR);
+	DEFINE(KABI_SEEK_END, SEEK_END);
+	DEFINE(KABI_MAX_LFS_FILESIZE, MAX_LFS_FILESIZE);
+	DEFINE(KABI_INT_MAX, INT_MAX);
+	DEFINE(KABI_PAGE_SIZE, PAGE_SIZE);
+	DEFINE(KABI_MAX_ERRNO, MAX_ERRNO);
+}

@@ -1,0 +1,91 @@
+# kcxx.mk - Kbuild rules for C++20 objects built on kcxx.
+#
+# Included by a module directory's Kbuild (kmod/cxx/Kbuild, kmod/samples/Kbuild):
+#
+#     include $(src)/../kcxx/kcxx.mk
+#     $(call kcxx_module,foo_cxx,foo.o foo_glue.o)
+#
+# kcxx_module adds foo.o and foo_glue.o to module foo_cxx plus the per-module
+# copy of the kcxx runtime (foo_cxx-kcxx_rt.o).  A foo.o whose source is
+# foo.cpp is built by the C++ rule below; a foo.c by Kbuild's own C rule.
+#
+# Fairness rules this file enforces:
+#  * C++ is compiled with the kernel's own $(c_flags) minus the flags that only
+#    C accepts; every code-generation flag (-mcmodel=kernel, -mno-red-zone,
+#    retpoline/rethunk thunks, -mfentry/-mrecord-mcount, stack protector,
+#    -fno-strict-aliasing, -O2, ...) is kept.
+#  * objtool runs on each C++ object exactly as on C objects ($(cmd_objtool)).
+#  * scripts/check-cxx-objects.sh runs on every C++ object; a violation
+#    (.init_array, undefined __cxa_*/atexit, exceptions, RTTI) fails the build.
+#  * Both C and C++ get -fstack-usage when KCXX_STACK_USAGE=1 is not disabled,
+#    so scripts/kmod-report.sh can compare stack frames.
+
+KCXX_DIR := $(abspath $(src)/../kcxx)
+KCXX_UAPI := $(abspath $(src)/../include)
+KCXX_CHECK := $(abspath $(src)/../../scripts/check-cxx-objects.sh)
+KCXX_CXX ?= $(patsubst gcc%,g++%,$(CC))
+
+# Flags g++ rejects or that mean nothing to C++.  compiler_types.h and
+# compiler-version.h are C-only force-includes (their "-include" word is
+# removed as well; kconfig.h, pure macros, is re-added below).
+KCXX_C_ONLY_FLAGS := -std=gnu11 -std=gnu89 -Werror=strict-prototypes \
+	-Wstrict-prototypes -Werror=implicit-function-declaration \
+	-Werror=implicit-int -Werror=incompatible-pointer-types \
+	-Werror=designated-init -Wno-pointer-sign -Wdeclaration-after-statement \
+	-Wmissing-prototypes -Wold-style-definition -Wnested-externs \
+	-include %/compiler_types.h %/compiler-version.h %/kconfig.h
+
+# -fno-asynchronous-unwind-tables is already in c_flags; -fno-unwind-tables
+# keeps C++ from emitting .eh_frame for cleanups.  -Wno-invalid-offsetof:
+# kcxx uses offsetof only on its own standard-layout structs.
+KCXX_CXX_ONLY_FLAGS := -std=gnu++20 -ffreestanding -fno-exceptions -fno-rtti \
+	-fno-threadsafe-statics -fno-use-cxa-atexit -fno-unwind-tables \
+	-nostdinc++ -fno-gnu-unique -fno-operator-names -Wno-invalid-offsetof \
+	-include $(srctree)/include/linux/kconfig.h \
+	-I$(KCXX_DIR)/include -I$(KCXX_UAPI) -I$(obj)
+
+# Stack usage for the C-vs-C++ report (kmod-report.sh reads the .su files).
+ccflags-y += -fstack-usage
+# The shim directory comes first: it must win over the kernel's <linux/types.h>.
+kcxx_cxx_flags = -I$(KCXX_DIR)/shim $(filter-out $(KCXX_C_ONLY_FLAGS),$(c_flags)) \
+	$(KCXX_CXX_ONLY_FLAGS)
+
+# --- the generated ABI header (asm-offsets technique) -------------------------
+$(obj)/kcxx_kabi.s: $(KCXX_DIR)/kabi/kabi-gen.c FORCE
+	$(call if_changed_dep,cc_s_c)
+
+$(obj)/kcxx_kabi.h: $(obj)/kcxx_kabi.s FORCE
+	$(call filechk,offsets,__KCXX_KABI_H__)
+
+targets += kcxx_kabi.s kcxx_kabi.h
+
+# --- C++ objects -------------------------------------------------------------
+quiet_cmd_cxx_o_cpp = CXX $(quiet_modtag) $@
+      cmd_cxx_o_cpp = $(KCXX_CXX) $(kcxx_cxx_flags) -c -o $@ $< \
+		$(cmd_objtool)
+
+quiet_cmd_kcxx_check = KCXXCHK $@
+      cmd_kcxx_check = bash $(KCXX_CHECK) --quiet $@
+
+define rule_cxx_o_cpp
+	$(call cmd_and_fixdep,cxx_o_cpp)
+	$(call cmd,gen_objtooldep)
+	$(call cmd,kcxx_check)
+endef
+
+$(obj)/%.o: $(src)/%.cpp $(obj)/kcxx_kabi.h FORCE
+	$(call if_changed_rule,cxx_o_cpp)
+
+# The kcxx runtime (__cxa_pure_virtual, operator delete) is linked into every
+# module as its own copy: one object may not belong to two modules.
+$(obj)/%-kcxx_rt.o: $(KCXX_DIR)/rt/kcxx_rt.cpp $(obj)/kcxx_kabi.h FORCE
+	$(call if_changed_rule,cxx_o_cpp)
+
+# The C helpers (kernel inlines C++ cannot call), compiled as C, per module.
+$(obj)/%-kcxx_helpers.o: $(KCXX_DIR)/glue/kcxx_helpers.c FORCE
+	$(call if_changed_rule,cc_o_c)
+
+# $(call kcxx_module,MODULE,OBJECTS)
+kcxx_module = $(eval obj-m += $(1).o)$(eval $(1)-y += $(2) $(1)-kcxx_rt.o $(1)-kcxx_helpers.o)
+
+clean-files += kcxx_kabi.h kcxx_kabi.s *.su
