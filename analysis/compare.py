@@ -1,0 +1,228 @@
+"""Grouping a run's results into the comparisons the report and the gate show.
+
+stats.py knows numbers; this module knows the lab: which repetitions form a
+matrix cell, which metrics a cell has, how lock statistics, other tools and
+probe-effect runs line up with kmodlab-load's results.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conf import Settings
+from .load import LoadgenRun, Run
+from .stats import Comparison, bootstrap_ratio_ci, compare, cv
+
+# metric -> (unit, higher is better, how to read it from a run)
+METRICS = {
+    "throughput": ("ops/s", True, lambda r: r.ops_per_s),
+    "p50": ("ns", False, lambda r: r.latency["p50"]),
+    "p99": ("ns", False, lambda r: r.latency["p99"]),
+}
+
+# Operations kmodlab-load itself issues around the measured phase; they are
+# not the workload's operations when BPF counts are matched against user counts.
+SETUP_OPS = ("openat", "close")
+
+
+def cells(run: Run) -> dict[tuple[str, str], dict[str, list[LoadgenRun]]]:
+    """(driver, workload) -> {"c": [runs by rep], "cxx": [...]}, in a stable order."""
+    out: dict[tuple[str, str], dict[str, list[LoadgenRun]]] = {}
+    for r in sorted(run.loadgen, key=lambda r: (r.driver, r.workload, r.variant, r.rep)):
+        out.setdefault((r.driver, r.workload), {"c": [], "cxx": []})[r.variant].append(r)
+    return out
+
+
+@dataclass
+class CellResult:
+    driver: str
+    workload: str
+    metrics: dict[str, Comparison]
+
+
+def compare_run(run: Run, settings: Settings) -> list[CellResult]:
+    """The summary table: every cell, every metric."""
+    out = []
+    for (driver, workload), sides in cells(run).items():
+        ms = {}
+        for name, (unit, hib, get) in METRICS.items():
+            ms[name] = compare(name, unit, hib, [get(r) for r in sides["c"]],
+                               [get(r) for r in sides["cxx"]], settings)
+        out.append(CellResult(driver, workload, ms))
+    return out
+
+
+def merge_histograms(hists) -> list[tuple[float, float, int]]:
+    """Sum [lo, hi, count] histograms bucket by bucket (same bucket edges across repetitions)."""
+    acc: dict[tuple[float, float], int] = defaultdict(int)
+    for h in hists:
+        for lo, hi, n in h:
+            acc[(lo, hi)] += n
+    return sorted((lo, hi, n) for (lo, hi), n in acc.items())
+
+
+def kernel_ops(r: LoadgenRun):
+    """The run's BPF opslat entries that are its workload (not open/close around it)."""
+    if r.bpf is None:
+        return []
+    return [o for o in r.bpf.opslat if o.op not in SETUP_OPS]
+
+
+# --- lock contention --------------------------------------------------------------
+@dataclass
+class LockRow:
+    driver: str
+    op: str
+    sync: str
+    threads: int
+    variant: str
+    n: int
+    ops_per_s: float          # median over repetitions
+    ops_cv: float
+    contentions_per_kop: float  # median of contention events per 1000 ops
+    wait_ns_per_op: float     # median of total contention wait / ops
+    max_wait_ns: float        # max over repetitions
+    top_lock: str
+
+
+def lock_rows(run: Run) -> list[LockRow]:
+    """Lock contention per (driver, op, sync mode, threads, variant) from BPF lockstat.
+
+    Only runs that carry BPF data take part; the sync mode comes from the
+    manifest entry's params.sync or the file's module_params.sync ("-" for
+    drivers without one, such as scull's semaphore).
+    """
+    groups: dict[tuple, list[LoadgenRun]] = defaultdict(list)
+    for r in run.loadgen:
+        if r.bpf is None:
+            continue
+        groups[(r.driver, r.op or r.workload, r.sync or "-", r.threads, r.variant)].append(r)
+    rows = []
+    for (driver, op, sync, threads, variant), rs in sorted(groups.items()):
+        per_kop, wait, maxw, locks = [], [], 0.0, defaultdict(float)
+        for r in rs:
+            cnt = sum(lk.count for lk in r.bpf.lockstat)
+            tot = sum(lk.total_ns for lk in r.bpf.lockstat)
+            per_kop.append(1000.0 * cnt / r.ops if r.ops else float("nan"))
+            wait.append(tot / r.ops if r.ops else float("nan"))
+            maxw = max([maxw] + [lk.max_ns for lk in r.bpf.lockstat])
+            for lk in r.bpf.lockstat:
+                locks[lk.lock] += lk.total_ns
+        thr = [r.ops_per_s for r in rs]
+        top = max(locks, key=locks.get) if locks else "-"
+        rows.append(LockRow(driver, op, sync, threads, variant, len(rs), float(np.median(thr)), cv(thr),
+                            float(np.median(per_kop)), float(np.median(wait)), maxw, top))
+    return rows
+
+
+# --- other tools ---------------------------------------------------------------------
+@dataclass
+class ToolRow:
+    driver: str
+    workload: str
+    variant: str
+    tool: str                 # "fio" or "gbench"
+    loadgen_ops: float        # median ops/s
+    loadgen_cv: float
+    tool_ops: float
+    tool_cv: float
+    n_tool: int
+    diff: float               # tool / loadgen - 1
+    agree: bool
+    loadgen_p50: float | None
+    tool_p50: float | None
+
+
+def tool_rows(run: Run, settings: Settings) -> list[ToolRow]:
+    """fio and Google Benchmark against kmodlab-load, same cell and variant, medians of repetitions."""
+    lg: dict[tuple, list[LoadgenRun]] = defaultdict(list)
+    for r in run.loadgen:
+        lg[(r.driver, r.workload, r.variant)].append(r)
+    other: dict[tuple, list] = defaultdict(list)
+    for f in run.fio:
+        other[("fio", f.driver, f.workload, f.variant)].append((f.ops_per_s, f.p50_ns))
+    for g in run.gbench:
+        other[("gbench", g.driver, g.workload, g.variant)].append((g.ops_per_s, None))
+    rows = []
+    for (tool, driver, workload, variant), samples in sorted(other.items()):
+        base = lg.get((driver, workload, variant))
+        if not base:
+            continue  # reported by the caller as "no kmodlab-load counterpart"
+        lops = [r.ops_per_s for r in base]
+        tops = [s[0] for s in samples]
+        lmed, tmed = float(np.median(lops)), float(np.median(tops))
+        diff = tmed / lmed - 1.0 if lmed else float("inf")
+        p50s = [s[1] for s in samples if s[1] is not None]
+        rows.append(ToolRow(driver, workload, variant, tool, lmed, cv(lops), tmed, cv(tops), len(tops), diff,
+                            abs(diff) <= settings.agree_tolerance,
+                            float(np.median([r.latency["p50"] for r in base])),
+                            float(np.median(p50s)) if p50s else None))
+    return rows
+
+
+def unmatched_tool_cells(run: Run) -> list[str]:
+    """fio/gbench cells with no kmodlab-load run of the same driver/workload/variant."""
+    lg = {(r.driver, r.workload, r.variant) for r in run.loadgen}
+    out = set()
+    for t, items in (("fio", run.fio), ("gbench", run.gbench)):
+        for x in items:
+            if (x.driver, x.workload, x.variant) not in lg:
+                out.add(f"{t} {x.driver}/{x.workload}/{x.variant}")
+    return sorted(out)
+
+
+# --- probe effect ----------------------------------------------------------------------
+@dataclass
+class ProbeRow:
+    driver: str
+    workload: str
+    variant: str
+    n_off: int
+    n_on: int
+    off_ops: float
+    on_ops: float
+    off_cv: float
+    on_cv: float
+    change: float        # on/off - 1 (negative: the probes cost throughput)
+    change_lo: float
+    change_hi: float
+    ns_per_event: dict[str, float]  # BPF program -> median ns per event (kernel bpf_stats)
+
+
+def probe_rows(run: Run, settings: Settings) -> list[ProbeRow]:
+    rows = []
+    for p in run.probe:
+        off = [r.ops_per_s for r in p.off]
+        on = [r.ops_per_s for r in p.on]
+        point, lo, hi = bootstrap_ratio_ci(off, on, settings.resamples, settings.seed, settings.confidence)
+        nspe: dict[str, list[float]] = defaultdict(list)
+        for r in p.on:
+            if r.bpf:
+                for ps in r.bpf.prog_stats:
+                    nspe[ps["name"]].append(ps["ns_per_event"])
+        rows.append(ProbeRow(p.driver, p.workload, p.variant, len(off), len(on), float(np.median(off)),
+                             float(np.median(on)), cv(off), cv(on), point - 1, lo - 1, hi - 1,
+                             {k: float(np.median(v)) for k, v in sorted(nspe.items())}))
+    return rows
+
+
+def bpf_count_mismatches(run: Run, slack: int) -> list[str]:
+    """Runs whose BPF-counted workload operations differ from kmodlab-load's count, or that dropped events.
+
+    Both sides count the same syscalls in the same window, so they must agree
+    exactly (REGRESS_BPF_COUNT_SLACK allows a documented slack); a difference
+    means lost events or a window mismatch, and every BPF figure of that run
+    is then suspect.
+    """
+    bad = []
+    for r in run.loadgen:
+        if r.bpf is None:
+            continue
+        if r.bpf.dropped:
+            bad.append(f"{r.file}: BPF dropped {r.bpf.dropped} events")
+        kops = sum(o.count for o in kernel_ops(r))
+        if abs(kops - r.ops) > slack:
+            bad.append(f"{r.file}: BPF counted {kops} operations, kmodlab-load {r.ops}")
+    return bad

@@ -1,0 +1,136 @@
+"""Settings of the analysis: thresholds of the regression gate, statistics knobs.
+
+They live in one place: the defaults below, each overridable by a key of the
+same name in kmodlab.conf (the lab's one configuration file) and, as with
+scripts/conf.sh, by a non-empty environment variable of that name.  The
+environment wins so that a one-off ``REGRESS_RATIO_THRESHOLD=0.2 make regress``
+needs no edit.
+
+kmodlab.conf format: ``KEY = value`` lines, ``#`` starts a comment line; the
+last assignment of a key wins (as in make and scripts/conf.sh).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+# key -> (default, type, meaning).  README.md documents the same table.
+DEFAULTS: dict[str, tuple[object, type, str]] = {
+    "REGRESS_RATIO_THRESHOLD": (0.10, float,
+        "a C++/C ratio fails when its whole 95% CI lies this fraction beyond the "
+        "baseline ratio in the bad direction"),
+    "REGRESS_SIZE_TOLERANCE": (0.05, float,
+        "a module's text+data+rodata+bss may grow by this fraction over the baseline"),
+    "REGRESS_STACK_TOLERANCE": (0.10, float,
+        "a module's largest stack frame may grow by this fraction over the baseline"),
+    "REGRESS_BPF_COUNT_SLACK": (0, int,
+        "allowed difference between BPF-counted and user-counted operations per run"),
+    "STATS_MIN_REPS": (3, int,
+        "fewer repetitions per side than this: no verdict ('too few repetitions')"),
+    "STATS_ALPHA": (0.05, float, "significance level of the Mann-Whitney U test"),
+    "STATS_CONFIDENCE": (0.95, float, "confidence level of the bootstrap intervals"),
+    "STATS_RESAMPLES": (5000, int, "bootstrap resamples (at least 2000)"),
+    "STATS_SEED": (20261123, int, "bootstrap random seed (fixed: reports are reproducible)"),
+    "REPORT_AGREE_TOLERANCE": (0.05, float,
+        "fio / Google Benchmark agree with kmodlab-load when within this fraction"),
+}
+
+
+def repo_root() -> Path:
+    """The repository root: KMODLAB_ROOT (set by the Makefile), else this file's parent's parent."""
+    env = os.environ.get("KMODLAB_ROOT")
+    return Path(env) if env else Path(__file__).resolve().parent.parent
+
+
+def parse_conf(path: Path) -> dict[str, str]:
+    """All ``KEY = value`` assignments of a kmodlab.conf file (last one wins)."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the configuration file: {e.strerror}") from e
+    values: dict[str, str] = {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise InputError(f"{path}:{lineno}: expected 'KEY = value', got {raw!r}")
+        key, _, value = line.partition("=")
+        # make's ':=' / '?=' are not used in kmodlab.conf; reject rather than misread.
+        key = key.strip()
+        if not key.replace("_", "").isalnum():
+            raise InputError(f"{path}:{lineno}: bad key {key!r}")
+        values[key] = value.strip()
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    ratio_threshold: float
+    size_tolerance: float
+    stack_tolerance: float
+    bpf_count_slack: int
+    min_reps: int
+    alpha: float
+    confidence: float
+    resamples: int
+    seed: int
+    agree_tolerance: float
+    source: str  # where the values came from, shown in reports
+
+    @staticmethod
+    def defaults() -> "Settings":
+        return Settings.from_values({}, "built-in defaults")
+
+    @staticmethod
+    def from_values(values: dict[str, str], source: str) -> "Settings":
+        got = {}
+        for key, (default, typ, _) in DEFAULTS.items():
+            raw = values.get(key, "")
+            if raw == "":
+                got[key] = default
+                continue
+            try:
+                got[key] = typ(raw)
+            except ValueError as e:
+                raise InputError(f"{source}: {key} = {raw!r} is not a valid {typ.__name__}") from e
+        if got["STATS_RESAMPLES"] < 2000:
+            raise InputError(f"{source}: STATS_RESAMPLES must be at least 2000, got {got['STATS_RESAMPLES']}")
+        if not 0 < got["STATS_CONFIDENCE"] < 1 or not 0 < got["STATS_ALPHA"] < 1:
+            raise InputError(f"{source}: STATS_CONFIDENCE and STATS_ALPHA must lie in (0, 1)")
+        if got["STATS_MIN_REPS"] < 2:
+            raise InputError(f"{source}: STATS_MIN_REPS must be at least 2")
+        return Settings(
+            ratio_threshold=got["REGRESS_RATIO_THRESHOLD"],
+            size_tolerance=got["REGRESS_SIZE_TOLERANCE"],
+            stack_tolerance=got["REGRESS_STACK_TOLERANCE"],
+            bpf_count_slack=got["REGRESS_BPF_COUNT_SLACK"],
+            min_reps=got["STATS_MIN_REPS"],
+            alpha=got["STATS_ALPHA"],
+            confidence=got["STATS_CONFIDENCE"],
+            resamples=got["STATS_RESAMPLES"],
+            seed=got["STATS_SEED"],
+            agree_tolerance=got["REPORT_AGREE_TOLERANCE"],
+            source=source,
+        )
+
+
+def load_settings(conf_path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from kmodlab.conf (KMODLAB_CONF, else <root>/kmodlab.conf) and the environment.
+
+    A missing kmodlab.conf is an error, not a silent switch to defaults: the
+    lab always has one, and a typo in its path would otherwise go unnoticed.
+    """
+    environ = os.environ if environ is None else environ
+    if conf_path is None:
+        conf_path = Path(environ.get("KMODLAB_CONF") or repo_root() / "kmodlab.conf")
+    values = parse_conf(conf_path)
+    sources = [str(conf_path)]
+    for key in DEFAULTS:
+        if environ.get(key):
+            values[key] = environ[key]
+            sources.append(f"${key}")
+    return Settings.from_values(values, " + ".join(sources))

@@ -1,0 +1,254 @@
+"""Figures of a report (matplotlib, Agg backend, PNG).
+
+Every figure carries its environment (kernel, QEMU accel, CPUs, run id) and
+the noise of its repetitions (n and coefficient of variation per side) in a
+footer, so that a PNG copied out of the report still says what it shows.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: the lab renders in CI and over ssh
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .compare import CellResult, LockRow, ProbeRow, ToolRow, cells, kernel_ops, merge_histograms  # noqa: E402
+from .load import ModuleInfo, Run  # noqa: E402
+from .stats import cv  # noqa: E402
+
+COLORS = {"c": "#1f77b4", "cxx": "#d62728"}
+LABELS = {"c": "C", "cxx": "C++"}
+DPI = 100
+
+
+def slug(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(parts))
+
+
+def pct(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def _finish(fig, run: Run, noise: str, path: Path) -> Path:
+    """Footer (environment + noise), save, close."""
+    fig.text(0.01, 0.005, f"run {run.id}: {run.env.line()}\nnoise: {noise}", fontsize=7, va="bottom",
+             ha="left", color="#444444", wrap=True)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def _hist_stairs(ax, hist, color, label):
+    """Plot a [lo, hi, count] histogram as a density per log10 unit on a log x axis.
+
+    Per-log-unit density keeps the area proportional to the share of
+    operations even though buckets widen with latency (log-linear buckets).
+    Empty gaps between non-empty buckets are drawn as zero.
+    """
+    total = sum(n for _, _, n in hist)
+    if total == 0:
+        return False
+    edges, vals = [], []
+    for lo, hi, n in hist:
+        lo = max(lo, 0.5)  # a [0, 1) ns bucket cannot sit on a log axis
+        if hi <= lo:
+            continue
+        if edges and lo > edges[-1]:
+            vals.append(0.0)
+            edges.append(lo)
+        elif not edges:
+            edges.append(lo)
+        vals.append(n / total / math.log10(hi / lo))
+        edges.append(hi)
+    ax.stairs(vals, edges, color=color, label=label, fill=False, linewidth=1.4)
+    ax.stairs(vals, edges, color=color, fill=True, alpha=0.15)
+    return True
+
+
+def latency_figure(run: Run, driver: str, workload: str, sides: dict, out: Path) -> Path:
+    """User-side (kmodlab-load) and kernel-side (BPF opslat) latency histograms, C and C++ overlaid."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    noise = []
+    for ax, where in zip(axes, ("user", "kernel")):
+        drew = False
+        for v in ("c", "cxx"):
+            rs = sides[v]
+            if not rs:
+                continue
+            if where == "user":
+                h = merge_histograms(r.histogram for r in rs)
+            else:
+                h = merge_histograms(o.histogram for r in rs for o in kernel_ops(r))
+            total = sum(n for _, _, n in h)
+            drew |= _hist_stairs(ax, h, COLORS[v], f"{LABELS[v]} ({len(rs)} reps, {total:,} ops)")
+        ax.set_xscale("log")
+        ax.set_xlabel("latency (ns)")
+        ax.set_ylabel("share of operations per decade")
+        ax.set_title(f"{driver}/{workload}: {'user side (kmodlab-load)' if where == 'user' else 'kernel side (BPF opslat)'}",
+                     fontsize=10)
+        if drew:
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no data" if where == "user" else "no BPF data in these runs",
+                    ha="center", va="center", transform=ax.transAxes)
+    for v in ("c", "cxx"):
+        p50 = [r.latency["p50"] for r in sides[v]]
+        noise.append(f"{LABELS[v]} n={len(p50)} CV(p50)={pct(cv(p50))} "
+                     f"CV(ops/s)={pct(cv([r.ops_per_s for r in sides[v]]))}")
+    return _finish(fig, run, "; ".join(noise), out / f"latency-{slug(driver, workload)}.png")
+
+
+def ratio_figure(run: Run, results: list[CellResult], out: Path) -> Path:
+    """Forest plot: C++/C ratio and its CI per cell, one panel per metric."""
+    metrics = ["throughput", "p50", "p99"]
+    n = len(results)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 1.2 + 0.45 * max(n, 1)), sharey=True)
+    ys = np.arange(n)[::-1]
+    for ax, m in zip(axes, metrics):
+        for y, cr in zip(ys, results):
+            c = cr.metrics[m]
+            if c.decided:
+                ax.errorbar([c.ratio], [y], xerr=[[c.ratio - c.ci_lo], [c.ci_hi - c.ratio]], fmt="o",
+                            color="black", capsize=3)
+            elif math.isfinite(c.ratio):
+                ax.plot([c.ratio], [y], "x", color="gray")
+        ax.axvline(1.0, color="gray", linestyle="--", linewidth=1)
+        ax.set_title(f"{m}: C++/C ({'higher' if m == 'throughput' else 'lower'} is better for C++)", fontsize=9)
+        ax.set_xlabel("ratio of medians, 95% CI (x: too few reps)")
+    axes[0].set_yticks(ys)
+    axes[0].set_yticklabels([f"{cr.driver}/{cr.workload}" for cr in results], fontsize=8)
+    cvs = [(cr.metrics["throughput"].c_cv, cr.metrics["throughput"].cxx_cv) for cr in results]
+    cvc = [a for a, _ in cvs if math.isfinite(a)]
+    cvx = [b for _, b in cvs if math.isfinite(b)]
+    noise = (f"median CV of throughput over cells: C {pct(float(np.median(cvc))) if cvc else 'n/a'}, "
+             f"C++ {pct(float(np.median(cvx))) if cvx else 'n/a'}; reps per side: "
+             + ", ".join(sorted({f'{cr.metrics["throughput"].n[0]}/{cr.metrics["throughput"].n[1]}' for cr in results})))
+    return _finish(fig, run, noise, out / "ratios.png")
+
+
+def repetitions_figure(run: Run, out: Path) -> Path:
+    """Every repetition's throughput relative to the C median of its cell: the noise itself."""
+    cs = cells(run)
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(cs) + 2), 4))
+    labels = []
+    for i, ((driver, workload), sides) in enumerate(cs.items()):
+        base = np.median([r.ops_per_s for r in sides["c"]]) if sides["c"] else None
+        labels.append(f"{driver}/\n{workload}")
+        for j, v in enumerate(("c", "cxx")):
+            vals = [r.ops_per_s for r in sides[v]]
+            if not vals or not base:
+                continue
+            x = i + (j - 0.5) * 0.3 + np.linspace(-0.05, 0.05, len(vals))
+            ax.plot(x, np.array(vals) / base, "o", color=COLORS[v], alpha=0.7,
+                    label=LABELS[v] if i == 0 else None)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, fontsize=7)
+    ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
+    ax.set_ylabel("ops/s relative to the C median")
+    ax.set_title("throughput of every repetition (ABAB interleaved)", fontsize=10)
+    ax.legend(fontsize=8)
+    allcv = [cv([r.ops_per_s for r in s[v]]) for s in cs.values() for v in ("c", "cxx") if len(s[v]) > 1]
+    allcv = [x for x in allcv if math.isfinite(x)]
+    noise = f"CV of throughput per cell and variant: {pct(min(allcv))} .. {pct(max(allcv))}" if allcv else "n/a"
+    return _finish(fig, run, noise, out / "repetitions.png")
+
+
+def lock_figure(run: Run, driver: str, rows: list[LockRow], out: Path) -> Path:
+    """Scaling curve: throughput and contention wait per op against threads, per sync mode and variant."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    keys = sorted({(r.op, r.sync) for r in rows})
+    cmap = plt.get_cmap("tab10")
+    for k, (op, sync) in enumerate(keys):
+        for v, style in (("c", "-"), ("cxx", "--")):
+            rs = sorted((r for r in rows if (r.op, r.sync, r.variant) == (op, sync, v)), key=lambda r: r.threads)
+            if not rs:
+                continue
+            t = [r.threads for r in rs]
+            lbl = f"{op} sync={sync} {LABELS[v]}"
+            axes[0].errorbar(t, [r.ops_per_s for r in rs],
+                             yerr=[r.ops_per_s * (r.ops_cv if math.isfinite(r.ops_cv) else 0) for r in rs],
+                             linestyle=style, marker="o", color=cmap(k % 10), label=lbl, capsize=3)
+            axes[1].plot(t, [r.wait_ns_per_op for r in rs], linestyle=style, marker="o", color=cmap(k % 10),
+                         label=lbl)
+    axes[0].set_ylabel("ops/s (median; bars: 1 CV)")
+    axes[1].set_ylabel("lock contention wait per op (ns, BPF lockstat)")
+    for ax in axes:
+        ax.set_xlabel("threads")
+        ax.legend(fontsize=7)
+    axes[0].set_title(f"{driver}: throughput scaling", fontsize=10)
+    axes[1].set_title(f"{driver}: contention", fontsize=10)
+    cvs = [r.ops_cv for r in rows if math.isfinite(r.ops_cv)]
+    noise = (f"reps per point {min(r.n for r in rows)}..{max(r.n for r in rows)}; CV of ops/s "
+             f"{pct(min(cvs)) if cvs else 'n/a'} .. {pct(max(cvs)) if cvs else 'n/a'}")
+    return _finish(fig, run, noise, out / f"locks-{slug(driver)}.png")
+
+
+def tools_figure(run: Run, rows: list[ToolRow], out: Path) -> Path:
+    """kmodlab-load next to fio / Google Benchmark for the same cell and variant."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(rows) + 2), 4))
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r.loadgen_ops for r in rows], 0.4, label="kmodlab-load", color="#555555")
+    ax.bar(x + 0.2, [r.tool_ops for r in rows], 0.4, label="fio / gbench", color="#2ca02c")
+    for xi, r in zip(x, rows):
+        ax.text(xi + 0.2, r.tool_ops, f"{100 * r.diff:+.1f}%", ha="center", va="bottom", fontsize=7,
+                color="black" if r.agree else "red")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{r.tool}\n{r.driver}/{r.workload}\n{LABELS[r.variant]}" for r in rows], fontsize=7)
+    ax.set_ylabel("ops/s (median of repetitions)")
+    ax.set_title("same workload, three load generators (red: disagree beyond tolerance)", fontsize=10)
+    ax.legend(fontsize=8)
+    noise = "; ".join(f"{r.tool} {r.driver}/{r.workload}/{LABELS[r.variant]} CV {pct(r.loadgen_cv)} vs {pct(r.tool_cv)}"
+                      for r in rows[:6]) + (" ..." if len(rows) > 6 else "")
+    return _finish(fig, run, noise, out / "tools.png")
+
+
+def modules_figure(run: Run, mods: list[ModuleInfo], out: Path) -> Path:
+    """Section sizes (stacked) and largest stack frame, C next to C++ per driver."""
+    drivers = sorted({m.driver for m in mods})
+    by = {(m.driver, m.variant): m for m in mods}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    x = np.arange(len(drivers))
+    secs = ("text", "rodata", "data", "bss")
+    hatch = {"c": "", "cxx": "//"}
+    for j, v in enumerate(("c", "cxx")):
+        bottom = np.zeros(len(drivers))
+        for k, sec in enumerate(secs):
+            vals = np.array([getattr(by[(d, v)], sec) if (d, v) in by else 0 for d in drivers], dtype=float)
+            axes[0].bar(x + (j - 0.5) * 0.4, vals, 0.4, bottom=bottom, color=plt.get_cmap("Pastel1")(k),
+                        edgecolor=COLORS[v], hatch=hatch[v], label=f"{sec}" if j == 0 else None)
+            bottom += vals
+        axes[1].bar(x + (j - 0.5) * 0.4, [by[(d, v)].max_stack if (d, v) in by else 0 for d in drivers], 0.4,
+                    color=COLORS[v], label=LABELS[v])
+    for ax in axes:
+        ax.set_xticks(x)
+        ax.set_xticklabels(drivers)
+    axes[0].set_ylabel("bytes (left bar C, hatched right bar C++)")
+    axes[0].set_title("module sections", fontsize=10)
+    axes[0].legend(fontsize=7)
+    axes[1].set_ylabel("bytes")
+    axes[1].set_title("largest stack frame", fontsize=10)
+    axes[1].legend(fontsize=8)
+    return _finish(fig, run, "deterministic (no repetitions): sizes from the built .ko files", out / "modules.png")
+
+
+def probe_figure(run: Run, rows: list[ProbeRow], out: Path) -> Path:
+    """Throughput change with BPF attached, with its bootstrap CI."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(rows) + 2), 4))
+    x = np.arange(len(rows))
+    vals = np.array([100 * r.change for r in rows])
+    err = np.array([[100 * (r.change - r.change_lo) for r in rows], [100 * (r.change_hi - r.change) for r in rows]])
+    ax.bar(x, vals, color=[COLORS[r.variant] for r in rows], yerr=err, capsize=4)
+    ax.axhline(0, color="gray", linewidth=1)
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{r.driver}/{r.workload}\n{LABELS[r.variant]}" for r in rows], fontsize=7)
+    ax.set_ylabel("throughput change with BPF on (%)")
+    ax.set_title("probe effect (bars: 95% bootstrap CI)", fontsize=10)
+    noise = "; ".join(f"{r.driver}/{r.workload}/{LABELS[r.variant]} off n={r.n_off} CV {pct(r.off_cv)}, "
+                      f"on n={r.n_on} CV {pct(r.on_cv)}" for r in rows[:4]) + (" ..." if len(rows) > 4 else "")
+    return _finish(fig, run, noise, out / "probe-effect.png")

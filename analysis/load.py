@@ -1,0 +1,568 @@
+"""Reading and validating a run directory.
+
+A run directory (results/<date>-<id>/ or results/baseline/) holds
+manifest.json, written by scripts/bench.sh, and the files it names: one
+kmodlab-load JSON per single run, fio and Google Benchmark JSON, the module
+size report, probe-effect runs and an optional reliability summary.  The
+formats are in analysis/README.md.
+
+Everything is validated here, once, so that the statistics and the report
+can trust their input: a missing or malformed file or field raises
+InputError naming the file and the field.  Nothing is skipped silently.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+VARIANTS = ("c", "cxx")
+MANIFEST = "manifest.json"
+LOADGEN_TOOL = "kmodlab-load"
+LOADGEN_VERSIONS = (1,)
+
+
+# --- small typed accessors ------------------------------------------------------
+def read_json(path: Path) -> object:
+    """Parse a JSON file; a missing or malformed file is an InputError naming it."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from e
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
+
+
+def _get(obj: object, key: str, where: str, types, optional: bool = False):
+    """obj[key] checked against types; `where` names the file and path for the message."""
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    if key not in obj or obj[key] is None:
+        if optional:
+            return None
+        raise InputError(f"{where}: missing field '{key}'")
+    val = obj[key]
+    # JSON true/false are ints to Python; never accept them as numbers.
+    if isinstance(val, bool) and bool not in _as_tuple(types):
+        raise InputError(f"{where}: field '{key}' must be {_names(types)}, got {val!r}")
+    if not isinstance(val, types):
+        raise InputError(f"{where}: field '{key}' must be {_names(types)}, got {type(val).__name__} {val!r}"[:300])
+    if isinstance(val, float) and not math.isfinite(val):
+        raise InputError(f"{where}: field '{key}' is not a finite number: {val!r}")
+    return val
+
+
+def _as_tuple(types):
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _names(types) -> str:
+    if set(_as_tuple(types)) == {int, float}:
+        return "a number"
+    return " or ".join({"int": "an integer", "float": "a number", "str": "a string", "bool": "true/false",
+                        "dict": "an object", "list": "an array"}[t.__name__] for t in _as_tuple(types))
+
+
+NUM = (int, float)
+
+
+def _num(obj, key, where, optional=False, nonneg=True):
+    val = _get(obj, key, where, NUM, optional)
+    if val is not None and nonneg and val < 0:
+        raise InputError(f"{where}: field '{key}' must not be negative, got {val!r}")
+    return None if val is None else float(val)
+
+
+def _histogram(raw, where: str) -> list[tuple[float, float, int]]:
+    """[[lo, hi, count], ...] with lo < hi, count >= 0; returned sorted by lo."""
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: must be an array of [lo_ns, hi_ns, count]")
+    out = []
+    for i, b in enumerate(raw):
+        if (not isinstance(b, list) or len(b) != 3 or any(isinstance(x, bool) or not isinstance(x, NUM) for x in b)):
+            raise InputError(f"{where}[{i}]: expected [lo_ns, hi_ns, count], got {b!r}"[:300])
+        lo, hi, n = b
+        if not (0 <= lo < hi) or n < 0:
+            raise InputError(f"{where}[{i}]: need 0 <= lo < hi and count >= 0, got {b!r}")
+        out.append((float(lo), float(hi), int(n)))
+    out.sort()
+    return out
+
+
+# --- records -------------------------------------------------------------------------
+@dataclass
+class Env:
+    kernel: str
+    accel: str
+    cpus: int
+    qemu_version: str | None = None
+    compiler: str | None = None
+    host: str | None = None
+
+    def line(self) -> str:
+        """One line for figure footers and report headers."""
+        parts = [f"kernel {self.kernel}", f"accel {self.accel}", f"{self.cpus} CPUs"]
+        if self.qemu_version:
+            parts.append(f"QEMU {self.qemu_version}")
+        if self.compiler:
+            parts.append(self.compiler)
+        if self.host:
+            parts.append(f"host {self.host}")
+        return ", ".join(parts)
+
+
+@dataclass
+class BpfOp:
+    device: str
+    op: str
+    count: int
+    sum_ns: float
+    histogram: list
+    errors: dict
+
+
+@dataclass
+class BpfLock:
+    lock: str
+    kind: str | None
+    count: int
+    total_ns: float
+    max_ns: float
+
+
+@dataclass
+class Bpf:
+    opslat: list[BpfOp]
+    lockstat: list[BpfLock]
+    dropped: int
+    prog_stats: list[dict]
+
+
+@dataclass
+class LoadgenRun:
+    """One kmodlab-load invocation: one repetition of one variant of one matrix cell."""
+    file: str                 # path relative to the run directory
+    driver: str
+    workload: str
+    variant: str
+    rep: int
+    params: dict
+    expect_errors: list[str]
+    device: str | None
+    op: str | None
+    threads: int
+    sync: str | None          # counter's sync= mode, from params or module_params
+    ops: int
+    ops_per_s: float
+    bytes_per_s: float | None
+    latency: dict[str, float]  # p50, p99, ... in ns
+    histogram: list
+    errors: dict[str, int]
+    check_enabled: bool
+    check_ok: bool
+    check_detail: str
+    bpf: Bpf | None
+
+
+@dataclass
+class FioRun:
+    file: str
+    driver: str
+    workload: str
+    variant: str
+    rep: int
+    ops_per_s: float
+    bytes_per_s: float
+    p50_ns: float | None
+    p99_ns: float | None
+
+
+@dataclass
+class GbenchSample:
+    file: str
+    name: str
+    driver: str
+    workload: str
+    variant: str
+    rep: int
+    ops_per_s: float
+    real_time_ns: float
+
+
+@dataclass
+class ModuleInfo:
+    name: str
+    driver: str
+    variant: str
+    text: int
+    data: int
+    rodata: int
+    bss: int
+    max_stack: int
+
+    @property
+    def total(self) -> int:
+        return self.text + self.data + self.rodata + self.bss
+
+
+@dataclass
+class ProbeEffect:
+    driver: str
+    workload: str
+    variant: str
+    off: list[LoadgenRun]
+    on: list[LoadgenRun]
+
+
+@dataclass
+class Run:
+    dir: Path
+    id: str
+    started: str | None
+    finished: str | None
+    quick: bool
+    env: Env
+    loadgen: list[LoadgenRun]
+    fio: list[FioRun] = field(default_factory=list)
+    gbench: list[GbenchSample] = field(default_factory=list)
+    gbench_unmapped: list[str] = field(default_factory=list)
+    modules: list[ModuleInfo] | None = None
+    probe: list[ProbeEffect] = field(default_factory=list)
+    reliability: dict | None = None
+
+
+# --- parsers -------------------------------------------------------------------------
+def _variant(val: str, where: str) -> str:
+    if val not in VARIANTS:
+        raise InputError(f"{where}: variant must be one of {', '.join(VARIANTS)}, got {val!r}")
+    return val
+
+
+def _cell(entry: dict, where: str) -> tuple[str, str, str, int]:
+    driver = _get(entry, "driver", where, str)
+    workload = _get(entry, "workload", where, str)
+    variant = _variant(_get(entry, "variant", where, str), where)
+    rep = _get(entry, "rep", where, int)
+    return driver, workload, variant, rep
+
+
+def _bpf(raw: dict, where: str) -> Bpf:
+    ops = []
+    for i, o in enumerate(_get(raw, "opslat", where, list)):
+        w = f"{where}.opslat[{i}]"
+        ops.append(BpfOp(device=_get(o, "device", w, str), op=_get(o, "op", w, str),
+                         count=_get(o, "count", w, int), sum_ns=_num(o, "sum_ns", w),
+                         histogram=_histogram(_get(o, "histogram", w, list), w + ".histogram"),
+                         errors=_get(o, "errors", w, dict, optional=True) or {}))
+    locks = []
+    for i, lk in enumerate(_get(raw, "lockstat", where, list, optional=True) or []):
+        w = f"{where}.lockstat[{i}]"
+        locks.append(BpfLock(lock=_get(lk, "lock", w, str), kind=_get(lk, "kind", w, str, optional=True),
+                             count=_get(lk, "count", w, int), total_ns=_num(lk, "total_ns", w),
+                             max_ns=_num(lk, "max_ns", w)))
+    stats = []
+    for i, p in enumerate(_get(raw, "prog_stats", where, list, optional=True) or []):
+        w = f"{where}.prog_stats[{i}]"
+        stats.append({"name": _get(p, "name", w, str), "run_cnt": _get(p, "run_cnt", w, int),
+                      "ns_per_event": _num(p, "ns_per_event", w)})
+    return Bpf(opslat=ops, lockstat=locks, dropped=_get(raw, "dropped", where, int), prog_stats=stats)
+
+
+def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
+    """One kmodlab-load result, cross-checked against its manifest entry."""
+    rel = _get(entry, "file", where_entry, str)
+    driver, workload, variant, rep = _cell(entry, where_entry)
+    path = run_dir / rel
+    doc = read_json(path)
+    w = str(path)
+    tool = _get(doc, "tool", w, str)
+    if tool != LOADGEN_TOOL:
+        raise InputError(f"{w}: field 'tool' is {tool!r}, expected {LOADGEN_TOOL!r}")
+    version = _get(doc, "version", w, int)
+    if version not in LOADGEN_VERSIONS:
+        raise InputError(f"{w}: kmodlab-load JSON version {version} is not one this analysis reads "
+                         f"({', '.join(map(str, LOADGEN_VERSIONS))})")
+    # The file says what it measured; a manifest that disagrees is a labelling bug
+    # that would silently swap C and C++, so it is an error.
+    for key, want in (("driver", driver), ("variant", variant)):
+        got = _get(doc, key, w, str, optional=True)
+        if got is not None and got != want:
+            raise InputError(f"{w}: field '{key}' is {got!r} but {where_entry} says {want!r}")
+    lat_raw = _get(doc, "latency_ns", w, dict)
+    latency = {}
+    for k in ("p50", "p99"):
+        latency[k] = _num(lat_raw, k, w + ".latency_ns")
+    for k, v in lat_raw.items():
+        if k not in latency and isinstance(v, NUM) and not isinstance(v, bool):
+            latency[k] = float(v)
+    errors_raw = _get(doc, "errors", w, dict)
+    errors = {}
+    for k, v in errors_raw.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise InputError(f"{w}: errors.{k} must be a count, got {v!r}")
+        errors[str(k)] = v
+    check = _get(doc, "check", w, dict)
+    params = _get(entry, "params", where_entry, dict, optional=True) or {}
+    module_params = _get(doc, "module_params", w, dict, optional=True) or {}
+    sync = params.get("sync", module_params.get("sync"))
+    bpf_raw = _get(doc, "bpf", w, dict, optional=True)
+    ops_per_s = _num(doc, "ops_per_s", w)
+    return LoadgenRun(
+        file=rel, driver=driver, workload=workload, variant=variant, rep=rep, params=params,
+        expect_errors=[str(e) for e in (_get(entry, "expect_errors", where_entry, list, optional=True) or [])],
+        device=_get(doc, "device", w, str, optional=True), op=_get(doc, "op", w, str, optional=True),
+        threads=_get(doc, "threads", w, int), sync=None if sync is None else str(sync),
+        ops=_get(doc, "ops", w, int), ops_per_s=ops_per_s,
+        bytes_per_s=_num(doc, "bytes_per_s", w, optional=True),
+        latency=latency, histogram=_histogram(_get(doc, "histogram", w, list), w + ".histogram"),
+        errors=errors,
+        check_enabled=_get(check, "enabled", w + ".check", bool),
+        check_ok=_get(check, "ok", w + ".check", bool),
+        check_detail=str(check.get("detail") or ""),
+        bpf=None if bpf_raw is None else _bpf(bpf_raw, w + ".bpf"),
+    )
+
+
+def load_fio(run_dir: Path, entry: dict, where_entry: str) -> FioRun:
+    """fio --output-format=json: throughput summed over jobs and directions, clat percentiles of the busier direction."""
+    rel = _get(entry, "file", where_entry, str)
+    driver, workload, variant, rep = _cell(entry, where_entry)
+    path = run_dir / rel
+    doc = read_json(path)
+    w = str(path)
+    jobs = _get(doc, "jobs", w, list)
+    if not jobs:
+        raise InputError(f"{w}: field 'jobs' is empty")
+    iops = bw = 0.0
+    best = None  # (iops, clat) of the direction with most I/O, for latency
+    for i, job in enumerate(jobs):
+        if _get(job, "error", f"{w}.jobs[{i}]", int, optional=True):
+            raise InputError(f"{w}.jobs[{i}]: fio reported error {job['error']}")
+        for d in ("read", "write"):
+            dd = _get(job, d, f"{w}.jobs[{i}]", dict, optional=True)
+            if dd is None:
+                continue
+            wd = f"{w}.jobs[{i}].{d}"
+            io = _num(dd, "iops", wd)
+            iops += io
+            bw += _num(dd, "bw_bytes", wd, optional=True) or _num(dd, "bw", wd) * 1024.0  # bw is KiB/s
+            clat = _get(dd, "clat_ns", wd, dict, optional=True)
+            if io > 0 and clat is not None and (best is None or io > best[0]):
+                best = (io, clat, wd)
+    p50 = p99 = None
+    if best is not None:
+        pct = _get(best[1], "percentile", best[2] + ".clat_ns", dict, optional=True) or {}
+        for key, val in pct.items():
+            try:
+                q = float(key)
+            except ValueError:
+                raise InputError(f"{best[2]}.clat_ns.percentile: bad key {key!r}") from None
+            if abs(q - 50.0) < 1e-6:
+                p50 = float(val)
+            elif abs(q - 99.0) < 1e-6:
+                p99 = float(val)
+    if iops <= 0:
+        raise InputError(f"{w}: fio did no I/O (read.iops + write.iops is 0 over all jobs)")
+    return FioRun(file=rel, driver=driver, workload=workload, variant=variant, rep=rep,
+                  ops_per_s=iops, bytes_per_s=bw, p50_ns=p50, p99_ns=p99)
+
+
+_TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[GbenchSample], list[str]]:
+    """Google Benchmark --benchmark_format=json.
+
+    Only run_type "iteration" entries are samples (one per repetition); the
+    "aggregate" entries (mean/median/stddev) are recomputed here the same
+    way as for every other tool.  A benchmark is placed in a matrix cell by
+    the manifest entry: either the entry has driver/workload/variant (every
+    benchmark of the file belongs to that cell) or a "benchmarks" object maps
+    run_name -> {driver, workload, variant}.  Benchmarks in neither are
+    returned as unmapped and listed in the report, not compared.
+    """
+    rel = _get(entry, "file", where_entry, str)
+    path = run_dir / rel
+    doc = read_json(path)
+    w = str(path)
+    mapping = _get(entry, "benchmarks", where_entry, dict, optional=True)
+    whole = None
+    if mapping is None:
+        whole = {"driver": _get(entry, "driver", where_entry, str),
+                 "workload": _get(entry, "workload", where_entry, str),
+                 "variant": _variant(_get(entry, "variant", where_entry, str), where_entry)}
+    samples, unmapped = [], []
+    reps: dict[str, int] = {}
+    for i, b in enumerate(_get(doc, "benchmarks", w, list)):
+        wb = f"{w}.benchmarks[{i}]"
+        if _get(b, "run_type", wb, str, optional=True) == "aggregate":
+            continue
+        if b.get("error_occurred"):
+            raise InputError(f"{wb}: benchmark {b.get('name')!r} failed: {b.get('error_message', '')}")
+        name = _get(b, "run_name", wb, str, optional=True) or _get(b, "name", wb, str)
+        cell = whole
+        if cell is None:
+            cell = mapping.get(name)
+            if cell is None:
+                if name not in unmapped:
+                    unmapped.append(name)
+                continue
+            wm = f"{where_entry}.benchmarks[{name!r}]"
+            cell = {"driver": _get(cell, "driver", wm, str), "workload": _get(cell, "workload", wm, str),
+                    "variant": _variant(_get(cell, "variant", wm, str), wm)}
+        unit = _get(b, "time_unit", wb, str)
+        if unit not in _TIME_UNIT_NS:
+            raise InputError(f"{wb}: unknown time_unit {unit!r}")
+        real_ns = _num(b, "real_time", wb) * _TIME_UNIT_NS[unit]
+        # items_per_second is what the benchmark declares as its operations;
+        # without it an iteration is one operation (documented in README.md).
+        ips = _num(b, "items_per_second", wb, optional=True)
+        ops = ips if ips is not None else (1e9 / real_ns if real_ns > 0 else 0.0)
+        reps[name] = reps.get(name, 0) + 1
+        samples.append(GbenchSample(file=rel, name=name, rep=reps[name], ops_per_s=ops,
+                                    real_time_ns=real_ns, **cell))
+    return samples, unmapped
+
+
+def load_modules(path: Path) -> list[ModuleInfo]:
+    """The module size report (scripts/kmod-report.sh --json): {"modules": [...]}, or a bare array."""
+    doc = read_json(path)
+    w = str(path)
+    items = doc if isinstance(doc, list) else _get(doc, "modules", w, list)
+    out = []
+    for i, m in enumerate(items):
+        wm = f"{w}.modules[{i}]"
+        name = _get(m, "name", wm, str)
+        driver, variant = m.get("driver"), m.get("variant")
+        if driver is None or variant is None:
+            # The naming convention <base>_<variant> is the lab's (kmod/include/uapi/kmodlab.h).
+            base, sep, var = name.rpartition("_")
+            if not sep or var not in VARIANTS:
+                raise InputError(f"{wm}: no 'driver'/'variant' fields and name {name!r} is not <base>_<c|cxx>")
+            driver, variant = driver or base, variant or var
+        sizes = {k: _get(m, k, wm, int) for k in ("text", "data", "rodata", "bss", "max_stack")}
+        out.append(ModuleInfo(name=name, driver=str(driver), variant=_variant(str(variant), wm), **sizes))
+    if not out:
+        raise InputError(f"{w}: lists no modules")
+    return out
+
+
+def _probe(run_dir: Path, raw: list, where: str, by_file: dict[str, LoadgenRun]) -> list[ProbeEffect]:
+    out = []
+    for i, p in enumerate(raw):
+        wp = f"{where}[{i}]"
+        driver = _get(p, "driver", wp, str)
+        workload = _get(p, "workload", wp, str)
+        variant = _variant(_get(p, "variant", wp, str), wp)
+        sides = {}
+        for side in ("bpf_off", "bpf_on"):
+            runs = []
+            for j, rel in enumerate(_get(p, side, wp, list)):
+                if not isinstance(rel, str):
+                    raise InputError(f"{wp}.{side}[{j}]: must be a file name")
+                if rel in by_file:
+                    runs.append(by_file[rel])
+                else:
+                    entry = {"file": rel, "driver": driver, "workload": workload, "variant": variant, "rep": j + 1}
+                    runs.append(load_loadgen(run_dir, entry, f"{wp}.{side}[{j}]"))
+            if not runs:
+                raise InputError(f"{wp}: field '{side}' lists no runs")
+            sides[side] = runs
+        out.append(ProbeEffect(driver, workload, variant, off=sides["bpf_off"], on=sides["bpf_on"]))
+    return out
+
+
+def load_run(run_dir: Path | str) -> Run:
+    """Read and validate a whole run directory (manifest.json and every file it names)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(f"{run_dir}: no such run directory")
+    mpath = run_dir / MANIFEST
+    if not mpath.exists():
+        raise InputError(f"{mpath}: file not found (every run directory needs the manifest scripts/bench.sh writes)")
+    man = read_json(mpath)
+    w = str(mpath)
+    env_raw = _get(man, "env", w, dict)
+    env = Env(kernel=_get(env_raw, "kernel", w + ".env", str), accel=_get(env_raw, "accel", w + ".env", str),
+              cpus=_get(env_raw, "cpus", w + ".env", int),
+              qemu_version=_get(env_raw, "qemu_version", w + ".env", str, optional=True),
+              compiler=_get(env_raw, "compiler", w + ".env", str, optional=True),
+              host=_get(env_raw, "host", w + ".env", str, optional=True))
+    run = Run(dir=run_dir, id=_get(man, "id", w, str), started=_get(man, "started", w, str, optional=True),
+              finished=_get(man, "finished", w, str, optional=True),
+              quick=bool(_get(man, "quick", w, bool, optional=True)), env=env, loadgen=[])
+    seen = set()
+    for i, entry in enumerate(_get(man, "runs", w, list)):
+        we = f"{w}.runs[{i}]"
+        kind = _get(entry, "kind", we, str)
+        if kind == "loadgen":
+            r = load_loadgen(run_dir, entry, we)
+            key = (r.driver, r.workload, r.variant, r.rep)
+            if key in seen:
+                raise InputError(f"{we}: duplicate repetition {key}")
+            seen.add(key)
+            run.loadgen.append(r)
+        elif kind == "fio":
+            run.fio.append(load_fio(run_dir, entry, we))
+        elif kind == "gbench":
+            samples, unmapped = load_gbench(run_dir, entry, we)
+            run.gbench += samples
+            run.gbench_unmapped += unmapped
+        else:
+            raise InputError(f"{we}: unknown kind {kind!r} (loadgen, fio or gbench)")
+    if not run.loadgen:
+        raise InputError(f"{w}: 'runs' has no kmodlab-load results (kind \"loadgen\")")
+    mod = _get(man, "modules", w, str, optional=True)
+    if mod is not None:
+        run.modules = load_modules(run_dir / mod)
+    probe = _get(man, "probe_effect", w, list, optional=True)
+    if probe:
+        run.probe = _probe(run_dir, probe, w + ".probe_effect", {r.file: r for r in run.loadgen})
+    rel = _get(man, "reliability", w, str, optional=True)
+    if rel is not None:
+        rdoc = read_json(run_dir / rel)
+        wr = str(run_dir / rel)
+        run.reliability = {"passed": _get(rdoc, "passed", wr, int), "failed": _get(rdoc, "failed", wr, int),
+                           "failures": [str(x) for x in (_get(rdoc, "failures", wr, list, optional=True) or [])]}
+    return run
+
+
+def manifest_finished(run_dir: Path) -> str | None:
+    """The manifest's 'finished' stamp, without loading the run (used to pick the newest)."""
+    man = read_json(run_dir / MANIFEST)
+    return _get(man, "finished", str(run_dir / MANIFEST), str, optional=True)
+
+
+def newest_run(results: Path, exclude: Path | None = None) -> tuple[Path, list[str]]:
+    """The finished run under results/ with the latest manifest 'finished' stamp.
+
+    Returns the directory and notes about directories passed over (no
+    manifest, or unfinished), which the caller prints: nothing is skipped
+    without saying so.  ISO 8601 UTC stamps sort as strings.
+    """
+    notes = []
+    best = None
+    if not results.is_dir():
+        raise InputError(f"{results}: no results directory")
+    for d in sorted(results.iterdir()):
+        if not d.is_dir() or (exclude is not None and d.resolve() == exclude.resolve()):
+            continue
+        if not (d / MANIFEST).exists():
+            notes.append(f"{d}: no {MANIFEST}, not a run")
+            continue
+        fin = manifest_finished(d)
+        if fin is None:
+            notes.append(f"{d}: manifest has no 'finished' stamp (run unfinished?), passed over")
+            continue
+        if best is None or fin > best[0]:
+            best = (fin, d)
+    if best is None:
+        raise InputError(f"{results}: no finished run (a directory with manifest.json and 'finished'); run make bench")
+    return best[1], notes

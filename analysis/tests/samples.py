@@ -1,0 +1,157 @@
+"""Synthetic run directories for the tests, with known truths.
+
+make_samples.py writes the committed ones (data/run-small, data/baseline-small)
+with this code; tests also call write_run() into a temporary directory to get
+variants (a moved ratio, a grown module, a failed check).
+
+Every figure is drawn from a known distribution: throughput is lognormal
+around a cell's C mean times the cell's true C++/C ratio, latency is its
+inverse, so a test can assert what the statistics must find.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+ENV = {"kernel": "6.1.0-56-amd64", "accel": "tcg", "cpus": 2, "qemu_version": "7.2.0+kmodlab",
+       "compiler": "gcc 12.2.0", "host": "test-host"}
+
+# (driver, workload, op, threads, sync, reps, C ops/s, true C++/C throughput ratio)
+CELLS = [
+    ("scull", "read4096", "read", 1, None, 5, 200_000.0, 1.00),
+    ("scull", "write4096", "write", 1, None, 5, 150_000.0, 0.80),
+    ("counter", "inc-t1-mutex", "write", 1, "mutex", 3, 300_000.0, 1.00),
+    ("counter", "inc-t2-mutex", "write", 2, "mutex", 3, 380_000.0, 1.00),
+]
+
+MODULES = {"scull_c": (6000, 400, 900, 64, 184), "scull_cxx": (6400, 400, 1000, 64, 200),
+           "counter_c": (3000, 300, 500, 16, 120), "counter_cxx": (3200, 300, 560, 16, 128),
+           "lkp_enc_c": (4000, 350, 700, 8, 152), "lkp_enc_cxx": (4300, 350, 760, 8, 160)}
+
+
+def log_hist(lat_ns: np.ndarray) -> list[list[int]]:
+    """Coarse log-linear buckets (4 per power of two): few buckets keep the samples small."""
+    out: dict[tuple[int, int], int] = {}
+    for v in lat_ns.astype(np.int64):
+        k = int(v).bit_length() - 1
+        step = max(1, (1 << k) // 4)
+        lo = (int(v) // step) * step
+        out[(lo, lo + step)] = out.get((lo, lo + step), 0) + 1
+    return [[lo, hi, n] for (lo, hi), n in sorted(out.items())]
+
+
+def loadgen_doc(rng, driver, workload, op, threads, sync, variant, ops_per_s, check_ok=True, errors=None,
+                bpf=True, dropped=0, bpf_count_delta=0):
+    ops = int(ops_per_s)  # one-second runs: ops == ops/s
+    mean_lat = 1e9 * threads / ops_per_s
+    lat = rng.lognormal(math.log(mean_lat), 0.25, 400)
+    p50, p99 = float(np.percentile(lat, 50)), float(np.percentile(lat, 99))
+    dev = f"/dev/{driver}-{variant}" + ("0" if driver == "scull" else "")
+    doc = {"tool": "kmodlab-load", "version": 1, "env": {"kernel": ENV["kernel"], "accel": "tcg", "cpus": 2},
+           "device": dev, "driver": driver, "variant": variant,
+           "module_params": {"sync": sync} if sync else {}, "op": op, "mix": [[op, 1]], "threads": threads,
+           "mode": "closed", "rate": 0, "duration_s": 1.0, "warmup_s": 0.2, "ops": ops,
+           "errors": errors or {}, "bytes": ops * 4096, "ops_per_s": ops_per_s, "bytes_per_s": ops_per_s * 4096,
+           "latency_ns": {"min": float(lat.min()), "mean": float(lat.mean()), "p50": p50, "p90": float(np.percentile(lat, 90)),
+                          "p99": p99, "max": float(lat.max())},
+           "histogram": log_hist(lat),
+           "check": {"enabled": True, "ok": check_ok, "detail": "" if check_ok else "byte 17 differs"}}
+    if bpf:
+        klat = lat * 0.6
+        locks = []
+        if sync:
+            wait = 40.0 * (threads - 1) * ops
+            locks = [{"lock": f"counter_{variant}_lock+0x0 [counter_{variant}]", "kind": sync,
+                      "count": int(0.1 * (threads - 1) * ops), "total_ns": wait, "max_ns": 9000.0,
+                      "histogram": [[1024, 2048, max(1, int(0.1 * (threads - 1) * ops))]]}]
+        doc["bpf"] = {"opslat": [{"device": dev, "op": op, "count": ops + bpf_count_delta, "sum_ns": float(klat.sum()),
+                                  "min_ns": float(klat.min()), "max_ns": float(klat.max()),
+                                  "histogram": log_hist(klat), "errors": {}},
+                                 {"device": dev, "op": "openat", "count": threads, "sum_ns": 5000.0 * threads,
+                                  "min_ns": 4000.0, "max_ns": 6000.0, "histogram": [[4096, 8192, threads]], "errors": {}}],
+                      "lockstat": locks, "dropped": dropped,
+                      "prog_stats": [{"name": "opslat_exit", "run_cnt": ops, "run_time_ns": ops * 90, "ns_per_event": 90.0}]}
+    return doc
+
+
+def fio_doc(ops_per_s, p50, p99):
+    return {"fio version": "fio-3.33", "jobs": [{"jobname": "w", "error": 0,
+            "read": {"io_bytes": int(ops_per_s * 4096), "bw_bytes": int(ops_per_s * 4096), "bw": ops_per_s * 4,
+                     "iops": ops_per_s, "clat_ns": {"percentile": {"50.000000": p50, "99.000000": p99}}},
+            "write": {"io_bytes": 0, "bw_bytes": 0, "bw": 0, "iops": 0.0}}]}
+
+
+def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = None, module_growth: dict | None = None,
+              cv: float = 0.02, failed_check: str | None = None, bad_errors: str | None = None,
+              finished: str = "2026-11-23T12:30:00Z") -> Path:
+    """A whole run directory: manifest, loadgen, fio, gbench, modules, probe effect, reliability.
+
+    ratio_override: {(driver, workload): true C++/C ratio} replaces the cell's default.
+    module_growth:  {module: factor} multiplies that module's text size.
+    failed_check / bad_errors: the workload whose C++ rep 1 fails its data check / returns EIO.
+    """
+    rng = np.random.default_rng(seed)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "raw").mkdir(exist_ok=True)
+    (d / "fio").mkdir(exist_ok=True)
+    runs, probe_on = [], []
+
+    def put(rel, doc):
+        (d / rel).write_text(json.dumps(doc, separators=(",", ":")))
+
+    for driver, wl, op, threads, sync, reps, base, ratio in CELLS:
+        ratio = (ratio_override or {}).get((driver, wl), ratio)
+        for rep in range(1, reps + 1):
+            for variant in ("c", "cxx"):  # ABAB, as the bench interleaves them
+                mean = base * (ratio if variant == "cxx" else 1.0)
+                ops_s = float(mean * rng.lognormal(0, cv))
+                rel = f"raw/{driver}-{wl}-{variant}-r{rep}.json"
+                fail = variant == "cxx" and rep == 1
+                put(rel, loadgen_doc(rng, driver, wl, op, threads, sync, variant, ops_s,
+                                     check_ok=not (fail and failed_check == wl),
+                                     errors={"EIO": 3} if fail and bad_errors == wl else None))
+                entry = {"file": rel, "kind": "loadgen", "driver": driver, "workload": wl, "variant": variant,
+                         "rep": rep, "params": {"threads": threads, **({"sync": sync} if sync else {})}}
+                runs.append(entry)
+                if driver == "scull" and wl == "read4096" and variant == "c" and rep <= 3:
+                    probe_on.append(rel)
+    # fio and gbench for scull/read4096 (fio 2% below kmodlab-load: within the 5% tolerance).
+    gb = []
+    for rep in range(1, 4):
+        for variant in ("c", "cxx"):
+            ops_s = float(200_000 * 0.98 * rng.lognormal(0, cv))
+            rel = f"fio/scull-read4096-{variant}-r{rep}.json"
+            put(rel, fio_doc(ops_s, 4800.0, 9000.0))
+            runs.append({"file": rel, "kind": "fio", "driver": "scull", "workload": "read4096", "variant": variant,
+                         "rep": rep})
+            rt = 1e9 / (200_000 * 1.01 * rng.lognormal(0, cv))
+            gb.append({"name": f"BM_read/scull-{variant}/4096/repeats:3", "run_name": f"BM_read/scull-{variant}/4096",
+                       "run_type": "iteration", "repetitions": 3, "repetition_index": rep - 1, "iterations": 1000,
+                       "real_time": rt, "cpu_time": rt, "time_unit": "ns", "items_per_second": 1e9 / rt})
+    gb.append({"name": "BM_read/scull-c/4096_mean", "run_name": "BM_read/scull-c/4096", "run_type": "aggregate",
+               "aggregate_name": "mean", "real_time": 1.0, "cpu_time": 1.0, "time_unit": "ns"})
+    put("gbench.json", {"context": {"num_cpus": 2}, "benchmarks": gb})
+    runs.append({"file": "gbench.json", "kind": "gbench", "benchmarks": {
+        f"BM_read/scull-{v}/4096": {"driver": "scull", "workload": "read4096", "variant": v} for v in ("c", "cxx")}})
+    # probe effect: scull/read4096 C with BPF off, 3% faster.
+    probe_off = []
+    for rep in range(1, 4):
+        rel = f"raw/probe-scull-read4096-c-off-r{rep}.json"
+        put(rel, loadgen_doc(rng, "scull", "read4096", "read", 1, None, "c", float(206_000 * rng.lognormal(0, cv)),
+                             bpf=False))
+        probe_off.append(rel)
+    mods = []
+    for name, (text, data, rodata, bss, stack) in MODULES.items():
+        text = int(text * (module_growth or {}).get(name, 1.0))
+        mods.append({"name": name, "text": text, "data": data, "rodata": rodata, "bss": bss, "max_stack": stack})
+    put("modules.json", {"modules": mods})
+    put("reliability.json", {"passed": 12, "failed": 0, "failures": []})
+    manifest = {"id": run_id, "started": "2026-11-23T12:00:00Z", "finished": finished, "quick": False, "env": ENV,
+                "runs": runs, "modules": "modules.json", "reliability": "reliability.json",
+                "probe_effect": [{"driver": "scull", "workload": "read4096", "variant": "c",
+                                  "bpf_off": probe_off, "bpf_on": probe_on}]}
+    (d / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return d

@@ -1,0 +1,182 @@
+"""Gating decisions on synthetic runs with known truths."""
+import json
+
+import pytest
+
+from analysis import gates
+from analysis.__main__ import main
+from analysis.errors import InputError
+from analysis.load import load_run
+from samples import write_run
+
+
+def _status(gs, name):
+    hits = [g for g in gs if g.gate == name]
+    assert len(hits) == 1, [g.gate for g in gs]
+    return hits[0].status
+
+
+def test_noise_within_threshold_passes(run_dir, baseline_dir, settings):
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    assert not gates.failed(gs), gates.table(gs)
+    assert _status(gs, "ratio scull/read4096 throughput C++/C") == gates.PASS
+    assert any(g.status == gates.INFO and g.gate.startswith("absolute") for g in gs)
+
+
+def test_moved_ratio_fails(tmp_path, baseline_dir, settings):
+    # C++ loses 25% on scull/read4096: the whole CI moves below 0.9 x baseline.
+    new = write_run(tmp_path / "moved", 2, "moved", ratio_override={("scull", "read4096"): 0.75})
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert _status(gs, "ratio scull/read4096 throughput C++/C") == gates.FAIL
+    assert _status(gs, "ratio scull/read4096 p50 C++/C") == gates.FAIL  # latency rose with it
+    assert _status(gs, "ratio scull/write4096 throughput C++/C") == gates.PASS
+    assert gates.failed(gs)
+
+
+def test_small_move_inside_threshold_passes(tmp_path, baseline_dir, settings):
+    new = write_run(tmp_path / "small", 2, "small", ratio_override={("scull", "read4096"): 0.96})
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert _status(gs, "ratio scull/read4096 throughput C++/C") == gates.PASS
+
+
+def test_improvement_does_not_fail(tmp_path, baseline_dir, settings):
+    new = write_run(tmp_path / "better", 2, "better", ratio_override={("scull", "write4096"): 1.0})
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    g = [g for g in gs if g.gate == "ratio scull/write4096 throughput C++/C"][0]
+    assert g.status == gates.PASS and "improved" in g.detail
+
+
+def test_absolute_slowdown_never_gates(tmp_path, baseline_dir, settings):
+    # A machine twice as slow: every absolute figure halves, ratios stay: must pass.
+    from samples import CELLS
+    import samples
+    saved = list(CELLS)
+    try:
+        samples.CELLS[:] = [c[:6] + (c[6] / 2,) + c[7:] for c in saved]
+        new = write_run(tmp_path / "slowbox", 2, "slowbox")
+    finally:
+        samples.CELLS[:] = saved
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert not gates.failed(gs), gates.table(gs)
+
+
+def test_module_growth_beyond_tolerance_fails(tmp_path, baseline_dir, settings):
+    new = write_run(tmp_path / "fat", 2, "fat", module_growth={"scull_cxx": 1.2, "counter_cxx": 1.01})
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert _status(gs, "module scull_cxx size (text+data+rodata+bss)") == gates.FAIL
+    assert _status(gs, "module counter_cxx size (text+data+rodata+bss)") == gates.PASS
+    assert gates.failed(gs)
+
+
+def test_stack_growth_fails(run_dir, baseline_dir, settings):
+    p = run_dir / "modules.json"
+    doc = json.loads(p.read_text())
+    doc["modules"][0]["max_stack"] += 400
+    p.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    assert _status(gs, f"module {doc['modules'][0]['name']} max stack frame") == gates.FAIL
+
+
+def test_missing_module_fails(run_dir, baseline_dir, settings):
+    p = run_dir / "modules.json"
+    doc = json.loads(p.read_text())
+    doc["modules"] = [m for m in doc["modules"] if m["name"] != "lkp_enc_cxx"]
+    p.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    assert _status(gs, "module lkp_enc_cxx present") == gates.FAIL
+
+
+def test_failed_check_fails(tmp_path, baseline_dir, settings):
+    new = write_run(tmp_path / "bad", 2, "bad", failed_check="read4096")
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    g = [g for g in gs if g.gate.startswith("correctness: data checks")][0]
+    assert g.status == gates.FAIL and "scull-read4096-cxx-r1" in g.detail
+
+
+def test_unexpected_errors_fail_expected_ones_pass(tmp_path, baseline_dir, settings):
+    new = write_run(tmp_path / "eio", 2, "eio", bad_errors="write4096")
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert _status(gs, "correctness: no unexpected errors") == gates.FAIL
+    man = json.loads((new / "manifest.json").read_text())
+    for e in man["runs"]:
+        if e.get("workload") == "write4096":
+            e["expect_errors"] = ["EIO"]
+    (new / "manifest.json").write_text(json.dumps(man))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert _status(gs, "correctness: no unexpected errors") == gates.PASS
+
+
+def test_bpf_count_mismatch_and_drops_fail(run_dir, baseline_dir, settings):
+    p = run_dir / "raw" / "scull-write4096-c-r2.json"
+    doc = json.loads(p.read_text())
+    doc["bpf"]["opslat"][0]["count"] -= 1
+    p.write_text(json.dumps(doc))
+    q = run_dir / "raw" / "scull-write4096-c-r3.json"
+    doc = json.loads(q.read_text())
+    doc["bpf"]["dropped"] = 5
+    q.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    g = [g for g in gs if g.gate.startswith("BPF counts exact")][0]
+    assert g.status == gates.FAIL
+    assert "scull-write4096-c-r2" in g.detail and "dropped 5" in g.detail
+
+
+def test_reliability_failure_fails(run_dir, baseline_dir, settings):
+    (run_dir / "reliability.json").write_text(json.dumps({"passed": 3, "failed": 1, "failures": ["unload under load"]}))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    assert _status(gs, "reliability suite") == gates.FAIL
+
+
+def test_too_few_reps_skips_not_passes(run_dir, baseline_dir, settings):
+    man = json.loads((run_dir / "manifest.json").read_text())
+    man["runs"] = [e for e in man["runs"] if not (e.get("workload") == "read4096" and e.get("rep", 0) > 2
+                                                    and e["kind"] == "loadgen")]
+    man["probe_effect"][0]["bpf_on"] = [f for f in man["probe_effect"][0]["bpf_on"] if f.endswith(("r1.json", "r2.json"))]
+    (run_dir / "manifest.json").write_text(json.dumps(man))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    assert _status(gs, "ratio scull/read4096 throughput C++/C") == gates.SKIP
+
+
+def test_no_common_cell_is_unusable(run_dir, baseline_dir, settings):
+    man = json.loads((run_dir / "manifest.json").read_text())
+    for e in man["runs"]:
+        if "workload" in e:
+            e["workload"] = "other-" + e["workload"]
+        if "benchmarks" in e:
+            for m in e["benchmarks"].values():
+                m["workload"] = "other-" + m["workload"]
+    (run_dir / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(InputError, match="no matrix cell"):
+        gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+
+
+def test_cli_regress_exit_codes_and_verdict_file(tmp_path, baseline_dir, capsys):
+    good = write_run(tmp_path / "good", 2, "good")
+    assert main(["regress", "--run", str(good), "--baseline", str(baseline_dir)]) == 0
+    v = json.loads((good / "regress.json").read_text())
+    assert v["result"] == "pass" and v["counts"]["FAIL"] == 0 and v["gates"]
+    out = capsys.readouterr().out
+    assert "ratio scull/read4096 throughput C++/C" in out and "verdict: PASS" in out
+
+    bad = write_run(tmp_path / "bad", 2, "bad", ratio_override={("scull", "write4096"): 0.5})
+    assert main(["regress", "--run", str(bad), "--baseline", str(baseline_dir)]) == 1
+    v = json.loads((bad / "regress.json").read_text())
+    assert v["result"] == "fail"
+    assert any(g["status"] == "FAIL" and "write4096 throughput" in g["gate"] for g in v["gates"])
+
+    assert main(["regress", "--run", str(tmp_path / "nope"), "--baseline", str(baseline_dir)]) == 2
+    assert "no such run directory" in capsys.readouterr().err
+    assert main(["regress", "--run", str(good), "--baseline", str(tmp_path / "nobase")]) == 2
+    assert "no baseline run" in capsys.readouterr().err
+
+
+def test_newest_run_by_finished(tmp_path, monkeypatch, baseline_dir):
+    from analysis.load import newest_run
+    res = tmp_path / "results"
+    write_run(res / "20261120-aaaa", 3, "old", finished="2026-11-20T10:00:00Z")
+    write_run(res / "20261121-bbbb", 4, "new", finished="2026-11-21T10:00:00Z")
+    write_run(res / "20261122-cccc", 5, "unfinished", finished=None)
+    (res / "stray").mkdir()
+    d, notes = newest_run(res)
+    assert d.name == "20261121-bbbb"
+    assert any("unfinished" in n or "finished" in n for n in notes) and any("stray" in n for n in notes)
