@@ -208,13 +208,15 @@ def probe_rows(run: Run, settings: Settings) -> list[ProbeRow]:
     return rows
 
 
-def bpf_count_mismatches(run: Run, slack: int) -> list[str]:
+def bpf_count_mismatches(run: Run, tolerance: float) -> list[str]:
     """Runs whose BPF-counted workload operations differ from kmodlab-load's count, or that dropped events.
 
-    Both sides count the same syscalls in the same window, so they must agree
-    exactly (REGRESS_BPF_COUNT_SLACK allows a documented slack); a difference
-    means lost events or a window mismatch, and every BPF figure of that run
-    is then suspect.
+    Both sides count the same syscalls (failed ones included) in nearly the
+    same window: kmodlab-load clears the BPF maps when it notices the end of
+    its warm-up, polling every 20 ms, so BPF may miss that much of the start.
+    REGRESS_BPF_COUNT_TOLERANCE bounds the difference; beyond it events were
+    lost or the windows are wrong, and every BPF figure of the run is suspect.
+    Any drop (map full, ring buffer overrun) is a failure outright.
     """
     bad = []
     for r in run.loadgen:
@@ -223,6 +225,7 @@ def bpf_count_mismatches(run: Run, slack: int) -> list[str]:
         if r.bpf.dropped:
             bad.append(f"{r.file}: BPF dropped {r.bpf.dropped} events")
         kops = sum(o.count for o in kernel_ops(r))
-        if abs(kops - r.ops) > slack:
-            bad.append(f"{r.file}: BPF counted {kops} operations, kmodlab-load {r.ops}")
+        if abs(kops - r.ops) > tolerance * r.ops:
+            bad.append(f"{r.file}: BPF counted {kops} operations, kmodlab-load {r.ops} "
+                       f"({(kops - r.ops) / r.ops if r.ops else float('inf'):+.1%})")
     return bad

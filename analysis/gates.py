@@ -138,13 +138,16 @@ def correctness_gates(new: Run, s: Settings) -> list[Gate]:
         unexpected = {k: v for k, v in r.errors.items() if v and k not in r.expect_errors}
         if unexpected:
             errs.append(f"{r.file}: " + ", ".join(f"{k} x{v}" for k, v in sorted(unexpected.items())))
+    intr = [r.file for r in new.loadgen if r.interrupted]
+    gates.append(Gate("correctness: no interrupted runs", "0", str(len(intr)), "0", FAIL if intr else PASS,
+                      "; ".join(intr)))
     gates.append(Gate("correctness: no unexpected errors", "0", str(len(errs)) + " runs", "0",
                       FAIL if errs else PASS, "; ".join(errs)))
     with_bpf = [r for r in new.loadgen if r.bpf is not None]
-    mism = bpf_count_mismatches(new, s.bpf_count_slack)
-    gates.append(Gate("BPF counts exact (opslat vs kmodlab-load, no drops)", "exact",
-                      f"{len(with_bpf) - len({m.split(':')[0] for m in mism})}/{len(with_bpf)} exact",
-                      f"|diff| <= {s.bpf_count_slack}",
+    mism = bpf_count_mismatches(new, s.bpf_count_tolerance)
+    gates.append(Gate("BPF counts agree (opslat vs kmodlab-load, no drops)", "agree",
+                      f"{len(with_bpf) - len({m.split(':')[0] for m in mism})}/{len(with_bpf)} agree",
+                      f"|diff| <= {s.bpf_count_tolerance:.0%} of ops",
                       FAIL if mism else (PASS if with_bpf else SKIP),
                       "; ".join(mism) if mism else ("" if with_bpf else "no run carried BPF data")))
     if new.reliability is not None:

@@ -169,6 +169,7 @@ class LoadgenRun:
     check_ok: bool
     check_detail: str
     bpf: Bpf | None
+    interrupted: bool = False  # stopped by a signal before its planned end
 
 
 @dataclass
@@ -232,7 +233,7 @@ class Run:
     loadgen: list[LoadgenRun]
     fio: list[FioRun] = field(default_factory=list)
     gbench: list[GbenchSample] = field(default_factory=list)
-    gbench_unmapped: list[str] = field(default_factory=list)
+    gbench_unmapped: dict[str, list[float]] = field(default_factory=dict)  # run_name -> real_time_ns per rep
     modules: list[ModuleInfo] | None = None
     probe: list[ProbeEffect] = field(default_factory=list)
     reliability: dict | None = None
@@ -309,6 +310,9 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
             raise InputError(f"{w}: errors.{k} must be a count, got {v!r}")
         errors[str(k)] = v
     check = _get(doc, "check", w, dict)
+    check_enabled = _get(check, "enabled", w + ".check", bool)
+    # kmodlab-load writes ok: null when checking was off; when on, ok must be there.
+    check_ok = _get(check, "ok", w + ".check", bool, optional=not check_enabled)
     params = _get(entry, "params", where_entry, dict, optional=True) or {}
     module_params = _get(doc, "module_params", w, dict, optional=True) or {}
     sync = params.get("sync", module_params.get("sync"))
@@ -323,8 +327,9 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
         bytes_per_s=_num(doc, "bytes_per_s", w, optional=True),
         latency=latency, histogram=_histogram(_get(doc, "histogram", w, list), w + ".histogram"),
         errors=errors,
-        check_enabled=_get(check, "enabled", w + ".check", bool),
-        check_ok=_get(check, "ok", w + ".check", bool),
+        check_enabled=check_enabled,
+        check_ok=True if check_ok is None else check_ok,
+        interrupted=bool(_get(doc, "interrupted", w, bool, optional=True)),
         check_detail=str(check.get("detail") or ""),
         bpf=None if bpf_raw is None else _bpf(bpf_raw, w + ".bpf"),
     )
@@ -377,7 +382,7 @@ def load_fio(run_dir: Path, entry: dict, where_entry: str) -> FioRun:
 _TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
-def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[GbenchSample], list[str]]:
+def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[GbenchSample], dict[str, list[float]]]:
     """Google Benchmark --benchmark_format=json.
 
     Only run_type "iteration" entries are samples (one per repetition); the
@@ -398,7 +403,7 @@ def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[Gben
         whole = {"driver": _get(entry, "driver", where_entry, str),
                  "workload": _get(entry, "workload", where_entry, str),
                  "variant": _variant(_get(entry, "variant", where_entry, str), where_entry)}
-    samples, unmapped = [], []
+    samples, unmapped = [], {}
     reps: dict[str, int] = {}
     for i, b in enumerate(_get(doc, "benchmarks", w, list)):
         wb = f"{w}.benchmarks[{i}]"
@@ -407,20 +412,19 @@ def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[Gben
         if b.get("error_occurred"):
             raise InputError(f"{wb}: benchmark {b.get('name')!r} failed: {b.get('error_message', '')}")
         name = _get(b, "run_name", wb, str, optional=True) or _get(b, "name", wb, str)
-        cell = whole
-        if cell is None:
-            cell = mapping.get(name)
-            if cell is None:
-                if name not in unmapped:
-                    unmapped.append(name)
-                continue
-            wm = f"{where_entry}.benchmarks[{name!r}]"
-            cell = {"driver": _get(cell, "driver", wm, str), "workload": _get(cell, "workload", wm, str),
-                    "variant": _variant(_get(cell, "variant", wm, str), wm)}
         unit = _get(b, "time_unit", wb, str)
         if unit not in _TIME_UNIT_NS:
             raise InputError(f"{wb}: unknown time_unit {unit!r}")
         real_ns = _num(b, "real_time", wb) * _TIME_UNIT_NS[unit]
+        cell = whole
+        if cell is None:
+            cell = mapping.get(name)
+            if cell is None:
+                unmapped.setdefault(name, []).append(real_ns)
+                continue
+            wm = f"{where_entry}.benchmarks[{name!r}]"
+            cell = {"driver": _get(cell, "driver", wm, str), "workload": _get(cell, "workload", wm, str),
+                    "variant": _variant(_get(cell, "variant", wm, str), wm)}
         # items_per_second is what the benchmark declares as its operations;
         # without it an iteration is one operation (documented in README.md).
         ips = _num(b, "items_per_second", wb, optional=True)
@@ -514,7 +518,8 @@ def load_run(run_dir: Path | str) -> Run:
         elif kind == "gbench":
             samples, unmapped = load_gbench(run_dir, entry, we)
             run.gbench += samples
-            run.gbench_unmapped += unmapped
+            for k, v in unmapped.items():
+                run.gbench_unmapped.setdefault(k, []).extend(v)
         else:
             raise InputError(f"{we}: unknown kind {kind!r} (loadgen, fio or gbench)")
     if not run.loadgen:

@@ -12,12 +12,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import figures
 from .compare import cells, compare_run, lock_rows, probe_rows, tool_rows, unmatched_tool_cells
 from .conf import Settings
 from .gates import correctness_gates
 from .load import Run
-from .stats import FASTER, SLOWER
+from .stats import FASTER, SLOWER, cv
 
 LABELS = {"c": "C", "cxx": "C++"}
 
@@ -141,9 +143,15 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
                          "yes" if r.agree else "**NO**",
                          f"{_num(r.loadgen_p50, 'ns')} / {_num(r.tool_p50, 'ns')}"] for r in trows]))
         b.append(Figure(figures.tools_figure(run, trows, fig_dir), "Throughput of the same workload by three tools."))
-    extra = unmatched_tool_cells(run) + [f"gbench benchmark {n!r} (not mapped in the manifest)" for n in run.gbench_unmapped]
+    extra = unmatched_tool_cells(run)
     if extra:
         b.append(Para("Not compared (no kmodlab-load counterpart): " + "; ".join(extra) + "."))
+    if run.gbench_unmapped:
+        b.append(Para("Other Google Benchmark results (not mapped to a matrix cell in the manifest, e.g. the "
+                      "/dev/zero and /dev/null baselines): time per iteration, median of repetitions."))
+        b.append(Table(["benchmark", "ns / iteration (CV)", "n"],
+                       [[name, f"{_num(float(np.median(v)), 'ns')} ({_pct(cv(v))})", str(len(v))]
+                        for name, v in sorted(run.gbench_unmapped.items())]))
 
     # --- modules -----------------------------------------------------------------------
     b.append(Heading("Module size and stack usage"))

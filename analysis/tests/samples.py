@@ -128,14 +128,17 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
             runs.append({"file": rel, "kind": "fio", "driver": "scull", "workload": "read4096", "variant": variant,
                          "rep": rep})
             rt = 1e9 / (200_000 * 1.01 * rng.lognormal(0, cv))
-            gb.append({"name": f"BM_read/scull-{variant}/4096/repeats:3", "run_name": f"BM_read/scull-{variant}/4096",
+            gb.append({"name": f"scull/pread:4096/{variant}/repeats:3", "run_name": f"scull/pread:4096/{variant}",
                        "run_type": "iteration", "repetitions": 3, "repetition_index": rep - 1, "iterations": 1000,
-                       "real_time": rt, "cpu_time": rt, "time_unit": "ns", "items_per_second": 1e9 / rt})
-    gb.append({"name": "BM_read/scull-c/4096_mean", "run_name": "BM_read/scull-c/4096", "run_type": "aggregate",
+                       "real_time": rt / 1e3, "cpu_time": rt / 1e3, "time_unit": "us"})
+        gb.append({"name": "baseline/pread:4096/zero/repeats:3", "run_name": "baseline/pread:4096/zero",
+                   "run_type": "iteration", "repetitions": 3, "repetition_index": rep - 1, "iterations": 10000,
+                   "real_time": 900.0 * rng.lognormal(0, cv), "cpu_time": 900.0, "time_unit": "ns"})
+    gb.append({"name": "scull/pread:4096/c/repeats:3_mean", "run_name": "scull/pread:4096/c", "run_type": "aggregate",
                "aggregate_name": "mean", "real_time": 1.0, "cpu_time": 1.0, "time_unit": "ns"})
     put("gbench.json", {"context": {"num_cpus": 2}, "benchmarks": gb})
     runs.append({"file": "gbench.json", "kind": "gbench", "benchmarks": {
-        f"BM_read/scull-{v}/4096": {"driver": "scull", "workload": "read4096", "variant": v} for v in ("c", "cxx")}})
+        f"scull/pread:4096/{v}": {"driver": "scull", "workload": "read4096", "variant": v} for v in ("c", "cxx")}})
     # probe effect: scull/read4096 C with BPF off, 3% faster.
     probe_off = []
     for rep in range(1, 4):

@@ -15,6 +15,7 @@ def test_loads_sample(run_dir):
     assert run.env.kernel == "6.1.0-56-amd64" and run.env.accel == "tcg" and run.env.cpus == 2
     assert len(run.loadgen) == 2 * (5 + 5 + 3 + 3)
     assert len(run.fio) == 6 and len(run.gbench) == 6  # the aggregate entry is not a sample
+    assert list(run.gbench_unmapped) == ["baseline/pread:4096/zero"] and len(run.gbench_unmapped["baseline/pread:4096/zero"]) == 3
     assert run.modules and run.probe and run.reliability["passed"] == 12
 
 
@@ -42,6 +43,7 @@ def test_report_renders_tables_and_figures(run_dir, settings):
     # Environment in the report; the tools agree within tolerance.
     assert "kernel 6.1.0-56-amd64, accel tcg, 2 CPUs" in text_md
     assert "| fio | scull | read4096 | C |" in text_md and "**NO**" not in text_md
+    assert "| baseline/pread:4096/zero |" in text_md
 
 
 def test_rerender_removes_stale_figures(run_dir, settings):
@@ -120,6 +122,12 @@ def test_missing_env_field(run_dir):
 def test_bad_histogram(run_dir):
     _edit(run_dir / "raw" / "scull-read4096-cxx-r1.json", lambda d: d["histogram"].append([10, 5, 1]))
     with pytest.raises(InputError, match=r"histogram\[\d+\]: need 0 <= lo < hi"):
+        load_run(run_dir)
+
+
+def test_check_enabled_needs_ok(run_dir):
+    _edit(run_dir / "raw" / "scull-read4096-cxx-r1.json", lambda d: d["check"].update(ok=None))
+    with pytest.raises(InputError, match=r"check: missing field 'ok'"):
         load_run(run_dir)
 
 
