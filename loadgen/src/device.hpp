@@ -1,0 +1,81 @@
+// device.hpp - what kmodlab-load knows about a target: which driver owns a
+// device node (from its name, per uapi/kmodlab.h), and which operations are
+// valid for it.  Every name and number comes from kmod/include/uapi/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kmodlab {
+
+enum class DeviceKind { generic, scull, counter, lkp_enc };
+
+const char *kind_name(DeviceKind k);
+
+struct DeviceInfo {
+	std::string path;
+	DeviceKind kind = DeviceKind::generic;
+	std::string base;     // "scull", "counter", "lkp_enc"; empty for generic
+	std::string variant;  // "c", "cxx"; empty for generic
+	int minor_index = -1; // N of /dev/scull-cN, -1 if none
+	std::string module;   // <base>_<variant>, empty for generic
+};
+
+// Parse a node path: /dev/<base>-<variant>[N] is a kmodlab device when base
+// is one of the uapi names and variant one of the uapi variants; anything
+// else (/dev/null, a regular file) is generic.
+DeviceInfo classify_device(const std::string &path);
+
+enum class OpKind {
+	read,     // read() at the file position
+	write,    // write() at the file position
+	pread,    // pread() at sequential or random offsets
+	pwrite,   // pwrite() at sequential or random offsets
+	incr,     // counter: write "1"
+	encrypt,  // lkp_enc: write seed, write string, read string back
+	ioctl,    // one ioctl of the device's uapi header
+};
+
+// How an ioctl takes its argument.
+enum class IoctlArg {
+	none,       // _IO with no argument (RESET)
+	value,      // _IO "Tell"/"sHift": the value itself
+	int_ptr,    // pointer to int (scull S/G/X)
+	s64_ptr,    // pointer to __s64 (counter GET/SET)
+	u32_ptr,    // pointer to __u32 (lkp_enc seed)
+	str_in,     // pointer to a NUL-terminated string (lkp_enc WRITE_STRING)
+	str_out,    // pointer to a 256-byte buffer (lkp_enc READ_STRING)
+};
+
+struct IoctlSpec {
+	const char *name;  // the uapi macro name, e.g. "SCULL_IOCQQUANTUM"
+	unsigned long cmd;
+	DeviceKind kind;
+	IoctlArg arg;
+	bool mutates;      // changes device state (matters for --check)
+};
+
+const std::vector<IoctlSpec> &all_ioctls();
+
+struct OpSpec {
+	OpKind kind = OpKind::read;
+	std::string name;             // as the user wrote it: "read", "ioctl:COUNTER_IOC_GET"
+	const IoctlSpec *ioctl = nullptr;
+};
+
+// Operation names valid for a kind of device ("read", ..., "ioctl:NAME").
+std::vector<std::string> valid_ops(DeviceKind kind);
+
+// Resolve an op name for a device kind; on failure false and a message that
+// lists the valid ones.
+bool lookup_op(DeviceKind kind, const std::string &name, OpSpec *out, std::string *error);
+
+// Whether an operation moves data through a buffer whose size is --size.
+bool op_uses_size(const OpSpec &op);
+
+// The lkp_enc Caesar reference: letters shifted by seed % 26, others kept
+// (the device model's rule, vm/qemu/lkp_enc.c).
+std::string caesar(const std::string &in, uint32_t seed);
+
+}  // namespace kmodlab
