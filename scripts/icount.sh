@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# icount.sh - `make icount`: exact guest instructions per operation, C against
+# C++, counted by the QEMU TCG plugin vm/plugin/icount.c.
+#
+# Usage: scripts/icount.sh [--ops N] [--quick] [--workloads "DRV:WL ..."]
+#                          [--variants "c cxx"] [--out DIR] [--run-dir DIR]
+#
+#   --ops N         operations per window (default 1000; --quick: 200)
+#   --quick         200 ops, one workload per driver (the mode make bench uses)
+#   --workloads     DRIVER:WORKLOAD list (default: all of icount-op --list)
+#   --variants      variants to measure (default "c cxx")
+#   --out DIR       also copy icount.json and icount.txt into DIR (a results dir)
+#   --run-dir DIR   keep the raw run here (default build/icount/runs/<time>)
+#
+# One guest boot (--smp 1: inline counters are exact on one vCPU; nokaslr:
+# the same addresses every boot) under the plugin; in the guest
+# scripts/icount_guest.sh loads the modules, arms the plugin and runs one
+# window of N operations per driver x variant x workload (build/plugin/icount-op).
+# The host then attributes every counted kernel PC to a function
+# (vm/plugin/icount_report.py) and writes build/icount/icount.json (format:
+# vm/plugin/README.md) and build/icount/icount.txt.  Exit 1 when anything in
+# the run is unusable.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+PYTHON=${PYTHON:-/usr/bin/python3}
+OPS="" QUICK=0 WORKLOADS="" OUTDIR="" RUNDIR=""
+VARIANTS=${KMODLAB_VARIANTS:-c cxx}
+die() { echo "icount: error: $*" >&2; exit 1; }
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--ops) OPS=${2:?--ops needs a number}; shift ;;
+	--quick) QUICK=1 ;;
+	--workloads) WORKLOADS=${2:?}; shift ;;
+	--variants) VARIANTS=${2:?}; shift ;;
+	--out) OUTDIR=${2:?}; shift ;;
+	--run-dir) RUNDIR=${2:?}; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) die "unknown option '$1' (try --help)" ;;
+	esac
+	shift
+done
+[ -n "$OPS" ] || { [ "$QUICK" = 1 ] && OPS=200 || OPS=1000; }
+[[ $OPS =~ ^[1-9][0-9]*$ ]] || die "--ops must be a positive integer"
+[ "${TARGET:-vm}" = vm ] || die "icount needs the QEMU guest (TCG plugin); TARGET=host has no instruction counter"
+
+make --no-print-directory -s -C vm/plugin || die "building the plugin failed"
+OP=$ROOT/build/plugin/icount-op
+if [ -z "$WORKLOADS" ]; then
+	if [ "$QUICK" = 1 ]; then
+		WORKLOADS="kernel:null kernel:getppid scull:read4k counter:write1 counter:ioctl_get lkp_enc:cycle"
+	else
+		WORKLOADS=$("$OP" --list | awk '{print $1 ":" $2}' | tr '\n' ' ')
+	fi
+fi
+[ -n "$(scripts/modules.sh list)" ] || die "no modules built: run 'make modules'"
+
+RUNDIR=${RUNDIR:-$ROOT/build/icount/runs/$(date +%Y%m%d-%H%M%S)}
+RUNDIR=$(mkdir -p "$RUNDIR" && cd "$RUNDIR" && pwd) || die "cannot create $RUNDIR"
+rm -f "$RUNDIR"/plugin.txt "$RUNDIR"/manifest.tsv "$RUNDIR"/kallsyms.txt
+echo "icount: $OPS ops per window; workloads: $WORKLOADS; variants: $VARIANTS; run dir ${RUNDIR#"$ROOT"/}" >&2
+
+KMODLAB_VARIANTS=$VARIANTS vm/run --smp 1 --append nokaslr --timeout "${ICOUNT_TIMEOUT_S:-900}" \
+	--qemu-arg -plugin \
+	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt" \
+	-- scripts/icount_guest.sh "$RUNDIR" "$OPS" $WORKLOADS
+rc=$?
+[ -s "$RUNDIR/plugin.txt" ] || die "the plugin wrote no output (vm/run exited $rc; see the console log above)"
+[ $rc = 0 ] || echo "icount: the guest part exited $rc; the report lists what failed" >&2
+
+"$PYTHON" vm/plugin/icount_report.py "$RUNDIR"
+rrc=$?
+mkdir -p build/icount
+cp "$RUNDIR/icount.json" "$RUNDIR/icount.txt" build/icount/ 2>/dev/null
+if [ -n "$OUTDIR" ]; then
+	mkdir -p "$OUTDIR" && cp "$RUNDIR/icount.json" "$RUNDIR/icount.txt" "$OUTDIR/" ||
+		die "cannot copy the results into $OUTDIR"
+fi
+echo "icount: build/icount/icount.json${OUTDIR:+ and $OUTDIR/icount.json}" >&2
+[ $rc = 0 ] && [ $rrc = 0 ]
