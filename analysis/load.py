@@ -170,6 +170,7 @@ class LoadgenRun:
     check_detail: str
     bpf: Bpf | None
     interrupted: bool = False  # stopped by a signal before its planned end
+    per_op: dict[str, int] = field(default_factory=dict)  # kmodlab-load op name -> operations issued
 
 
 @dataclass
@@ -294,7 +295,9 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
     # that would silently swap C and C++, so it is an error.
     for key, want in (("driver", driver), ("variant", variant)):
         got = _get(doc, key, w, str, optional=True)
-        if got is not None and got != want:
+        # "generic" (with variant null) is kmodlab-load's name for a device that is
+        # not one of the lab's drivers, e.g. /dev/null as a floor: the manifest names it.
+        if got is not None and got != want and got != "generic":
             raise InputError(f"{w}: field '{key}' is {got!r} but {where_entry} says {want!r}")
     lat_raw = _get(doc, "latency_ns", w, dict)
     latency = {}
@@ -317,11 +320,17 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
     module_params = _get(doc, "module_params", w, dict, optional=True) or {}
     sync = params.get("sync", module_params.get("sync"))
     bpf_raw = _get(doc, "bpf", w, dict, optional=True)
+    per_op = {}
+    for name, po in (_get(doc, "per_op", w, dict, optional=True) or {}).items():
+        per_op[name] = _get(po, "ops", f"{w}.per_op.{name}", int)
+    op = _get(doc, "op", w, str, optional=True)
+    if not per_op and op is not None and op != "mix":
+        per_op = {op: _get(doc, "ops", w, int)}
     ops_per_s = _num(doc, "ops_per_s", w)
     return LoadgenRun(
         file=rel, driver=driver, workload=workload, variant=variant, rep=rep, params=params,
         expect_errors=[str(e) for e in (_get(entry, "expect_errors", where_entry, list, optional=True) or [])],
-        device=_get(doc, "device", w, str, optional=True), op=_get(doc, "op", w, str, optional=True),
+        device=_get(doc, "device", w, str, optional=True), op=op, per_op=per_op,
         threads=_get(doc, "threads", w, int), sync=None if sync is None else str(sync),
         ops=_get(doc, "ops", w, int), ops_per_s=ops_per_s,
         bytes_per_s=_num(doc, "bytes_per_s", w, optional=True),

@@ -58,6 +58,7 @@ def loadgen_doc(rng, driver, workload, op, threads, sync, variant, ops_per_s, ch
            "latency_ns": {"min": float(lat.min()), "mean": float(lat.mean()), "p50": p50, "p90": float(np.percentile(lat, 90)),
                           "p99": p99, "max": float(lat.max())},
            "histogram": log_hist(lat),
+           "per_op": {op: {"weight": 1, "ops": ops, "bytes": ops * 4096, "errors": errors or {}}},
            "check": {"enabled": True, "ok": check_ok, "detail": "" if check_ok else "byte 17 differs"}}
     if bpf:
         klat = lat * 0.6

@@ -119,6 +119,32 @@ def test_bpf_count_mismatch_and_drops_fail(run_dir, baseline_dir, settings):
     g = [g for g in gs if g.gate.startswith("BPF counts agree")][0]
     assert g.status == gates.FAIL
     assert "scull-write4096-c-r2" in g.detail and "dropped 5" in g.detail
+    assert "write calls" in g.detail
+
+
+def test_bpf_counts_ignore_other_syscalls(run_dir, baseline_dir, settings):
+    # Another process reading the same node adds "read" entries: not this run's workload (write).
+    p = run_dir / "raw" / "scull-write4096-c-r2.json"
+    doc = json.loads(p.read_text())
+    extra = dict(doc["bpf"]["opslat"][0], op="read", count=12345)
+    doc["bpf"]["opslat"].append(extra)
+    p.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    assert _status(gs, "BPF counts agree (opslat vs kmodlab-load, no drops)") == gates.PASS
+
+
+def test_counter_read_is_pread(tmp_path):
+    from analysis.compare import expected_syscalls
+    from analysis.load import LoadgenRun
+    r = LoadgenRun(file="x", driver="counter", workload="w", variant="c", rep=1, params={}, expect_errors=[],
+                   device=None, op="mix", threads=1, sync=None, ops=10, ops_per_s=1.0, bytes_per_s=None,
+                   latency={}, histogram=[], errors={}, check_enabled=False, check_ok=True, check_detail="",
+                   bpf=None, per_op={"read": 6, "incr": 4})
+    assert expected_syscalls(r) == {"pread64": 6, "write": 4}
+    r.driver, r.per_op = "lkp_enc", {"encrypt": 5, "ioctl:LKP_ENC_IOC_READ_SEED": 2}
+    assert expected_syscalls(r) == {"ioctl": 17}
+    r.per_op = {"frobnicate": 1}
+    assert expected_syscalls(r) is None
 
 
 def test_bpf_count_within_tolerance_passes(run_dir, baseline_dir, settings):
