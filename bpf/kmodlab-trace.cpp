@@ -47,6 +47,7 @@ void usage(FILE *f)
 		"  -a, --attach MODE    auto (default), tp_btf, raw_tp or tracepoint\n"
 		"      --no-prog-stats  do not enable kernel BPF run-time statistics\n"
 		"      --no-openat      do not time openat (spares a map update per openat)\n"
+		"  -p, --pid PID        only calls made by process PID\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Needs root.  Lock addresses print as kernel symbols when the lock is static,\n"
@@ -102,13 +103,14 @@ int main(int argc, char **argv)
 		{"duration", required_argument, nullptr, 't'}, {"json", required_argument, nullptr, 'j'},
 		{"funcs", required_argument, nullptr, 'f'},   {"attach", required_argument, nullptr, 'a'},
 		{"no-prog-stats", no_argument, nullptr, 'S'}, {"no-openat", no_argument, nullptr, 'O'},
+		{"pid", required_argument, nullptr, 'p'},
 		{"help", no_argument, nullptr, 'h'},          {nullptr, 0, nullptr, 0},
 	};
 	double interval = 0, duration = 0;
 	std::string json_path;
 	std::vector<std::string> paths;
 	optind = 2;
-	for (int c; (c = getopt_long(argc, argv, "d:i:t:j:f:a:h", longopts, nullptr)) != -1;) {
+	for (int c; (c = getopt_long(argc, argv, "d:i:t:j:f:a:p:h", longopts, nullptr)) != -1;) {
 		switch (c) {
 		case 'd': paths.push_back(optarg); break;
 		case 'i':
@@ -128,6 +130,16 @@ int main(int argc, char **argv)
 		case 'a': opts.attach = optarg; break;
 		case 'S': opts.prog_stats = false; break;
 		case 'O': opts.trace_openat = false; break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v <= 0) {
+				fprintf(stderr, "kmodlab-trace: --pid wants a process id, not '%s'\n", optarg);
+				return 2;
+			}
+			opts.tgid = pid_t(v);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -7,7 +7,7 @@
 // what they collected as JSON and as text tables.
 //
 // Extensions beyond the first contract (all optional, defaults keep the
-// original behaviour): Options::funcs/attach/prog_stats/trace_openat,
+// original behaviour): Options::funcs/attach/prog_stats/trace_openat/tgid,
 // Session::report()/clear(), device_number().
 #pragma once
 
@@ -39,6 +39,8 @@ struct Options {
 	bool prog_stats = true;
 	// Time openat too (needs every openat in the system remembered).
 	bool trace_openat = true;
+	// Only calls made by this process (0: every process).
+	pid_t tgid = 0;
 };
 
 // A log-linear histogram (bpf/hist.h): buckets [lo, hi) with their counts,

@@ -35,6 +35,9 @@
 /* openat latency needs every openat in the system remembered at entry;
  * switch off to spare that cost when only read/write/ioctl matter. */
 const volatile bool trace_openat = true;
+/* Only this process (tgid); 0: every process.  Exact-count checks on
+ * shared devices like /dev/null need it: other processes use them too. */
+const volatile __u32 target_tgid = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -87,7 +90,18 @@ static __always_inline int syscall_op(long id)
 	}
 }
 
-/* Device index of the file behind fd in the current task, or -1. */
+static __always_inline int rdev_target(__u32 rdev)
+{
+	__u32 *idx;
+
+	if (!rdev)
+		return -1;
+	idx = bpf_map_lookup_elem(&targets, &rdev);
+	return idx ? (int)*idx : -1;
+}
+
+/* Device index of the file behind fd in the current task, or -1: every
+ * step a CO-RE probe read (raw_tp and classic tracepoints). */
 static __always_inline int fd_target(long fd)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
@@ -95,7 +109,6 @@ static __always_inline int fd_target(long fd)
 	struct file **fds;
 	struct file *file = NULL;
 	unsigned int max_fds;
-	__u32 rdev, *idx;
 
 	if (fd < 0)
 		return -1;
@@ -108,26 +121,36 @@ static __always_inline int fd_target(long fd)
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 		return -1;
-	rdev = BPF_CORE_READ(file, f_inode, i_rdev);
-	if (!rdev)
-		return -1;
-	idx = bpf_map_lookup_elem(&targets, &rdev);
-	return idx ? (int)*idx : -1;
+	return rdev_target(BPF_CORE_READ(file, f_inode, i_rdev));
 }
 
-static __always_inline void on_enter(int op, long fd)
+/* The same for tp_btf: the task is a BTF pointer, so task->files->fdt and
+ * its fields are direct loads (still CO-RE relocated, faults read as 0),
+ * much cheaper than helper calls.  The array slot and the file need probe
+ * reads: the 6.1 verifier does not follow a variable index into a BTF
+ * array or a pointer read out of one. */
+static __always_inline int fd_target_btf(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt;
+	struct file *file = NULL;
+
+	if (fd < 0)
+		return -1;
+	fdt = task->files->fdt;
+	if (!fdt || (unsigned long)fd >= fdt->max_fds)
+		return -1;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+		return -1;
+	return rdev_target(BPF_CORE_READ(file, f_inode, i_rdev));
+}
+
+/* dev: device index of the fd, -1 for openat (known only at exit). */
+static __always_inline void on_enter(int op, int dev)
 {
 	struct inflight in = {};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	int dev = -1;
 
-	if (op == KOP_OPENAT && !trace_openat)
-		return;
-	if (op != KOP_OPENAT) {
-		dev = fd_target(fd);
-		if (dev < 0)
-			return;
-	}
 	in.dev_idx = dev < 0 ? 0 : dev;
 	in.op = op;
 	in.matched = dev >= 0;
@@ -136,7 +159,7 @@ static __always_inline void on_enter(int op, long fd)
 		count_drop(KDROP_INFLIGHT_FULL);
 }
 
-static __always_inline void on_exit(int op, long ret)
+static __always_inline void on_exit(int op, long ret, bool btf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
@@ -151,15 +174,19 @@ static __always_inline void on_exit(int op, long ret)
 	lat = now - in->start_ns;
 	dev = in->dev_idx;
 	if (in->op != op) {
+		/* Its exit was missed (programs attached or detached during
+		 * the call).  Only a target-device call is a lost event; an
+		 * unmatched openat is just forgotten. */
+		if (in->matched)
+			count_drop(KDROP_STALE);
 		bpf_map_delete_elem(&inflight, &tid);
-		count_drop(KDROP_STALE);
 		return;
 	}
 	if (!in->matched) {	/* openat: which device did it open? */
 		bpf_map_delete_elem(&inflight, &tid);
 		if (ret < 0)
 			return;
-		d = fd_target(ret);
+		d = btf ? fd_target_btf(ret) : fd_target(ret);
 		if (d < 0)
 			return;
 		dev = d;
@@ -192,47 +219,61 @@ static __always_inline void on_exit(int op, long ret)
 
 /* ---- raw_syscalls sys_enter/sys_exit: tp_btf, or raw_tp without BTF ---- */
 
-static __always_inline void raw_enter(struct pt_regs *regs, long id)
+/* Device index to pass to on_enter, or -2: not a call to record. */
+static __always_inline int enter_dev(int op, long fd, bool btf)
 {
-	int op = syscall_op(id);
-
-	if (op >= 0)
-		on_enter(op, (long)PT_REGS_PARM1_CORE_SYSCALL(regs));
-}
-
-static __always_inline void raw_exit(struct pt_regs *regs, long ret)
-{
-	int op = syscall_op(BPF_CORE_READ(regs, orig_ax));
-
-	if (op >= 0)
-		on_exit(op, ret);
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return -2;
+	if (op == KOP_OPENAT)
+		return trace_openat ? -1 : -2;
+	if (btf)
+		return fd_target_btf(fd);
+	return fd_target(fd);
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(opslat_enter_btf, struct pt_regs *regs, long id)
 {
-	raw_enter(regs, id);
+	int op = syscall_op(id), dev;
+
+	if (op < 0)
+		return 0;
+	dev = enter_dev(op, regs->di, true);	/* x86-64: first argument in di */
+	if (dev >= -1)
+		on_enter(op, dev);
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(opslat_exit_btf, struct pt_regs *regs, long ret)
 {
-	raw_exit(regs, ret);
+	int op = syscall_op(regs->orig_ax);
+
+	if (op >= 0)
+		on_exit(op, ret, true);
 	return 0;
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(opslat_enter_raw, struct pt_regs *regs, long id)
 {
-	raw_enter(regs, id);
+	int op = syscall_op(id), dev;
+
+	if (op < 0)
+		return 0;
+	dev = enter_dev(op, (long)PT_REGS_PARM1_CORE_SYSCALL(regs), false);
+	if (dev >= -1)
+		on_enter(op, dev);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(opslat_exit_raw, struct pt_regs *regs, long ret)
 {
-	raw_exit(regs, ret);
+	int op = syscall_op(BPF_CORE_READ(regs, orig_ax));
+
+	if (op >= 0)
+		on_exit(op, ret, false);
 	return 0;
 }
 
@@ -242,13 +283,16 @@ int BPF_PROG(opslat_exit_raw, struct pt_regs *regs, long ret)
 SEC("tracepoint/syscalls/sys_enter_" #name)					\
 int opslat_tp_enter_##name(struct trace_event_raw_sys_enter *ctx)		\
 {										\
-	on_enter(OP, (long)ctx->args[0]);					\
+	int dev = enter_dev(OP, (long)ctx->args[0], false);			\
+										\
+	if (dev >= -1)								\
+		on_enter(OP, dev);						\
 	return 0;								\
 }										\
 SEC("tracepoint/syscalls/sys_exit_" #name)					\
 int opslat_tp_exit_##name(struct trace_event_raw_sys_exit *ctx)		\
 {										\
-	on_exit(OP, ctx->ret);							\
+	on_exit(OP, ctx->ret, false);						\
 	return 0;								\
 }
 

@@ -295,6 +295,7 @@ bool SessionImpl::load_opslat(int mode, std::string *error)
 		return false;
 	}
 	ops_->rodata->trace_openat = opts_.trace_openat;
+	ops_->rodata->target_tgid = uint32_t(opts_.tgid);
 	set_mode(ops_->obj, mode);
 	int err = opslat_bpf__load(ops_);
 	if (err) {
@@ -461,26 +462,64 @@ bool SessionImpl::attach(std::string *error)
 			progs_.push_back({p});
 		return true;
 	};
-	bpf_program *p;
-	// lockstat first: it only acts on threads opslat marks, so attaching it
-	// before opslat loses nothing.
-	if (lk_)
-		bpf_object__for_each_program(p, lk_->obj) if (bpf_program__autoload(p) &&
-							       !add(p, bpf_program__attach(p), bpf_program__name(p))) return false;
+	// A call whose entry was seen but whose exit was not would leave a
+	// stale entry: attach the exit/end programs first and detach them last
+	// (detach() goes in reverse), and start from empty per-thread maps.
+	auto wipe = [](bpf_map *m, size_t ksize) {
+		int fd = bpf_map__fd(m);
+		std::vector<char> k(ksize);
+		while (bpf_map_get_next_key(fd, nullptr, k.data()) == 0)
+			bpf_map_delete_elem(fd, k.data());
+	};
 	if (ops_)
-		bpf_object__for_each_program(p, ops_->obj) if (bpf_program__autoload(p) &&
-								!add(p, bpf_program__attach(p), bpf_program__name(p))) return false;
+		wipe(ops_->maps.inflight, sizeof(__u32));
+	if (lk_)
+		wipe(lk_->maps.waits, sizeof(wait_key));
+	if (fn_)
+		wipe(fn_->maps.starts, sizeof(func_key));
+	for (int pass = 0; pass < 2; pass++) {
+		for (bpf_object *obj : {lk_ ? lk_->obj : nullptr, ops_ ? ops_->obj : nullptr}) {
+			if (!obj)
+				continue;
+			bpf_program *p;
+			bpf_object__for_each_program(p, obj)
+			{
+				std::string n = bpf_program__name(p);
+				bool is_exit = n.find("_exit") != std::string::npos || n.find("_end") != std::string::npos;
+				if (!bpf_program__autoload(p) || is_exit != (pass == 0))
+					continue;
+				if (!add(p, bpf_program__attach(p), n))
+					return false;
+			}
+		}
+	}
+	// kprobes: a function may refuse one (an __exit function, a notrace
+	// one); skip it with a note, fail only if none attaches.
+	size_t attached = 0;
 	for (uint32_t i = 0; i < funcs_.size(); i++) {
-		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = i, .retprobe = false);
-		if (!add(fn_->progs.funclat_entry,
-			 bpf_program__attach_kprobe_opts(fn_->progs.funclat_entry, funcs_[i].name.c_str(), &o),
-			 "kprobe " + funcs_[i].name))
-			return false;
 		LIBBPF_OPTS(bpf_kprobe_opts, r, .bpf_cookie = i, .retprobe = true);
-		if (!add(fn_->progs.funclat_exit,
-			 bpf_program__attach_kprobe_opts(fn_->progs.funclat_exit, funcs_[i].name.c_str(), &r),
-			 "kretprobe " + funcs_[i].name))
-			return false;
+		bpf_link *ret = bpf_program__attach_kprobe_opts(fn_->progs.funclat_exit, funcs_[i].name.c_str(), &r);
+		if (!ret) {
+			notes_.push_back("kprobe on " + funcs_[i].name + " refused (" + strerror(errno) + "), skipped");
+			continue;
+		}
+		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = i, .retprobe = false);
+		bpf_link *ent = bpf_program__attach_kprobe_opts(fn_->progs.funclat_entry, funcs_[i].name.c_str(), &o);
+		if (!ent) {
+			bpf_link__destroy(ret);
+			notes_.push_back("kprobe on " + funcs_[i].name + " refused (" + strerror(errno) + "), skipped");
+			continue;
+		}
+		add(fn_->progs.funclat_exit, ret, "");
+		add(fn_->progs.funclat_entry, ent, "");
+		attached++;
+	}
+	if (!funcs_.empty() && !attached) {
+		*error = "no kprobe could be attached:";
+		for (const auto &n : notes_)
+			*error += " " + n + ";";
+		detach();
+		return false;
 	}
 	snapshot_prog_base();
 	attach_ns_ = now_ns();
@@ -492,8 +531,9 @@ void SessionImpl::detach()
 {
 	if (links_.empty())
 		return;
-	for (auto *l : links_)
-		bpf_link__destroy(l);
+	// Reverse order: entry programs go first, exit programs last.
+	for (auto it = links_.rbegin(); it != links_.rend(); ++it)
+		bpf_link__destroy(*it);
 	links_.clear();
 	detach_ns_ = now_ns();
 }
