@@ -1,6 +1,7 @@
 """Loading (missing and malformed input) and report rendering."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -19,10 +20,36 @@ def test_loads_sample(run_dir):
     assert run.modules and run.probe and run.reliability["passed"] == 12
 
 
-def test_report_renders_tables_and_figures(run_dir, settings):
-    run = load_run(run_dir)
-    md, ht, figs = report.render(run, settings)
-    text_md, text_html = md.read_text(), ht.read_text()
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """One rendering through the command line, shared: matplotlib is the slow part of the suite.
+
+    A stale figure is planted first so that the re-render cleanup is covered too.
+    """
+    import shutil
+    from conftest import DATA
+    d = tmp_path_factory.mktemp("render") / "run-small"
+    shutil.copytree(DATA / "run-small", d, ignore=shutil.ignore_patterns("report.*", "figures", "regress.json"))
+    (d / "figures").mkdir()
+    (d / "figures" / "latency-gone-cell.png").write_bytes(b"x")
+    import contextlib
+    import io
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(["report", str(d)])
+    return d, rc, out.getvalue().split()
+
+
+def test_cli_report_prints_paths(rendered):
+    d, rc, printed = rendered
+    assert rc == 0
+    assert str(d / "report.html") in printed and str(d / "report.md") in printed
+    assert not (d / "figures" / "latency-gone-cell.png").exists()  # stale figure removed
+
+
+def test_report_renders_tables_and_figures(rendered):
+    d, _, printed = rendered
+    text_md, text_html = (d / "report.md").read_text(), (d / "report.html").read_text()
     # Every summary row: each cell and metric.
     for cell in ("scull | read4096", "scull | write4096", "counter | inc-t1-mutex", "counter | inc-t2-mutex"):
         for metric in ("throughput", "p50", "p99"):
@@ -32,10 +59,12 @@ def test_report_renders_tables_and_figures(run_dir, settings):
     assert re.search(r"\| scull \| read4096 \| throughput \|.*no significant difference \|", text_md)
     assert "<strong>C++ slower</strong>" in text_html
     assert "<td>write4096</td>" in text_html
+    figs = [Path(p) for p in printed if p.endswith(".png")]
     names = {f.name for f in figs}
     for want in ("ratios.png", "repetitions.png", "latency-scull-read4096.png", "locks-counter.png", "tools.png",
                  "modules.png", "probe-effect.png"):
         assert want in names
+    assert names == {f.name for f in (d / "figures").glob("*.png")}
     for f in figs:
         assert f.exists() and f.stat().st_size > 5000
         assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -46,27 +75,17 @@ def test_report_renders_tables_and_figures(run_dir, settings):
     assert "| baseline/pread:4096/zero |" in text_md
 
 
-def test_rerender_removes_stale_figures(run_dir, settings):
-    (run_dir / "figures").mkdir()
-    stale = run_dir / "figures" / "latency-gone-cell.png"
-    stale.write_bytes(b"x")
-    report.render(load_run(run_dir), settings)
-    assert not stale.exists()
-
-
-def test_cli_report(run_dir, capsys):
-    assert main(["report", str(run_dir)]) == 0
-    out = capsys.readouterr().out.split()
-    assert str(run_dir / "report.html") in out and str(run_dir / "report.md") in out
-
-
 def test_tool_disagreement_flagged(run_dir, settings):
+    from analysis.compare import tool_rows
     for p in (run_dir / "fio").glob("*-c-*.json"):
         doc = json.loads(p.read_text())
         doc["jobs"][0]["read"]["iops"] *= 0.8
         p.write_text(json.dumps(doc))
-    md, _, _ = report.render(load_run(run_dir), settings)
-    assert re.search(r"\| fio \| scull \| read4096 \| C \|.*\*\*NO\*\*", md.read_text())
+    rows = {(r.tool, r.variant): r for r in tool_rows(load_run(run_dir), settings)}
+    assert not rows[("fio", "c")].agree and rows[("fio", "c")].diff == pytest.approx(-0.216, abs=0.03)
+    assert rows[("fio", "cxx")].agree and rows[("gbench", "c")].agree
+    block = report.Table(["agree"], [["yes" if r.agree else "**NO**"] for r in rows.values()])
+    assert "<strong>NO</strong>" in report.to_html([block], run_dir, "t")
 
 
 def _edit(path, fn):
