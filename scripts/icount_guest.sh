@@ -72,7 +72,10 @@ for item in "$@"; do
 		3) status=setup-failed; rc=1 ;;
 		*) die "icount-op $drv $v $wl: usage error" ;;
 		esac
-		if [ $st = 0 ] || [ "$status" = failed ]; then
+		if [ "$status" = setup-failed ]; then
+			# no window was opened: listed (window "-") so the report says so
+			printf -- '-\t%s\t%s\t%s\t%s\t%s\t%s\n' "$drv" "$v" "$wl" "$mod" "$OPS" "$status" >>"$OUT/manifest.tsv"
+		else
 			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$win" "$drv" "$v" "$wl" "$mod" "$OPS" "$status" >>"$OUT/manifest.tsv"
 			win=$((win + 1))
 		fi

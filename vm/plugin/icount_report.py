@@ -131,8 +131,11 @@ def per_op_stats(values):
 def analyse(rundir, top):
     plug = parse_plugin(os.path.join(rundir, "plugin.txt"))
     manifest = read_manifest(os.path.join(rundir, "manifest.tsv"))
+    unopened = [m for m in manifest if m["window"] == "-"]
+    manifest = [m for m in manifest if m["window"] != "-"]
     syms = Symbols(os.path.join(rundir, "kallsyms.txt"))
     problems = list(f"plugin: {e}" for e in plug["errors"])
+    problems += [f"{m['driver']} {m['variant']} {m['workload']}: {m['status']} (no window)" for m in unopened]
     if not plug.get("complete"):
         problems.append("plugin output is truncated (QEMU killed before exit?)")
     if plug.get("vcpus") != 1:

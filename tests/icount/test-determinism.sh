@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# test-determinism.sh - the icount numbers are exact: the same run twice must
+# give identical driver instruction counts.  (Suite "icount", JUnit XML via
+# tests/lib/check.sh; about 2 minutes: two guest boots under the plugin.)
+#
+# Usage: tests/icount/test-determinism.sh [--ops N]   (default 100)
+#
+# Checks, per driver x variant x workload window of the two runs:
+#   - both runs usable (plugin armed, one vCPU, every window complete and ok)
+#   - driver instructions (the module's own code) identical, in total and
+#     per function
+#   - inside one run, every operation executed the same number of driver
+#     instructions (min = max over the ops)
+#   - the whole-syscall count of ops no interrupt hit (the mode) identical
+#   - the no-syscall baseline loop executes 0 kernel instructions per op
+# Host side, TARGET=vm only (needs the guest and the TCG plugin).
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 1
+export KMODLAB_ROOT=$ROOT
+PYTHON=${PYTHON:-/usr/bin/python3}
+CHECK_SUITE=icount
+# shellcheck source=tests/lib/check.sh
+source tests/lib/check.sh
+OPS=100
+[ "${1:-}" = --ops ] && OPS=${2:?}
+case ${1:-} in -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+WL="kernel:null kernel:getppid counter:write1 counter:ioctl_get scull:read4k lkp_enc:cycle"
+base=$ROOT/build/icount/determinism
+rm -rf "$base"
+for i in 1 2; do
+	check "run $i completes and is usable" scripts/icount.sh --ops "$OPS" --workloads "$WL" --run-dir "$base/run$i"
+done
+compare() {
+	"$PYTHON" - "$base/run1/icount.json" "$base/run2/icount.json" "$1" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+what = sys.argv[3]
+bad = []
+key = lambda w: (w["driver"], w["variant"], w["workload"])
+wa = {key(w): w for w in a["windows"]}
+wb = {key(w): w for w in b["windows"]}
+if set(wa) != set(wb):
+    bad.append(f"different windows: {sorted(set(wa) ^ set(wb))}")
+drivers = [k for k in wa if k in wb and wa[k]["module"]]
+if not drivers and what != "baseline":
+    bad.append("no driver windows to compare (no modules built or loaded?)")
+for k in sorted(k for k in wa if k in wb):
+    x, y = wa[k], wb[k]
+    name = " ".join(k)
+    if what == "driver" and x["module"]:
+        if x["driver_insn_total"] <= 0:
+            bad.append(f"{name}: no driver instructions counted")
+        if x["driver_insn_total"] != y["driver_insn_total"]:
+            bad.append(f"{name}: driver insns {x['driver_insn_total']} vs {y['driver_insn_total']}")
+        fx = {f["symbol"]: f["insn_total"] for f in x["functions"]}
+        fy = {f["symbol"]: f["insn_total"] for f in y["functions"]}
+        if fx != fy:
+            bad.append(f"{name}: per-function counts differ: {fx} vs {fy}")
+        print(f"{name}: {x['driver_insn_per_op']} driver insns/op in both runs" if not bad else "")
+    elif what == "per-op" and x["module"]:
+        for r, w in (("run1", x), ("run2", y)):
+            s = w["driver_insn_per_op_stats"]
+            if s["min"] != s["max"]:
+                bad.append(f"{name} {r}: per-op module insns vary {s['min']}..{s['max']}")
+    elif what == "syscall":
+        ux, uy = x["kernel_insn_per_op"]["undisturbed"], y["kernel_insn_per_op"]["undisturbed"]
+        if not ux or not uy:
+            bad.append(f"{name}: every op was hit by an interrupt")
+        elif ux["mode"] != uy["mode"]:
+            bad.append(f"{name}: undisturbed syscall insns mode {ux['mode']} vs {uy['mode']}")
+        else:
+            print(f"{name}: syscall {ux['mode']} insns/op (mode) in both runs;"
+                  f" means {ux['mean']:.2f} / {uy['mean']:.2f}")
+    elif what == "baseline" and k == ("kernel", "none", "null"):
+        for r, w in (("run1", x), ("run2", y)):
+            m = w["kernel_insn_per_op"]["undisturbed"]["mode"]
+            if m != 0:
+                bad.append(f"{r}: the no-syscall loop shows {m} kernel insns/op")
+        print("null loop: 0 kernel instructions per op in both runs")
+for m in bad:
+    print("MISMATCH:", m)
+sys.exit(1 if bad else 0)
+PY
+}
+if [ -s "$base/run1/icount.json" ] && [ -s "$base/run2/icount.json" ]; then
+	check "driver instructions identical in both runs" compare driver
+	check "every op executes the same driver instructions" compare per-op
+	check "whole-syscall instructions (undisturbed ops) identical" compare syscall
+	check "no-syscall baseline counts 0 kernel instructions" compare baseline
+else
+	check_fail "driver instructions identical in both runs" "a run produced no icount.json"
+fi
+exit 0
