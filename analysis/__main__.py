@@ -69,7 +69,7 @@ def cmd_promote(args) -> int:
                          "(or --allow-quick)")
     man = load.read_json(src / load.MANIFEST)
     files = [e["file"] for e in man["runs"]]
-    for key in ("modules", "reliability"):
+    for key in ("modules", "reliability", "icount"):
         if man.get(key):
             files.append(man[key])
     for p in man.get("probe_effect") or []:

@@ -29,6 +29,10 @@ DEFAULTS: dict[str, tuple[object, type, str]] = {
     "REGRESS_BPF_COUNT_TOLERANCE": (0.05, float,
         "allowed |BPF-counted - user-counted| operations per run, as a fraction of the user count "
         "(kmodlab-load clears the BPF maps within 20 ms after its warm-up, so the windows differ slightly)"),
+    "REGRESS_ICOUNT_DRIVER_TOLERANCE": (0.005, float,
+        "exact instruction counts (make icount): allowed rise of the C++/C driver-instructions-per-op ratio"),
+    "REGRESS_ICOUNT_KERNEL_TOLERANCE": (0.01, float,
+        "allowed rise of the C++/C whole-kernel-instructions-per-op ratio (core kernel state may shift)"),
     "STATS_MIN_REPS": (3, int,
         "fewer repetitions per side than this: no verdict ('too few repetitions')"),
     "STATS_ALPHA": (0.05, float, "significance level of the Mann-Whitney U test"),
@@ -74,6 +78,8 @@ class Settings:
     size_tolerance: float
     stack_tolerance: float
     bpf_count_tolerance: float
+    icount_driver_tolerance: float
+    icount_kernel_tolerance: float
     min_reps: int
     alpha: float
     confidence: float
@@ -109,6 +115,8 @@ class Settings:
             size_tolerance=got["REGRESS_SIZE_TOLERANCE"],
             stack_tolerance=got["REGRESS_STACK_TOLERANCE"],
             bpf_count_tolerance=got["REGRESS_BPF_COUNT_TOLERANCE"],
+            icount_driver_tolerance=got["REGRESS_ICOUNT_DRIVER_TOLERANCE"],
+            icount_kernel_tolerance=got["REGRESS_ICOUNT_KERNEL_TOLERANCE"],
             min_reps=got["STATS_MIN_REPS"],
             alpha=got["STATS_ALPHA"],
             confidence=got["STATS_CONFIDENCE"],

@@ -125,6 +125,41 @@ def module_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
     return gates
 
 
+def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
+    """Exact instruction counts: the C++/C ratio may not rise beyond a policy tolerance.
+
+    The counts are deterministic (vm/plugin's determinism test), so there is
+    no CI: the tolerance only decides how small a code change is ignored.
+    """
+    if base.icount is None:
+        return []
+    if new.icount is None:
+        return [Gate("icount present", "yes", "no icount file", "-", SKIP,
+                     "run has no instruction counts (manifest 'icount')")]
+    gates = []
+    nrows = {(r.driver, r.workload): r for r in new.icount.rows}
+    for b in sorted(base.icount.rows, key=lambda r: (r.driver, r.workload)):
+        n = nrows.get((b.driver, b.workload))
+        name = f"{b.driver}/{b.workload}"
+        if n is None:
+            gates.append(Gate(f"icount {name}", "present", "not in run", "-", SKIP, "workload not counted in this run"))
+            continue
+        for what, bv, nv, tol in (("driver insn/op C++/C", b.driver_ratio, n.driver_ratio, s.icount_driver_tolerance),
+                                  ("kernel insn/op C++/C", b.kernel_ratio, n.kernel_ratio, s.icount_kernel_tolerance)):
+            if bv is None or nv is None:
+                gates.append(Gate(f"icount {name} {what}", "n/a" if bv is None else f"{bv:.4f}",
+                                  "n/a" if nv is None else f"{nv:.4f}", "-", SKIP, "ratio undefined (C count 0)"))
+                continue
+            limit = bv * (1 + tol)
+            better = nv < bv * (1 - tol)
+            gates.append(Gate(f"icount {name} {what}", f"{bv:.4f}", f"{nv:.4f}", f"<= {limit:.4f} (+{tol:.1%})",
+                              FAIL if nv > limit else PASS,
+                              "improved beyond the tolerance: consider a new baseline" if better else ""))
+        gates.append(Gate(f"absolute icount {name} driver insn/op C / C++", f"{b.driver_c:.0f} / {b.driver_cxx:.0f}",
+                          f"{n.driver_c:.0f} / {n.driver_cxx:.0f}", "never gates", INFO))
+    return gates
+
+
 def correctness_gates(new: Run, s: Settings) -> list[Gate]:
     """Within the run: every check passed, no unexpected errors, BPF counts exact, reliability clean."""
     gates = []
@@ -150,6 +185,9 @@ def correctness_gates(new: Run, s: Settings) -> list[Gate]:
                       f"|diff| <= {s.bpf_count_tolerance:.0%} of ops",
                       FAIL if mism else (PASS if with_bpf else SKIP),
                       "; ".join(mism) if mism else ("" if with_bpf else "no run carried BPF data")))
+    if new.icount is not None:
+        gates.append(Gate("icount run usable", "ok", "ok" if new.icount.ok else "problems", "ok",
+                          PASS if new.icount.ok else FAIL, "; ".join(new.icount.problems)))
     if new.reliability is not None:
         rel = new.reliability
         gates.append(Gate("reliability suite", "0 failed", f"{rel['failed']} failed / {rel['passed']} passed", "0 failed",
@@ -162,7 +200,8 @@ def evaluate(base: Run, new: Run, s: Settings) -> list[Gate]:
     if not set(cells(base)) & set(cells(new)):
         raise InputError(f"{new.dir}: no matrix cell (driver/workload) in common with the baseline {base.dir}: "
                          "nothing to compare (was the baseline made from a different matrix?)")
-    return ratio_gates(base, new, s) + module_gates(base, new, s) + correctness_gates(new, s)
+    return (ratio_gates(base, new, s) + module_gates(base, new, s) + icount_gates(base, new, s)
+            + correctness_gates(new, s))
 
 
 def failed(gates: list[Gate]) -> bool:

@@ -224,6 +224,26 @@ class ProbeEffect:
 
 
 @dataclass
+class IcountRow:
+    """Exact guest instructions per operation (make icount, vm/plugin/README.md), one driver x workload."""
+    driver: str
+    workload: str
+    driver_c: float
+    driver_cxx: float
+    driver_ratio: float | None   # cxx / c; None when c is 0
+    kernel_c: float
+    kernel_cxx: float
+    kernel_ratio: float | None
+
+
+@dataclass
+class Icount:
+    ok: bool
+    problems: list[str]
+    rows: list[IcountRow]
+
+
+@dataclass
 class Run:
     dir: Path
     id: str
@@ -238,6 +258,7 @@ class Run:
     modules: list[ModuleInfo] | None = None
     probe: list[ProbeEffect] = field(default_factory=list)
     reliability: dict | None = None
+    icount: Icount | None = None
 
 
 # --- parsers -------------------------------------------------------------------------
@@ -467,6 +488,29 @@ def load_modules(path: Path) -> list[ModuleInfo]:
     return out
 
 
+def load_icount(path: Path) -> Icount:
+    """icount.json (schema kmodlab-icount/1, vm/plugin/README.md): only the comparisons and the verdict."""
+    doc = read_json(path)
+    w = str(path)
+    schema = _get(doc, "schema", w, str)
+    if schema != "kmodlab-icount/1":
+        raise InputError(f"{w}: schema {schema!r} is not kmodlab-icount/1")
+    rows = []
+    for i, c in enumerate(_get(doc, "comparisons", w, list)):
+        wc = f"{w}.comparisons[{i}]"
+        d = _get(c, "driver_insn_per_op", wc, dict)
+        k = _get(c, "kernel_insn_per_op", wc, dict)
+        rows.append(IcountRow(driver=_get(c, "driver", wc, str), workload=_get(c, "workload", wc, str),
+                              driver_c=_num(d, "c", wc + ".driver_insn_per_op"),
+                              driver_cxx=_num(d, "cxx", wc + ".driver_insn_per_op"),
+                              driver_ratio=_num(c, "driver_ratio", wc, optional=True),
+                              kernel_c=_num(k, "c", wc + ".kernel_insn_per_op"),
+                              kernel_cxx=_num(k, "cxx", wc + ".kernel_insn_per_op"),
+                              kernel_ratio=_num(c, "kernel_ratio", wc, optional=True)))
+    return Icount(ok=_get(doc, "ok", w, bool), rows=rows,
+                  problems=[str(p) for p in (_get(doc, "problems", w, list, optional=True) or [])])
+
+
 def _probe(run_dir: Path, raw: list, where: str, by_file: dict[str, LoadgenRun]) -> list[ProbeEffect]:
     out = []
     for i, p in enumerate(raw):
@@ -539,6 +583,9 @@ def load_run(run_dir: Path | str) -> Run:
     probe = _get(man, "probe_effect", w, list, optional=True)
     if probe:
         run.probe = _probe(run_dir, probe, w + ".probe_effect", {r.file: r for r in run.loadgen})
+    ic = _get(man, "icount", w, str, optional=True)
+    if ic is not None:
+        run.icount = load_icount(run_dir / ic)
     rel = _get(man, "reliability", w, str, optional=True)
     if rel is not None:
         rdoc = read_json(run_dir / rel)

@@ -169,6 +169,19 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
         b.append(Table(["driver", "figure (bytes)", "C", "C++", "C++/C"], mrows))
         b.append(Figure(figures.modules_figure(run, run.modules, fig_dir), "Module sections and largest stack frame."))
 
+    # --- instruction counts ----------------------------------------------------------
+    if run.icount is not None:
+        b.append(Heading("Instructions per operation (exact, QEMU TCG plugin)"))
+        b.append(Para("Guest instructions executed per operation, counted by make icount: in the driver module, "
+                      "and in the whole kernel (operations without an interrupt). Deterministic: no repetitions, "
+                      "no noise." + ("" if run.icount.ok else " **This count reported problems: "
+                                     + "; ".join(run.icount.problems) + "**")))
+        b.append(Table(["driver", "workload", "driver insn/op C", "C++", "C++/C", "kernel insn/op C", "C++", "C++/C"],
+                       [[r.driver, r.workload, f"{r.driver_c:.1f}", f"{r.driver_cxx:.1f}",
+                         "n/a" if r.driver_ratio is None else f"{r.driver_ratio:.3f}", f"{r.kernel_c:.1f}",
+                         f"{r.kernel_cxx:.1f}", "n/a" if r.kernel_ratio is None else f"{r.kernel_ratio:.3f}"]
+                        for r in run.icount.rows]))
+
     # --- probe effect ----------------------------------------------------------------------
     b.append(Heading("Probe effect"))
     prows = probe_rows(run, s)

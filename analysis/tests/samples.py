@@ -32,6 +32,10 @@ MODULES = {"scull_c": (6000, 400, 900, 64, 184), "scull_cxx": (6400, 400, 1000, 
            "lkp_enc_c": (4000, 350, 700, 8, 152), "lkp_enc_cxx": (4300, 350, 760, 8, 160)}
 
 
+# (driver, workload) -> C driver insn/op, C++ driver insn/op, C kernel insn/op, C++ kernel insn/op
+ICOUNT = {("scull", "read4k"): (210.0, 226.0, 1650.0, 1666.0), ("counter", "write1"): (84.0, 101.0, 921.0, 938.0)}
+
+
 def log_hist(lat_ns: np.ndarray) -> list[list[int]]:
     """Coarse log-linear buckets (4 per power of two): few buckets keep the samples small."""
     out: dict[tuple[int, int], int] = {}
@@ -87,11 +91,13 @@ def fio_doc(ops_per_s, p50, p99):
 
 def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = None, module_growth: dict | None = None,
               cv: float = 0.02, failed_check: str | None = None, bad_errors: str | None = None,
-              finished: str = "2026-11-23T12:30:00Z") -> Path:
+              finished: str = "2026-11-23T12:30:00Z", icount_cxx: dict | None = None,
+              icount_ok: bool = True) -> Path:
     """A whole run directory: manifest, loadgen, fio, gbench, modules, probe effect, reliability.
 
     ratio_override: {(driver, workload): true C++/C ratio} replaces the cell's default.
     module_growth:  {module: factor} multiplies that module's text size.
+    icount_cxx:     {(driver, workload): C++ driver instructions per op} replaces the default.
     failed_check / bad_errors: the workload whose C++ rep 1 fails its data check / returns EIO.
     """
     rng = np.random.default_rng(seed)
@@ -153,8 +159,16 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
         mods.append({"name": name, "text": text, "data": data, "rodata": rodata, "bss": bss, "max_stack": stack})
     put("modules.json", {"modules": mods})
     put("reliability.json", {"passed": 12, "failed": 0, "failures": []})
+    comps = []
+    for (drv, wl), (c, x, kc, kx) in ICOUNT.items():
+        x = (icount_cxx or {}).get((drv, wl), x)
+        comps.append({"driver": drv, "workload": wl, "driver_insn_per_op": {"c": c, "cxx": x}, "driver_ratio": x / c,
+                      "kernel_insn_per_op": {"c": kc, "cxx": kc - c + x}, "kernel_ratio": (kc - c + x) / kc})
+    put("icount.json", {"schema": "kmodlab-icount/1", "kernel": ENV["kernel"], "vcpus": 1, "ok": icount_ok,
+                        "problems": [] if icount_ok else ["window 7 (scull read4k cxx): 3 ops failed"],
+                        "comparisons": comps, "windows": []})
     manifest = {"id": run_id, "started": "2026-11-23T12:00:00Z", "finished": finished, "quick": False, "env": ENV,
-                "runs": runs, "modules": "modules.json", "reliability": "reliability.json",
+                "runs": runs, "modules": "modules.json", "reliability": "reliability.json", "icount": "icount.json",
                 "probe_effect": [{"driver": "scull", "workload": "read4096", "variant": "c",
                                   "bpf_off": probe_off, "bpf_on": probe_on}]}
     (d / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -86,6 +86,21 @@ def test_missing_module_fails(run_dir, baseline_dir, settings):
     assert _status(gs, "module lkp_enc_cxx present") == gates.FAIL
 
 
+def test_icount_rise_fails_and_tiny_change_passes(tmp_path, baseline_dir, settings):
+    # scull read4k: 226 -> 240 C++ instructions (+6%): fails; counter write1: 101 -> 101.2 (+0.2%): passes.
+    new = write_run(tmp_path / "insn", 2, "insn", icount_cxx={("scull", "read4k"): 240.0, ("counter", "write1"): 101.2})
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert _status(gs, "icount scull/read4k driver insn/op C++/C") == gates.FAIL
+    assert _status(gs, "icount counter/write1 driver insn/op C++/C") == gates.PASS
+    assert _status(gs, "icount counter/write1 kernel insn/op C++/C") == gates.PASS
+
+
+def test_icount_problems_fail(tmp_path, baseline_dir, settings):
+    new = write_run(tmp_path / "insnbad", 2, "insnbad", icount_ok=False)
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert _status(gs, "icount run usable") == gates.FAIL
+
+
 def test_failed_check_fails(tmp_path, baseline_dir, settings):
     new = write_run(tmp_path / "bad", 2, "bad", failed_check="read4096")
     gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)

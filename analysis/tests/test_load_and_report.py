@@ -73,6 +73,7 @@ def test_report_renders_tables_and_figures(rendered):
     assert "kernel 6.1.0-56-amd64, accel tcg, 2 CPUs" in text_md
     assert "| fio | scull | read4096 | C |" in text_md and "**NO**" not in text_md
     assert "| baseline/pread:4096/zero |" in text_md
+    assert "| counter | write1 | 84.0 | 101.0 | 1.202 |" in text_md  # the icount table
 
 
 def test_tool_disagreement_flagged(run_dir, settings):
