@@ -53,6 +53,9 @@ def cmd_regress(args) -> int:
     verdict = gates.verdict_json(base, new, gs, s)
     out = run_dir / "regress.json"
     out.write_text(json.dumps(verdict, indent=1) + "\n")
+    if not any(g.gate.startswith("ratio ") and g.status in (gates.PASS, gates.FAIL) for g in gs):
+        print("\nwarning: no C++/C ratio could be gated (too few repetitions, or no cell in both runs): "
+              "only deterministic figures and correctness were checked", file=sys.stderr)
     c = verdict["counts"]
     print(f"\n{c['PASS']} passed, {c['FAIL']} failed, {c['SKIP']} skipped, {c['INFO']} informational; "
           f"verdict: {verdict['result'].upper()} ({out})")

@@ -200,7 +200,13 @@ def evaluate(base: Run, new: Run, s: Settings) -> list[Gate]:
     if not set(cells(base)) & set(cells(new)):
         raise InputError(f"{new.dir}: no matrix cell (driver/workload) in common with the baseline {base.dir}: "
                          "nothing to compare (was the baseline made from a different matrix?)")
-    return (ratio_gates(base, new, s) + module_gates(base, new, s) + icount_gates(base, new, s)
+    env = []
+    for what, b, n in (("kernel", base.env.kernel, new.env.kernel), ("accel", base.env.accel, new.env.accel),
+                       ("CPUs", str(base.env.cpus), str(new.env.cpus))):
+        if b != n:
+            env.append(Gate(f"environment: {what}", b, n, "never gates", INFO,
+                            "differs from the baseline: ratios are within-run, but read them with that in mind"))
+    return (env + ratio_gates(base, new, s) + module_gates(base, new, s) + icount_gates(base, new, s)
             + correctness_gates(new, s))
 
 
