@@ -24,6 +24,13 @@ struct {
 } inflight SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight_ts SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LOCKSTAT_MAX_WAITS);
 	__type(key, struct wait_key);
@@ -55,10 +62,22 @@ static __always_inline void count_drop(__u32 why)
 		(*n)++;
 }
 
-static __always_inline void on_begin(void *lock, unsigned int flags)
+/* The thread's opslat state: task storage under tp_btf, the hash otherwise. */
+static __always_inline struct inflight *thread_state(__u32 tid, bool btf)
+{
+	struct inflight *in;
+
+	if (btf) {
+		in = bpf_task_storage_get(&inflight_ts, bpf_get_current_task_btf(), 0, 0);
+		return in && in->active ? in : NULL;
+	}
+	return bpf_map_lookup_elem(&inflight, &tid);
+}
+
+static __always_inline void on_begin(void *lock, unsigned int flags, bool btf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *in = thread_state(tid, btf);
 	struct wait_key k = {};
 	struct wait_start w = {};
 
@@ -72,7 +91,7 @@ static __always_inline void on_begin(void *lock, unsigned int flags)
 		count_drop(KDROP_LOCK_START_FULL);
 }
 
-static __always_inline void on_end(void *lock)
+static __always_inline void on_end(void *lock, bool btf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct wait_key k = {};
@@ -89,7 +108,7 @@ static __always_inline void on_end(void *lock)
 		return;
 	lat = bpf_ktime_get_ns() - w->start_ns;
 	lk.lock = k.lock;
-	in = bpf_map_lookup_elem(&inflight, &tid);
+	in = thread_state(tid, btf);
 	if (in) {
 		lk.dev_idx = in->dev_idx;
 		lk.op = in->op;
@@ -117,42 +136,42 @@ static __always_inline void on_end(void *lock)
 SEC("tp_btf/contention_begin")
 int BPF_PROG(lockstat_begin_btf, void *lock, unsigned int flags)
 {
-	on_begin(lock, flags);
+	on_begin(lock, flags, true);
 	return 0;
 }
 
 SEC("tp_btf/contention_end")
 int BPF_PROG(lockstat_end_btf, void *lock, int ret)
 {
-	on_end(lock);
+	on_end(lock, true);
 	return 0;
 }
 
 SEC("raw_tp/contention_begin")
 int BPF_PROG(lockstat_begin_raw, void *lock, unsigned int flags)
 {
-	on_begin(lock, flags);
+	on_begin(lock, flags, false);
 	return 0;
 }
 
 SEC("raw_tp/contention_end")
 int BPF_PROG(lockstat_end_raw, void *lock, int ret)
 {
-	on_end(lock);
+	on_end(lock, false);
 	return 0;
 }
 
 SEC("tracepoint/lock/contention_begin")
 int lockstat_begin_tp(struct trace_event_raw_contention_begin *ctx)
 {
-	on_begin(ctx->lock_addr, ctx->flags);
+	on_begin(ctx->lock_addr, ctx->flags, false);
 	return 0;
 }
 
 SEC("tracepoint/lock/contention_end")
 int lockstat_end_tp(struct trace_event_raw_contention_end *ctx)
 {
-	on_end(ctx->lock_addr);
+	on_end(ctx->lock_addr, false);
 	return 0;
 }
 

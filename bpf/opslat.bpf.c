@@ -46,7 +46,23 @@ struct {
 	__type(value, __u32);	/* device index */
 } targets SEC(".maps");
 
-/* Shared with lockstat.bpf.c (the loader reuses this map's fd there). */
+/* Per-thread state between entry and exit.  tp_btf programs keep it in
+ * task-local storage (a pointer in the task, no hashing, no bucket lock,
+ * nothing to delete); raw_tp and classic tracepoints cannot use task
+ * storage and use the tid-keyed hash.  Both are shared with lockstat.bpf.c
+ * (the loader reuses the fds there). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight_ts SEC(".maps");
+
+/* Task storage entries are never deleted: the loader bumps this on every
+ * attach so that an entry left by a call whose exit was missed in an
+ * earlier attach period is ignored. */
+__u32 generation = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, OPSLAT_MAX_THREADS);
@@ -146,52 +162,79 @@ static __always_inline int fd_target_btf(long fd)
 }
 
 /* dev: device index of the fd, -1 for openat (known only at exit). */
-static __always_inline void on_enter(int op, int dev)
+static __always_inline void on_enter(int op, int dev, bool btf)
 {
-	struct inflight in = {};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in, tmp = {};
+	__u32 tid;
 
-	in.dev_idx = dev < 0 ? 0 : dev;
-	in.op = op;
-	in.matched = dev >= 0;
-	in.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY))
+	if (btf) {
+		in = bpf_task_storage_get(&inflight_ts, bpf_get_current_task_btf(), 0,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!in) {
+			count_drop(KDROP_INFLIGHT_FULL);
+			return;
+		}
+	} else {
+		in = &tmp;
+	}
+	in->dev_idx = dev < 0 ? 0 : dev;
+	in->op = op;
+	in->matched = dev >= 0;
+	in->generation = generation;
+	in->start_ns = bpf_ktime_get_ns();
+	in->active = 1;
+	if (btf)
+		return;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
 		count_drop(KDROP_INFLIGHT_FULL);
 }
 
 static __always_inline void on_exit(int op, long ret, bool btf)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	__u32 tid = 0;
+	struct inflight *in;
 	struct opslat_hist *h;
-	__u64 now, lat;
+	__u64 lat;
 	__u32 slot, dev;
+	bool matched;
 	int d;
 
-	if (!in)
-		return;
-	now = bpf_ktime_get_ns();
-	lat = now - in->start_ns;
+	if (btf) {
+		in = bpf_task_storage_get(&inflight_ts, bpf_get_current_task_btf(), 0, 0);
+		if (!in || !in->active)
+			return;
+		in->active = 0;
+		if (in->generation != generation)
+			return;
+	} else {
+		tid = (__u32)bpf_get_current_pid_tgid();
+		in = bpf_map_lookup_elem(&inflight, &tid);
+		if (!in)
+			return;
+	}
+	lat = bpf_ktime_get_ns() - in->start_ns;
 	dev = in->dev_idx;
+	matched = in->matched;
 	if (in->op != op) {
 		/* Its exit was missed (programs attached or detached during
 		 * the call).  Only a target-device call is a lost event; an
 		 * unmatched openat is just forgotten. */
-		if (in->matched)
+		if (matched)
 			count_drop(KDROP_STALE);
-		bpf_map_delete_elem(&inflight, &tid);
+		if (!btf)
+			bpf_map_delete_elem(&inflight, &tid);
 		return;
 	}
-	if (!in->matched) {	/* openat: which device did it open? */
+	if (!btf)
 		bpf_map_delete_elem(&inflight, &tid);
+	if (!matched) {	/* openat: which device did it open? */
 		if (ret < 0)
 			return;
 		d = btf ? fd_target_btf(ret) : fd_target(ret);
 		if (d < 0)
 			return;
 		dev = d;
-	} else {
-		bpf_map_delete_elem(&inflight, &tid);
 	}
 	if (dev >= OPSLAT_MAX_DEVS)
 		return;
@@ -219,16 +262,20 @@ static __always_inline void on_exit(int op, long ret, bool btf)
 
 /* ---- raw_syscalls sys_enter/sys_exit: tp_btf, or raw_tp without BTF ---- */
 
-/* Device index to pass to on_enter, or -2: not a call to record. */
+/* Device index to pass to on_enter, -1 for openat (resolved at exit), or
+ * -2: not a call to record. */
 static __always_inline int enter_dev(int op, long fd, bool btf)
 {
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return -2;
+	int dev;
+
 	if (op == KOP_OPENAT)
 		return trace_openat ? -1 : -2;
-	if (btf)
-		return fd_target_btf(fd);
-	return fd_target(fd);
+	dev = btf ? fd_target_btf(fd) : fd_target(fd);
+	/* Not a target: -2, so that no entry is made (-1 would mean "resolve
+	 * at exit", which is only right for openat's returned fd). */
+	return dev < 0 ? -2 : dev;
 }
 
 SEC("tp_btf/sys_enter")
@@ -240,7 +287,7 @@ int BPF_PROG(opslat_enter_btf, struct pt_regs *regs, long id)
 		return 0;
 	dev = enter_dev(op, regs->di, true);	/* x86-64: first argument in di */
 	if (dev >= -1)
-		on_enter(op, dev);
+		on_enter(op, dev, true);
 	return 0;
 }
 
@@ -263,7 +310,7 @@ int BPF_PROG(opslat_enter_raw, struct pt_regs *regs, long id)
 		return 0;
 	dev = enter_dev(op, (long)PT_REGS_PARM1_CORE_SYSCALL(regs), false);
 	if (dev >= -1)
-		on_enter(op, dev);
+		on_enter(op, dev, false);
 	return 0;
 }
 
@@ -286,7 +333,7 @@ int opslat_tp_enter_##name(struct trace_event_raw_sys_enter *ctx)		\
 	int dev = enter_dev(OP, (long)ctx->args[0], false);			\
 										\
 	if (dev >= -1)								\
-		on_enter(OP, dev);						\
+		on_enter(OP, dev, false);					\
 	return 0;								\
 }										\
 SEC("tracepoint/syscalls/sys_exit_" #name)					\

@@ -47,7 +47,10 @@ struct inflight {
 	__u32 dev_idx;
 	__u8 op;
 	__u8 matched;	/* fd is on a target device (openat: not known before exit) */
-	__u16 pad;
+	__u8 active;	/* task storage: between entry and exit (hash: always 1) */
+	__u8 pad;
+	__u32 generation;	/* attach period that wrote it (task storage) */
+	__u32 pad2;
 };
 
 /* Why events were not recorded; "drops" per-CPU array, reported as "dropped". */

@@ -297,6 +297,9 @@ bool SessionImpl::load_opslat(int mode, std::string *error)
 	ops_->rodata->trace_openat = opts_.trace_openat;
 	ops_->rodata->target_tgid = uint32_t(opts_.tgid);
 	set_mode(ops_->obj, mode);
+	// Task storage only serves the tp_btf programs; older kernels may
+	// not even have it, so do not create it for the other modes.
+	bpf_map__set_autocreate(ops_->maps.inflight_ts, mode == 0);
 	int err = opslat_bpf__load(ops_);
 	if (err) {
 		*error = fmt("opslat: loading the %s programs failed: %s", kModes[mode], strerror(-err));
@@ -315,9 +318,12 @@ bool SessionImpl::load_lockstat(int mode, std::string *error)
 		return false;
 	}
 	set_mode(lk_->obj, mode);
-	// Both objects must see the same per-thread map: opslat writes it,
-	// lockstat reads it.
+	bpf_map__set_autocreate(lk_->maps.inflight_ts, mode == 0);
+	// Both objects must see the same per-thread maps: opslat writes them,
+	// lockstat reads them.
 	int err = bpf_map__reuse_fd(lk_->maps.inflight, bpf_map__fd(ops_->maps.inflight));
+	if (!err && mode == 0)
+		err = bpf_map__reuse_fd(lk_->maps.inflight_ts, bpf_map__fd(ops_->maps.inflight_ts));
 	if (!err)
 		err = lockstat_bpf__load(lk_);
 	if (err) {
@@ -471,8 +477,12 @@ bool SessionImpl::attach(std::string *error)
 		while (bpf_map_get_next_key(fd, nullptr, k.data()) == 0)
 			bpf_map_delete_elem(fd, k.data());
 	};
-	if (ops_)
+	if (ops_) {
 		wipe(ops_->maps.inflight, sizeof(__u32));
+		// Task storage cannot be iterated from user space: entries
+		// written before this attach carry an older generation.
+		ops_->bss->generation++;
+	}
 	if (lk_)
 		wipe(lk_->maps.waits, sizeof(wait_key));
 	if (fn_)
