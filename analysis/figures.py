@@ -198,8 +198,10 @@ def lock_figure(run: Run, driver: str, rows: list[LockRow], out: Path) -> Path:
                          label=lbl)
     axes[0].set_ylabel("ops/s (median; bars: 1 CV)")
     axes[1].set_ylabel("lock contention wait per op (ns, BPF lockstat)")
+    threads = sorted({r.threads for r in rows})
     for ax in axes:
         ax.set_xlabel("threads")
+        ax.set_xticks(threads)  # thread counts are integers: no 1.2 threads
         ax.legend(fontsize=7)
     axes[0].set_title(f"{driver}: throughput scaling", fontsize=10)
     axes[1].set_title(f"{driver}: contention", fontsize=10)
