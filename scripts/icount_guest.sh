@@ -27,6 +27,8 @@ shift 2
 mkdir -p "$OUT/sections" || die "cannot write $OUT"
 
 echo 0 >/proc/sys/kernel/kptr_restrict
+# Same user addresses every run: user-copy paths depend on buffer alignment.
+echo 0 >/proc/sys/kernel/randomize_va_space
 echo 0 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null
 "$ROOT/scripts/modules.sh" load || die "loading the modules failed"
 

@@ -3,7 +3,7 @@
 # give identical driver instruction counts.  (Suite "icount", JUnit XML via
 # tests/lib/check.sh; about 2 minutes: two guest boots under the plugin.)
 #
-# Usage: tests/icount/test-determinism.sh [--ops N]   (default 100)
+# Usage: tests/icount/test-determinism.sh [--ops N | --reuse]   (default 100 ops)
 #
 # Checks, per driver x variant x workload window of the two runs:
 #   - both runs usable (plugin armed, one vCPU, every window complete and ok)
@@ -11,7 +11,8 @@
 #     per function
 #   - inside one run, every operation executed the same number of driver
 #     instructions (min = max over the ops)
-#   - the whole-syscall count of ops no interrupt hit (the mode) identical
+#   - the whole-syscall count of ops no interrupt hit (the mode) equal
+#     within 0.1 % (core-kernel branches on heap addresses; see below)
 #   - the no-syscall baseline loop executes 0 kernel instructions per op
 # Host side, TARGET=vm only (needs the guest and the TCG plugin).
 set -uo pipefail
@@ -22,13 +23,15 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 CHECK_SUITE=icount
 # shellcheck source=tests/lib/check.sh
 source tests/lib/check.sh
-OPS=100
+OPS=100 REUSE=0
 [ "${1:-}" = --ops ] && OPS=${2:?}
+# --reuse: compare the two runs already in build/icount/determinism (no boots)
+[ "${1:-}" = --reuse ] && REUSE=1
 case ${1:-} in -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 WL="kernel:null kernel:getppid counter:write1 counter:ioctl_get scull:read4k lkp_enc:cycle"
 base=$ROOT/build/icount/determinism
-rm -rf "$base"
-for i in 1 2; do
+[ $REUSE = 1 ] || rm -rf "$base"
+[ $REUSE = 1 ] || for i in 1 2; do
 	check "run $i completes and is usable" scripts/icount.sh --ops "$OPS" --workloads "$WL" --run-dir "$base/run$i"
 done
 compare() {
@@ -67,11 +70,17 @@ for k in sorted(k for k in wa if k in wb):
         ux, uy = x["kernel_insn_per_op"]["undisturbed"], y["kernel_insn_per_op"]["undisturbed"]
         if not ux or not uy:
             bad.append(f"{name}: every op was hit by an interrupt")
-        elif ux["mode"] != uy["mode"]:
-            bad.append(f"{name}: undisturbed syscall insns mode {ux['mode']} vs {uy['mode']}")
         else:
-            print(f"{name}: syscall {ux['mode']} insns/op (mode) in both runs;"
-                  f" means {ux['mean']:.2f} / {uy['mean']:.2f}")
+            # Bound, not equality: core-kernel paths may branch on heap
+            # addresses, which differ between boots.  Seen: hardened
+            # usercopy's __check_object_size takes one instruction more or
+            # less per scull read depending on where kmalloc put the quantum
+            # (4868 vs 4867).  Allowed: 0.1 % or 2 instructions per op.
+            d = abs(ux["mode"] - uy["mode"])
+            lim = max(2, 0.001 * ux["mode"])
+            if d > lim:
+                bad.append(f"{name}: undisturbed syscall insns mode {ux['mode']} vs {uy['mode']} (bound {lim:.1f})")
+            print(f"{name}: syscall {ux['mode']} / {uy['mode']} insns/op (mode), difference {d} (bound {lim:.1f})")
     elif what == "baseline" and k == ("kernel", "none", "null"):
         for r, w in (("run1", x), ("run2", y)):
             m = w["kernel_insn_per_op"]["undisturbed"]["mode"]
@@ -86,7 +95,7 @@ PY
 if [ -s "$base/run1/icount.json" ] && [ -s "$base/run2/icount.json" ]; then
 	check "driver instructions identical in both runs" compare driver
 	check "every op executes the same driver instructions" compare per-op
-	check "whole-syscall instructions (undisturbed ops) identical" compare syscall
+	check "whole-syscall instructions (undisturbed ops) equal within 0.1%" compare syscall
 	check "no-syscall baseline counts 0 kernel instructions" compare baseline
 else
 	check_fail "driver instructions identical in both runs" "a run produced no icount.json"

@@ -48,9 +48,9 @@
 #define MARK_ARM() MARK(4)
 
 struct ctx {
-	int fd;
-	char buf[4096];
+	char buf[4096]; /* first: page aligned */
 	char text[LKP_ENC_STRING_SIZE];
+	int fd;
 };
 
 typedef int (*op_fn)(struct ctx *c); /* 0 = ok */
@@ -155,7 +155,7 @@ static int setup_lkp_enc(struct ctx *c, const char *dev)
 static int op_lkp_enc_cycle(struct ctx *c)
 {
 	__u32 seed = 3;
-	char out[LKP_ENC_STRING_SIZE];
+	static char out[LKP_ENC_STRING_SIZE] __attribute__((aligned(256)));
 
 	if (ioctl(c->fd, LKP_ENC_IOC_WRITE_SEED, &seed))
 		return -1;
@@ -208,10 +208,14 @@ static void usage(FILE *f)
 		   "Runs N operations between the icount plugin's BEGIN and END markers.\n");
 }
 
+/* Static and page-aligned, not on the stack: the kernel's user-copy
+ * routines take a different number of instructions for a differently
+ * aligned user buffer, and the stack's alignment changes with ASLR. */
+static struct ctx c __attribute__((aligned(4096)));
+
 int main(int argc, char **argv)
 {
 	const struct workload *w = NULL;
-	struct ctx c;
 	char path[128];
 	const char *dev;
 	long n, warm = 16, i, failed = 0;
