@@ -212,6 +212,7 @@ else
 		{ tail -n 40 "$TMP/configure.log" >&2; cp "$TMP/configure.log" "$CACHE/configure-failed.log";
 		  die "configure failed (full log: $CACHE/configure-failed.log)"; }
 	printf '%s' "${CONFIGURE_ARGS[*]}" >"$STAMP"
+	rm -f "$CACHE/configure-failed.log"
 fi
 
 # --- 4. Compile ---------------------------------------------------------------
