@@ -49,27 +49,40 @@ selected_kos() {
 
 is_loaded() { [ -d "/sys/module/$1" ]; }
 
-# Give the module one unclaimed PCI device its aliases match, if it has
-# PCI aliases at all.
+# A PCI device nobody has claimed: no driver, and no override naming a
+# module (UNCLAIMED parks devices so the first driver cannot grab them all).
+UNCLAIMED=kmodlab_unclaimed
+pci_unclaimed() {
+	local override
+	[ -e "$1/driver" ] && return 1
+	override=$(cat "$1/driver_override")
+	[ -z "$override" ] || [ "$override" = "(null)" ] || [ "$override" = "$UNCLAIMED" ]
+}
+
+# Give the module the first unclaimed PCI device its aliases match, and park
+# the other matching ones so that this driver probes only its own.
 bind_pci_device() {
 	local ko=$1 name=$2 aliases dev modalias alias
 	aliases=$(modinfo -F alias "$ko" | grep '^pci:' || true)
 	[ -n "$aliases" ] || return 0
 	for dev in /sys/bus/pci/devices/*; do
-		[ -e "$dev/driver" ] && continue
-		[ -z "$(tr -d '\n' <"$dev/driver_override")" ] || [ "$(cat "$dev/driver_override")" = "(null)" ] || continue
+		pci_unclaimed "$dev" || continue
 		modalias=$(cat "$dev/modalias")
 		while read -r alias; do
 			# shellcheck disable=SC2053  # alias is a glob by design
-			if [[ $modalias == $alias ]]; then
+			[[ $modalias == $alias ]] || continue
+			if [ -z "$BOUND_DEV" ]; then
 				echo "$name" >"$dev/driver_override"
 				say "$name: bound PCI device $(basename "$dev") through driver_override"
 				BOUND_DEV=$dev
-				return 0
+			else
+				echo "$UNCLAIMED" >"$dev/driver_override"
 			fi
+			break
 		done <<<"$aliases"
 	done
-	die "$name is a PCI driver but no unclaimed matching PCI device exists (is the guest's QEMU ours, with two lkp_enc devices?)"
+	[ -n "$BOUND_DEV" ] ||
+		die "$name is a PCI driver but no unclaimed matching PCI device exists (is the guest's QEMU ours, with two lkp_enc devices?)"
 }
 
 cmd_load() {
@@ -103,7 +116,9 @@ cmd_unload() {
 		say "$name: unloaded"
 		n=$((n + 1))
 		for dev in /sys/bus/pci/devices/*; do
-			[ "$(cat "$dev/driver_override" 2>/dev/null)" = "$name" ] && echo >"$dev/driver_override"
+			case $(cat "$dev/driver_override" 2>/dev/null) in
+			"$name" | "$UNCLAIMED") echo >"$dev/driver_override" ;;
+			esac
 		done
 	done < <(selected_kos "$@" | tac)
 	say "$n module(s) unloaded"

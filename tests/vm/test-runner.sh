@@ -14,7 +14,7 @@ KVER=$(cat build/kver)
 
 expect_status() {	# expected-status output-pattern -- vm/run args...
 	local want=$1 pattern=$2 out rc
-	shift 3
+	shift 2
 	out=$(vm/run --quiet "$@" 2>&1)
 	rc=$?
 	echo "$out" | tail -n 30
@@ -48,12 +48,15 @@ check "bad option is a usage error" expect_status 2 "unknown option" --frobnicat
 
 # Boot-to-command time: median of three boots that run `true`.
 boot_time() {
-	local i t times=()
+	local i times=() tfile
+	tfile=$(mktemp)
 	for i in 1 2 3; do
-		t=$( { /usr/bin/time -f %e vm/run --quiet -- true >/dev/null 2>/dev/null; } 2>&1)
-		times+=("$t")
+		/usr/bin/time -o "$tfile" -f %e vm/run --quiet -- true >/dev/null 2>&1 || return 1
+		times+=("$(cat "$tfile")")
 	done
+	rm -f "$tfile"
 	printf '%s\n' "${times[@]}" | sort -n | sed -n 2p >build/vm/boot-time.txt
+	grep -Eqx '[0-9]+\.[0-9]+' build/vm/boot-time.txt || return 1
 	echo "boot to command and power-off, median of 3: $(cat build/vm/boot-time.txt) s (${times[*]})"
 }
 check "boot-to-command time measured" boot_time
