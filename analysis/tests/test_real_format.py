@@ -1,0 +1,39 @@
+"""Files captured from the real tools in the guest (scull_c, kmodlab-load --bpf --check, fio 3.33).
+
+The synthetic samples follow analysis/README.md; these pin the formats the
+tools actually write, so a schema change in loadgen/ or bpf/ shows up here
+as a clear failure rather than in a broken report after a 30-minute bench.
+"""
+import shutil
+
+from analysis.compare import bpf_count_mismatches, expected_syscalls, kernel_ops
+from analysis.load import Env, Run, load_fio, load_loadgen
+from conftest import DATA
+
+REAL = DATA / "real"
+
+
+def test_real_kmodlab_load_file(tmp_path):
+    shutil.copy(REAL / "kmodlab-load-scull-read.json", tmp_path / "x.json")
+    entry = {"file": "x.json", "driver": "scull", "workload": "read4096", "variant": "c", "rep": 1}
+    r = load_loadgen(tmp_path, entry, "manifest.runs[0]")
+    assert r.ops > 0 and r.ops_per_s > 0 and r.threads == 1
+    assert 0 < r.latency["p50"] <= r.latency["p99"]
+    assert sum(n for _, _, n in r.histogram) == r.ops
+    assert r.check_enabled and r.check_ok and r.per_op == {"read": r.ops}
+    assert r.bpf is not None and r.bpf.dropped == 0
+    # The run's syscall is read; the check's pread64 and the close are not its workload.
+    assert expected_syscalls(r) == {"read": r.ops}
+    assert [o.op for o in kernel_ops(r)] == ["read"]
+    run = Run(dir=tmp_path, id="real", started=None, finished=None, quick=True,
+              env=Env("6.1.0-56-amd64", "tcg", 2), loadgen=[r])
+    assert bpf_count_mismatches(run, 0.05) == []
+
+
+def test_real_fio_file(tmp_path):
+    shutil.copy(REAL / "fio-scull-read.json", tmp_path / "f.json")
+    f = load_fio(tmp_path, {"file": "f.json", "driver": "scull", "workload": "read4096", "variant": "c", "rep": 1},
+                 "manifest.runs[1]")
+    # scull reads stop at quantum boundaries and EOF, so bytes per op is at most the block size.
+    assert f.ops_per_s > 0 and 0 < f.bytes_per_s <= 4096 * f.ops_per_s * 1.001
+    assert f.p50_ns is not None and f.p99_ns is not None and f.p50_ns <= f.p99_ns
