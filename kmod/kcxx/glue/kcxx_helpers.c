@@ -13,6 +13,7 @@
 
 void kcxx_spin_lock_init(spinlock_t *l);
 unsigned long kcxx_clear_user(void __user *to, unsigned long n);
+unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsigned long n);
 
 /* spin_lock_init() is a macro that stores __SPIN_LOCK_UNLOCKED (and, with
  * CONFIG_DEBUG_SPINLOCK, a name and magic); only C can expand it. */
@@ -26,4 +27,16 @@ void kcxx_spin_lock_init(spinlock_t *l)
 unsigned long kcxx_clear_user(void __user *to, unsigned long n)
 {
 	return clear_user(to, n);
+}
+
+/* access_ok() + __copy_from_user(): a user copy that, unlike
+ * copy_from_user(), does not zero the rest of the destination on a fault
+ * (scull must not wipe stored data on a failed write).  access_ok() depends
+ * on the paging mode and __copy_from_user() is an ALTERNATIVE of three
+ * copy routines inside stac/clac: both are C-only inlines. */
+unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsigned long n)
+{
+	if (!access_ok(from, n))
+		return n;
+	return __copy_from_user(to, from, n);
 }

@@ -61,6 +61,8 @@ void kcxx_kabi_gen(void)
 		   int (*)(struct inode *, struct file *));
 	KABI_FIELD(FOPS, struct file_operations, release,
 		   int (*)(struct inode *, struct file *));
+	KABI_FIELD(FOPS, struct file_operations, fsync,
+		   int (*)(struct file *, loff_t, loff_t, int));
 	BLANK();
 
 	/* struct file / struct inode: what file operations read */
@@ -68,6 +70,7 @@ void kcxx_kabi_gen(void)
 	KABI_FIELD(FILE, struct file, f_mode, fmode_t);
 	KABI_FIELD(FILE, struct file, private_data, void *);
 	KABI_FIELD(FILE, struct file, f_inode, struct inode *);
+	KABI_FIELD(FILE, struct file, f_pos, loff_t);
 	KABI_FIELD(INODE, struct inode, i_rdev, dev_t);
 	KABI_FIELD(INODE, struct inode, i_size, loff_t);
 	BLANK();

@@ -27,6 +27,7 @@ namespace gfp {
 inline constexpr Gfp kernel{KABI_GFP_KERNEL};
 inline constexpr Gfp atomic{KABI_GFP_ATOMIC};
 inline constexpr Gfp zero{KABI_GFP_ZERO};
+inline constexpr Gfp nowarn{KABI_GFP_NOWARN};
 } // namespace gfp
 
 inline void *kmalloc(usize size, Gfp g) { return __kmalloc(size, g.flags); }
@@ -138,6 +139,40 @@ private:
 	usize len_ = 0, cap_ = 0;
 };
 
+/* A fixed-size heap array whose elements are constructed in place and
+ * never move (locks, registrations): kcalloc + placement new.
+ * Invariant: exactly the constructed elements are destroyed, in reverse. */
+template <class T> class KArray {
+public:
+	constexpr KArray() = default;
+	KArray(const KArray &) = delete;
+	~KArray() { reset(); }
+	Result<void> try_init(usize n, Gfp g)
+	{
+		if (n > ~usize(0) / sizeof(T))
+			return errc::nomem;
+		p_ = static_cast<T *>(kzalloc(n * sizeof(T), g));
+		if (!p_)
+			return errc::nomem;
+		for (; len_ < n; len_++)
+			new (&p_[len_]) T();
+		return ok();
+	}
+	void reset()
+	{
+		while (len_)
+			p_[--len_].~T();
+		kfree(p_);
+		p_ = nullptr;
+	}
+	usize size() const { return len_; }
+	T &operator[](usize i) { return p_[i]; }
+
+private:
+	T *p_ = nullptr;
+	usize len_ = 0;
+};
+
 /* A kmem_cache of the driver's own (leaks show as "Objects remaining" at
  * destroy).  Invariant: alloc() memory goes back through free() of the same
  * cache before the cache is destroyed. */
@@ -151,6 +186,14 @@ public:
 		c_ = kmem_cache_create(name, size, align, flags, nullptr);
 		return c_ ? ok() : Result<void>(errc::nomem);
 	}
+	/* hardened usercopy: copy_{to,from}_user may touch [off, off+size) */
+	Result<void> create_usercopy(const char *name, unsigned size, unsigned align, unsigned flags,
+				     unsigned useroffset, unsigned usersize)
+	{
+		c_ = kmem_cache_create_usercopy(name, size, align, flags, useroffset, usersize, nullptr);
+		return c_ ? ok() : Result<void>(errc::nomem);
+	}
+	explicit operator bool() const { return c_ != nullptr; }
 	void destroy()
 	{
 		if (c_)

@@ -64,6 +64,7 @@ void *memchr(const void *s, int c, usize n);
 int match_string(const char *const *array, usize n, const char *string);
 kcxx::loff_t default_llseek(struct file *f, kcxx::loff_t off, int whence);
 long compat_ptr_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
+int noop_fsync(struct file *f, kcxx::loff_t start, kcxx::loff_t end, int datasync);
 struct kmem_cache *kmem_cache_create_usercopy(const char *name, unsigned int size,
 					      unsigned int align, slab_flags_t flags,
 					      unsigned int useroffset, unsigned int usersize,
@@ -108,6 +109,7 @@ void _dev_err(const struct device *dev, const char *fmt, ...) __attribute__((for
 /* the kcxx C glue (kcxx/glue/kcxx_helpers.c): kernel inlines C++ cannot call */
 void kcxx_spin_lock_init(kcxx::kabi::spinlock *l);
 unsigned long kcxx_clear_user(void *to, unsigned long n);
+unsigned long kcxx_copy_from_user_nozero(void *to, const void *from, unsigned long n);
 }
 
 #endif

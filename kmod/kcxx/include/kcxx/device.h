@@ -35,27 +35,41 @@ struct Pinned {
 	Pinned &operator=(const Pinned &) = delete;
 };
 
+/* container_of(): the T whose `member` is at ptr. */
+#define KCXX_CONTAINER_OF(ptr, T, member) \
+	reinterpret_cast<T *>(reinterpret_cast<char *>(ptr) - __builtin_offsetof(T, member))
+
 class MiscDevice : Pinned {
 public:
 	Result<void> register_device(const char *name, const kabi::file_operations &fops,
-				     kabi::umode_t mode)
+				     kabi::umode_t mode, struct device *parent = nullptr)
 	{
 		dev_.minor = KABI_MISC_DYNAMIC_MINOR;
 		dev_.name = name;
 		dev_.fops = &fops;
 		dev_.mode = mode;
+		dev_.parent = parent;
 		int ret = misc_register(&dev_);
 		if (ret)
 			return Error::from_errno(ret);
 		registered_ = true;
 		return ok();
 	}
-	~MiscDevice()
+	/* Deregister now (no new opens afterwards); the destructor then does nothing. */
+	void deregister()
 	{
 		if (registered_)
 			misc_deregister(&dev_);
+		registered_ = false;
 	}
+	~MiscDevice() { deregister(); }
 	kabi::miscdevice *raw() { return &dev_; }
+	/* The MiscDevice of the struct miscdevice misc_open() stores in
+	 * file->private_data. */
+	static MiscDevice *from_raw(void *misc)
+	{
+		return KCXX_CONTAINER_OF(static_cast<kabi::miscdevice *>(misc), MiscDevice, dev_);
+	}
 
 private:
 	kabi::miscdevice dev_{};

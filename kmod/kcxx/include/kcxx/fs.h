@@ -13,6 +13,7 @@
  *   Result<usize>   write(D &, File, UserSlice::Reader, loff_t &pos)
  *   Result<long>    ioctl(D &, File, unsigned cmd, unsigned long arg)
  *   Result<long>    compat_ioctl(D &, File, unsigned cmd, unsigned long arg)
+ *   Result<void>    fsync(D &, File, loff_t start, loff_t end, bool datasync)
  *   D &             data(File)            how to find D when there is no open
  *
  * Adapter<T> turns these into the C signatures (always inlined into the
@@ -43,6 +44,7 @@ public:
 	bool write_only() const { return (flags() & KABI_O_ACCMODE) == KABI_O_WRONLY; }
 	void *&private_data() const { return kabi::field<void *, KABI_FILE_private_data>(f_); }
 	struct inode *inode() const { return kabi::field<struct inode *, KABI_FILE_f_inode>(f_); }
+	loff_t &pos() const { return kabi::field<loff_t, KABI_FILE_f_pos>(f_); }
 
 private:
 	struct file *f_;
@@ -107,6 +109,11 @@ template <class T> struct Adapter {
 	{
 		Result<long> r = T::compat_ioctl(data(f), File(f), cmd, arg);
 		return r ? r.value() : r.error().to_long();
+	}
+	[[gnu::always_inline]] static int fsync(struct file *f, loff_t s, loff_t e, int datasync)
+	{
+		Result<void> r = T::fsync(data(f), File(f), s, e, datasync != 0);
+		return r ? 0 : r.error().to_errno();
 	}
 };
 

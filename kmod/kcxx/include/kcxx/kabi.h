@@ -47,6 +47,7 @@ using write_fn = ssize_t (*)(file *, const char *, usize, loff_t *);
 using ioctl_fn = long (*)(file *, unsigned int, unsigned long);
 using open_fn = int (*)(inode *, file *);
 using release_fn = int (*)(inode *, file *);
+using fsync_fn = int (*)(file *, loff_t, loff_t, int);
 
 struct alignas(KABI_FOPS_ALIGN) file_operations {
 	module *owner;
@@ -64,7 +65,9 @@ struct alignas(KABI_FOPS_ALIGN) file_operations {
 	open_fn open;
 	KCXX_PAD(6, KABI_FOPS_open, 8, KABI_FOPS_release);
 	release_fn release;
-	KCXX_PAD(7, KABI_FOPS_release, 8, KABI_FOPS_SIZE);
+	KCXX_PAD(7, KABI_FOPS_release, 8, KABI_FOPS_fsync);
+	fsync_fn fsync;
+	KCXX_PAD(8, KABI_FOPS_fsync, 8, KABI_FOPS_SIZE);
 };
 static_assert(sizeof(file_operations) == KABI_FOPS_SIZE);
 static_assert(__builtin_offsetof(file_operations, owner) == KABI_FOPS_owner);
@@ -75,6 +78,7 @@ static_assert(__builtin_offsetof(file_operations, unlocked_ioctl) == KABI_FOPS_u
 static_assert(__builtin_offsetof(file_operations, compat_ioctl) == KABI_FOPS_compat_ioctl);
 static_assert(__builtin_offsetof(file_operations, open) == KABI_FOPS_open);
 static_assert(__builtin_offsetof(file_operations, release) == KABI_FOPS_release);
+static_assert(__builtin_offsetof(file_operations, fsync) == KABI_FOPS_fsync);
 
 struct alignas(KABI_MISC_ALIGN) miscdevice {
 	int minor;

@@ -29,6 +29,13 @@ namespace kcxx {
 template <class T> concept Module = requires(T &m) {
 	{ m.init() } -> same_as<Result<void>>;
 };
+/* cleanup_module: T::exit() if T has one, then the destructor. */
+template <class T> inline void module_exit(T *m)
+{
+	if constexpr (requires { m->exit(); })
+		m->exit();
+	m->~T();
+}
 } // namespace kcxx
 
 #define KCXX_MODINFO(tag, info)                                                       \
@@ -52,9 +59,7 @@ template <class T> concept Module = requires(T &m) {
 	}                                                                            \
 	extern "C" [[gnu::section(".exit.text"), gnu::cold]] void cleanup_module(void) \
 	{                                                                            \
-		if constexpr (requires { kcxx_module_storage.get()->exit(); })       \
-			kcxx_module_storage.get()->exit();                           \
-		kcxx_module_storage.get()->~T();                                     \
+		kcxx::module_exit(kcxx_module_storage.get());                       \
 	}                                                                            \
 	KCXX_MODINFO(author, author_);                                               \
 	KCXX_MODINFO(description, description_);                                     \

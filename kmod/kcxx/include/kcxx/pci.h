@@ -47,6 +47,18 @@ public:
 		return ret ? Result<void>(Error::from_errno(ret)) : ok();
 	}
 	void release_regions() const { pci_release_regions(p_); }
+	/* &pdev->resource[bar] (for %pR) and pci_resource_len() */
+	const void *resource(int bar) const
+	{
+		return reinterpret_cast<char *>(p_) + KABI_PCI_DEV_resource + bar * KABI_RESOURCE_SIZE;
+	}
+	u64 resource_len(int bar) const
+	{
+		const void *r = resource(bar);
+		u64 start = *reinterpret_cast<const u64 *>(static_cast<const char *>(r) + KABI_RESOURCE_start);
+		u64 end = *reinterpret_cast<const u64 *>(static_cast<const char *>(r) + KABI_RESOURCE_end);
+		return end == 0 ? 0 : end - start + 1;
+	}
 
 private:
 	struct pci_dev *p_;
@@ -127,8 +139,8 @@ private:
 
 constexpr kabi::pci_device_id device_id(u32 vendor, u32 device)
 {
-	return {.vendor = vendor, .device = device, .subvendor = KABI_PCI_ANY_ID,
-		.subdevice = KABI_PCI_ANY_ID};
+	return {.vendor = vendor, .device = device, .subvendor = (u32)KABI_PCI_ANY_ID,
+		.subdevice = (u32)KABI_PCI_ANY_ID};
 }
 
 } // namespace kcxx::pci

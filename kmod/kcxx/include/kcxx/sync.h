@@ -101,6 +101,17 @@ template <class T> using Mutex = Lock<MutexBackend, T>;
 template <class T> using SpinLock = Lock<SpinLockBackend, T>;
 #endif
 
+/* READ_ONCE/WRITE_ONCE: one untorn access the compiler may not merge,
+ * repeat or elide (for data shared without a lock, e.g. module parameters). */
+template <class T> [[gnu::always_inline]] inline T read_once(const T &v)
+{
+	return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
+template <class T> [[gnu::always_inline]] inline void write_once(T &v, T x)
+{
+	__atomic_store_n(&v, x, __ATOMIC_RELAXED);
+}
+
 /* Atomics with the kernel's x86 code generation: relaxed load/store are
  * plain moves (READ_ONCE/WRITE_ONCE), read-modify-writes are locked
  * instructions (full barriers, like atomic64_add_return/try_cmpxchg). */
@@ -162,6 +173,44 @@ private:
 	int refs_;
 };
 static_assert(sizeof(RefCount) == KABI_REFCOUNT_SIZE);
+
+/* ARef<T>: one counted reference to a heap T that has a `RefCount ref`
+ * member and was allocated with new (gfp) (Rust-for-Linux: ARef/Arc).
+ * Invariant: the T is destroyed and freed when the last ARef (or raw
+ * reference given back with adopt) goes away, and never before. */
+template <class T> class ARef {
+public:
+	/* Take over a reference the caller already owns. */
+	static ARef adopt(T *p) { return ARef(p); }
+	/* Take a new reference to an object kept alive by someone else. */
+	static ARef get(T *p)
+	{
+		p->ref.inc();
+		return ARef(p);
+	}
+	ARef(ARef &&o) : p_(o.p_) { o.p_ = nullptr; }
+	ARef(const ARef &) = delete;
+	~ARef()
+	{
+		if (p_ && p_->ref.dec_and_test()) {
+			p_->~T();
+			kfree(p_);
+		}
+	}
+	/* Give the reference to C (e.g. file->private_data). */
+	T *into_raw()
+	{
+		T *p = p_;
+		p_ = nullptr;
+		return p;
+	}
+	T *operator->() const { return p_; }
+	T &operator*() const { return *p_; }
+
+private:
+	explicit ARef(T *p) : p_(p) {}
+	T *p_;
+};
 } // namespace kcxx
 #endif
 

@@ -83,8 +83,13 @@ template <class T, usize N> constexpr usize array_size(const T (&)[N]) { return 
 } // namespace kcxx
 
 /* Placement new without <new>: the only operator new kcxx defines that
- * cannot fail.  Fallible allocation is kcxx/alloc.h. */
+ * cannot fail.  Fallible allocation is kcxx/alloc.h.  (Host unit tests have
+ * libstdc++, whose <new> defines the same operators.) */
+#ifdef __KERNEL__
 inline void *operator new(__SIZE_TYPE__, void *p) noexcept { return p; }
 inline void operator delete(void *, void *) noexcept {}
+#else
+#include <new>
+#endif
 
 #endif

@@ -140,6 +140,19 @@ public:
 			left_ -= n;
 			return ok();
 		}
+		/* copy_from_user() semantics for drivers that accept a short copy:
+		 * the number of bytes NOT copied (the slice is not advanced). */
+		[[gnu::always_inline]] usize read_partial(void *dst, usize n)
+		{
+			return copy_from_user(dst, addr_, n);
+		}
+		/* Like read_partial, but bytes that could not be read leave dst
+		 * untouched (copy_from_user zeroes them).  One call to a kcxx C
+		 * helper (access_ok + __copy_from_user are C-only inlines). */
+		usize read_partial_nozero(void *dst, usize n)
+		{
+			return kcxx_copy_from_user_nozero(dst, reinterpret_cast<const void *>(addr_), n);
+		}
 
 	private:
 		uptr addr_;
@@ -160,6 +173,11 @@ public:
 			return ok();
 		}
 
+		/* copy_to_user() semantics: the number of bytes NOT copied. */
+		[[gnu::always_inline]] usize write_partial(const void *src, usize n)
+		{
+			return copy_to_user(addr_, src, n);
+		}
 		/* simple_read_from_buffer(): copy from kernel buffer `from` of
 		 * `avail` bytes at *pos; the bytes copied, pos advanced. */
 		Result<usize> read_from_buffer(loff_t &pos, const void *from, usize avail)

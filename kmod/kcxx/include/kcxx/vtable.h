@@ -22,7 +22,7 @@
  *    C++: the VFS's indirect call is the only indirect call, as in C.
  *
  * A driver that wants one of the kernel's generic implementations in a slot
- * (default_llseek, compat_ptr_ioctl: what its C twin uses) names it as
+ * (default_llseek, compat_ptr_ioctl, noop_fsync: what its C twin uses) names it as
  *     static constexpr auto kernel_llseek = &default_llseek;
  * the slot then holds that exported kernel function, exactly as in C.
  *
@@ -48,6 +48,7 @@ template <class T> inline constexpr bool has_unlocked_ioctl = requires { &T::ioc
 template <class T> inline constexpr bool has_compat_ioctl = requires { &T::compat_ioctl; };
 template <class T> inline constexpr bool has_open = requires { &T::open; };
 template <class T> inline constexpr bool has_release = requires { &T::release; };
+template <class T> inline constexpr bool has_fsync = requires { &T::fsync; };
 
 #define KCXX_VT_SLOT(op)                                                            \
 	template <class T> constexpr auto slot_##op()                               \
@@ -70,6 +71,7 @@ KCXX_VT_SLOT(unlocked_ioctl)
 KCXX_VT_SLOT(compat_ioctl)
 KCXX_VT_SLOT(open)
 KCXX_VT_SLOT(release)
+KCXX_VT_SLOT(fsync)
 #undef KCXX_VT_SLOT
 
 /* The table: one constant per driver type, built by the compiler. */
@@ -83,13 +85,14 @@ inline constexpr Layout make_vtable = {
 	.compat_ioctl = slot_compat_ioctl<T>(),
 	.open = slot_open<T>(),
 	.release = slot_release<T>(),
+	.fsync = slot_fsync<T>(),
 };
 
 /* How many operations a table fills (tests, reports). */
 template <class T> constexpr int implemented_count()
 {
 	return has_llseek<T> + has_read<T> + has_write<T> + has_unlocked_ioctl<T> +
-	       has_compat_ioctl<T> + has_open<T> + has_release<T>;
+	       has_compat_ioctl<T> + has_open<T> + has_release<T> + has_fsync<T>;
 }
 
 } // namespace kcxx::fs
@@ -144,6 +147,12 @@ template <class T> constexpr int implemented_count()
 	extern "C" int name(struct inode *i, struct file *f)                            \
 	{                                                                               \
 		return kcxx::fs::Adapter<T>::release(i, f);                             \
+	}
+
+#define KCXX_FOP_fsync(name, T)                                                         \
+	extern "C" int name(struct file *f, kcxx::loff_t start, kcxx::loff_t end, int datasync) \
+	{                                                                               \
+		return kcxx::fs::Adapter<T>::fsync(f, start, end, datasync);            \
 	}
 
 #define KCXX_FOP_DEFINE_(T, prefix, suffix, op) KCXX_FOP_##op(prefix##_##op##suffix, T)
