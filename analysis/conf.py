@@ -72,6 +72,42 @@ def parse_conf(path: Path) -> dict[str, str]:
     return values
 
 
+_MISSING = object()
+
+
+class Conf(dict):
+    """Every key of kmodlab.conf (environment wins), for tools such as scripts/bench_matrix.py.
+
+    get(key) without a default raises InputError naming the key and the file
+    when the key is missing or empty: an int(None) three frames later says
+    nothing about which setting is absent.
+    """
+
+    def __init__(self, values: dict[str, str], source: str):
+        super().__init__(values)
+        self.source = source
+
+    def get(self, key: str, default=_MISSING):
+        val = super().get(key, "")
+        if val == "":
+            if default is _MISSING:
+                raise InputError(f"{self.source}: no value for {key} (add '{key} = ...' to kmodlab.conf)")
+            return default
+        return val
+
+
+def read_conf(conf_path: Path | None = None, environ: dict[str, str] | None = None) -> Conf:
+    """All of kmodlab.conf as strings, a non-empty environment variable of the same name winning."""
+    environ = os.environ if environ is None else environ
+    if conf_path is None:
+        conf_path = Path(environ.get("KMODLAB_CONF") or repo_root() / "kmodlab.conf")
+    values = parse_conf(conf_path)
+    for key in list(values) + [k for k in DEFAULTS if k not in values]:
+        if environ.get(key):
+            values[key] = environ[key]
+    return Conf(values, str(conf_path))
+
+
 @dataclass(frozen=True)
 class Settings:
     ratio_threshold: float

@@ -259,6 +259,7 @@ class Run:
     probe: list[ProbeEffect] = field(default_factory=list)
     reliability: dict | None = None
     icount: Icount | None = None
+    bench_settings: dict = field(default_factory=dict)  # manifest "settings": what the bench script varied
 
 
 # --- parsers -------------------------------------------------------------------------
@@ -375,6 +376,15 @@ def load_fio(run_dir: Path, entry: dict, where_entry: str) -> FioRun:
     jobs = _get(doc, "jobs", w, list)
     if not jobs:
         raise InputError(f"{w}: field 'jobs' is empty")
+    # One fio file may hold several jobs (prefill, C and C++ sections): the
+    # manifest entry's "job" picks the one that is this cell and variant.
+    job = _get(entry, "job", where_entry, str, optional=True)
+    if job is not None:
+        picked = [j for j in jobs if isinstance(j, dict) and j.get("jobname") == job]
+        if not picked:
+            names = [j.get("jobname") for j in jobs if isinstance(j, dict)]
+            raise InputError(f"{w}: no job named {job!r} ({where_entry} asks for it; the file has {names})")
+        jobs = picked
     iops = bw = 0.0
     best = None  # (iops, clat) of the direction with most I/O, for latency
     for i, job in enumerate(jobs):
@@ -555,6 +565,7 @@ def load_run(run_dir: Path | str) -> Run:
     run = Run(dir=run_dir, id=_get(man, "id", w, str), started=_get(man, "started", w, str, optional=True),
               finished=_get(man, "finished", w, str, optional=True),
               quick=bool(_get(man, "quick", w, bool, optional=True)), env=env, loadgen=[])
+    run.bench_settings = _get(man, "settings", w, dict, optional=True) or {}
     seen = set()
     for i, entry in enumerate(_get(man, "runs", w, list)):
         we = f"{w}.runs[{i}]"

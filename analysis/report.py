@@ -77,6 +77,8 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
     b.append(Para(f"Environment: {run.env.line()}. Started {run.started or 'not recorded'}, finished "
                   f"{run.finished or 'not recorded'}{' (QUICK matrix)' if run.quick else ''}. "
                   f"Settings from {s.source}."))
+    if run.bench_settings:
+        b.append(Para("Bench settings: " + ", ".join(f"{k} {v}" for k, v in run.bench_settings.items()) + "."))
 
     # --- summary ----------------------------------------------------------------------
     results = compare_run(run, s)

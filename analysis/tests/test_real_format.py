@@ -30,6 +30,23 @@ def test_real_kmodlab_load_file(tmp_path):
     assert bpf_count_mismatches(run, 0.05) == []
 
 
+def test_fio_job_selection(tmp_path):
+    import json
+    import pytest
+    from analysis.errors import InputError
+    doc = json.loads((REAL / "fio-scull-read.json").read_text())
+    one = doc["jobs"][0]
+    prefill = dict(one, jobname="prefill-c", read=dict(one["read"], iops=99999.0))
+    other = dict(one, jobname="scull-read-4k-j1-cxx", read=dict(one["read"], iops=123.0))
+    doc["jobs"] = [prefill, dict(one, jobname="scull-read-4k-j1-c"), other]
+    (tmp_path / "scull.json").write_text(json.dumps(doc))
+    e = {"file": "scull.json", "driver": "scull", "workload": "pread4096", "variant": "cxx", "rep": 1,
+         "job": "scull-read-4k-j1-cxx"}
+    assert load_fio(tmp_path, e, "m").ops_per_s == 123.0
+    with pytest.raises(InputError, match=r"no job named 'nope'"):
+        load_fio(tmp_path, dict(e, job="nope"), "m")
+
+
 def test_real_fio_file(tmp_path):
     shutil.copy(REAL / "fio-scull-read.json", tmp_path / "f.json")
     f = load_fio(tmp_path, {"file": "f.json", "driver": "scull", "workload": "read4096", "variant": "c", "rep": 1},

@@ -84,6 +84,19 @@ def test_cv():
     assert np.isnan(stats.cv([5]))
 
 
+def test_read_conf_names_missing_key(tmp_path):
+    from analysis.conf import read_conf
+    from analysis.errors import InputError
+    conf = tmp_path / "kmodlab.conf"
+    conf.write_text("BENCH_REPS = 5\nBENCH_EMPTY =\n")
+    c = read_conf(conf, environ={"BENCH_REPS": "7"})
+    assert c.get("BENCH_REPS") == "7" and c.get("BENCH_EMPTY", "x") == "x"
+    with pytest.raises(InputError, match=r"no value for BENCH_THREADS"):
+        c.get("BENCH_THREADS")
+    with pytest.raises(InputError, match=r"no value for BENCH_EMPTY"):
+        c.get("BENCH_EMPTY")
+
+
 def test_settings_reject_too_few_resamples(tmp_path):
     from analysis.conf import load_settings
     from analysis.errors import InputError
