@@ -98,7 +98,15 @@ protected:
 				  << " (run as root, in the guest)";
 		void *p = mmap(nullptr, LKP_ENC_BAR_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_SHARED, fd_, 0);
-		ASSERT_NE(p, MAP_FAILED) << "mmap " << path_ << ": " << std::strerror(errno);
+		if (p == MAP_FAILED) {
+			int err = errno;
+			char drv[256] = "";
+			ssize_t n = readlink((kSysPci + bdf_ + "/driver").c_str(), drv, sizeof(drv) - 1);
+			FAIL() << "mmap " << path_ << ": " << std::strerror(err)
+			       << (n > 0 ? " (driver " + std::string(std::strrchr(drv, '/') ? std::strrchr(drv, '/') + 1 : drv)
+						 + " holds the BAR; with CONFIG_IO_STRICT_DEVMEM unbind it first)"
+					 : std::string());
+		}
 		bar_ = static_cast<volatile uint8_t *>(p);
 		saved_seed_ = Seed();
 		for (unsigned i = 0; i < LKP_ENC_STRING_SIZE; i++)
