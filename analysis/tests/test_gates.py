@@ -249,3 +249,21 @@ def test_newest_run_by_finished(tmp_path, monkeypatch, baseline_dir):
     d, notes = newest_run(res)
     assert d.name == "20261121-bbbb"
     assert any("unfinished" in n or "finished" in n for n in notes) and any("stray" in n for n in notes)
+
+
+def test_promote_copies_manifest_files_only(run_dir, tmp_path, baseline_dir):
+    dst = tmp_path / "baseline"
+    dst.mkdir()
+    (dst / "README.md").write_text("kept")
+    (dst / "stale.json").write_text("{}")
+    (run_dir / "report.md").write_text("rendered, not raw")
+    assert main(["promote", str(run_dir), "--to", str(dst)]) == 0
+    assert (dst / "README.md").read_text() == "kept" and not (dst / "stale.json").exists()
+    assert not (dst / "report.md").exists() and (dst / "raw" / "scull-read4096-c-r1.json").exists()
+    assert load_run(dst).id == load_run(run_dir).id
+    # A QUICK run is refused unless asked for.
+    man = json.loads((run_dir / "manifest.json").read_text())
+    man["quick"] = True
+    (run_dir / "manifest.json").write_text(json.dumps(man))
+    assert main(["promote", str(run_dir), "--to", str(dst)]) == 2
+    assert main(["promote", str(run_dir), "--to", str(dst), "--allow-quick"]) == 0
