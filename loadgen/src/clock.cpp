@@ -51,7 +51,18 @@ bool Clock::init(const std::string &mode, std::string *error)
 	}
 #if KMODLAB_HAVE_TSC
 	const bool invariant = cpu_has_invariant_tsc();
-	if (mode == "auto" && !invariant) {
+	// Without a TSC clocksource the kernel has no vDSO fast path and every
+	// clock_gettime is a system call (with hpet under QEMU TCG, an emulated
+	// MMIO read of microseconds).  The TSC is then worth trying even
+	// without the invariant flags: TCG derives it from one host clock for
+	// all vCPUs; calibration below still has to agree.
+	std::string cs;
+	{
+		std::ifstream f("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+		std::getline(f, cs);
+	}
+	const bool slow_mono = !cs.empty() && cs != "tsc" && cs != "kvm-clock" && cs != "hyperv_clocksource_tsc_page";
+	if (mode == "auto" && !invariant && !slow_mono) {
 		note_ = "TSC not invariant (no constant_tsc/nonstop_tsc)";
 		return true;
 	}
@@ -70,7 +81,9 @@ bool Clock::init(const std::string &mode, std::string *error)
 	ns_per_tick_ = (a + b) / 2;
 	mult_ = static_cast<uint64_t>(std::llround(ns_per_tick_ * 4294967296.0));
 	tsc_ = true;
-	note_ = invariant ? "invariant TSC" : "asked for (TSC not flagged invariant)";
+	note_ = invariant ? "invariant TSC"
+			  : mode == "tsc" ? "asked for (TSC not flagged invariant)"
+					  : "clocksource " + cs + " has no vDSO; TSC calibrated steady";
 	return true;
 #else
 	if (mode == "tsc") {

@@ -128,6 +128,9 @@ struct Run {
 	uint64_t t0 = 0, warm_end = 0, deadline = 0;  // ticks; deadline 0: ops mode
 	std::atomic<unsigned> ready{0};
 	std::atomic<bool> go{false};
+	// --bpf: the main thread clears the BPF figures at the end of the
+	// warm-up and only then lets the workers measure, so the two agree.
+	std::atomic<bool> measure_go{true};
 	int scull_quantum = 0, scull_qset = 0;
 	int64_t counter_set = 0;
 	uint32_t lkp_seed_arg = 0;
@@ -418,6 +421,12 @@ inline void account(Worker &w, unsigned which, long r, uint64_t lat_ticks, const
 	}
 }
 
+void wait_measure_go(Run &run)
+{
+	while (!run.measure_go.load(std::memory_order_acquire))
+		std::this_thread::yield();
+}
+
 void wait_until(const Clock &clk, uint64_t t)
 {
 	for (;;) {
@@ -465,6 +474,11 @@ void closed_loop(Run &run, Worker &w)
 			account(w, which, r, t_end - t_start, clk);
 			w.progress_ops.store(++measured, std::memory_order_relaxed);
 			w.last_end = t_end;
+		} else if (t_start >= run.warm_end && !run.measure_go.load(std::memory_order_acquire)) {
+			// Warm-up over but the BPF session is not cleared yet: this op
+			// does not count; wait, and measure from the next one.
+			wait_measure_go(run);
+			t_end = clk.now();
 		} else if (t_start >= run.warm_end) {
 			// First op that started after the warm-up: it counts.
 			measuring = true;
@@ -515,6 +529,10 @@ void closed_loop_fast(Run &run, Worker &w)
 		op();
 		t_start = clk.now();
 	}
+	if (!run.measure_go.load(std::memory_order_acquire)) {
+		wait_measure_go(run);
+		t_start = clk.now();
+	}
 	w.first_start = t_start;
 	w.cpu_start_ns = thread_cpu_ns();
 	w.measuring.store(true, std::memory_order_relaxed);
@@ -552,6 +570,8 @@ void open_loop(Run &run, Worker &w)
 		const OpSpec &op = pick(run, w, &which);
 		prepare(run, w, op);
 		wait_until(clk, intended);
+		if (intended >= run.warm_end && !measured)
+			wait_measure_go(run);
 		const uint64_t t_start = clk.now();
 		const long r = exec_op(run, w, op);
 		const uint64_t t_end = clk.now();
@@ -980,12 +1000,18 @@ int run_main(int argc, char **argv)
 	run.deadline = opt.ops ? 0 : run.warm_end + static_cast<uint64_t>(opt.duration_s * 1e9 * tpn);
 	if (opt.ops && opt.duration_s > 0)
 		run.deadline = run.warm_end + static_cast<uint64_t>(opt.duration_s * 1e9 * tpn);
+	run.measure_go.store(!opt.bpf, std::memory_order_relaxed);
 	wait_until(clk, run.t0);
 	run.go.store(true, std::memory_order_release);
+#ifdef KMODLAB_HAVE_BPF
+	if (session) {
+		wait_until(clk, run.warm_end);
+		session->clear();
+		run.measure_go.store(true, std::memory_order_release);
+	}
+#endif
 
-	// Progress: one line a second on stderr; also drops the warm-up from
-	// the BPF figures once every thread measures.
-	bool bpf_cleared = false;
+	// Progress: one line a second on stderr.
 	auto all_done = [&] {
 		for (auto &t : threads)
 			if (t.joinable())
@@ -1004,12 +1030,6 @@ int run_main(int argc, char **argv)
 	while (finished.load() < opt.threads) {
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		const uint64_t now = clk.now();
-#ifdef KMODLAB_HAVE_BPF
-		if (session && !bpf_cleared && now >= run.warm_end) {
-			session->clear();
-			bpf_cleared = true;
-		}
-#endif
 		if (now < next_report)
 			continue;
 		next_report += static_cast<uint64_t>(1e9 * tpn);
@@ -1031,7 +1051,6 @@ int run_main(int argc, char **argv)
 	}
 	for (auto &j : joiners)
 		j.join();
-	(void)bpf_cleared;
 #ifdef KMODLAB_HAVE_BPF
 	if (session)
 		session->detach();
