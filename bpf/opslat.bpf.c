@@ -4,7 +4,7 @@
  * pwrite64, ioctl, openat and close on the target devices.
  *
  * Entry: resolve fd -> struct file -> inode -> i_rdev with CO-RE reads and
- * keep the call only when i_rdev is in "targets"; remember the start time
+ * keep the call only when i_rdev is a target (rodata "target_rdev"); remember the start time
  * per thread.  Exit: latency and errno into a per-CPU log-linear histogram.
  * openat's device is only known once it returned an fd, so every openat is
  * remembered at entry and matched at exit; a failed openat has no fd and
@@ -39,12 +39,12 @@ const volatile bool trace_openat = true;
  * shared devices like /dev/null need it: other processes use them too. */
 const volatile __u32 target_tgid = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OPSLAT_MAX_DEVS);
-	__type(key, __u32);	/* kernel dev_t: major << 20 | minor */
-	__type(value, __u32);	/* device index */
-} targets SEC(".maps");
+/* The target devices, in the kernel's encoding of i_rdev (major << 20 |
+ * minor); their index here is the device index of the results.  Read-only
+ * data: a few compares beat a hash lookup on every call, and the verifier
+ * knows n_targets, so the loop is as short as the device list. */
+const volatile __u32 n_targets = 0;
+const volatile __u32 target_rdev[OPSLAT_MAX_DEVS] = {};
 
 /* Per-thread state between entry and exit.  tp_btf programs keep it in
  * task-local storage (a pointer in the task, no hashing, no bucket lock,
@@ -108,12 +108,15 @@ static __always_inline int syscall_op(long id)
 
 static __always_inline int rdev_target(__u32 rdev)
 {
-	__u32 *idx;
-
 	if (!rdev)
 		return -1;
-	idx = bpf_map_lookup_elem(&targets, &rdev);
-	return idx ? (int)*idx : -1;
+	for (__u32 i = 0; i < OPSLAT_MAX_DEVS; i++) {
+		if (i >= n_targets)
+			break;
+		if (target_rdev[i] == rdev)
+			return i;
+	}
+	return -1;
 }
 
 /* Device index of the file behind fd in the current task, or -1: every

@@ -296,6 +296,9 @@ bool SessionImpl::load_opslat(int mode, std::string *error)
 	}
 	ops_->rodata->trace_openat = opts_.trace_openat;
 	ops_->rodata->target_tgid = uint32_t(opts_.tgid);
+	ops_->rodata->n_targets = uint32_t(devs_.size());
+	for (size_t i = 0; i < devs_.size(); i++)
+		ops_->rodata->target_rdev[i] = kernel_dev(devs_[i].rdev);
 	set_mode(ops_->obj, mode);
 	// Task storage only serves the tp_btf programs; older kernels may
 	// not even have it, so do not create it for the other modes.
@@ -431,16 +434,6 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 	if (need_ops && mode_ < 0) {
 		*error = why + (geteuid() ? " (BPF needs root)" : "");
 		return false;
-	}
-	if (ops_) {
-		int fd = bpf_map__fd(ops_->maps.targets);
-		for (uint32_t i = 0; i < devs_.size(); i++) {
-			uint32_t k = kernel_dev(devs_[i].rdev);
-			if (bpf_map_update_elem(fd, &k, &i, BPF_ANY)) {
-				*error = fmt("cannot fill the target device map: %s", strerror(errno));
-				return false;
-			}
-		}
 	}
 	ksyms_.load(&notes_);
 	if (!opts.funcs.empty() && !load_funclat(error))
