@@ -12,6 +12,7 @@ int owner_object;
 int last_cmd;
 
 kcxx::loff_t generic_llseek(file *, kcxx::loff_t off, int) { return off + 1000; }
+int generic_fsync(file *, kcxx::loff_t, kcxx::loff_t, int) { return 0; }
 
 struct ReadOnly {
 	static kcxx::ssize_t read(file *, char *buf, kcxx::usize n, kcxx::loff_t *pos)
@@ -25,6 +26,7 @@ struct ReadOnly {
 
 struct Full {
 	static constexpr auto kernel_llseek = &generic_llseek;
+	static constexpr auto kernel_fsync = &generic_fsync;
 	static kcxx::ssize_t read(file *, char *, kcxx::usize, kcxx::loff_t *) { return 1; }
 	static kcxx::ssize_t write(file *, const char *, kcxx::usize n, kcxx::loff_t *) { return n; }
 	static long ioctl(file *, unsigned cmd, unsigned long arg)
@@ -38,10 +40,18 @@ struct Full {
 
 struct Nothing {};
 
+struct Syncs {
+	static int fsync(file *, kcxx::loff_t start, kcxx::loff_t end, int datasync)
+	{
+		return start == 1 && end == 2 && datasync ? 0 : -22;
+	}
+};
+
 } // namespace
 
 KCXX_FILE_OPERATIONS(ReadOnly, unit_ro, , read)
 KCXX_FILE_OPERATIONS(Full, unit_full, _v1, read, write, unlocked_ioctl, open, release)
+KCXX_FILE_OPERATIONS(Syncs, unit_sync, , fsync)
 
 namespace {
 template <class T>
@@ -83,6 +93,8 @@ TEST(VTable, EntryPointsHaveTheirCNames)
 TEST(VTable, KernelFunctionsGoStraightIntoTheirSlot)
 {
 	EXPECT_EQ(table<Full>.llseek, &generic_llseek);
+	EXPECT_EQ(table<Full>.fsync, &generic_fsync);
+	EXPECT_EQ(kcxx::fs::implemented_count<Full>(), 5) << "kernel_ slots are not driver operations";
 	EXPECT_EQ(table<Full>.llseek(nullptr, 5, 0), 1005);
 }
 
@@ -97,4 +109,12 @@ TEST(VTable, CallsThroughTheTableReachTheDriver)
 	EXPECT_EQ(last_cmd, 0x1234);
 	EXPECT_EQ(table<Full>.open(nullptr, nullptr), -13);
 	EXPECT_EQ(table<Full>.write(nullptr, "xy", 2, &pos), 2);
+}
+
+TEST(VTable, DriverFsyncGetsItsEntryPoint)
+{
+	EXPECT_EQ(table<Syncs>.fsync, &unit_sync_fsync);
+	EXPECT_EQ(table<Syncs>.fsync(nullptr, 1, 2, 1), 0);
+	EXPECT_EQ(table<Syncs>.fsync(nullptr, 1, 2, 0), -22);
+	EXPECT_EQ(table<Syncs>.read, nullptr);
 }
