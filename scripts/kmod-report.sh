@@ -15,7 +15,9 @@
 #            calls on its path inside the module (followed through local
 #            functions): indirect calls (call *reg or a retpoline thunk),
 #            direct call sites to code outside the module (kernel functions
-#            and kcxx C helpers), and the kcxx C helpers (kcxx_*) among them.
+#            and kcxx C helpers), the kcxx C helpers (kcxx_*) among them, and
+#            the static instruction count of the entry and the module-local
+#            functions it reaches.
 # Then per driver C against C++: size deltas and, per operation, the extra
 # indirect calls and the extra helper calls of the C++ entry point.
 #
@@ -175,9 +177,12 @@ def disasm(ko):
         m = re.match(r"^[0-9a-f]+ <(\S+)>:$", line)
         if m:
             cur = funcs.setdefault(m.group(1), [])
+            cur_name = m.group(1)
             continue
         if cur is None:
             continue
+        if re.match(r"^\s+[0-9a-f]+:\t", line) and not re.search(r"\t(nop|int3|cs nop|data16)", line):
+            INSNS[cur_name] = INSNS.get(cur_name, 0) + 1
         m = re.search(r"R_X86_64_PLT32\s+(\S+?)(?:[-+]0x[0-9a-f]+)?$", line)
         if m and pending is not None:
             tgt = m.group(1)
@@ -200,6 +205,8 @@ def disasm(ko):
             pending = None
     return funcs
 
+INSNS = {}
+
 def defining_object(objs):
     where = {}
     for o in objs:
@@ -210,11 +217,15 @@ def defining_object(objs):
                 where[f[2]] = (os.path.basename(o), src)
     return where
 
+PATH_INSNS = {}
+
 def path_calls(funcs, entry, local):
     """calls reachable from entry, following module-local functions once."""
     seen, todo, calls = {entry}, [entry], []
+    PATH_INSNS[entry] = 0
     while todo:
         fn = todo.pop()
+        PATH_INSNS[entry] += INSNS.get(fn, 0)
         for kind, tgt in funcs.get(fn, []):
             helper = tgt.startswith("kcxx_")  # a kcxx C helper: a call, even if local
             if kind == "direct" and tgt in local and not helper:
@@ -261,6 +272,7 @@ def analyse(ko, su_dir, src_dir):
                 "indirect_calls": sum(1 for k, _ in calls if k == "indirect"),
                 "helper_calls": sum(1 for k, t in calls if k == "direct" and t.startswith("kcxx_")),
                 "direct_call_sites": sum(1 for k, _ in calls if k == "direct"),
+                "instructions": PATH_INSNS.get(target, 0),
                 "helpers": sorted({t for k, t in calls if k == "direct" and t.startswith("kcxx_")}),
                 "direct_calls": sorted({t for k, t in calls if k == "direct"}),
             }
@@ -299,7 +311,9 @@ for name, m in mods.items():
                  "extra_indirect": o["indirect_calls"] - (co["indirect_calls"] if co else 0),
                  "cxx_helper_calls": o["helper_calls"], "cxx_helpers": o["helpers"],
                  "c_direct_calls": co["direct_call_sites"] if co else None,
-                 "cxx_direct_calls": o["direct_call_sites"]}
+                 "cxx_direct_calls": o["direct_call_sites"],
+                 "c_instructions": co["instructions"] if co else None,
+                 "cxx_instructions": o["instructions"]}
             cmp["ops"].setdefault(op, []).append(e)
             if e["extra_indirect"] > 0:
                 problems.append(f"{name}: {op} ({o['entry']}) makes {e['extra_indirect']} more indirect call(s) than {base}_c")
@@ -313,13 +327,14 @@ for name, m in mods.items():
     print(f"{name:<14}{s['text']:>8}{s['rodata']:>8}{s['data']:>7}{s['bss']:>6}  {sts}")
 for base, cmp in comparison.items():
     print(f"\n{base}: C++ - C: " + ", ".join(f"{k} {v['delta']:+d}" for k, v in cmp["sizes"].items()))
-    print(f"  {'op':<16}{'C entry':<24}{'C++ entry':<36}{'indirect':>9}{'direct':>8}{'helpers':>8}  helper calls")
-    print(f"  {'':<16}{'':<24}{'':<36}{'C/C++':>9}{'C/C++':>8}{'C++':>8}")
+    print(f"  {'op':<16}{'C entry':<24}{'C++ entry':<36}{'indirect':>9}{'direct':>8}{'insns':>10}{'helpers':>8}  helper calls")
+    print(f"  {'':<16}{'':<24}{'':<36}{'C/C++':>9}{'C/C++':>8}{'C/C++':>10}{'C++':>8}")
     for op, es in cmp["ops"].items():
         for e in es:
             ind = f"{e['c_indirect']}/{e['cxx_indirect']}"
             dc = f"{e['c_direct_calls']}/{e['cxx_direct_calls']}"
-            print(f"  {op:<16}{str(e['c_entry']):<24}{e['cxx_entry']:<36}{ind:>9}{dc:>8}"
+            ins = f"{e['c_instructions']}/{e['cxx_instructions']}"
+            print(f"  {op:<16}{str(e['c_entry']):<24}{e['cxx_entry']:<36}{ind:>9}{dc:>8}{ins:>10}"
                   f"{e['cxx_helper_calls']:>8}  {' '.join(e['cxx_helpers']) or '-'}")
 print("\ndispatch parity: " + ("OK (every C++ slot is C++-compiled or the kernel's own function; "
       "no operation makes more indirect calls than in C)" if not problems else "FAILED"))
