@@ -10,6 +10,9 @@
 #ifndef _UAPI_COUNTER_H
 #define _UAPI_COUNTER_H
 
+/* The defines are aligned by hand, kernel style. */
+/* clang-format off */
+
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -34,5 +37,7 @@
 #define COUNTER_IOC_SET		_IOW(COUNTER_IOC_MAGIC, 2, __s64)
 
 #define COUNTER_IOC_MAXNR	2
+
+/* clang-format on */
 
 #endif /* _UAPI_COUNTER_H */

@@ -12,6 +12,9 @@
 #ifndef _UAPI_KMODLAB_H
 #define _UAPI_KMODLAB_H
 
+/* The defines are aligned by hand, kernel style. */
+/* clang-format off */
+
 #define KMODLAB_VARIANT_C	"c"
 #define KMODLAB_VARIANT_CXX	"cxx"
 #define KMODLAB_NR_VARIANTS	2
@@ -22,5 +25,7 @@
 /* Device nodes are created with this mode unless a module parameter
  * ("mode=") says otherwise. */
 #define KMODLAB_DEV_MODE	0600
+
+/* clang-format on */
 
 #endif /* _UAPI_KMODLAB_H */

@@ -7,6 +7,9 @@
 #ifndef _UAPI_LKP_ENC_H
 #define _UAPI_LKP_ENC_H
 
+/* The defines are aligned by hand, kernel style. */
+/* clang-format off */
+
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -32,5 +35,7 @@
 #define LKP_ENC_IOC_READ_SEED	_IOR(LKP_ENC_IOC_MAGIC, 2, __u32)	/* u32 * */
 #define LKP_ENC_IOC_WRITE_STRING _IOW(LKP_ENC_IOC_MAGIC, 3, __u64)	/* char * */
 #define LKP_ENC_IOC_READ_STRING	_IOR(LKP_ENC_IOC_MAGIC, 4, __u64)	/* char[256] */
+
+/* clang-format on */
 
 #endif /* _UAPI_LKP_ENC_H */

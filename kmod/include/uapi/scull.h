@@ -11,6 +11,9 @@
 #ifndef _UAPI_SCULL_H
 #define _UAPI_SCULL_H
 
+/* The defines are aligned by hand, kernel style. */
+/* clang-format off */
+
 #include <linux/ioctl.h>
 
 #define SCULL_NAME		"scull"	/* /dev/scull-<variant><minor> */
@@ -38,5 +41,7 @@
 #define SCULL_IOCHQSET		_IO(SCULL_IOC_MAGIC, 12)
 
 #define SCULL_IOC_MAXNR		12
+
+/* clang-format on */
 
 #endif /* _UAPI_SCULL_H */
