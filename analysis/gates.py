@@ -160,6 +160,18 @@ def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
     return gates
 
 
+def dispatch_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
+    """kmod-report's dispatch parity (deterministic): every C++ file operation compiled as C++,
+    no operation with more indirect calls than its C twin."""
+    mr = new.module_report
+    if mr is None or mr.parity_ok is None:
+        return []
+    return [Gate("module dispatch parity (kmod-report)", "ok" if base.module_report is None or
+                 base.module_report.parity_ok is not False else "problems",
+                 "ok" if mr.parity_ok else f"{len(mr.problems)} problems", "ok",
+                 PASS if mr.parity_ok else FAIL, "; ".join(mr.problems))]
+
+
 def correctness_gates(new: Run, s: Settings) -> list[Gate]:
     """Within the run: every check passed, no unexpected errors, BPF counts exact, reliability clean."""
     gates = []
@@ -206,7 +218,8 @@ def evaluate(base: Run, new: Run, s: Settings) -> list[Gate]:
         if b != n:
             env.append(Gate(f"environment: {what}", b, n, "never gates", INFO,
                             "differs from the baseline: ratios are within-run, but read them with that in mind"))
-    return (env + ratio_gates(base, new, s) + module_gates(base, new, s) + icount_gates(base, new, s)
+    return (env + ratio_gates(base, new, s) + module_gates(base, new, s) + dispatch_gates(base, new, s)
+            + icount_gates(base, new, s)
             + correctness_gates(new, s))
 
 

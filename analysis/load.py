@@ -208,6 +208,7 @@ class ModuleInfo:
     rodata: int
     bss: int
     max_stack: int
+    max_stack_function: str | None = None
 
     @property
     def total(self) -> int:
@@ -256,6 +257,7 @@ class Run:
     gbench: list[GbenchSample] = field(default_factory=list)
     gbench_unmapped: dict[str, list[float]] = field(default_factory=dict)  # run_name -> real_time_ns per rep
     modules: list[ModuleInfo] | None = None
+    module_report: ModuleReport | None = None
     probe: list[ProbeEffect] = field(default_factory=list)
     reliability: dict | None = None
     icount: Icount | None = None
@@ -475,15 +477,32 @@ def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[Gben
     return samples, unmapped
 
 
-def load_modules(path: Path) -> list[ModuleInfo]:
-    """The module size report (scripts/kmod-report.sh --json): {"modules": [...]}, or a bare array."""
+@dataclass
+class ModuleReport:
+    """scripts/kmod-report.sh --json: sizes and stack per module, and the dispatch-parity verdict."""
+    modules: list[ModuleInfo]
+    parity_ok: bool | None                  # None: the file does not say (flat format)
+    problems: list[str]
+    dispatch: list[dict]                    # per driver and op: indirect/helper calls, C against C++
+
+
+def load_modules(path: Path) -> ModuleReport:
+    """The module report of scripts/kmod-report.sh --json.
+
+    Its format: {"modules": {name: {"sizes": {text, rodata, data, bss},
+    "max_stack": {function, bytes, kind}, ...}}, "comparison": {driver:
+    {"ops": {op: [{c_indirect, cxx_indirect, ...}, ...]}}}, "parity_ok",
+    "problems"}.  A flat {"modules": [{name, text, data, rodata, bss,
+    max_stack}]} (analysis/README.md) is read too, for hand-made reports.
+    """
     doc = read_json(path)
     w = str(path)
-    items = doc if isinstance(doc, list) else _get(doc, "modules", w, list)
+    raw = doc if isinstance(doc, list) else _get(doc, "modules", w, (list, dict))
+    items = list(raw.items()) if isinstance(raw, dict) else [(None, m) for m in raw]
     out = []
-    for i, m in enumerate(items):
-        wm = f"{w}.modules[{i}]"
-        name = _get(m, "name", wm, str)
+    for i, (key, m) in enumerate(items):
+        wm = f"{w}.modules[{key!r}]" if key is not None else f"{w}.modules[{i}]"
+        name = key if key is not None else _get(m, "name", wm, str)
         driver, variant = m.get("driver"), m.get("variant")
         if driver is None or variant is None:
             # The naming convention <base>_<variant> is the lab's (kmod/include/uapi/kmodlab.h).
@@ -491,11 +510,40 @@ def load_modules(path: Path) -> list[ModuleInfo]:
             if not sep or var not in VARIANTS:
                 raise InputError(f"{wm}: no 'driver'/'variant' fields and name {name!r} is not <base>_<c|cxx>")
             driver, variant = driver or base, variant or var
-        sizes = {k: _get(m, k, wm, int) for k in ("text", "data", "rodata", "bss", "max_stack")}
-        out.append(ModuleInfo(name=name, driver=str(driver), variant=_variant(str(variant), wm), **sizes))
+        secs = _get(m, "sizes", wm, dict) if "sizes" in m else m
+        ws = wm + ".sizes" if "sizes" in m else wm
+        sizes = {k: _get(secs, k, ws, int) for k in ("text", "data", "rodata", "bss")}
+        st = _get(m, "max_stack", wm, (int, dict))
+        func = None
+        if isinstance(st, dict):
+            func = _get(st, "function", wm + ".max_stack", str, optional=True)
+            st = _get(st, "bytes", wm + ".max_stack", int)
+        out.append(ModuleInfo(name=name, driver=str(driver), variant=_variant(str(variant), wm), max_stack=st,
+                              max_stack_function=func, **sizes))
     if not out:
         raise InputError(f"{w}: lists no modules")
-    return out
+    parity = problems = None
+    dispatch = []
+    if isinstance(doc, dict):
+        parity = _get(doc, "parity_ok", w, bool, optional=True)
+        problems = [str(p) for p in (_get(doc, "problems", w, list, optional=True) or [])]
+        for drv, comp in sorted((_get(doc, "comparison", w, dict, optional=True) or {}).items()):
+            for op, tables in sorted((_get(comp, "ops", f"{w}.comparison.{drv}", dict, optional=True) or {}).items()):
+                wo = f"{w}.comparison.{drv}.ops.{op}"
+                if isinstance(tables, dict):
+                    tables = [tables]
+                if not isinstance(tables, list) or not tables:
+                    raise InputError(f"{wo}: expected a non-empty array of per-table entries")
+                # Several tables (counter has one per sync= mode): report the worst C++ entry.
+                def worst(k):
+                    return max(_get(t, k, wo, int) for t in tables)
+                dispatch.append({"driver": drv, "op": op, "tables": len(tables),
+                                 "c_indirect": worst("c_indirect"), "cxx_indirect": worst("cxx_indirect"),
+                                 "cxx_helper_calls": worst("cxx_helper_calls"),
+                                 "c_direct_calls": worst("c_direct_calls"), "cxx_direct_calls": worst("cxx_direct_calls"),
+                                 "c_instructions": max(int(t.get("c_instructions") or 0) for t in tables),
+                                 "cxx_instructions": max(int(t.get("cxx_instructions") or 0) for t in tables)})
+    return ModuleReport(out, parity, problems or [], dispatch)
 
 
 def load_icount(path: Path) -> Icount:
@@ -590,7 +638,8 @@ def load_run(run_dir: Path | str) -> Run:
         raise InputError(f"{w}: 'runs' has no kmodlab-load results (kind \"loadgen\")")
     mod = _get(man, "modules", w, str, optional=True)
     if mod is not None:
-        run.modules = load_modules(run_dir / mod)
+        run.module_report = load_modules(run_dir / mod)
+        run.modules = run.module_report.modules
     probe = _get(man, "probe_effect", w, list, optional=True)
     if probe:
         run.probe = _probe(run_dir, probe, w + ".probe_effect", {r.file: r for r in run.loadgen})

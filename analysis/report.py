@@ -169,6 +169,21 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
                 ratio = f"{xv / cv_:.2f}" if cv_ and xv is not None else "n/a"
                 mrows.append([d, field, "n/a" if cv_ is None else str(cv_), "n/a" if xv is None else str(xv), ratio])
         b.append(Table(["driver", "figure (bytes)", "C", "C++", "C++/C"], mrows))
+        funcs = [[m.name, str(m.max_stack), m.max_stack_function] for m in run.modules if m.max_stack_function]
+        if funcs:
+            b.append(Para("Largest stack frame per module, and the function it belongs to:"))
+            b.append(Table(["module", "bytes", "function"], funcs))
+        mr = run.module_report
+        if mr is not None and mr.dispatch:
+            b.append(Para("Dispatch (static, from the .ko files, scripts/kmod-report.sh): per file operation, "
+                          "indirect calls and direct call sites on the entry's path, C against C++ (the worst "
+                          "table where a driver has several). Dispatch parity: "
+                          + ("ok" if mr.parity_ok else "**" + "; ".join(mr.problems or ["failed"]) + "**") + "."))
+            b.append(Table(["driver", "op", "indirect C", "indirect C++", "C++ kcxx helper calls", "direct calls C",
+                            "direct calls C++", "path insns C", "path insns C++"],
+                           [[d["driver"], d["op"], str(d["c_indirect"]), str(d["cxx_indirect"]),
+                             str(d["cxx_helper_calls"]), str(d["c_direct_calls"]), str(d["cxx_direct_calls"]),
+                             str(d["c_instructions"]), str(d["cxx_instructions"])] for d in mr.dispatch]))
         b.append(Figure(figures.modules_figure(run, run.modules, fig_dir), "Module sections and largest stack frame."))
 
     # --- instruction counts ----------------------------------------------------------

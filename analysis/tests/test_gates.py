@@ -71,16 +71,36 @@ def test_module_growth_beyond_tolerance_fails(tmp_path, baseline_dir, settings):
 def test_stack_growth_fails(run_dir, baseline_dir, settings):
     p = run_dir / "modules.json"
     doc = json.loads(p.read_text())
-    doc["modules"][0]["max_stack"] += 400
+    doc["modules"]["counter_cxx"]["max_stack"]["bytes"] += 400
     p.write_text(json.dumps(doc))
     gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
-    assert _status(gs, f"module {doc['modules'][0]['name']} max stack frame") == gates.FAIL
+    assert _status(gs, "module counter_cxx max stack frame") == gates.FAIL
+    assert _status(gs, "module counter_c max stack frame") == gates.PASS
+
+
+def test_dispatch_parity_failure_fails(run_dir, baseline_dir, settings):
+    p = run_dir / "modules.json"
+    doc = json.loads(p.read_text())
+    doc["parity_ok"] = False
+    doc["problems"] = ["scull_cxx: fops.read -> scull_read_helper is C-compiled"]
+    p.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    g = [g for g in gs if g.gate == "module dispatch parity (kmod-report)"][0]
+    assert g.status == gates.FAIL and "C-compiled" in g.detail
+
+
+def test_flat_module_format_still_read(run_dir):
+    p = run_dir / "modules.json"
+    p.write_text(json.dumps({"modules": [{"name": "scull_c", "text": 1, "data": 2, "rodata": 3, "bss": 4,
+                                          "max_stack": 5}]}))
+    mods = load_run(run_dir).modules
+    assert len(mods) == 1 and mods[0].total == 10 and mods[0].max_stack == 5 and mods[0].driver == "scull"
 
 
 def test_missing_module_fails(run_dir, baseline_dir, settings):
     p = run_dir / "modules.json"
     doc = json.loads(p.read_text())
-    doc["modules"] = [m for m in doc["modules"] if m["name"] != "lkp_enc_cxx"]
+    del doc["modules"]["lkp_enc_cxx"]
     p.write_text(json.dumps(doc))
     gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
     assert _status(gs, "module lkp_enc_cxx present") == gates.FAIL

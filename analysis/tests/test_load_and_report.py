@@ -74,6 +74,8 @@ def test_report_renders_tables_and_figures(rendered):
     assert "| fio | scull | read4096 | C |" in text_md and "**NO**" not in text_md
     assert "| baseline/pread:4096/zero |" in text_md
     assert "| counter | write1 | 84.0 | 101.0 | 1.202 |" in text_md  # the icount table
+    assert "| scull_cxx | 200 | scull_cxx_write |" in text_md  # largest stack frame and its function
+    assert "| scull | read | 0 | 0 | 2 | 3 | 4 | 60 | 64 |" in text_md  # dispatch table
 
 
 def test_tool_disagreement_flagged(run_dir, settings):

@@ -54,3 +54,15 @@ def test_real_fio_file(tmp_path):
     # scull reads stop at quantum boundaries and EOF, so bytes per op is at most the block size.
     assert f.ops_per_s > 0 and 0 < f.bytes_per_s <= 4096 * f.ops_per_s * 1.001
     assert f.p50_ns is not None and f.p99_ns is not None and f.p50_ns <= f.p99_ns
+
+
+def test_real_kmod_report():
+    """scripts/kmod-report.sh --json of the six real modules (fops_tables and extra tables trimmed)."""
+    from analysis.load import load_modules
+    mr = load_modules(REAL / "kmod-report.json")
+    names = {m.name for m in mr.modules}
+    assert names == {f"{d}_{v}" for d in ("scull", "counter", "lkp_enc") for v in ("c", "cxx")}
+    for m in mr.modules:
+        assert m.text > 0 and m.max_stack > 0 and m.max_stack_function
+    assert mr.parity_ok is True and mr.problems == []
+    assert {d["driver"] for d in mr.dispatch} == {"scull", "counter", "lkp_enc"}
