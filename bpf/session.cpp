@@ -396,7 +396,9 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 		while (struct dirent *e = readdir(dir)) {
 			std::string p = std::string("/dev/") + e->d_name;
 			struct stat st;
-			if (stat(p.c_str(), &st) || !S_ISCHR(st.st_mode))
+			// lstat: /dev/stdin and friends are symlinks to whatever the
+			// process has open, not the device's name.
+			if (lstat(p.c_str(), &st) || !S_ISCHR(st.st_mode))
 				continue;
 			for (auto &d : devs_)
 				if (d.rdev == st.st_rdev && d.name.find('/') == std::string::npos)

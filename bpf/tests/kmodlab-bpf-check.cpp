@@ -47,6 +47,7 @@ struct Args {
 	unsigned threads = 4, rounds = 10;
 	unsigned long ioctl_cmd = FIONREAD;
 	unsigned stall_ms = 0;
+	unsigned attempts = 10;
 	double max_loss_pct = 3.0;
 	std::string attach = "auto";
 };
@@ -427,8 +428,8 @@ int cmd_contend(const Args &a)
 	expect(one.waits == 0, "no contention with 1 thread", std::to_string(one.waits) + " waits");
 	// Without a stall the critical section is short and the guest's vCPUs
 	// run in parallel only when the host gives them both a core: a phase
-	// may see no collision.  Repeat a few times; every phase is still
-	// checked for exact counts.
+	// may see no collision.  Repeat up to --attempts times; every phase is
+	// still checked for exact counts.
 	Phase many;
 	unsigned attempt = 0;
 	do {
@@ -437,7 +438,7 @@ int cmd_contend(const Args &a)
 		printf("%u threads (attempt %u): mean %.0f ns/op, %llu lock waits, %llu ns waited\n%s", a.threads,
 		       attempt, many.mean_ns, (unsigned long long)many.waits, (unsigned long long)many.wait_ns,
 		       many.locks.c_str());
-	} while (many.waits == 0 && attempt < 5);
+	} while (many.waits == 0 && attempt < a.attempts);
 	expect(many.waits > 0, "contention with several threads",
 	       std::to_string(many.waits) + " waits, attempt " + std::to_string(attempt));
 	if (!a.expect_lock.empty())
@@ -564,6 +565,8 @@ void usage(FILE *f)
 		"  --ioctl-cmd N    ioctl request number (default FIONREAD)\n"
 		"  --expect-errno E count: every op must fail with E (e.g. ENOTTY)\n"
 		"  --threads T      contend: threads of the second phase (default 4)\n"
+		"  --attempts K     contend: repeat the several-thread phase up to K times\n"
+		"                   until it sees contention (default 10)\n"
 		"  --stall-ms MS    contend: thread 0 writes from userfaultfd pages answered\n"
 		"                   after MS ms (holds a driver lock taken around the copy)\n"
 		"  --expect-lock G  contend: a contended lock's name must match glob G\n"
@@ -587,7 +590,7 @@ int main(int argc, char **argv)
 		{"device", 1, nullptr, 'd'},   {"op", 1, nullptr, 'o'},      {"ops", 1, nullptr, 'n'},
 		{"size", 1, nullptr, 's'},     {"data", 1, nullptr, 'D'},    {"ioctl-cmd", 1, nullptr, 'I'},
 		{"expect-errno", 1, nullptr, 'E'}, {"threads", 1, nullptr, 't'}, {"expect-lock", 1, nullptr, 'L'},
-		{"rounds", 1, nullptr, 'r'},   {"stall-ms", 1, nullptr, 'T'},   {"max-loss", 1, nullptr, 'M'}, {"attach", 1, nullptr, 'a'},
+		{"rounds", 1, nullptr, 'r'},   {"stall-ms", 1, nullptr, 'T'}, {"attempts", 1, nullptr, 'K'},   {"max-loss", 1, nullptr, 'M'}, {"attach", 1, nullptr, 'a'},
 		{"json", 1, nullptr, 'j'},     {"help", 0, nullptr, 'h'},    {nullptr, 0, nullptr, 0}};
 	optind = 2;
 	for (int c; (c = getopt_long(argc, argv, "h", lo, nullptr)) != -1;) {
@@ -601,6 +604,7 @@ int main(int argc, char **argv)
 		case 'E': a.expect_errno = optarg; break;
 		case 't': a.threads = unsigned(strtoul(optarg, nullptr, 0)); break;
 		case 'L': a.expect_lock = optarg; break;
+		case 'K': a.attempts = unsigned(strtoul(optarg, nullptr, 0)); break;
 		case 'T': a.stall_ms = unsigned(strtoul(optarg, nullptr, 0)); break;
 		case 'r': a.rounds = unsigned(strtoul(optarg, nullptr, 0)); break;
 		case 'M': a.max_loss_pct = strtod(optarg, nullptr); break;
