@@ -51,7 +51,7 @@ def loadgen_doc(rng, driver, workload, op, threads, sync, variant, ops_per_s, ch
                 bpf=True, dropped=0, bpf_count_delta=0):
     ops = int(ops_per_s)  # one-second runs: ops == ops/s
     mean_lat = 1e9 * threads / ops_per_s
-    lat = rng.lognormal(math.log(mean_lat), 0.25, 400)
+    lat = rng.lognormal(math.log(mean_lat), 0.25, 150)
     p50, p99 = float(np.percentile(lat, 50)), float(np.percentile(lat, 99))
     dev = f"/dev/{driver}-{variant}" + ("0" if driver == "scull" else "")
     doc = {"tool": "kmodlab-load", "version": 1, "env": {"kernel": ENV["kernel"], "accel": "tcg", "cpus": 2},
