@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 				"Benchmarks: baseline/{pread,pwrite}:{1,64,4096}/{zero,null}, scull/{pread,pwrite}:{1,64,4096}/<v>,\n"
 				"scull/ioctl:SCULL_IOC*/<v>, counter/{read,incr}/<v>, counter/ioctl:COUNTER_IOC_*/<v>,\n"
 				"lkp_enc/encrypt/<v>, lkp_enc/ioctl:LKP_ENC_IOC_*/<v>, with <v> = c and cxx side by side.\n"
-				"Missing nodes are left out (note on stderr).  Useful flags:\n"
+				"Missing nodes are left out (note on stderr).  Default: 5 repetitions.  Useful flags:\n"
 				"  --benchmark_filter=REGEX --benchmark_repetitions=N --benchmark_min_time=S\n"
 				"  --benchmark_out=FILE --benchmark_out_format=json --benchmark_list_tests\n\n");
 			break;
@@ -276,6 +276,18 @@ int main(int argc, char **argv)
 				benchmark::AddCustomContext("kmodlab.params." + mod, params);
 		}
 	register_all();
+	// Repetitions by default (C against C++ needs a spread, not one number):
+	// 5 unless the command line says otherwise.
+	std::vector<char *> args(argv, argv + argc);
+	bool reps = false;
+	for (int i = 1; i < argc; i++)
+		reps |= std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0;
+	static char default_reps[] = "--benchmark_repetitions=5";
+	if (!reps)
+		args.push_back(default_reps);
+	args.push_back(nullptr);
+	argc = static_cast<int>(args.size()) - 1;
+	argv = args.data();
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 2;

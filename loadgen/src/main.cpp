@@ -837,6 +837,12 @@ int run_main(int argc, char **argv)
 		die("--bpf: built without BPF support (the bpf/ library target kmodlab_bpf was not available at build time)");
 #endif
 
+	// Fail before a long run, not after it, when the JSON cannot be written.
+	if (!opt.json_path.empty() && opt.json_path != "-") {
+		std::ofstream probe(opt.json_path, std::ios::app);
+		if (!probe)
+			die("--json: cannot write " + opt.json_path + ": " + std::strerror(errno));
+	}
 	run.dev = classify_device(opt.device);
 	struct stat st;
 	if (stat(opt.device.c_str(), &st) != 0)
