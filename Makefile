@@ -71,7 +71,7 @@ host: setup
 build: modules host
 
 # --- kernel-side helpers (in the guest, or TARGET=host) ----------------------
-load unload status dmesg:
+unload load status dmesg:
 	@scripts/modules.sh $@
 
 vm-shell: build
