@@ -69,6 +69,7 @@ host: setup
 	@cmake --build $(CMAKE_DIR) -j $(JOBS)
 
 build: modules host
+	@if [ -f kmod/samples/Kbuild ]; then $(MAKE) --no-print-directory -C kmod samples; fi
 
 # --- kernel-side helpers (in the guest, or TARGET=host) ----------------------
 unload load status dmesg:
