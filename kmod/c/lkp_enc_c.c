@@ -36,6 +36,29 @@ static ushort lkp_enc_c_mode = KMODLAB_DEV_MODE;
 module_param_named(mode, lkp_enc_c_mode, ushort, 0444);
 MODULE_PARM_DESC(mode, "permission bits of the device node");
 
+/*
+ * Test-only fault injection (tests/reliability): when N > 0, the N-th
+ * allocation the driver makes from now on fails; the parameter counts down
+ * and is 0 again after the failure.  The driver allocates only its
+ * per-device state in probe, so this makes a bind (probe) fail with -ENOMEM.
+ */
+static int lkp_enc_c_fail_alloc_nth;
+module_param_named(fail_alloc_nth, lkp_enc_c_fail_alloc_nth, int, 0600);
+MODULE_PARM_DESC(fail_alloc_nth, "test only: fail the N-th allocation from now on (0: off)");
+
+/* True when this allocation is the one fail_alloc_nth asks to fail. */
+static bool lkp_enc_c_fail_alloc(void)
+{
+	int n = READ_ONCE(lkp_enc_c_fail_alloc_nth);
+
+	/* A lock-free countdown: sysfs writes the int with a plain store. */
+	do {
+		if (n <= 0)
+			return false;
+	} while (!try_cmpxchg(&lkp_enc_c_fail_alloc_nth, &n, n - 1));
+	return n == 1;
+}
+
 struct lkp_enc_c {
 	struct kref ref; /* the bound driver + each open file */
 	struct mutex lock; /* serialises MMIO sequences; guards regs */
@@ -287,7 +310,7 @@ static int lkp_enc_c_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		err = -EBUSY;
 		goto out_unlock;
 	}
-	enc = kzalloc(sizeof(*enc), GFP_KERNEL);
+	enc = lkp_enc_c_fail_alloc() ? NULL : kzalloc(sizeof(*enc), GFP_KERNEL);
 	if (!enc) {
 		err = -ENOMEM;
 		goto out_unlock;

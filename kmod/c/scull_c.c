@@ -62,6 +62,17 @@ MODULE_PARM_DESC(max_bytes, "per-device size cap in bytes; writes past it get -E
 module_param_named(mode, scull_c_mode, ushort, 0444);
 MODULE_PARM_DESC(mode, "permission bits of the device nodes");
 
+/*
+ * Test-only fault injection (tests/reliability): when N > 0, the N-th
+ * allocation the driver makes from now on fails; the parameter counts down
+ * (read it back to see how many are left) and is 0 again after the failure.
+ * Covers every allocation on the write path: quantum set nodes, their
+ * pointer arrays and the quanta.
+ */
+static int scull_c_fail_alloc_nth;
+module_param_named(fail_alloc_nth, scull_c_fail_alloc_nth, int, 0600);
+MODULE_PARM_DESC(fail_alloc_nth, "test only: fail the N-th allocation from now on (0: off)");
+
 struct scull_c_qset {
 	void **data;
 	struct scull_c_qset *next;
@@ -83,8 +94,23 @@ static struct kmem_cache *scull_c_cache;
 static int scull_c_cache_size; /* quantum size the cache serves, 0: none */
 static DEFINE_MUTEX(scull_c_param_lock);
 
+/* True when this allocation is the one fail_alloc_nth asks to fail. */
+static bool scull_c_fail_alloc(void)
+{
+	int n = READ_ONCE(scull_c_fail_alloc_nth);
+
+	/* A lock-free countdown: sysfs writes the int with a plain store. */
+	do {
+		if (n <= 0)
+			return false;
+	} while (!try_cmpxchg(&scull_c_fail_alloc_nth, &n, n - 1));
+	return n == 1;
+}
+
 static void *scull_c_quantum_alloc(int quantum)
 {
+	if (scull_c_fail_alloc())
+		return NULL;
 	if (quantum == scull_c_cache_size)
 		return kmem_cache_zalloc(scull_c_cache, GFP_KERNEL);
 	/* Any size root chose by ioctl: fail with -ENOMEM, not a warning. */
@@ -133,6 +159,8 @@ static struct scull_c_qset *scull_c_follow(struct scull_c_dev *dev, u64 n, bool 
 	for (;;) {
 		if (!*link) {
 			if (!alloc)
+				return NULL;
+			if (scull_c_fail_alloc())
 				return NULL;
 			*link = kzalloc(sizeof(**link), GFP_KERNEL);
 			if (!*link)
@@ -229,6 +257,8 @@ static void *scull_c_quantum_for_write(struct scull_c_dev *dev, const struct scu
 	if (!dptr)
 		return NULL;
 	if (!dptr->data) {
+		if (scull_c_fail_alloc())
+			return NULL;
 		dptr->data = kcalloc(dev->qset, sizeof(*dptr->data), GFP_KERNEL | __GFP_NOWARN);
 		if (!dptr->data)
 			return NULL;
