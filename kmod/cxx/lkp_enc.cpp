@@ -234,6 +234,8 @@ struct LkpEncDriver {
 				 LKP_ENC_CXX_NODE);
 			return errc::busy;
 		}
+		if (lkp_enc_cxx_fail_alloc()) /* test-only fault injection */
+			return errc::nomem;
 		LkpEnc *raw = new (gfp::kernel | gfp::zero) LkpEnc();
 		if (!raw)
 			return errc::nomem;

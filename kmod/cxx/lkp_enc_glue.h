@@ -6,6 +6,8 @@
 extern "C" {
 #endif
 extern unsigned short lkp_enc_cxx_mode;
+/* Test-only fault injection: true when this allocation must fail. */
+bool lkp_enc_cxx_fail_alloc(void);
 #ifdef __cplusplus
 }
 #endif

@@ -44,6 +44,8 @@ struct QuantumPool {
 
 	void *alloc(int quantum)
 	{
+		if (scull_cxx_fail_alloc())
+			return nullptr;
 		if (quantum == cache_size)
 			return cache.alloc(gfp::kernel | gfp::zero);
 		/* any size root chose by ioctl: fail with -ENOMEM, not a warning */
@@ -108,6 +110,8 @@ struct DevState {
 			if (!*link) {
 				if (!alloc)
 					return nullptr;
+				if (scull_cxx_fail_alloc())
+					return nullptr;
 				*link = static_cast<QSet *>(kzalloc(sizeof(QSet), gfp::kernel));
 				if (!*link)
 					return nullptr;
@@ -137,6 +141,8 @@ struct DevState {
 			return nullptr;
 		if (!dptr->data) {
 			if ((usize)qset > ~usize(0) / sizeof(void *))
+				return nullptr;
+			if (scull_cxx_fail_alloc())
 				return nullptr;
 			dptr->data = static_cast<void **>(
 				kzalloc(qset * sizeof(void *), gfp::kernel | gfp::nowarn));

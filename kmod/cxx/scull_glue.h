@@ -10,6 +10,8 @@ extern int scull_cxx_quantum;
 extern int scull_cxx_qset;
 extern long scull_cxx_max_bytes;
 extern unsigned short scull_cxx_mode;
+/* Test-only fault injection: true when this allocation must fail. */
+bool scull_cxx_fail_alloc(void);
 #ifdef __cplusplus
 }
 #endif
