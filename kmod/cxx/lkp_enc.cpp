@@ -38,6 +38,20 @@ static_assert(LKP_ENC_IOC_READ_STRING == ioctl::ior<__u64>(LKP_ENC_IOC_MAGIC, 4)
 
 namespace {
 
+/* Test-only fault injection (fail_alloc_nth, as the C driver's): true for
+ * the N-th allocation from now on; a lock-free countdown (sysfs writes the
+ * int with a plain store). */
+inline bool lkp_enc_cxx_fail_alloc()
+{
+	int n = read_once(lkp_enc_cxx_fail_alloc_nth);
+	do {
+		if (n <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&lkp_enc_cxx_fail_alloc_nth, &n, n - 1, false,
+					       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	return n == 1;
+}
+
 using Regs = IoMem<LKP_ENC_BAR_SIZE>;
 
 struct LkpEnc {

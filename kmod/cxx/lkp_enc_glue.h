@@ -6,8 +6,8 @@
 extern "C" {
 #endif
 extern unsigned short lkp_enc_cxx_mode;
-/* Test-only fault injection: true when this allocation must fail. */
-bool lkp_enc_cxx_fail_alloc(void);
+/* Test-only fault injection: the N-th allocation from now on fails (0: off). */
+extern int lkp_enc_cxx_fail_alloc_nth;
 #ifdef __cplusplus
 }
 #endif

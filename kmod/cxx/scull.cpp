@@ -30,6 +30,20 @@ using kcxx::fs::Inode;
 
 namespace {
 
+/* Test-only fault injection (fail_alloc_nth, as the C driver's): true for
+ * the N-th allocation from now on; a lock-free countdown (sysfs writes the
+ * int with a plain store). */
+inline bool scull_cxx_fail_alloc()
+{
+	int n = read_once(scull_cxx_fail_alloc_nth);
+	do {
+		if (n <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&scull_cxx_fail_alloc_nth, &n, n - 1, false,
+					       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	return n == 1;
+}
+
 /* Largest load-time quantum served by the cache (order-3 slabs). */
 constexpr unsigned long cache_max = (unsigned long)KABI_PAGE_SIZE << 3;
 /* A sanity bound on nr_devs, far above any lab run. */

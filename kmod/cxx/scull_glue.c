@@ -4,7 +4,6 @@
  * types, defaults and permissions are scull_c's).  quantum and qset are
  * also the module-wide geometry the ioctls change, as in LDD3.
  */
-#include <linux/atomic.h>
 #include <linux/moduleparam.h>
 
 #include <uapi/kmodlab.h>
@@ -32,21 +31,11 @@ MODULE_PARM_DESC(mode, "permission bits of the device nodes");
 /*
  * Test-only fault injection (tests/reliability), as scull_c's: when N > 0
  * the N-th allocation from now on fails; the parameter counts down and is 0
- * again after the failure.  scull.cpp asks before every allocation on the
+ * again after the failure.  The countdown itself is C++
+ * (kcxx::fail_nth in the driver), so the write path calls no C code.  scull.cpp asks before every allocation on the
  * write path (quantum set nodes, pointer arrays, quanta).
  */
-static int scull_cxx_fail_alloc_nth;
+int scull_cxx_fail_alloc_nth;
 module_param_named(fail_alloc_nth, scull_cxx_fail_alloc_nth, int, 0600);
 MODULE_PARM_DESC(fail_alloc_nth, "test only: fail the N-th allocation from now on (0: off)");
 
-bool scull_cxx_fail_alloc(void)
-{
-	int n = READ_ONCE(scull_cxx_fail_alloc_nth);
-
-	/* A lock-free countdown: sysfs writes the int with a plain store. */
-	do {
-		if (n <= 0)
-			return false;
-	} while (!try_cmpxchg(&scull_cxx_fail_alloc_nth, &n, n - 1));
-	return n == 1;
-}

@@ -10,8 +10,8 @@ extern int scull_cxx_quantum;
 extern int scull_cxx_qset;
 extern long scull_cxx_max_bytes;
 extern unsigned short scull_cxx_mode;
-/* Test-only fault injection: true when this allocation must fail. */
-bool scull_cxx_fail_alloc(void);
+/* Test-only fault injection: the N-th allocation from now on fails (0: off). */
+extern int scull_cxx_fail_alloc_nth;
 #ifdef __cplusplus
 }
 #endif
