@@ -1018,12 +1018,6 @@ int run_main(int argc, char **argv)
 #endif
 
 	// Progress: one line a second on stderr.
-	auto all_done = [&] {
-		for (auto &t : threads)
-			if (t.joinable())
-				return false;
-		return true;
-	};
 	std::atomic<unsigned> finished{0};
 	std::vector<std::thread> joiners;
 	for (auto &t : threads)
@@ -1031,7 +1025,6 @@ int run_main(int argc, char **argv)
 			t.join();
 			finished.fetch_add(1);
 		});
-	(void)all_done;
 	uint64_t last_ops = 0, last_t = clk.now(), next_report = run.t0 + static_cast<uint64_t>(1e9 * tpn);
 	while (finished.load() < opt.threads) {
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
