@@ -229,7 +229,7 @@ def main():
     if opt.quick:
         sections = [f"--section={s}" for v in VARIANTS
                     for s in (f"prefill-{v}", *(f"scull-{rw}-4k-j1-{v}" for rw in fio_cells))]
-    run(["fio", "--output-format=json", f"--output={fio_all}", *sections, FIO_JOBS], log)
+    run(["fio", "--eta=never", "--output-format=json", f"--output={fio_all}", *sections, FIO_JOBS], log)
     fio_doc = json.loads(fio_all.read_text())
     for job in fio_doc["jobs"]:
         for rw, workload in fio_cells.items():

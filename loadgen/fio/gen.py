@@ -36,7 +36,20 @@ def macro(header, name):
     return m.group(1)
 
 
+def number(header, name):
+    text = open(os.path.join(UAPI, header)).read()
+    m = re.search(r"#define\s+%s\s+(\d+)" % name, text)
+    if not m:
+        sys.exit("gen.py: no numeric macro %s in %s" % (name, header))
+    return int(m.group(1))
+
+
 SCULL = macro("scull.h", "SCULL_NAME")
+# scull bounds every read and write by its quantum (LDD3): a 64 KiB write
+# returns 4000, and fio does not finish such short writes, so the prefill
+# writes whole quanta, and size= is a multiple of the quantum and of every
+# block size (1k, 4k, 64k): quantum x 4096 (matrix) or x 256 (smoke).
+QUANTUM = number("scull.h", "SCULL_QUANTUM_DEFAULT")
 SEP = macro("kmodlab.h", "KMODLAB_DEV_SEP")
 VARIANTS = [macro("kmodlab.h", "KMODLAB_VARIANT_C"), macro("kmodlab.h", "KMODLAB_VARIANT_CXX")]
 
@@ -66,12 +79,12 @@ def prefill(variant, size):
 stonewall
 filename={node}
 rw=write
-bs=64k
+bs={quantum}
 size={size}
 time_based=0
 runtime=0
 ramp_time=0
-""".format(v=variant, node=node(variant), size=size)
+""".format(v=variant, node=node(variant), size=size, quantum=QUANTUM)
 
 
 def job(rw, bs, nj, variant):
@@ -94,7 +107,7 @@ def header(what, cmd):
 
 
 def matrix():
-    size = "16m"
+    size = str(QUANTUM * 4096)
     out = header("scull: seq/random read/write x 1/4/64 KiB x 1/2/4 jobs, C and C++ alternating.",
                  "fio --output-format=json --output=scull.json loadgen/fio/scull-matrix.fio")
     out += GLOBAL.format(size=size, runtime="3s", ramp="500ms")
@@ -109,7 +122,7 @@ def matrix():
 
 
 def smoke():
-    size = "1m"
+    size = str(QUANTUM * 256)
     out = header("scull smoke test: one short random read/write job per variant (guest suite 50-loadgen).",
                  "fio --output-format=json --section=prefill-c --section=%s-randrw-4k-j1-c loadgen/fio/scull-smoke.fio" % SCULL)
     out += GLOBAL.format(size=size, runtime="1s", ramp="0")
