@@ -981,6 +981,7 @@ int run_main(int argc, char **argv)
 	if (opt.bpf) {
 		kmodlab::bpf::Options bo;
 		bo.devices = {run.rdev};
+		bo.tgid = getpid(); /* other processes on the same node are not ours */
 		session = kmodlab::bpf::Session::open(bo, &err);
 		if (!session)
 			die("--bpf: " + err);
