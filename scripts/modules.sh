@@ -81,12 +81,13 @@ bind_pci_device() {
 			break
 		done <<<"$aliases"
 	done
-	[ -n "$BOUND_DEV" ] ||
-		die "$name is a PCI driver but no unclaimed matching PCI device exists (is the guest's QEMU ours, with two lkp_enc devices?)"
+	[ -n "$BOUND_DEV" ] && return 0
+	say "error: $name is a PCI driver but no unclaimed matching PCI device exists (is the guest's QEMU ours, with two lkp_enc devices?)"
+	return 1
 }
 
 cmd_load() {
-	local ko name params n=0
+	local ko name params n=0 failed=()
 	while read -r ko; do
 		name=$(basename "$ko" .ko)
 		if is_loaded "$name"; then
@@ -94,17 +95,28 @@ cmd_load() {
 			continue
 		fi
 		BOUND_DEV=""
-		bind_pci_device "$ko" "$name"
+		# One module that cannot load must not keep the others out: go
+		# on, and fail at the end naming it.
+		if ! bind_pci_device "$ko" "$name"; then
+			failed+=("$name")
+			continue
+		fi
 		params=$(conf_get "MODPARAMS_$name")
 		# shellcheck disable=SC2086  # params are separate words by design
-		insmod "$ko" $params || die "insmod $ko $params failed (see 'make dmesg')"
+		if ! insmod "$ko" $params; then
+			say "error: insmod $ko $params failed (see 'make dmesg')"
+			failed+=("$name")
+			continue
+		fi
 		if [ -n "$BOUND_DEV" ] && [ ! -e "$BOUND_DEV/driver" ]; then
-			die "$name loaded but did not bind $(basename "$BOUND_DEV") (see 'make dmesg')"
+			say "error: $name loaded but did not bind $(basename "$BOUND_DEV") (see 'make dmesg')"
+			failed+=("$name")
 		fi
 		say "$name: loaded${params:+ ($params)}"
 		n=$((n + 1))
 	done < <(selected_kos "$@")
 	say "$n module(s) loaded"
+	[ ${#failed[@]} = 0 ] || die "not loaded: ${failed[*]}"
 }
 
 cmd_unload() {
