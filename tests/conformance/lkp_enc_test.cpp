@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <dirent.h>
 #include <thread>
@@ -327,9 +328,14 @@ TEST_P(LkpEnc, ConcurrentWritersNeverMix)
 	}
 	int mixed = 0, reads = 0, long_ones = 0;
 	std::string example;
-	// Read until the writers have interleaved for a while (TCG threads
-	// start slowly), with a bound in case they never run.
-	for (; reads < 20000 && (reads < 300 || writes < 300 || long_ones < 20); reads++) {
+	// Read until the writers have interleaved for a while.  The bound is
+	// time, not a read count: under TCG on a busy host the writer threads
+	// may not be scheduled for a long while, and a fast reader would end
+	// a count-bounded loop before they ever ran.
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+	for (; std::chrono::steady_clock::now() < deadline &&
+	       (reads < 300 || writes < 300 || long_ones < 20);
+	     reads++) {
 		std::string got = ioc_read();
 		if (got == ea)
 			long_ones++;
