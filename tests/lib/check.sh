@@ -11,69 +11,76 @@
 # "PASS name" or "FAIL name" with CMD's output.  check returns CMD's status,
 # so `check ... || something` works; a suite script should still exit 0
 # unless it cannot run at all (the summary counts the failures).
+#
+# Written with bash built-ins only (no date/bc/sed/mktemp per check): under
+# TCG every process a check starts costs tens of milliseconds.
 _check_root=${KMODLAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 CHECK_RESULTS=${CHECK_RESULTS:-$_check_root/build/test-results/checks}
 CHECK_SUITE=${CHECK_SUITE:-$(basename "$0")}
+_check_out=${TMPDIR:-/tmp}/kmodlab-check.$$.out
 
-_check_xml_escape() {
-	sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g' |
-		tr -d '\000-\010\013\014\016-\037'
+_check_xml_escape() {	# text -> REPLY, XML-safe, control characters dropped
+	local s=$1
+	# The replacements are quoted: bash 5.2 reads a bare & there as the match.
+	s=${s//&/"&amp;"}
+	s=${s//</"&lt;"}
+	s=${s//>/"&gt;"}
+	s=${s//\"/"&quot;"}
+	REPLY=${s//[$'\x01'-$'\x08'$'\x0b'$'\x0c'$'\x0e'-$'\x1f']/}
 }
 
-_check_write() {	# name status(0/1) seconds output-file
-	local name=$1 ok=$2 secs=$3 out=$4 file
-	mkdir -p "$CHECK_RESULTS"
-	file=$CHECK_RESULTS/$(printf '%s--%s' "$CHECK_SUITE" "$name" | tr -c 'A-Za-z0-9._-' '_').xml
+_check_usec() {	# $EPOCHREALTIME -> integer microseconds in REPLY
+	local t=${1/[.,]/}
+	REPLY=$((10#$t))
+}
+
+_check_write() {	# name rc seconds output-text
+	local name=$1 rc=$2 secs=$3 text=$4 file suite esc_name esc_text
+	[ -d "$CHECK_RESULTS" ] || mkdir -p "$CHECK_RESULTS"
+	file=$CHECK_SUITE--$name
+	file=$CHECK_RESULTS/${file//[^A-Za-z0-9._-]/_}.xml
+	[ ${#text} -le 8000 ] || text=${text: -8000}
+	_check_xml_escape "$CHECK_SUITE"; suite=$REPLY
+	_check_xml_escape "$name"; esc_name=$REPLY
+	_check_xml_escape "$text"; esc_text=$REPLY
 	{
-		echo '<?xml version="1.0" encoding="UTF-8"?>'
-		printf '<testsuite name="%s" tests="1" failures="%d">\n' \
-			"$(printf %s "$CHECK_SUITE" | _check_xml_escape)" "$((ok == 0 ? 0 : 1))"
-		printf '  <testcase classname="%s" name="%s" time="%s">\n' \
-			"$(printf %s "$CHECK_SUITE" | _check_xml_escape)" "$(printf %s "$name" | _check_xml_escape)" "$secs"
-		if [ "$ok" != 0 ]; then
-			printf '    <failure message="failed">'
-			tail -c 8000 "$out" | _check_xml_escape
-			echo '</failure>'
-		fi
-		printf '    <system-out>'
-		tail -c 8000 "$out" | _check_xml_escape
-		echo '</system-out>'
-		echo '  </testcase>'
-		echo '</testsuite>'
+		printf '<?xml version="1.0" encoding="UTF-8"?>\n'
+		printf '<testsuite name="%s" tests="1" failures="%d">\n' "$suite" "$((rc == 0 ? 0 : 1))"
+		printf '  <testcase classname="%s" name="%s" time="%s">\n' "$suite" "$esc_name" "$secs"
+		[ "$rc" = 0 ] || printf '    <failure message="failed">%s</failure>\n' "$esc_text"
+		printf '    <system-out>%s</system-out>\n  </testcase>\n</testsuite>\n' "$esc_text"
 	} >"$file"
 }
 
-check() {
-	local name=$1 out start rc secs
-	shift
-	out=$(mktemp)
-	start=$(date +%s.%N)
-	"$@" >"$out" 2>&1
-	rc=$?
-	secs=$(echo "$(date +%s.%N) - $start" | bc)
-	if [ $rc = 0 ]; then
-		echo "PASS $CHECK_SUITE: $name"
+_check_report() {	# name rc text
+	if [ "$2" = 0 ]; then
+		echo "PASS $CHECK_SUITE: $1"
 	else
-		echo "FAIL $CHECK_SUITE: $name (exit $rc)"
-		sed 's/^/    /' "$out" | tail -n 40
+		echo "FAIL $CHECK_SUITE: $1 (exit $2)"
+		[ -z "$3" ] || printf '%s\n' "$3" | tail -n 40 | while IFS= read -r line; do echo "    $line"; done
 	fi
-	_check_write "$name" "$rc" "$secs" "$out"
-	rm -f "$out"
+}
+
+check() {
+	local name=$1 rc t0 t1 text
+	shift
+	t0=$EPOCHREALTIME
+	"$@" >"$_check_out" 2>&1
+	rc=$?
+	t1=$EPOCHREALTIME
+	text=$(<"$_check_out")
+	rm -f "$_check_out"
+	_check_usec "$t0"; t0=$REPLY
+	_check_usec "$t1"; t1=$REPLY
+	_check_report "$name" "$rc" "$text"
+	_check_write "$name" "$rc" "$(((t1 - t0) / 1000000)).$(printf '%06d' $(((t1 - t0) % 1000000)))" "$text"
 	return $rc
 }
 
 check_status() {
-	local name=$1 rc=$2 detail=${3:-} out
-	out=$(mktemp)
-	printf '%s\n' "$detail" >"$out"
-	if [ "$rc" = 0 ]; then
-		echo "PASS $CHECK_SUITE: $name"
-	else
-		echo "FAIL $CHECK_SUITE: $name"
-		[ -z "$detail" ] || echo "    $detail"
-	fi
-	_check_write "$name" "$rc" 0 "$out"
-	rm -f "$out"
+	local name=$1 rc=$2 detail=${3:-}
+	_check_report "$name" "$rc" "$detail"
+	_check_write "$name" "$rc" 0 "$detail"
 	return "$rc"
 }
 

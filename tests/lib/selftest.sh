@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# selftest.sh - the test harness tests itself: check.sh must record passes
+# and failures (with awkward names and output) as well-formed JUnit XML, and
+# summarize.py must count them and fail the run.  Registered with ctest.
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+(
+	CHECK_RESULTS=$tmp CHECK_SUITE='self <&> "test"'
+	source "$here/check.sh"
+	check 'passes <&>"' printf 'a<b>&c"d\001e'
+	check 'fails' sh -c 'echo why; exit 3'
+	check_fail 'fails by word' 'because'
+	check_status 'passes by status' 0
+) >"$tmp/log"
+out=$(/usr/bin/python3 "$here/../summarize.py" "$tmp")
+rc=$?
+fail() { echo "selftest: $*"; echo "$out"; cat "$tmp/log"; exit 1; }
+[ "$rc" = 1 ] || fail "summarize exited $rc with failures present (want 1)"
+[ "$(tail -n1 <<<"$out")" = "2 passed, 2 failed" ] || fail "wrong closing line"
+grep -q '^FAIL self <&> "test": fails (exit 3)' "$tmp/log" || fail "no FAIL line for 'fails'"
+empty=$(mktemp -d)
+/usr/bin/python3 "$here/../summarize.py" "$empty" >/dev/null 2>&1
+rc=$?
+rmdir "$empty"
+[ "$rc" = 1 ] || fail "an empty results folder must fail (exit $rc)"
+echo "selftest: ok"
