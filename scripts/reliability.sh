@@ -3,6 +3,7 @@
 # with long-mode figures, in a test guest (slub_debug=FZPU).
 #
 # Usage: scripts/reliability.sh [--calls N] [--cycles N] [--stress S] [--threads N] [--seed S]
+#        scripts/reliability.sh --attach RUN_DIR
 #
 #   --calls N    fuzz calls per variant/driver (default 1000000)
 #   --cycles N   unload/load cycles (default 100)
@@ -13,14 +14,28 @@
 # Writes results/reliability/<date>.json (the summary: passed, failed,
 # failures, calls_fuzzed, faults_injected, cycles, errors_by_errno, lost)
 # and prints it; a run directory's manifest may point its "reliability"
-# entry at that file (analysis/README.md).  Exits 0 only when nothing failed.
+# entry at that file (analysis/README.md): --attach RUN_DIR copies the newest
+# summary to RUN_DIR/reliability.json and sets the manifest's "reliability"
+# key, so the bench report shows it.  Exits 0 only when nothing failed.
 # Inside a guest or with TARGET=host it runs the suite directly.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
 calls=1000000 cycles=100 stress=30 threads=4 seed=$(date +%s)
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+attach() {	# run-dir: newest summary into the run's manifest
+	local run=$1 newest tmp
+	[ -f "$run/manifest.json" ] || { echo "reliability: $run/manifest.json not found" >&2; exit 2; }
+	newest=$(ls results/reliability/*.json 2>/dev/null | sort | tail -n1)
+	[ -n "$newest" ] || { echo "reliability: no results/reliability/*.json yet: run scripts/reliability.sh" >&2; exit 2; }
+	cp "$newest" "$run/reliability.json"
+	tmp=$(mktemp)
+	jq '. + {reliability: "reliability.json"}' "$run/manifest.json" >"$tmp" && mv "$tmp" "$run/manifest.json"
+	echo "reliability: $newest attached to $run"
+	exit 0
+}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--calls) calls=$2; shift 2 ;;
@@ -28,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--stress) stress=$2; shift 2 ;;
 	--threads) threads=$2; shift 2 ;;
 	--seed) seed=$2; shift 2 ;;
+	--attach) attach "$2" ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "reliability: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
