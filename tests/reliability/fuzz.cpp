@@ -985,8 +985,8 @@ void alloc_test(const std::string &variant, Stats &st, std::vector<std::string> 
 		old[i] = static_cast<char>(i * 7 + 3);
 	for (size_t i = 0; i < fresh.size(); i++)
 		fresh[i] = static_cast<char>(i * 13 + 1);
-	// Beyond the first quantum set: a new list node, its pointer array and
-	// a quantum: three allocations for the geometry the module started with.
+	// Two quantum sets further: two new list nodes, a pointer array and a
+	// quantum: four allocations for the geometry the module started with.
 	const off_t far = (off_t)SCULL_QUANTUM_DEFAULT * SCULL_QSET_DEFAULT * 2;
 	int enomem = 0;
 	for (int n = 1; n <= 6; n++) {
