@@ -25,7 +25,8 @@ using kcxx::fs::File;
 
 #define COUNTER_CXX_NODE COUNTER_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_CXX
 
-namespace {
+namespace
+{
 
 /* value += delta unless it overflows (check_add_overflow). */
 inline Result<void> add_checked(s64 &value, s64 delta)
@@ -40,7 +41,7 @@ inline Result<void> add_checked(s64 &value, s64 delta)
 /* The three policies: same interface, each settled at compile time. */
 struct SyncMutex {
 	static constexpr const char *name = COUNTER_SYNC_MUTEX;
-	Mutex<s64> value{"counter_cxx_value", 0};
+	Mutex<s64> value{ "counter_cxx_value", 0 };
 
 	Result<s64> get()
 	{
@@ -62,22 +63,31 @@ struct SyncMutex {
 
 struct SyncSpinLock {
 	static constexpr const char *name = COUNTER_SYNC_SPINLOCK;
-	SpinLock<s64> value{"counter_cxx_value", 0};
+	SpinLock<s64> value{ "counter_cxx_value", 0 };
 
-	Result<s64> get() { return *value.lock(); }
+	Result<s64> get()
+	{
+		return *value.lock();
+	}
 	Result<void> set(s64 v)
 	{
 		*value.lock() = v;
 		return ok();
 	}
-	Result<void> add(s64 d) { return add_checked(*value.lock(), d); }
+	Result<void> add(s64 d)
+	{
+		return add_checked(*value.lock(), d);
+	}
 };
 
 struct SyncAtomic {
 	static constexpr const char *name = COUNTER_SYNC_ATOMIC;
-	Atomic<s64> value{0};
+	Atomic<s64> value{ 0 };
 
-	Result<s64> get() { return value.load(); }
+	Result<s64> get()
+	{
+		return value.load();
+	}
 	Result<void> set(s64 v)
 	{
 		value.store(v);
@@ -164,7 +174,8 @@ KCXX_FILE_OPERATIONS(CounterMutex, counter_cxx, _mutex, read, write, unlocked_io
 KCXX_FILE_OPERATIONS(CounterSpinLock, counter_cxx, _spinlock, read, write, unlocked_ioctl)
 KCXX_FILE_OPERATIONS(CounterAtomic, counter_cxx, _atomic, read, write, unlocked_ioctl)
 
-namespace {
+namespace
+{
 
 struct CounterModule {
 	SyncMutex mutex;
@@ -178,14 +189,15 @@ struct CounterModule {
 		/* Chosen once: the table of the selected policy. */
 		static constexpr const kabi::file_operations *tables[] = {
 			&fs::vtable<CounterMutex>, &fs::vtable<CounterSpinLock>,
-			&fs::vtable<CounterAtomic>};
+			&fs::vtable<CounterAtomic>
+		};
 		static_assert(array_size(names) == array_size(tables));
 		const char *param = counter_cxx_sync_param;
 
 		int i = match_string(names, array_size(names), param ? param : "");
 		if (i < 0) {
-			pr_err("sync=%s is not one of " COUNTER_SYNC_MUTEX ", " COUNTER_SYNC_SPINLOCK
-			       ", " COUNTER_SYNC_ATOMIC "\n",
+			pr_err("sync=%s is not one of " COUNTER_SYNC_MUTEX
+			       ", " COUNTER_SYNC_SPINLOCK ", " COUNTER_SYNC_ATOMIC "\n",
 			       param ? param : "(empty)");
 			return errc::inval;
 		}
@@ -197,7 +209,10 @@ struct CounterModule {
 		pr_info("/dev/" COUNTER_CXX_NODE " ready, sync=%s\n", names[i]);
 		return ok();
 	}
-	void exit() { pr_info("unloaded\n"); }
+	void exit()
+	{
+		pr_info("unloaded\n");
+	}
 };
 
 } // namespace
@@ -205,6 +220,15 @@ struct CounterModule {
 KCXX_MODULE(CounterModule, "kmodlab",
 	    "counter misc device with selectable locking, C++20 driver on kcxx", "GPL");
 
-template <> SyncMutex &CounterMutex::data(File) { return kcxx_this_module().mutex; }
-template <> SyncSpinLock &CounterSpinLock::data(File) { return kcxx_this_module().spinlock; }
-template <> SyncAtomic &CounterAtomic::data(File) { return kcxx_this_module().atomic; }
+template <> SyncMutex &CounterMutex::data(File)
+{
+	return kcxx_this_module().mutex;
+}
+template <> SyncSpinLock &CounterSpinLock::data(File)
+{
+	return kcxx_this_module().spinlock;
+}
+template <> SyncAtomic &CounterAtomic::data(File)
+{
+	return kcxx_this_module().atomic;
+}

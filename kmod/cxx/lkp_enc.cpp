@@ -36,7 +36,8 @@ static_assert(LKP_ENC_IOC_READ_SEED == ioctl::ior<__u32>(LKP_ENC_IOC_MAGIC, 2));
 static_assert(LKP_ENC_IOC_WRITE_STRING == ioctl::iow<__u64>(LKP_ENC_IOC_MAGIC, 3));
 static_assert(LKP_ENC_IOC_READ_STRING == ioctl::ior<__u64>(LKP_ENC_IOC_MAGIC, 4));
 
-namespace {
+namespace
+{
 
 /* Test-only fault injection (fail_alloc_nth, as the C driver's): true for
  * the N-th allocation from now on; a lock-free countdown (sysfs writes the
@@ -48,15 +49,15 @@ inline bool lkp_enc_cxx_fail_alloc()
 		if (n <= 0)
 			return false;
 	} while (!__atomic_compare_exchange_n(&lkp_enc_cxx_fail_alloc_nth, &n, n - 1, false,
-					       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	return n == 1;
 }
 
 using Regs = IoMem<LKP_ENC_BAR_SIZE>;
 
 struct LkpEnc {
-	RefCount ref{1};               /* the bound driver + each open file */
-	Mutex<Regs> regs{"lkp_enc_cxx"}; /* BAR0; empty once the device is gone */
+	RefCount ref{ 1 }; /* the bound driver + each open file */
+	Mutex<Regs> regs{ "lkp_enc_cxx" }; /* BAR0; empty once the device is gone */
 	MiscDevice misc;
 
 	/* The registers, locked; -ENODEV if the device was unbound. */
@@ -103,7 +104,10 @@ struct LkpEncFile {
 		return ARef<LkpEnc>::get(KCXX_CONTAINER_OF(misc, LkpEnc, misc)).into_raw();
 	}
 
-	static void release(LkpEnc &enc, Inode, File) { ARef<LkpEnc>::adopt(&enc); }
+	static void release(LkpEnc &enc, Inode, File)
+	{
+		ARef<LkpEnc>::adopt(&enc);
+	}
 
 	static Result<usize> read(LkpEnc &enc, File, UserSlice::Writer out, loff_t &pos)
 	{
@@ -153,7 +157,8 @@ struct LkpEncFile {
 	static Result<long> write_string(LkpEnc &enc, unsigned long arg)
 	{
 		char text[LKP_ENC_STRING_SIZE];
-		long len = strncpy_from_user(text, reinterpret_cast<const char *>(arg), sizeof(text));
+		long len =
+			strncpy_from_user(text, reinterpret_cast<const char *>(arg), sizeof(text));
 
 		if (len < 0)
 			return errc::fault;
@@ -198,7 +203,8 @@ struct LkpEncFile {
 
 KCXX_FILE_OPERATIONS(LkpEncFile, lkp_enc_cxx, , read, write, unlocked_ioctl, open, release)
 
-namespace {
+namespace
+{
 
 Mutex<LkpEnc *> &instance();
 
@@ -285,11 +291,12 @@ struct LkpEncDriver {
 KCXX_PCI_DRIVER(LkpEncDriver, lkp_enc_cxx)
 KCXX_PCI_DEVICE_TABLE(lkp_enc_cxx_ids, pci::device_id(LKP_ENC_PCI_VENDOR, LKP_ENC_PCI_DEVICE))
 
-namespace {
+namespace
+{
 
 struct LkpEncModule {
-	Mutex<LkpEnc *> instance{"lkp_enc_cxx_instance", nullptr}; /* the one bound device */
-	pci::PciDriver<LkpEncDriver> driver;                       /* unregistered first */
+	Mutex<LkpEnc *> instance{ "lkp_enc_cxx_instance", nullptr }; /* the one bound device */
+	pci::PciDriver<LkpEncDriver> driver; /* unregistered first */
 
 	Result<void> init()
 	{
@@ -303,9 +310,13 @@ struct LkpEncModule {
 
 } // namespace
 
-KCXX_MODULE(LkpEncModule, "kmodlab",
-	    "lkp_enc Caesar-cipher PCI device, C++20 driver on kcxx", "GPL");
+KCXX_MODULE(LkpEncModule, "kmodlab", "lkp_enc Caesar-cipher PCI device, C++20 driver on kcxx",
+	    "GPL");
 
-namespace {
-Mutex<LkpEnc *> &instance() { return kcxx_this_module().instance; }
+namespace
+{
+Mutex<LkpEnc *> &instance()
+{
+	return kcxx_this_module().instance;
+}
 } // namespace

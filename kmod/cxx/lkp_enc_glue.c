@@ -20,4 +20,3 @@ MODULE_PARM_DESC(mode, "permission bits of the device node");
 int lkp_enc_cxx_fail_alloc_nth;
 module_param_named(fail_alloc_nth, lkp_enc_cxx_fail_alloc_nth, int, 0600);
 MODULE_PARM_DESC(fail_alloc_nth, "test only: fail the N-th allocation from now on (0: off)");
-

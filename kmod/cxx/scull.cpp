@@ -28,7 +28,8 @@ using kcxx::fs::Inode;
 
 #define SCULL_CXX_NODE SCULL_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_CXX
 
-namespace {
+namespace
+{
 
 /* Test-only fault injection (fail_alloc_nth, as the C driver's): true for
  * the N-th allocation from now on; a lock-free countdown (sysfs writes the
@@ -40,7 +41,7 @@ inline bool scull_cxx_fail_alloc()
 		if (n <= 0)
 			return false;
 	} while (!__atomic_compare_exchange_n(&scull_cxx_fail_alloc_nth, &n, n - 1, false,
-					       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	return n == 1;
 }
 
@@ -49,7 +50,10 @@ constexpr unsigned long cache_max = (unsigned long)KABI_PAGE_SIZE << 3;
 /* A sanity bound on nr_devs, far above any lab run. */
 constexpr int nr_devs_max = 256;
 
-template <class T> constexpr T min(T a, T b) { return a < b ? a : b; }
+template <class T> constexpr T min(T a, T b)
+{
+	return a < b ? a : b;
+}
 
 /* Where quanta come from: the cache for the load-time size, else kmalloc. */
 struct QuantumPool {
@@ -91,11 +95,14 @@ struct Where {
 /* One device's contents; only ever touched through its Mutex. */
 struct DevState {
 	QSet *data = nullptr; /* first quantum set */
-	int quantum = 0;      /* this device's quantum size, fixed until trim */
-	int qset = 0;         /* this device's array size, fixed until trim */
-	loff_t size = 0;      /* bytes stored: one past the highest written */
+	int quantum = 0; /* this device's quantum size, fixed until trim */
+	int qset = 0; /* this device's array size, fixed until trim */
+	loff_t size = 0; /* bytes stored: one past the highest written */
 
-	~DevState() { trim(); }
+	~DevState()
+	{
+		trim();
+	}
 
 	/* Free all data and adopt the current module-wide geometry. */
 	void trim()
@@ -170,7 +177,7 @@ struct DevState {
 };
 
 struct ScullDevice {
-	Mutex<DevState> state{"scull_cxx_dev"};
+	Mutex<DevState> state{ "scull_cxx_dev" };
 	Cdev cdev;
 	DeviceNode node;
 };
@@ -181,7 +188,10 @@ enum class Which { quantum, qset };
 struct Geometry {
 	int &quantum = scull_cxx_quantum;
 	int &qset = scull_cxx_qset;
-	int &operator[](Which w) { return w == Which::quantum ? quantum : qset; }
+	int &operator[](Which w)
+	{
+		return w == Which::quantum ? quantum : qset;
+	}
 };
 Mutex<Geometry> &geometry();
 ScullDevice *device_of(Inode);
@@ -203,7 +213,9 @@ struct Scull {
 		return dev;
 	}
 
-	static void release(ScullDevice &, Inode, File) {}
+	static void release(ScullDevice &, Inode, File)
+	{
+	}
 
 	static Result<usize> read(ScullDevice &dev, File, UserSlice::Writer out, loff_t &f_pos)
 	{
@@ -222,8 +234,8 @@ struct Scull {
 
 		QSet *dptr = st->follow(w.item, false);
 		void *mem = dptr && dptr->data ? dptr->data[w.s_pos] : nullptr;
-		usize left = mem ? out.write_partial(static_cast<char *>(mem) + w.q_pos, count)
-				 : out.clear(count); /* a hole reads as zeros */
+		usize left = mem ? out.write_partial(static_cast<char *>(mem) + w.q_pos, count) :
+				   out.clear(count); /* a hole reads as zeros */
 		if (left == count)
 			return errc::fault;
 		usize done = count - left;
@@ -396,12 +408,13 @@ extern "C" char *scull_cxx_devnode(struct device *, kabi::umode_t *mode)
 	return nullptr;
 }
 
-namespace {
+namespace
+{
 
 struct ScullModule {
 	/* destroyed bottom-up: devices, class, region, then the cache */
 	QuantumPool quanta;
-	Mutex<Geometry> geometry{"scull_cxx_param_lock"};
+	Mutex<Geometry> geometry{ "scull_cxx_param_lock" };
 	ChrdevRegion region;
 	DeviceClass cls;
 	KArray<ScullDevice> devices;
@@ -477,7 +490,10 @@ struct ScullModule {
 			scull_cxx_quantum, scull_cxx_qset, scull_cxx_max_bytes);
 		return ok();
 	}
-	void exit() { pr_info("unloaded\n"); }
+	void exit()
+	{
+		pr_info("unloaded\n");
+	}
 };
 
 } // namespace
@@ -485,9 +501,16 @@ struct ScullModule {
 KCXX_MODULE(ScullModule, "kmodlab", "scull memory device (LDD3 chapter 3), C++20 driver on kcxx",
 	    "GPL");
 
-namespace {
-QuantumPool &pool() { return kcxx_this_module().quanta; }
-Mutex<Geometry> &geometry() { return kcxx_this_module().geometry; }
+namespace
+{
+QuantumPool &pool()
+{
+	return kcxx_this_module().quanta;
+}
+Mutex<Geometry> &geometry()
+{
+	return kcxx_this_module().geometry;
+}
 ScullDevice *device_of(Inode inode)
 {
 	ScullModule &m = kcxx_this_module();
