@@ -68,6 +68,10 @@ def ratio_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
             base_s = _fmt_ratio(bc.ratio)
             now_s = (f"{_fmt_ratio(nc.ratio)} [{_fmt_ratio(nc.ci_lo)}, {_fmt_ratio(nc.ci_hi)}]"
                      if nc.decided else _fmt_ratio(nc.ratio))
+            if metric not in s.ratio_metrics:
+                gates.append(Gate(g, base_s, now_s, "never gates", INFO,
+                                  f"{metric} is not in REGRESS_RATIO_METRICS"))
+                continue
             if not nc.decided:
                 gates.append(Gate(g, base_s, now_s, "-", SKIP,
                                   f"run: {nc.verdict} (n={nc.n[0]}/{nc.n[1]}, need {s.min_reps} per side)"))

@@ -287,3 +287,16 @@ def test_promote_copies_manifest_files_only(run_dir, tmp_path, baseline_dir):
     (run_dir / "manifest.json").write_text(json.dumps(man))
     assert main(["promote", str(run_dir), "--to", str(dst)]) == 2
     assert main(["promote", str(run_dir), "--to", str(dst), "--allow-quick"]) == 0
+
+
+def test_p99_ratio_is_shown_not_gated_unless_configured(tmp_path, baseline_dir, settings):
+    # The moved cell's p99 rises with its throughput loss; by default
+    # (REGRESS_RATIO_METRICS = throughput p50) p99 is INFO, never FAIL.
+    import dataclasses
+    new = write_run(tmp_path / "moved", 2, "moved", ratio_override={("scull", "read4096"): 0.75})
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    assert settings.ratio_metrics == ("throughput", "p50")
+    assert _status(gs, "ratio scull/read4096 p99 C++/C") == gates.INFO
+    with_p99 = dataclasses.replace(settings, ratio_metrics=("throughput", "p50", "p99"))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), with_p99)
+    assert _status(gs, "ratio scull/read4096 p99 C++/C") == gates.FAIL
