@@ -8,7 +8,8 @@
 #   3. on the host: module sizes and stack frames (scripts/kmod-report.sh),
 #      exact instructions per op (scripts/icount.sh, full bench only; ICOUNT=0
 #      skips it, ICOUNT=1 forces it in a QUICK bench)
-#   4. the report: results/<id>/report.html and report.md (analysis/)
+#   4. the newest reliability summary (results/reliability/, scripts/reliability.sh)
+#   5. the report: results/<id>/report.html and report.md (analysis/)
 #
 # Environment: QUICK=1 (small matrix, about 3 minutes), TARGET=vm|host,
 # PYTHON (Debian's python3).  Builds are the Makefile's job (make bench).
@@ -42,6 +43,13 @@ if [ "$ICOUNT" = 1 ]; then
 	echo "bench: instructions per operation (QEMU TCG plugin)" >&2
 	scripts/icount.sh --quick --out "$out" >"$out/icount.txt"
 	extra='{modules: "modules.json", icount: "icount.json"}'
+fi
+# The newest long-mode reliability summary (scripts/reliability.sh) goes
+# into the report; without one, say how to make it.
+if ls results/reliability/*.json >/dev/null 2>&1; then
+	scripts/reliability.sh --attach "$out" >&2
+else
+	echo "bench: no reliability summary in results/reliability/ (scripts/reliability.sh makes one); the report leaves it out" >&2
 fi
 jq --argjson extra "$(jq -n "$extra")" --arg fin "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	'. + $extra + {finished: $fin}' "$out/manifest.json" >"$out/manifest.json.tmp"
