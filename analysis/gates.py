@@ -208,6 +208,9 @@ def correctness_gates(new: Run, s: Settings) -> list[Gate]:
         rel = new.reliability
         gates.append(Gate("reliability suite", "0 failed", f"{rel['failed']} failed / {rel['passed']} passed", "0 failed",
                           FAIL if rel["failed"] else PASS, "; ".join(rel["failures"])))
+        if "lost" in rel:
+            gates.append(Gate("reliability: nothing lost", "0", str(rel["lost"]), "0",
+                              FAIL if rel["lost"] else PASS, ""))
     return gates
 
 

@@ -652,6 +652,12 @@ def load_run(run_dir: Path | str) -> Run:
         wr = str(run_dir / rel)
         run.reliability = {"passed": _get(rdoc, "passed", wr, int), "failed": _get(rdoc, "failed", wr, int),
                            "failures": [str(x) for x in (_get(rdoc, "failures", wr, list, optional=True) or [])]}
+        # The long-mode figures (scripts/reliability.sh), shown in the report when present.
+        for key, typ in (("calls_fuzzed", dict), ("calls_fuzzed_total", int), ("faults_injected", int),
+                         ("cycles", int), ("errors_by_errno", dict), ("lost", int), ("wall_seconds", int)):
+            val = _get(rdoc, key, wr, typ, optional=True)
+            if val is not None:
+                run.reliability[key] = val
     return run
 
 

@@ -199,6 +199,26 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
                          f"{r.kernel_cxx:.1f}", "n/a" if r.kernel_ratio is None else f"{r.kernel_ratio:.3f}"]
                         for r in run.icount.rows]))
 
+    # --- reliability -------------------------------------------------------------------------
+    rel = run.reliability
+    if rel is not None:
+        b.append(Heading("Reliability"))
+        b.append(Para("The newest reliability summary (scripts/reliability.sh, slub_debug=FZPU): seeded fuzzing "
+                      "against a model of each device, allocation-failure injection, stress with oracles, "
+                      "load/unload cycles."))
+        rows = [["checks", f"{rel['passed']} passed, {rel['failed']} failed"]]
+        for key, label in (("calls_fuzzed_total", "calls fuzzed"), ("faults_injected", "allocation faults injected"),
+                           ("cycles", "load/unload cycles"), ("lost", "anything lost"),
+                           ("wall_seconds", "wall time (s)")):
+            if key in rel:
+                rows.append([label, f"{rel[key]:,}"])
+        for variant_driver, n in sorted(rel.get("calls_fuzzed", {}).items()):
+            rows.append([f"calls fuzzed, {variant_driver}", f"{n:,}"])
+        if rel.get("errors_by_errno"):
+            rows.append(["results by errno", ", ".join(f"{k} {v:,}" for k, v in
+                                                       sorted(rel["errors_by_errno"].items(), key=lambda kv: -kv[1]))])
+        b.append(Table(["what", "figure"], rows))
+
     # --- probe effect ----------------------------------------------------------------------
     b.append(Heading("Probe effect"))
     prows = probe_rows(run, s)

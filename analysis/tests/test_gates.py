@@ -300,3 +300,18 @@ def test_p99_ratio_is_shown_not_gated_unless_configured(tmp_path, baseline_dir, 
     with_p99 = dataclasses.replace(settings, ratio_metrics=("throughput", "p50", "p99"))
     gs = gates.evaluate(load_run(baseline_dir), load_run(new), with_p99)
     assert _status(gs, "ratio scull/read4096 p99 C++/C") == gates.FAIL
+
+
+def test_reliability_figures_loss_fails_and_report_shows_them(run_dir, baseline_dir, settings):
+    from analysis import report
+    rel = run_dir / "reliability.json"
+    doc = json.loads(rel.read_text())
+    doc.update({"calls_fuzzed_total": 6000, "faults_injected": 17, "cycles": 3, "lost": 2,
+                "calls_fuzzed": {"c/scull": 3000, "cxx/scull": 3000}, "errors_by_errno": {"EFAULT": 9}})
+    rel.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    assert _status(gs, "reliability: nothing lost") == gates.FAIL
+    assert gates.failed(gs)
+    report.render(load_run(run_dir), settings)
+    md = (run_dir / "report.md").read_text()
+    assert "| calls fuzzed | 6,000 |" in md and "| anything lost | 2 |" in md
