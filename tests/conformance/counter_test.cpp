@@ -56,16 +56,7 @@ protected:
 	// The whole text a fresh open reads, up to EOF.
 	std::string text()
 	{
-		int f = open(path.c_str(), O_RDONLY);
-		EXPECT_GE(f, 0);
-		std::string out;
-		char buf[64];
-		ssize_t r;
-		while ((r = read(f, buf, sizeof(buf))) > 0)
-			out.append(buf, r);
-		EXPECT_EQ(r, 0) << strerror(errno);
-		close(f);
-		return out;
+		return kmodlab::read_to_eof(path, 64);
 	}
 
 	ssize_t write_str(const std::string &s)

@@ -78,6 +78,22 @@ inline std::string read_text(const std::string &path)
 	return ss.str();
 }
 
+// Everything read() returns on a fresh open of the node, from offset 0 to
+// EOF, in chunks of `chunk` bytes (short reads are part of what is tested).
+inline std::string read_to_eof(const std::string &path, size_t chunk)
+{
+	int f = open(path.c_str(), O_RDONLY);
+	EXPECT_GE(f, 0) << path << ": " << strerror(errno);
+	std::string out;
+	std::vector<char> buf(chunk);
+	ssize_t r;
+	while ((r = read(f, buf.data(), buf.size())) > 0)
+		out.append(buf.data(), r);
+	EXPECT_EQ(r, 0) << strerror(errno);
+	close(f);
+	return out;
+}
+
 inline std::string trim(std::string s)
 {
 	while (!s.empty() && (s.back() == '\n' || s.back() == ' '))

@@ -131,16 +131,7 @@ protected:
 	// read() from offset 0 to EOF on a fresh file.
 	std::string read_all()
 	{
-		int f = open(path.c_str(), O_RDONLY);
-		EXPECT_GE(f, 0) << strerror(errno);
-		std::string out;
-		char buf[100];
-		ssize_t r;
-		while ((r = read(f, buf, sizeof(buf))) > 0)
-			out.append(buf, r);
-		EXPECT_EQ(r, 0) << strerror(errno);
-		close(f);
-		return out;
+		return kmodlab::read_to_eof(path, 100);
 	}
 };
 
