@@ -71,13 +71,7 @@ int BPF_KRETPROBE(funclat_exit)
 	h = bpf_map_lookup_elem(&funcs, &k.idx);
 	if (!h)
 		return 0;
-	if (h->count == 0 || lat < h->min_ns)
-		h->min_ns = lat;
-	if (lat > h->max_ns)
-		h->max_ns = lat;
-	h->count++;
-	h->sum_ns += lat;
-	hist_add(h->slots, lat);
+	HIST_RECORD(h, lat);
 	return 0;
 }
 

@@ -60,6 +60,21 @@ static __always_inline void hist_add(__u64 *slots, __u64 v)
 	if (idx < HIST_NBUCKETS)
 		slots[idx]++;
 }
+
+/* One latency into a per-CPU record with count, sum_ns, min_ns, max_ns
+ * and slots[] (struct opslat_hist, struct func_hist).  Per-CPU values and
+ * programs that run with preemption off: no other writer can interleave,
+ * plain increments are exact. */
+#define HIST_RECORD(h, lat)						\
+	do {								\
+		if ((h)->count == 0 || (lat) < (h)->min_ns)		\
+			(h)->min_ns = (lat);				\
+		if ((lat) > (h)->max_ns)				\
+			(h)->max_ns = (lat);				\
+		(h)->count++;						\
+		(h)->sum_ns += (lat);					\
+		hist_add((h)->slots, (lat));				\
+	} while (0)
 #endif
 
 /* Lower bound (inclusive) of bucket idx. */

@@ -245,15 +245,7 @@ static __always_inline void on_exit(int op, long ret, bool btf)
 	h = bpf_map_lookup_elem(&hists, &slot);
 	if (!h)
 		return;
-	/* Per-CPU value, tracepoint programs run with preemption off: no
-	 * other writer can interleave, plain increments are exact. */
-	if (h->count == 0 || lat < h->min_ns)
-		h->min_ns = lat;
-	if (lat > h->max_ns)
-		h->max_ns = lat;
-	h->count++;
-	h->sum_ns += lat;
-	hist_add(h->slots, lat);
+	HIST_RECORD(h, lat);
 	if (ret < 0) {
 		__u64 e = -ret;
 
