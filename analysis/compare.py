@@ -63,30 +63,37 @@ def merge_histograms(hists) -> list[tuple[float, float, int]]:
     return sorted((lo, hi, n) for (lo, hi), n in acc.items())
 
 
-def expected_syscalls(r: LoadgenRun) -> dict[str, int] | None:
-    """Syscalls (BPF opslat op names) the run issued in its measured phase, with counts.
+def op_syscall(driver: str, op: str) -> tuple[str, int] | None:
+    """The syscall (BPF opslat op name) one kmodlab-load operation issues, and how many times.
 
-    kmodlab-load's operations map onto syscalls as loadgen/src/main.cpp issues
-    them: counter's read is a pread at offset 0, incr a write of "1",
-    lkp_enc's encrypt three ioctls.  None when an operation is not known here
-    (the caller then says it cannot check, rather than guess).
+    As loadgen/src/main.cpp issues them: counter's read is a pread at offset
+    0, incr a write of "1", lkp_enc's encrypt three ioctls.  None when the
+    operation is not known here (callers then say they cannot check, rather
+    than guess).
     """
+    if op == "read":
+        return ("pread64" if driver == "counter" else "read"), 1
+    if op in ("write", "incr"):
+        return "write", 1
+    if op in ("pread", "pwrite"):
+        return op + "64", 1
+    if op == "encrypt":
+        return "ioctl", 3
+    if op.startswith("ioctl:"):
+        return "ioctl", 1
+    return None
+
+
+def expected_syscalls(r: LoadgenRun) -> dict[str, int] | None:
+    """Syscalls (BPF opslat op names) the run issued in its measured phase, with counts."""
     out: dict[str, int] = defaultdict(int)
     if not r.per_op:
         return None
     for op, n in r.per_op.items():
-        if op == "read":
-            out["pread64" if r.driver == "counter" else "read"] += n
-        elif op in ("write", "incr"):
-            out["write"] += n
-        elif op in ("pread", "pwrite"):
-            out[op + "64"] += n
-        elif op == "encrypt":
-            out["ioctl"] += 3 * n
-        elif op.startswith("ioctl:"):
-            out["ioctl"] += n
-        else:
+        sc = op_syscall(r.driver, op)
+        if sc is None:
             return None
+        out[sc[0]] += sc[1] * n
     return dict(out)
 
 
@@ -243,15 +250,32 @@ def probe_rows(run: Run, settings: Settings) -> list[ProbeRow]:
     return rows
 
 
-def bpf_count_mismatches(run: Run, tolerance: float) -> list[str]:
-    """Runs whose BPF-counted workload operations differ from kmodlab-load's count, or that dropped events.
+def syscalls_per_op(r: LoadgenRun) -> dict[str, int] | None:
+    """Most calls of each syscall that one operation of this run issues (encrypt: 3 ioctls)."""
+    out: dict[str, int] = defaultdict(int)
+    if not r.per_op:
+        return None
+    for op in r.per_op:
+        sc = op_syscall(r.driver, op)
+        if sc is None:
+            return None
+        out[sc[0]] = max(out[sc[0]], sc[1])
+    return dict(out)
 
-    Both sides count the same syscalls (failed ones included) in nearly the
-    same window: kmodlab-load clears the BPF maps when it notices the end of
-    its warm-up, polling every 20 ms, so BPF may miss that much of the start.
-    REGRESS_BPF_COUNT_TOLERANCE bounds the difference; beyond it events were
-    lost or the windows are wrong, and every BPF figure of the run is suspect.
-    Any drop (map full, ring buffer overrun) is a failure outright.
+
+def bpf_count_mismatches(run: Run) -> list[str]:
+    """Runs whose BPF count of the workload's syscalls is not exactly explained, or that lost events.
+
+    kmodlab-load lets its workers measure only after it has cleared the BPF
+    maps at the end of the warm-up (loadgen/src/main.cpp, measure_go), and
+    detaches only after every worker has stopped; BPF counts a call at its
+    exit.  So every measured call is counted (BPF never counts fewer), and
+    the only extra calls are warm-up calls still inside the kernel at the
+    clear: at most one operation per thread, i.e. threads x the calls of that
+    syscall one operation issues.  Hence 0 <= BPF - user <= in-flight bound;
+    anything else means lost events or wrong windows.  Drops (map full) and
+    recursion misses (the kernel skipped a program run, bpf_prog_info) are
+    lost events too and fail outright.
     """
     bad = []
     for r in run.loadgen:
@@ -259,13 +283,18 @@ def bpf_count_mismatches(run: Run, tolerance: float) -> list[str]:
             continue
         if r.bpf.dropped:
             bad.append(f"{r.file}: BPF dropped {r.bpf.dropped} events")
-        want = expected_syscalls(r)
-        if want is None:
+        missed = sum(int(p.get("recursion_misses", 0)) for p in r.bpf.prog_stats)
+        if missed:
+            bad.append(f"{r.file}: BPF programs missed {missed} runs (recursion_misses)")
+        want, per_op = expected_syscalls(r), syscalls_per_op(r)
+        if want is None or per_op is None:
             bad.append(f"{r.file}: cannot tell which syscalls operations {sorted(r.per_op) or [r.op]} issue")
             continue
         for sc, n in sorted(want.items()):
             got = sum(o.count for o in r.bpf.opslat if o.op == sc)
-            if abs(got - n) > tolerance * n:
-                bad.append(f"{r.file}: BPF counted {got} {sc} calls, kmodlab-load issued {n} "
-                           f"({(got - n) / n if n else float('inf'):+.1%})")
+            bound = r.threads * per_op[sc]
+            if not 0 <= got - n <= bound:
+                bad.append(f"{r.file}: BPF counted {got} {sc} calls, kmodlab-load issued {n}: "
+                           f"difference {got - n:+d} outside [0, {bound}] "
+                           f"({r.threads} threads x {per_op[sc]} {sc} per operation in flight at the clear)")
     return bad

@@ -29,9 +29,6 @@ DEFAULTS: dict[str, tuple[object, type, str]] = {
         "a module's text+data+rodata+bss may grow by this fraction over the baseline"),
     "REGRESS_STACK_TOLERANCE": (0.10, float,
         "a module's largest stack frame may grow by this fraction over the baseline"),
-    "REGRESS_BPF_COUNT_TOLERANCE": (0.05, float,
-        "allowed |BPF-counted - user-counted| operations per run, as a fraction of the user count "
-        "(kmodlab-load clears the BPF maps within 20 ms after its warm-up, so the windows differ slightly)"),
     "REGRESS_ICOUNT_DRIVER_TOLERANCE": (0.005, float,
         "exact instruction counts (make icount): allowed rise of the C++/C driver-instructions-per-op ratio"),
     "REGRESS_ICOUNT_KERNEL_TOLERANCE": (0.01, float,
@@ -117,7 +114,6 @@ class Settings:
     ratio_metrics: tuple
     size_tolerance: float
     stack_tolerance: float
-    bpf_count_tolerance: float
     icount_driver_tolerance: float
     icount_kernel_tolerance: float
     min_reps: int
@@ -155,7 +151,6 @@ class Settings:
             ratio_metrics=tuple(got["REGRESS_RATIO_METRICS"].split()),
             size_tolerance=got["REGRESS_SIZE_TOLERANCE"],
             stack_tolerance=got["REGRESS_STACK_TOLERANCE"],
-            bpf_count_tolerance=got["REGRESS_BPF_COUNT_TOLERANCE"],
             icount_driver_tolerance=got["REGRESS_ICOUNT_DRIVER_TOLERANCE"],
             icount_kernel_tolerance=got["REGRESS_ICOUNT_KERNEL_TOLERANCE"],
             min_reps=got["STATS_MIN_REPS"],

@@ -194,13 +194,7 @@ def correctness_gates(new: Run, s: Settings) -> list[Gate]:
                       "; ".join(intr)))
     gates.append(Gate("correctness: no unexpected errors", "0", str(len(errs)) + " runs", "0",
                       FAIL if errs else PASS, "; ".join(errs)))
-    with_bpf = [r for r in new.loadgen if r.bpf is not None]
-    mism = bpf_count_mismatches(new, s.bpf_count_tolerance)
-    gates.append(Gate("BPF counts agree (opslat vs kmodlab-load, no drops)", "agree",
-                      f"{len(with_bpf) - len({m.split(':')[0] for m in mism})}/{len(with_bpf)} agree",
-                      f"|diff| <= {s.bpf_count_tolerance:.0%} of ops",
-                      FAIL if mism else (PASS if with_bpf else SKIP),
-                      "; ".join(mism) if mism else ("" if with_bpf else "no run carried BPF data")))
+    gates.append(bpf_count_gate(new))
     if new.icount is not None:
         gates.append(Gate("icount run usable", "ok", "ok" if new.icount.ok else "problems", "ok",
                           PASS if new.icount.ok else FAIL, "; ".join(new.icount.problems)))
@@ -212,6 +206,17 @@ def correctness_gates(new: Run, s: Settings) -> list[Gate]:
             gates.append(Gate("reliability: nothing lost", "0", str(rel["lost"]), "0",
                               FAIL if rel["lost"] else PASS, ""))
     return gates
+
+
+def bpf_count_gate(new: Run) -> Gate:
+    """BPF opslat counts exact against kmodlab-load's: 0 <= BPF - ops <= in-flight bound, nothing lost."""
+    with_bpf = [r for r in new.loadgen if r.bpf is not None]
+    mism = bpf_count_mismatches(new)
+    return Gate("BPF counts agree (opslat vs kmodlab-load, no drops)", "exact",
+                f"{len(with_bpf) - len({m.split(':')[0] for m in mism})}/{len(with_bpf)} exact",
+                "0 <= BPF - ops <= threads x calls/op; no drops or recursion misses",
+                FAIL if mism else (PASS if with_bpf else SKIP),
+                "; ".join(mism) if mism else ("" if with_bpf else "no run carried BPF data"))
 
 
 def evaluate(base: Run, new: Run, s: Settings) -> list[Gate]:

@@ -297,7 +297,8 @@ def _bpf(raw: dict, where: str) -> Bpf:
     for i, p in enumerate(_get(raw, "prog_stats", where, list, optional=True) or []):
         w = f"{where}.prog_stats[{i}]"
         stats.append({"name": _get(p, "name", w, str), "run_cnt": _get(p, "run_cnt", w, int),
-                      "ns_per_event": _num(p, "ns_per_event", w)})
+                      "ns_per_event": _num(p, "ns_per_event", w),
+                      "recursion_misses": _get(p, "recursion_misses", w, int, optional=True) or 0})
     return Bpf(opslat=ops, lockstat=locks, dropped=_get(raw, "dropped", where, int), prog_stats=stats)
 
 

@@ -144,7 +144,7 @@ def test_unexpected_errors_fail_expected_ones_pass(tmp_path, baseline_dir, setti
 def test_bpf_count_mismatch_and_drops_fail(run_dir, baseline_dir, settings):
     p = run_dir / "raw" / "scull-write4096-c-r2.json"
     doc = json.loads(p.read_text())
-    doc["bpf"]["opslat"][0]["count"] = int(doc["ops"] * 0.9)  # 10% lost: beyond the 5% tolerance
+    doc["bpf"]["opslat"][0]["count"] = int(doc["ops"] * 0.9)  # 10% lost
     p.write_text(json.dumps(doc))
     q = run_dir / "raw" / "scull-write4096-c-r3.json"
     doc = json.loads(q.read_text())
@@ -180,15 +180,6 @@ def test_counter_read_is_pread(tmp_path):
     assert expected_syscalls(r) == {"ioctl": 17}
     r.per_op = {"frobnicate": 1}
     assert expected_syscalls(r) is None
-
-
-def test_bpf_count_within_tolerance_passes(run_dir, baseline_dir, settings):
-    p = run_dir / "raw" / "scull-write4096-c-r2.json"
-    doc = json.loads(p.read_text())
-    doc["bpf"]["opslat"][0]["count"] = int(doc["ops"] * 0.99)  # the 20 ms clear window of a 1 s run
-    p.write_text(json.dumps(doc))
-    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
-    assert _status(gs, "BPF counts agree (opslat vs kmodlab-load, no drops)") == gates.PASS
 
 
 def test_interrupted_run_fails(run_dir, baseline_dir, settings):

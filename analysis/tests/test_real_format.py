@@ -27,7 +27,7 @@ def test_real_kmodlab_load_file(tmp_path):
     assert [o.op for o in kernel_ops(r)] == ["read"]
     run = Run(dir=tmp_path, id="real", started=None, finished=None, quick=True,
               env=Env("6.1.0-56-amd64", "tcg", 2), loadgen=[r])
-    assert bpf_count_mismatches(run, 0.05) == []
+    assert bpf_count_mismatches(run) == []
 
 
 def test_fio_job_selection(tmp_path):
