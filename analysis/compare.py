@@ -14,6 +14,7 @@ import numpy as np
 from .conf import Settings
 from .load import LoadgenRun, Run
 from .stats import Comparison, bootstrap_ratio_ci, compare, cv
+from .syscalls import op_syscall
 
 # metric -> (unit, higher is better, how to read it from a run)
 METRICS = {
@@ -61,27 +62,6 @@ def merge_histograms(hists) -> list[tuple[float, float, int]]:
         for lo, hi, n in h:
             acc[(lo, hi)] += n
     return sorted((lo, hi, n) for (lo, hi), n in acc.items())
-
-
-def op_syscall(driver: str, op: str) -> tuple[str, int] | None:
-    """The syscall (BPF opslat op name) one kmodlab-load operation issues, and how many times.
-
-    As loadgen/src/main.cpp issues them: counter's read is a pread at offset
-    0, incr a write of "1", lkp_enc's encrypt three ioctls.  None when the
-    operation is not known here (callers then say they cannot check, rather
-    than guess).
-    """
-    if op == "read":
-        return ("pread64" if driver == "counter" else "read"), 1
-    if op in ("write", "incr"):
-        return "write", 1
-    if op in ("pread", "pwrite"):
-        return op + "64", 1
-    if op == "encrypt":
-        return "ioctl", 3
-    if op.startswith("ioctl:"):
-        return "ioctl", 1
-    return None
 
 
 def expected_syscalls(r: LoadgenRun) -> dict[str, int] | None:

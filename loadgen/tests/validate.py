@@ -12,8 +12,13 @@ order, a histogram that does not add up to the ops, a rate far from --rate.
 """
 import argparse
 import json
+import os
 import re
 import sys
+
+# Which syscall each kmodlab-load operation issues has one owner: analysis/syscalls.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from analysis.syscalls import op_syscall  # noqa: E402
 
 LOAD_FIELDS = ["tool", "version", "env", "device", "driver", "variant", "module", "module_params", "op", "mix",
                "threads", "mode", "rate", "size", "duration_s", "warmup_s", "ops", "errors", "bytes", "ops_per_s",
@@ -45,6 +50,50 @@ def check_hist(h, count, where):
     for a, b in zip(h, h[1:]):
         if a[1] > b[0]:
             fail("%s: buckets overlap or unordered: %s %s" % (where, a, b))
+
+
+def check_bpf(d):
+    """--bpf: the session's figures, not just their presence.
+
+    Exact counts (the rule of analysis/compare.py bpf_count_mismatches): for
+    each syscall the workload issues, 0 <= BPF count - user count <= threads x
+    calls per operation; nothing dropped, no recursion miss; every histogram
+    adds up to its count; no lock named by a mangled C++ symbol.
+    """
+    b = d["bpf"]
+    if not isinstance(b, dict):
+        fail("bpf output missing: %s" % b)
+    if not b.get("attach_mode"):
+        fail("bpf: no attach_mode")
+    if b["dropped"] or any(b["drops"].values()):
+        fail("bpf: events dropped: %s" % b["drops"])
+    missed = {p["name"]: p["recursion_misses"] for p in b["prog_stats"] if p.get("recursion_misses")}
+    if missed:
+        fail("bpf: recursion misses (lost runs): %s" % missed)
+    want, per = {}, {}
+    for op, v in d["per_op"].items():
+        sc = op_syscall(d["driver"], op)
+        if sc is None:
+            fail("bpf: cannot tell which syscall operation %s issues (analysis/syscalls.py)" % op)
+        want[sc[0]] = want.get(sc[0], 0) + sc[1] * v["ops"]
+        per[sc[0]] = max(per.get(sc[0], 0), sc[1])
+    for sc, n in sorted(want.items()):
+        got = sum(o["count"] for o in b["opslat"] if o["op"] == sc and o["device"] == d["device"])
+        bound = d["threads"] * per[sc]
+        if not 0 <= got - n <= bound:
+            fail("bpf: %d %s calls counted on %s, kmodlab-load issued %d: difference %+d outside [0, %d]"
+                 % (got, sc, d["device"], n, got - n, bound))
+    for o in b["opslat"]:
+        where = "bpf.opslat %s %s" % (o["device"], o["op"])
+        if sum(x[2] for x in o["histogram"]) != o["count"]:
+            fail("%s: histogram does not add up to count %d" % (where, o["count"]))
+        if o["count"] and not 0 < o["min_ns"] <= o["sum_ns"] / o["count"] <= o["max_ns"]:
+            fail("%s: mean outside [min, max]: %s" % (where, {k: o[k] for k in ("min_ns", "sum_ns", "max_ns")}))
+    for lk in b["lockstat"]:
+        if lk["count"] <= 0 or lk["total_ns"] < 0 or lk["max_ns"] > lk["total_ns"]:
+            fail("bpf.lockstat %s: inconsistent count/total/max %s" % (lk["lock"], lk))
+        if re.search(r"(^|[^A-Za-z0-9_])_Z", lk["lock"]):
+            fail("bpf.lockstat: lock named by a mangled C++ symbol: %s" % lk["lock"])
 
 
 def load(a):
@@ -100,8 +149,8 @@ def load(a):
         c = d["check"]
         if not (c["enabled"] is True and c["ok"] is True):
             fail("check not ok: %s" % c)
-    if a.bpf and not isinstance(d["bpf"], dict):
-        fail("bpf output missing: %s" % d["bpf"])
+    if a.bpf:
+        check_bpf(d)
     print("ok: %s %s ops, %.0f ops/s, p50 %.0f ns, p99 %.0f ns" % (d["device"], d["ops"], d["ops_per_s"],
           d["latency_ns"]["p50"], d["latency_ns"]["p99"]))
 
