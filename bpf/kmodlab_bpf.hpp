@@ -71,6 +71,7 @@ struct OpStat {
 struct LockStat {
 	std::string lock;    // "symbol+0xoff [module]" or "<heap>#hash"
 	std::string kind;    // mutex, spinlock, rwsem-read, rwsem-write, semaphore, ...
+	std::string context; // "task", or "irq": waited in an interrupt that hit the syscall
 	std::string device;  // device of the syscall that waited
 	std::string op;      // its operation
 	uint64_t count = 0, total_ns = 0, max_ns = 0;

@@ -21,10 +21,19 @@
 #define LCB_F_PERCPU	(1U << 4)
 #define LCB_F_MUTEX	(1U << 5)
 
+/* Where the wait happened: in the thread itself, or in an interrupt
+ * (hard or soft) that arrived while the thread was inside a target syscall
+ * (reported apart: the syscall did not ask for that lock). */
+enum lock_ctx {
+	LCTX_TASK,
+	LCTX_IRQ,
+};
+
 struct lock_key {
 	__u64 lock;
 	__u32 dev_idx;
-	__u32 op;
+	__u16 op;
+	__u16 ctx;	/* enum lock_ctx */
 };
 
 struct lock_stat {
@@ -43,8 +52,28 @@ struct wait_key {
 
 struct wait_start {
 	__u64 start_ns;
-	__u32 flags;
+	__u32 flags;	/* OR of the contention_begin flags of this acquisition */
+	__u32 ctx;
+};
+
+/* queued_spin_lock_slowpath, timed by fentry/fexit: the spinning CPU
+ * cannot be preempted, so its waits nest like a stack (task, then softirq,
+ * hardirq, NMI on top) and a per-CPU stack holds them without a hash
+ * lookup or a lock in the program itself. */
+#define SPIN_DEPTH	4
+
+struct spin_frame {
+	__u64 lock;
+	__u64 start_ns;
+	__u32 dev_idx;
+	__u16 op;
+	__u16 ctx;
+};
+
+struct spin_stack {
+	__u32 depth;
 	__u32 pad;
+	struct spin_frame f[SPIN_DEPTH];
 };
 
 #endif

@@ -60,6 +60,7 @@ enum drop_reason {
 	KDROP_LOCK_START_FULL,	/* lockstat: per-thread wait map full */
 	KDROP_LOCK_TABLE_FULL,	/* lockstat: (lock, device, op) table full */
 	KDROP_FUNC_START_FULL,	/* funclat: per-thread entry map full */
+	KDROP_SPIN_DEPTH,	/* lockstat: spin waits nested deeper than SPIN_DEPTH */
 	KDROP_COUNT,
 };
 

@@ -127,7 +127,7 @@ std::string render_json(const Report &r)
 	for (size_t i = 0; i < r.lockstat.size(); i++) {
 		const auto &l = r.lockstat[i];
 		o << (i ? "," : "") << "{\"lock\":" << esc(l.lock) << ",\"kind\":" << esc(l.kind)
-		  << ",\"device\":" << esc(l.device) << ",\"op\":" << esc(l.op) << ",\"count\":" << l.count
+		  << ",\"context\":" << esc(l.context) << ",\"device\":" << esc(l.device) << ",\"op\":" << esc(l.op) << ",\"count\":" << l.count
 		  << ",\"total_ns\":" << l.total_ns << ",\"max_ns\":" << l.max_ns << ",";
 		hist_json(o, l.hist);
 		o << "}";
@@ -176,18 +176,19 @@ std::string render_text(const Report &r)
 	if (!r.lockstat.empty()) {
 		char line[256];
 		o << "\nlock contention inside target-device syscalls (by total wait):\n";
-		snprintf(line, sizeof(line), "%-40s %-12s %-18s %-8s %10s %12s %12s %12s\n", "lock", "kind", "device",
-			 "op", "count", "total", "max", "avg");
+		snprintf(line, sizeof(line), "%-40s %-12s %-5s %-18s %-8s %10s %12s %12s %12s\n", "lock", "kind", "ctx",
+			 "device", "op", "count", "total", "max", "avg");
 		o << line;
 		for (const auto &l : r.lockstat) {
-			snprintf(line, sizeof(line), "%-40s %-12s %-18s %-8s %10" PRIu64 " %12s %12s %12s\n",
-				 l.lock.c_str(), l.kind.c_str(), l.device.c_str(), l.op.c_str(), l.count,
+			snprintf(line, sizeof(line), "%-40s %-12s %-5s %-18s %-8s %10" PRIu64 " %12s %12s %12s\n",
+				 l.lock.c_str(), l.kind.c_str(), l.context.c_str(), l.device.c_str(), l.op.c_str(), l.count,
 				 dur(double(l.total_ns)).c_str(), dur(double(l.max_ns)).c_str(),
 				 dur(l.count ? double(l.total_ns) / double(l.count) : 0).c_str());
 			o << line;
 		}
 		for (const auto &l : r.lockstat) {
-			o << "\n" << l.lock << " (" << l.kind << ") waits in " << l.op << " on " << l.device << ":\n";
+			o << "\n" << l.lock << " (" << l.kind << (l.context == "irq" ? ", in interrupts" : "")
+			  << ") waits in " << l.op << " on " << l.device << ":\n";
 			hist_text(o, l.hist, "nsecs");
 		}
 	}

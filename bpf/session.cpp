@@ -3,6 +3,7 @@
 #include "kmodlab_bpf.hpp"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fnmatch.h>
 #include <sys/random.h>
@@ -11,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+
+#include <cxxabi.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -36,7 +39,8 @@ namespace {
 const char *const kOpNames[KOP_COUNT] = {"read",     "write", "pread64", "pwrite64",
 					 "ioctl",    "openat", "close"};
 const char *const kDropNames[KDROP_COUNT] = {"inflight_full", "stale_exit", "lock_wait_full",
-					     "lock_table_full", "func_start_full"};
+					     "lock_table_full", "func_start_full",
+					     "spin_depth"};
 const char *const kModes[] = {"tp_btf", "raw_tp", "tracepoint"};
 
 uint64_t now_ns()
@@ -72,12 +76,31 @@ uint32_t kernel_dev(dev_t d)
 	return (uint32_t(major(d)) << 20) | uint32_t(minor(d));
 }
 
-// Section prefix of the programs of one attach mode.
+// Section prefix of the programs of one attach mode.  fentry/fexit (the
+// spinlock slow path) need BTF like tp_btf and go with that mode.
 bool prog_in_mode(const bpf_program *p, int mode)
 {
 	const char *sec = bpf_program__section_name(p);
 	static const char *const prefix[] = {"tp_btf/", "raw_tp/", "tracepoint/"};
-	return strncmp(sec, prefix[mode], strlen(prefix[mode])) == 0;
+	auto starts = [&](const char *x) { return strncmp(sec, x, strlen(x)) == 0; };
+	return starts(prefix[mode]) || (mode == 0 && (starts("fentry/") || starts("fexit/")));
+}
+
+// The qspinlock slow path's name in this kernel's BTF: native_ with
+// CONFIG_PARAVIRT_SPINLOCKS (a #define in the source), plain otherwise.
+std::string spin_slowpath_name()
+{
+	struct btf *vm = btf__load_vmlinux_btf();
+	if (!vm)
+		return "";
+	std::string found;
+	for (const char *n : {"native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath"})
+		if (btf__find_by_name_kind(vm, n, BTF_KIND_FUNC) > 0) {
+			found = n;
+			break;
+		}
+	btf__free(vm);
+	return found;
 }
 
 void set_mode(bpf_object *obj, int mode)
@@ -180,6 +203,23 @@ void Kallsyms::sort()
 	std::sort(syms_.begin(), syms_.end(), [](const Sym &a, const Sym &b) { return a.addr < b.addr; });
 }
 
+namespace {
+bool is_mangled(const std::string &n) { return n.compare(0, 2, "_Z") == 0; }
+
+// A C++ symbol without its mangling (a lock in kcxx module storage that has
+// no KCXX_LOCK_SYMBOL): a report never shows "_ZL19kcxx_module_storage".
+std::string demangled(const std::string &n)
+{
+	if (!is_mangled(n))
+		return n;
+	int st = 0;
+	char *d = abi::__cxa_demangle(n.c_str(), nullptr, nullptr, &st);
+	std::string out = st == 0 && d ? d : "<c++ symbol>";
+	free(d);
+	return out;
+}
+} // namespace
+
 // Static locks live in the kernel image or a module's data (addresses in
 // the top 2 GiB, where both are mapped on x86-64); anything else (direct
 // map, vmalloc) is heap and would only match a far-away symbol by chance.
@@ -198,7 +238,14 @@ std::string Kallsyms::lock_name(uint64_t addr, uint64_t salt) const
 			uint64_t off = addr - it->addr;
 			if (off >= 65536)
 				break;
-			std::string s = it->name;
+			// Several symbols at one address (a kcxx lock's KCXX_LOCK_SYMBOL
+			// at offset 0 of the module storage): the C-style name wins.
+			for (auto j = it; j != syms_.begin() && (j - 1)->addr == it->addr;) {
+				--j;
+				if (is_mangled(it->name) && !is_mangled(j->name) && strchr("dbrDBR", j->type))
+					it = j;
+			}
+			std::string s = demangled(it->name);
 			if (off)
 				s += fmt("+0x%llx", (unsigned long long)off);
 			if (!it->module.empty())
@@ -322,6 +369,24 @@ bool SessionImpl::load_lockstat(int mode, std::string *error)
 	}
 	set_mode(lk_->obj, mode);
 	bpf_map__set_autocreate(lk_->maps.inflight_ts, mode == 0);
+	// Spinlocks: the slow path itself (fentry/fexit, tp_btf mode only);
+	// without it the lone pending-bit waiter is invisible.
+	if (mode == 0) {
+		std::string spin = spin_slowpath_name();
+		if (spin.empty()) {
+			bpf_program__set_autoload(lk_->progs.lockstat_spin_enter, false);
+			bpf_program__set_autoload(lk_->progs.lockstat_spin_exit, false);
+			notes_.push_back("no queued_spin_lock_slowpath in the kernel BTF: spinlock waits are seen only "
+					 "on the MCS-queue path (lock:contention_begin), not the pending-bit waiter");
+		} else {
+			bpf_program__set_attach_target(lk_->progs.lockstat_spin_enter, 0, spin.c_str());
+			bpf_program__set_attach_target(lk_->progs.lockstat_spin_exit, 0, spin.c_str());
+			lk_->rodata->spin_probe = true;
+		}
+	} else {
+		notes_.push_back(std::string(kModes[mode]) + " mode: spinlock waits are seen only on the MCS-queue "
+				 "path (lock:contention_begin), not the lone pending-bit waiter (needs fentry, tp_btf mode)");
+	}
 	// Both objects must see the same per-thread maps: opslat writes them,
 	// lockstat reads them.
 	int err = bpf_map__reuse_fd(lk_->maps.inflight, bpf_map__fd(ops_->maps.inflight));
@@ -646,6 +711,7 @@ Report SessionImpl::report() const
 			LockStat l;
 			l.lock = ksyms_.lock_name(k.lock, salt_);
 			l.kind = lock_kind(flags);
+			l.context = k.ctx == LCTX_IRQ ? "irq" : "task";
 			l.device = k.dev_idx < devs_.size() ? devs_[k.dev_idx].name : "?";
 			l.op = k.op < KOP_COUNT ? kOpNames[k.op] : "?";
 			l.count = s->count;

@@ -41,7 +41,7 @@ using namespace kmodlab::bpf;
 namespace {
 
 struct Args {
-	std::string cmd, device, op = "read", data = "1\n", expect_lock, expect_errno, json;
+	std::string cmd, device, op = "read", data = "1\n", expect_lock, expect_kind, expect_errno, json;
 	size_t size = 4096;
 	uint64_t ops = 10000;
 	unsigned threads = 4, rounds = 10;
@@ -405,9 +405,13 @@ Phase contend_phase(const Args &a, Session *s, unsigned threads)
 			continue;
 		p.waits += l.count;
 		p.wait_ns += l.total_ns;
-		p.locks += "  " + l.lock + " (" + l.kind + "): " + std::to_string(l.count) + " waits, " +
-			   std::to_string(l.total_ns) + " ns\n";
-		if (!a.expect_lock.empty() && fnmatch(a.expect_lock.c_str(), l.lock.c_str(), 0) == 0 && l.count)
+		p.locks += "  " + l.lock + " (" + l.kind + ", " + l.context + "): " + std::to_string(l.count) +
+			   " waits, " + std::to_string(l.total_ns) + " ns\n";
+		// A lock must read like C's: never a mangled C++ symbol (_ZL...).
+		expect(l.lock.find("_Z") == std::string::npos, "lock name not mangled", l.lock);
+		bool kind_ok = a.expect_kind.empty() || l.kind == a.expect_kind;
+		if (!a.expect_lock.empty() && fnmatch(a.expect_lock.c_str(), l.lock.c_str(), 0) == 0 && kind_ok &&
+		    l.context == "task" && l.count && l.total_ns)
 			p.lock_match = true;
 	}
 	const OpStat *st = find_op(r, op);
@@ -438,11 +442,11 @@ int cmd_contend(const Args &a)
 		printf("%u threads (attempt %u): mean %.0f ns/op, %llu lock waits, %llu ns waited\n%s", a.threads,
 		       attempt, many.mean_ns, (unsigned long long)many.waits, (unsigned long long)many.wait_ns,
 		       many.locks.c_str());
-	} while (many.waits == 0 && attempt < a.attempts);
+	} while ((many.waits == 0 || (!a.expect_lock.empty() && !many.lock_match)) && attempt < a.attempts);
 	expect(many.waits > 0, "contention with several threads",
 	       std::to_string(many.waits) + " waits, attempt " + std::to_string(attempt));
 	if (!a.expect_lock.empty())
-		expect(many.lock_match, ("contended lock matches " + a.expect_lock).c_str(),
+		expect(many.lock_match, ("contended lock matches " + a.expect_lock + " " + a.expect_kind).c_str(),
 		       many.lock_match ? "yes" : "no such lock with waits");
 	// Waiting happens inside the timed syscalls: the kernel's total wait
 	// cannot exceed the user-side total time of those calls.
@@ -569,7 +573,9 @@ void usage(FILE *f)
 		"                   until it sees contention (default 10)\n"
 		"  --stall-ms MS    contend: thread 0 writes from userfaultfd pages answered\n"
 		"                   after MS ms (holds a driver lock taken around the copy)\n"
-		"  --expect-lock G  contend: a contended lock's name must match glob G\n"
+		"  --expect-lock G  contend: a lock whose name matches glob G must show waits\n"
+		"                   (count and total wait > 0) in task context\n"
+		"  --expect-kind K  contend: ... and be of kind K (mutex, spinlock, semaphore, ...)\n"
 		"  --rounds R       overhead: interleaved rounds (default 10)\n"
 		"  --max-loss PCT   overhead: fail above this throughput loss (default 3)\n"
 		"  --attach MODE    auto, tp_btf, raw_tp, tracepoint\n"
@@ -590,6 +596,7 @@ int main(int argc, char **argv)
 		{"device", 1, nullptr, 'd'},   {"op", 1, nullptr, 'o'},      {"ops", 1, nullptr, 'n'},
 		{"size", 1, nullptr, 's'},     {"data", 1, nullptr, 'D'},    {"ioctl-cmd", 1, nullptr, 'I'},
 		{"expect-errno", 1, nullptr, 'E'}, {"threads", 1, nullptr, 't'}, {"expect-lock", 1, nullptr, 'L'},
+		{"expect-kind", 1, nullptr, 'k'},
 		{"rounds", 1, nullptr, 'r'},   {"stall-ms", 1, nullptr, 'T'}, {"attempts", 1, nullptr, 'K'},   {"max-loss", 1, nullptr, 'M'}, {"attach", 1, nullptr, 'a'},
 		{"json", 1, nullptr, 'j'},     {"help", 0, nullptr, 'h'},    {nullptr, 0, nullptr, 0}};
 	optind = 2;
@@ -604,6 +611,7 @@ int main(int argc, char **argv)
 		case 'E': a.expect_errno = optarg; break;
 		case 't': a.threads = unsigned(strtoul(optarg, nullptr, 0)); break;
 		case 'L': a.expect_lock = optarg; break;
+		case 'k': a.expect_kind = optarg; break;
 		case 'K': a.attempts = unsigned(strtoul(optarg, nullptr, 0)); break;
 		case 'T': a.stall_ms = unsigned(strtoul(optarg, nullptr, 0)); break;
 		case 'r': a.rounds = unsigned(strtoul(optarg, nullptr, 0)); break;

@@ -41,7 +41,7 @@ inline Result<void> add_checked(s64 &value, s64 delta)
 /* The three policies: same interface, each settled at compile time. */
 struct SyncMutex {
 	static constexpr const char *name = COUNTER_SYNC_MUTEX;
-	Mutex<s64> value{ "counter_cxx_value", 0 };
+	Mutex<s64> value{ KCXX_LOCK_CLASS(counter_cxx_mutex), 0 };
 
 	Result<s64> get()
 	{
@@ -63,7 +63,7 @@ struct SyncMutex {
 
 struct SyncSpinLock {
 	static constexpr const char *name = COUNTER_SYNC_SPINLOCK;
-	SpinLock<s64> value{ "counter_cxx_value", 0 };
+	SpinLock<s64> value{ KCXX_LOCK_CLASS(counter_cxx_spinlock), 0 };
 
 	Result<s64> get()
 	{
@@ -219,6 +219,8 @@ struct CounterModule {
 
 KCXX_MODULE(CounterModule, "kmodlab",
 	    "counter misc device with selectable locking, C++20 driver on kcxx", "GPL");
+KCXX_LOCK_SYMBOL(mutex.value, counter_cxx_mutex);
+KCXX_LOCK_SYMBOL(spinlock.value, counter_cxx_spinlock);
 
 template <> SyncMutex &CounterMutex::data(File)
 {

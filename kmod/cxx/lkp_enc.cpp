@@ -57,7 +57,7 @@ using Regs = IoMem<LKP_ENC_BAR_SIZE>;
 
 struct LkpEnc {
 	RefCount ref{ 1 }; /* the bound driver + each open file */
-	Mutex<Regs> regs{ "lkp_enc_cxx" }; /* BAR0; empty once the device is gone */
+	Mutex<Regs> regs{ KCXX_LOCK_CLASS(lkp_enc_cxx_regs) }; /* BAR0; empty once the device is gone */
 	MiscDevice misc;
 
 	/* The registers, locked; -ENODEV if the device was unbound. */
@@ -295,7 +295,7 @@ namespace
 {
 
 struct LkpEncModule {
-	Mutex<LkpEnc *> instance{ "lkp_enc_cxx_instance", nullptr }; /* the one bound device */
+	Mutex<LkpEnc *> instance{ KCXX_LOCK_CLASS(lkp_enc_cxx_instance_lock), nullptr }; /* the one bound device */
 	pci::PciDriver<LkpEncDriver> driver; /* unregistered first */
 
 	Result<void> init()
@@ -312,6 +312,7 @@ struct LkpEncModule {
 
 KCXX_MODULE(LkpEncModule, "kmodlab", "lkp_enc Caesar-cipher PCI device, C++20 driver on kcxx",
 	    "GPL");
+KCXX_LOCK_SYMBOL(instance, lkp_enc_cxx_instance_lock);
 
 namespace
 {

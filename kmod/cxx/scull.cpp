@@ -177,7 +177,7 @@ struct DevState {
 };
 
 struct ScullDevice {
-	Mutex<DevState> state{ "scull_cxx_dev" };
+	Mutex<DevState> state{ KCXX_LOCK_CLASS(scull_cxx_dev) };
 	Cdev cdev;
 	DeviceNode node;
 };
@@ -414,7 +414,7 @@ namespace
 struct ScullModule {
 	/* destroyed bottom-up: devices, class, region, then the cache */
 	QuantumPool quanta;
-	Mutex<Geometry> geometry{ "scull_cxx_param_lock" };
+	Mutex<Geometry> geometry{ KCXX_LOCK_CLASS(scull_cxx_param_lock) };
 	ChrdevRegion region;
 	DeviceClass cls;
 	KArray<ScullDevice> devices;
@@ -500,6 +500,7 @@ struct ScullModule {
 
 KCXX_MODULE(ScullModule, "kmodlab", "scull memory device (LDD3 chapter 3), C++20 driver on kcxx",
 	    "GPL");
+KCXX_LOCK_SYMBOL(geometry, scull_cxx_param_lock);
 
 namespace
 {

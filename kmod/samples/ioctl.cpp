@@ -71,7 +71,7 @@ KCXX_FILE_OPERATIONS(IoctlSample, sample_ioctl, , unlocked_ioctl)
 namespace {
 
 struct IoctlModule {
-	Mutex<int> value{"sample_ioctl_value", 0};
+	Mutex<int> value{KCXX_LOCK_CLASS(sample_ioctl_value), 0};
 	MiscDevice misc; /* last member: deregistered first, before the Mutex goes */
 
 	Result<void> init()

@@ -29,7 +29,7 @@ struct Shared {
 
 struct MutexModule {
 	/* mutex_init(): the name is the lock class name lockdep would show */
-	Mutex<Shared> shared{"sample_mutex_shared"};
+	Mutex<Shared> shared{KCXX_LOCK_CLASS(sample_mutex_shared)};
 
 	/* Separate functions, so that each locked section is one scope that the
 	 * disassembly shows as mutex_lock ... mutex_unlock. */

@@ -19,9 +19,12 @@ struct HostBackend {
 		int locks, unlocks, held;
 		bool fail_interruptible;
 		const char *name;
+		lock_key_type *key;
 	};
-	static void init(raw_type *r, const char *name)
+	static void init(raw_type *r, LockClass cls)
 	{
+		const char *name = cls.name;
+		r->key = cls.key;
 		pthread_mutex_init(&r->m, nullptr);
 		r->locks = r->unlocks = r->held = 0;
 		r->fail_interruptible = false;
@@ -66,15 +69,33 @@ Result<long> add_or_fail(HostMutex &m, long d)
 
 TEST(Lock, ConstructsDataAndInitialisesTheBackend)
 {
-	HostMutex m("test_lock", 41L);
+	HostMutex m(KCXX_LOCK_CLASS(test_lock), 41L);
 	EXPECT_STREQ(raw(m).name, "test_lock");
 	auto g = m.lock();
 	EXPECT_EQ(*g, 41);
 }
 
+// One lock class per declaration, as per mutex_init() call site in C:
+// instances of one declaration share its key, two declarations never do.
+struct TwoLocks {
+	HostMutex a{KCXX_LOCK_CLASS(two_a), 0L};
+	HostMutex b{KCXX_LOCK_CLASS(two_b), 0L};
+};
+
+TEST(Lock, EachDeclarationHasItsOwnClass)
+{
+	TwoLocks x, y;
+	EXPECT_STREQ(raw(x.a).name, "two_a");
+	EXPECT_STREQ(raw(x.b).name, "two_b");
+	EXPECT_NE(raw(x.a).key, nullptr);
+	EXPECT_NE(raw(x.a).key, raw(x.b).key);
+	EXPECT_EQ(raw(x.a).key, raw(y.a).key);
+	EXPECT_EQ(raw(x.b).key, raw(y.b).key);
+}
+
 TEST(Lock, GuardUnlocksExactlyOnceOnEveryPath)
 {
-	HostMutex m("m", 0L);
+	HostMutex m(KCXX_LOCK_CLASS(m), 0L);
 	{
 		auto g = m.lock();
 		EXPECT_EQ(raw(m).held, 1);
@@ -94,7 +115,7 @@ TEST(Lock, GuardUnlocksExactlyOnceOnEveryPath)
 
 TEST(Lock, MovedFromGuardDoesNotUnlock)
 {
-	HostMutex m("m", 0L);
+	HostMutex m(KCXX_LOCK_CLASS(m), 0L);
 	{
 		auto g1 = m.lock();
 		auto g2 = kcxx::move(g1);
@@ -107,7 +128,7 @@ TEST(Lock, MovedFromGuardDoesNotUnlock)
 
 TEST(Lock, InterruptedLockGivesERESTARTSYSAndNoGuard)
 {
-	HostMutex m("m", 1L);
+	HostMutex m(KCXX_LOCK_CLASS(m), 1L);
 	raw(m).fail_interruptible = true;
 	Result<long> r = add_or_fail(m, 1);
 	ASSERT_FALSE(r.ok());
@@ -118,7 +139,7 @@ TEST(Lock, InterruptedLockGivesERESTARTSYSAndNoGuard)
 
 TEST(Lock, SerialisesThreads)
 {
-	HostMutex m("m", 0L);
+	HostMutex m(KCXX_LOCK_CLASS(m), 0L);
 	std::vector<std::thread> ts;
 	for (int t = 0; t < 4; t++)
 		ts.emplace_back([&] {

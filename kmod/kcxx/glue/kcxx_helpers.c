@@ -11,15 +11,23 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
-void kcxx_spin_lock_init(spinlock_t *l);
+void kcxx_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key);
 unsigned long kcxx_clear_user(void __user *to, unsigned long n);
 unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsigned long n);
 
 /* spin_lock_init() is a macro that stores __SPIN_LOCK_UNLOCKED (and, with
- * CONFIG_DEBUG_SPINLOCK, a name and magic); only C can expand it. */
-void kcxx_spin_lock_init(spinlock_t *l)
+ * CONFIG_DEBUG_SPINLOCK, a name, magic and the call site's lock class);
+ * only C can expand it.  With lockdep the class is the C++ declaration's
+ * (name, key), as spin_lock_init() would give each C call site its own. */
+void kcxx_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key)
 {
+#ifdef CONFIG_DEBUG_SPINLOCK
+	__raw_spin_lock_init(spinlock_check(l), name, key, LD_WAIT_CONFIG);
+#else
+	(void)name;
+	(void)key;
 	spin_lock_init(l);
+#endif
 }
 
 /* clear_user() is access_ok() plus an ALTERNATIVE_3 of "rep stosb" or calls,

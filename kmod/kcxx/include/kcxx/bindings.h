@@ -107,7 +107,7 @@ void _dev_info(const struct device *dev, const char *fmt, ...) __attribute__((fo
 void _dev_err(const struct device *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3), cold));
 
 /* the kcxx C glue (kcxx/glue/kcxx_helpers.c): kernel inlines C++ cannot call */
-void kcxx_spin_lock_init(kcxx::kabi::spinlock *l);
+void kcxx_spin_lock_init(kcxx::kabi::spinlock *l, const char *name, kcxx::kabi::lock_class_key *key);
 unsigned long kcxx_clear_user(void *to, unsigned long n);
 unsigned long kcxx_copy_from_user_nozero(void *to, const void *from, unsigned long n);
 }

@@ -45,6 +45,7 @@ template <class T> inline void module_exit(T *m)
 #define KCXX_MODULE(T, author_, description_, license_)                                 \
 	static_assert(kcxx::Module<T>);                                              \
 	static constinit kcxx::RawStorage<T> kcxx_module_storage;                    \
+	using kcxx_module_type = T;                                                  \
 	/* the module instance, for code that needs it (valid between init and exit) */ \
 	[[maybe_unused]] static T &kcxx_this_module() { return *kcxx_module_storage.get(); } \
 	extern "C" [[gnu::section(".init.text"), gnu::cold]] int init_module(void)  \
@@ -64,5 +65,25 @@ template <class T> inline void module_exit(T *m)
 	KCXX_MODINFO(author, author_);                                               \
 	KCXX_MODINFO(description, description_);                                     \
 	KCXX_MODINFO(license, license_)
+
+/*
+ * KCXX_LOCK_SYMBOL(member, name): a local symbol `name` at the lock
+ * kcxx_this_module().member, so /proc/kallsyms (and BPF's lock names, and
+ * the report) name it like a C driver's `static DEFINE_MUTEX(name)` rather
+ * than as an offset into the mangled module storage.  Use it after
+ * KCXX_MODULE, with the name given to KCXX_LOCK_CLASS at the declaration:
+ *
+ *     KCXX_LOCK_SYMBOL(mutex.value, counter_cxx_mutex);
+ *
+ * The ".set" assembles to a symbol in the storage's section at a link-time
+ * offset; the function holding it emits no code besides its return and is
+ * freed with .init.text.
+ */
+#define KCXX_LOCK_SYMBOL(member, name)                                                   \
+	[[gnu::used, gnu::section(".init.text"), gnu::cold]] static void kcxx_lock_symbol_##name() \
+	{                                                                                  \
+		asm(".set " #name ", %c0"                                                  \
+		    : : "i"(kcxx_module_storage.bytes + __builtin_offsetof(kcxx_module_type, member))); \
+	}
 
 #endif

@@ -13,7 +13,16 @@
  *    mutex_lock_interruptible, mutex_unlock, _raw_spin_lock,
  *    _raw_spin_unlock): no wrapper call is added;
  *  - locks are pinned: not copyable or movable (the kernel keeps pointers
- *    into a mutex's wait list).
+ *    into a mutex's wait list);
+ *  - every lock declaration has its own lock class (name and lock_class_key),
+ *    as every mutex_init()/spin_lock_init() call site has in C: declare it
+ *    with KCXX_LOCK_CLASS(name), e.g.
+ *        Mutex<s64> value{ KCXX_LOCK_CLASS(counter_cxx_mutex), 0 };
+ *    so lockdep tells the locks apart (one key per backend made lkp_enc's
+ *    probe, instance lock then register lock, look like recursive locking)
+ *    and names them like C's.  A lock inside the module object also gets a
+ *    kallsyms symbol of that name with KCXX_LOCK_SYMBOL (kcxx/module.h), so
+ *    BPF and /proc/kallsyms name it like C's static locks.
  *
  * The lock-kind-independent part (Guard over a Backend) is pure and unit
  * tested on the host against a user-space backend.
@@ -27,6 +36,25 @@
 #endif
 
 namespace kcxx {
+
+#ifdef __KERNEL__
+using lock_key_type = kabi::lock_class_key;
+#else
+struct lock_key_type { unsigned char unused; }; /* host tests: no lockdep */
+#endif
+
+/* A lock declaration's class: its name and its own key (static storage,
+ * one per declaration: instances made from one declaration, e.g. one per
+ * device, share it, as in C). */
+struct LockClass {
+	const char *name;
+	lock_key_type *key;
+};
+
+/* The class of the declaration it appears in: each lambda is a distinct
+ * type, so its static key is distinct per call site (what the static key
+ * inside C's mutex_init() macro does).  constinit: no guard, no constructor. */
+#define KCXX_LOCK_CLASS(ident)                                                     	::kcxx::LockClass                                                          	{                                                                          		#ident, [] {                                                       			static constinit ::kcxx::lock_key_type kcxx_lock_key{};    			return &kcxx_lock_key;                                     		}()                                                                	}
 
 /* A Lock<Backend, T>: Backend supplies the raw state and lock/unlock. */
 template <class Backend, class T> class Lock {
@@ -51,9 +79,9 @@ public:
 	};
 
 	template <class... A>
-	explicit Lock(const char *name, A &&...args) : data_(kcxx::forward<A>(args)...)
+	explicit Lock(LockClass cls, A &&...args) : data_(kcxx::forward<A>(args)...)
 	{
-		Backend::init(&raw_, name);
+		Backend::init(&raw_, cls);
 	}
 	Lock(const Lock &) = delete;
 	Lock &operator=(const Lock &) = delete;
@@ -79,12 +107,7 @@ private:
 #ifdef __KERNEL__
 struct MutexBackend {
 	using raw_type = kabi::mutex;
-	static void init(raw_type *m, const char *name)
-	{
-		/* mutex_init()'s per-call-site key only matters with lockdep */
-		static constinit kabi::lock_class_key key{};
-		__mutex_init(m, name, &key);
-	}
+	static void init(raw_type *m, LockClass cls) { __mutex_init(m, cls.name, cls.key); }
 	static void lock(raw_type *m) { mutex_lock(m); }
 	static int lock_interruptible(raw_type *m) { return mutex_lock_interruptible(m); }
 	static void unlock(raw_type *m) { mutex_unlock(m); }
@@ -92,7 +115,7 @@ struct MutexBackend {
 
 struct SpinLockBackend {
 	using raw_type = kabi::spinlock;
-	static void init(raw_type *l, const char *) { kcxx_spin_lock_init(l); }
+	static void init(raw_type *l, LockClass cls) { kcxx_spin_lock_init(l, cls.name, cls.key); }
 	static void lock(raw_type *l) { _raw_spin_lock(l); }
 	static void unlock(raw_type *l) { _raw_spin_unlock(l); }
 };
