@@ -10,10 +10,19 @@
  * remembered at entry and matched at exit; a failed openat has no fd and
  * cannot be attributed to a device, so it is not counted.
  *
- * Three ways to hook the syscalls (the loader enables only the programs of
- * one way): tp_btf and raw_tp on raw_syscalls sys_enter/exit
- * (one program for every syscall, filtered by number: cheapest per event),
- * or the classic per-syscall tracepoints where BTF is missing.
+ * Five ways to hook the calls (the loader enables only the programs of one):
+ *  - tp_btf and raw_tp on raw_syscalls sys_enter/exit: one program for
+ *    every syscall of the system, filtered by number, with an fd -> file ->
+ *    inode lookup; they switch every task to the syscall slow path;
+ *  - the classic per-syscall tracepoints (syscalls:sys_enter_read, ...);
+ *  - fentry/fexit on the driver's own file operations (needs the module's
+ *    BTF, scripts/module-btf.sh): run only for calls into our drivers, the
+ *    struct file is an argument (no fd lookup), the syscall number says
+ *    read or pread64; one loaded copy per function (a tracing program is
+ *    bound to its target at load);
+ *  - kprobe/kretprobe on the same functions (no BTF needed).
+ * The driver-function modes time the driver's operation, not the whole
+ * syscall, and see only read/write/pread64/pwrite64/ioctl (no openat/close).
  * Syscall numbers are x86-64's.
  */
 #include "vmlinux.h"
@@ -316,6 +325,73 @@ int BPF_PROG(opslat_exit_raw, struct pt_regs *regs, long ret)
 
 	if (op >= 0)
 		on_exit(op, ret, false);
+	return 0;
+}
+
+/* ---- the drivers' own file operations: fentry/fexit, kprobe/kretprobe ---- */
+
+/* The syscall that called the driver (read or pread64, write or pwrite64). */
+static __always_inline int current_op(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return syscall_op(BPF_CORE_READ(regs, orig_ax));
+}
+
+/* The loader sets the real target (e.g. scull_c_read) of each copy. */
+SEC("fentry/opsfn_target")
+int BPF_PROG(opsfn_enter, struct file *file)
+{
+	int dev, op;
+
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	dev = rdev_target(file->f_inode->i_rdev);	/* direct BTF loads */
+	if (dev < 0)
+		return 0;
+	op = current_op();
+	if (op >= 0)
+		on_enter(op, dev, true);
+	return 0;
+}
+
+SEC("fexit/opsfn_target")
+int BPF_PROG(opsfn_exit, struct file *file)
+{
+	struct inflight *in = bpf_task_storage_get(&inflight_ts, bpf_get_current_task_btf(), 0, 0);
+	__u64 ret = 0;
+
+	if (!in || !in->active)
+		return 0;
+	bpf_get_func_ret(ctx, &ret);	/* any arity: read/write have 4 arguments, ioctl 3 */
+	on_exit(in->op, (long)ret, true);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(opsfn_kprobe, struct file *file)
+{
+	int dev, op;
+
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	dev = rdev_target(BPF_CORE_READ(file, f_inode, i_rdev));
+	if (dev < 0)
+		return 0;
+	op = current_op();
+	if (op >= 0)
+		on_enter(op, dev, false);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(opsfn_kretprobe, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (in)
+		on_exit(in->op, ret, false);
 	return 0;
 }
 

@@ -41,7 +41,14 @@ const char *const kOpNames[KOP_COUNT] = {"read",     "write", "pread64", "pwrite
 const char *const kDropNames[KDROP_COUNT] = {"inflight_full", "stale_exit", "lock_wait_full",
 					     "lock_table_full", "func_start_full",
 					     "spin_depth"};
-const char *const kModes[] = {"tp_btf", "raw_tp", "tracepoint"};
+// Attach modes of opslat (bpf/opslat.bpf.c says what each sees).
+enum Mode { M_TP_BTF, M_RAW_TP, M_TRACEPOINT, M_FENTRY, M_KPROBE, M_COUNT };
+const char *const kModes[M_COUNT] = {"tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe"};
+// "auto" tries these in order and takes the first that loads.
+const Mode kAutoOrder[] = {M_TP_BTF, M_RAW_TP, M_TRACEPOINT};
+// lockstat's programs for each opslat mode: task storage (tp_btf, fentry)
+// or the tid-keyed hash (raw_tp, kprobe), as opslat's per-thread state.
+const Mode kLockMode[M_COUNT] = {M_TP_BTF, M_RAW_TP, M_TRACEPOINT, M_TP_BTF, M_RAW_TP};
 
 uint64_t now_ns()
 {
@@ -76,14 +83,18 @@ uint32_t kernel_dev(dev_t d)
 	return (uint32_t(major(d)) << 20) | uint32_t(minor(d));
 }
 
-// Section prefix of the programs of one attach mode.  fentry/fexit (the
-// spinlock slow path) need BTF like tp_btf and go with that mode.
-bool prog_in_mode(const bpf_program *p, int mode)
+// Section prefixes of the programs of one attach mode.  lockstat's
+// fentry/fexit (the spinlock slow path) need BTF and go with tp_btf.
+bool prog_in_mode(const bpf_program *p, int mode, bool lockstat)
 {
 	const char *sec = bpf_program__section_name(p);
-	static const char *const prefix[] = {"tp_btf/", "raw_tp/", "tracepoint/"};
-	auto starts = [&](const char *x) { return strncmp(sec, x, strlen(x)) == 0; };
-	return starts(prefix[mode]) || (mode == 0 && (starts("fentry/") || starts("fexit/")));
+	static const char *const prefix[M_COUNT][2] = {{"tp_btf/", nullptr},     {"raw_tp/", nullptr},
+							{"tracepoint/", nullptr}, {"fentry/", "fexit/"},
+							{"kprobe", "kretprobe"}};
+	auto starts = [&](const char *x) { return x && strncmp(sec, x, strlen(x)) == 0; };
+	if (lockstat && mode == M_TP_BTF)
+		return starts("tp_btf/") || starts("fentry/") || starts("fexit/");
+	return starts(prefix[mode][0]) || starts(prefix[mode][1]);
 }
 
 // The qspinlock slow path's name in this kernel's BTF: native_ with
@@ -103,10 +114,10 @@ std::string spin_slowpath_name()
 	return found;
 }
 
-void set_mode(bpf_object *obj, int mode)
+void set_mode(bpf_object *obj, int mode, bool lockstat)
 {
 	bpf_program *p;
-	bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, prog_in_mode(p, mode));
+	bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, prog_in_mode(p, mode, lockstat));
 }
 
 Histogram make_hist(const __u64 *slots, uint64_t count, uint64_t sum, uint64_t min, uint64_t max)
@@ -286,7 +297,7 @@ public:
 		detach();
 		funclat_bpf__destroy(fn_);
 		lockstat_bpf__destroy(lk_);
-		opslat_bpf__destroy(ops_);
+		destroy_opslat();
 		if (stats_fd_ >= 0)
 			close(stats_fd_);
 	}
@@ -313,12 +324,20 @@ private:
 	};
 
 	bool load_opslat(int mode, std::string *error);
+	opslat_bpf *open_opslat(int mode);
+	bool driver_functions(std::string *error);
+	void destroy_opslat();
 	bool load_lockstat(int mode, std::string *error);
 	bool load_funclat(std::string *error);
 	void snapshot_prog_base();
 
 	Options opts_;
 	opslat_bpf *ops_ = nullptr;
+	// fentry mode: one more copy of opslat per driver function after the
+	// first (a tracing program is bound to one target at load), sharing
+	// ops_'s maps.
+	std::vector<opslat_bpf *> ops_extra_;
+	std::vector<Func> drv_funcs_;  // fentry/kprobe mode: the traced driver functions
 	lockstat_bpf *lk_ = nullptr;
 	funclat_bpf *fn_ = nullptr;
 	int mode_ = -1;
@@ -334,27 +353,100 @@ private:
 	std::vector<std::string> notes_;
 };
 
+opslat_bpf *SessionImpl::open_opslat(int mode)
+{
+	opslat_bpf *o = opslat_bpf__open();
+	if (!o)
+		return nullptr;
+	o->rodata->trace_openat = opts_.trace_openat;
+	o->rodata->target_tgid = uint32_t(opts_.tgid);
+	o->rodata->n_targets = uint32_t(devs_.size());
+	for (size_t i = 0; i < devs_.size(); i++)
+		o->rodata->target_rdev[i] = kernel_dev(devs_[i].rdev);
+	set_mode(o->obj, mode, false);
+	// Task storage only serves the BTF programs; older kernels may not
+	// even have it, so do not create it for the other modes.
+	bpf_map__set_autocreate(o->maps.inflight_ts, mode == M_TP_BTF || mode == M_FENTRY);
+	return o;
+}
+
+void SessionImpl::destroy_opslat()
+{
+	for (auto *o : ops_extra_)
+		opslat_bpf__destroy(o);
+	ops_extra_.clear();
+	opslat_bpf__destroy(ops_);
+	ops_ = nullptr;
+}
+
+// fentry/kprobe modes trace the drivers' own file operations: node
+// /dev/<base>-<variant>[N] belongs to module <base>_<variant> (the lab's
+// naming, README.md), whose read/write/ioctl entry points are
+// <module>_read[_suffix], <module>_write[_suffix], <module>_ioctl and
+// <module>_unlocked_ioctl[_suffix] (kcxx's per-policy tables add suffixes).
+bool SessionImpl::driver_functions(std::string *error)
+{
+	drv_funcs_.clear();
+	for (const auto &d : devs_) {
+		std::string n = d.name.substr(d.name.rfind('/') + 1);
+		while (!n.empty() && isdigit((unsigned char)n.back()))
+			n.pop_back();
+		std::replace(n.begin(), n.end(), '-', '_');
+		size_t before = drv_funcs_.size();
+		for (const char *op : {"read", "read_*", "write", "write_*", "ioctl", "unlocked_ioctl", "unlocked_ioctl_*"})
+			for (auto &[name, mod] : ksyms_.module_functions(n + "_" + op))
+				if (mod == n && std::none_of(drv_funcs_.begin(), drv_funcs_.end(),
+							     [&](const Func &f) { return f.name == name; }))
+					drv_funcs_.push_back({name, mod});
+		if (drv_funcs_.size() == before) {
+			*error = d.name + " has no driver functions of a loaded module " + n +
+				 " to trace (fentry/kprobe modes trace the lab's drivers only)";
+			return false;
+		}
+	}
+	return true;
+}
+
 bool SessionImpl::load_opslat(int mode, std::string *error)
 {
-	ops_ = opslat_bpf__open();
+	if ((mode == M_FENTRY || mode == M_KPROBE) && !driver_functions(error)) {
+		*error = std::string("opslat ") + kModes[mode] + ": " + *error;
+		return false;
+	}
+	ops_ = open_opslat(mode);
 	if (!ops_) {
 		*error = fmt("opslat: cannot open the BPF object: %s", strerror(errno));
 		return false;
 	}
-	ops_->rodata->trace_openat = opts_.trace_openat;
-	ops_->rodata->target_tgid = uint32_t(opts_.tgid);
-	ops_->rodata->n_targets = uint32_t(devs_.size());
-	for (size_t i = 0; i < devs_.size(); i++)
-		ops_->rodata->target_rdev[i] = kernel_dev(devs_[i].rdev);
-	set_mode(ops_->obj, mode);
-	// Task storage only serves the tp_btf programs; older kernels may
-	// not even have it, so do not create it for the other modes.
-	bpf_map__set_autocreate(ops_->maps.inflight_ts, mode == 0);
-	int err = opslat_bpf__load(ops_);
+	int err = 0;
+	if (mode == M_FENTRY) {
+		bpf_program__set_attach_target(ops_->progs.opsfn_enter, 0, drv_funcs_[0].name.c_str());
+		bpf_program__set_attach_target(ops_->progs.opsfn_exit, 0, drv_funcs_[0].name.c_str());
+	}
+	err = opslat_bpf__load(ops_);
+	for (size_t i = 1; !err && mode == M_FENTRY && i < drv_funcs_.size(); i++) {
+		opslat_bpf *o = open_opslat(mode);
+		if (!o) {
+			err = -errno;
+			break;
+		}
+		ops_extra_.push_back(o);
+		bpf_program__set_attach_target(o->progs.opsfn_enter, 0, drv_funcs_[i].name.c_str());
+		bpf_program__set_attach_target(o->progs.opsfn_exit, 0, drv_funcs_[i].name.c_str());
+		for (auto [mine, theirs] : {std::pair{o->maps.inflight, ops_->maps.inflight},
+					    {o->maps.inflight_ts, ops_->maps.inflight_ts},
+					    {o->maps.hists, ops_->maps.hists},
+					    {o->maps.drops, ops_->maps.drops}})
+			if (!err)
+				err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs));
+		if (!err)
+			err = opslat_bpf__load(o);
+	}
 	if (err) {
 		*error = fmt("opslat: loading the %s programs failed: %s", kModes[mode], strerror(-err));
-		opslat_bpf__destroy(ops_);
-		ops_ = nullptr;
+		if (mode == M_FENTRY)
+			*error += " (fentry needs the modules' BTF: make modules adds it, /sys/kernel/btf/<module>)";
+		destroy_opslat();
 		return false;
 	}
 	return true;
@@ -367,11 +459,12 @@ bool SessionImpl::load_lockstat(int mode, std::string *error)
 		*error = fmt("lockstat: cannot open the BPF object: %s", strerror(errno));
 		return false;
 	}
-	set_mode(lk_->obj, mode);
-	bpf_map__set_autocreate(lk_->maps.inflight_ts, mode == 0);
+	mode = kLockMode[mode];
+	set_mode(lk_->obj, mode, true);
+	bpf_map__set_autocreate(lk_->maps.inflight_ts, mode == M_TP_BTF);
 	// Spinlocks: the slow path itself (fentry/fexit, tp_btf mode only);
 	// without it the lone pending-bit waiter is invisible.
-	if (mode == 0) {
+	if (mode == M_TP_BTF) {
 		std::string spin = spin_slowpath_name();
 		if (spin.empty()) {
 			bpf_program__set_autoload(lk_->progs.lockstat_spin_enter, false);
@@ -390,7 +483,7 @@ bool SessionImpl::load_lockstat(int mode, std::string *error)
 	// Both objects must see the same per-thread maps: opslat writes them,
 	// lockstat reads them.
 	int err = bpf_map__reuse_fd(lk_->maps.inflight, bpf_map__fd(ops_->maps.inflight));
-	if (!err && mode == 0)
+	if (!err && mode == M_TP_BTF)
 		err = bpf_map__reuse_fd(lk_->maps.inflight_ts, bpf_map__fd(ops_->maps.inflight_ts));
 	if (!err)
 		err = lockstat_bpf__load(lk_);
@@ -472,18 +565,22 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 		closedir(dir);
 	}
 
-	int first = 0, last = 2;
+	std::vector<int> modes(std::begin(kAutoOrder), std::end(kAutoOrder));
 	if (opts.attach != "auto") {
 		auto it = std::find(std::begin(kModes), std::end(kModes), opts.attach);
 		if (it == std::end(kModes)) {
-			*error = "unknown attach mode '" + opts.attach + "' (auto, tp_btf, raw_tp, tracepoint)";
+			*error = "unknown attach mode '" + opts.attach + "' (auto, tp_btf, raw_tp, tracepoint, fentry, kprobe)";
 			return false;
 		}
-		first = last = int(it - std::begin(kModes));
+		modes = {int(it - std::begin(kModes))};
 	}
+	// Before loading: fentry/kprobe modes find the driver functions in it.
+	ksyms_.load(&notes_);
 	std::string why;
 	bool need_ops = opts.opslat || opts.lockstat;
-	for (int m = first; m <= last && need_ops; m++) {
+	for (int m : modes) {
+		if (!need_ops)
+			break;
 		std::string e;
 		if (!load_opslat(m, &e)) {
 			why += (why.empty() ? "" : "; ") + e;
@@ -491,8 +588,7 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 		}
 		if (opts.lockstat && !load_lockstat(m, &e)) {
 			why += (why.empty() ? "" : "; ") + e;
-			opslat_bpf__destroy(ops_);
-			ops_ = nullptr;
+			destroy_opslat();
 			continue;
 		}
 		mode_ = m;
@@ -502,7 +598,6 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 		*error = why + (geteuid() ? " (BPF needs root)" : "");
 		return false;
 	}
-	ksyms_.load(&notes_);
 	if (!opts.funcs.empty() && !load_funclat(error))
 		return false;
 	if (opts.prog_stats) {
@@ -540,24 +635,42 @@ bool SessionImpl::attach(std::string *error)
 	if (ops_) {
 		wipe(ops_->maps.inflight, sizeof(__u32));
 		// Task storage cannot be iterated from user space: entries
-		// written before this attach carry an older generation.
+		// written before this attach carry an older generation (every
+		// copy of the object counts the same generations).
 		ops_->bss->generation++;
+		for (auto *o : ops_extra_)
+			o->bss->generation++;
 	}
 	if (lk_)
 		wipe(lk_->maps.waits, sizeof(wait_key));
 	if (fn_)
 		wipe(fn_->maps.starts, sizeof(func_key));
 	for (int pass = 0; pass < 2; pass++) {
-		for (bpf_object *obj : {lk_ ? lk_->obj : nullptr, ops_ ? ops_->obj : nullptr}) {
+		std::vector<bpf_object *> objs = {lk_ ? lk_->obj : nullptr, ops_ ? ops_->obj : nullptr};
+		for (auto *o : ops_extra_)
+			objs.push_back(o->obj);
+		for (bpf_object *obj : objs) {
 			if (!obj)
 				continue;
 			bpf_program *p;
 			bpf_object__for_each_program(p, obj)
 			{
 				std::string n = bpf_program__name(p);
-				bool is_exit = n.find("_exit") != std::string::npos || n.find("_end") != std::string::npos;
+				bool is_exit = n.find("_exit") != std::string::npos || n.find("_end") != std::string::npos ||
+					       n.find("kretprobe") != std::string::npos;
 				if (!bpf_program__autoload(p) || is_exit != (pass == 0))
 					continue;
+				if (mode_ == M_KPROBE && ops_ && bpf_program__fd(p) >= 0 &&
+				    (p == ops_->progs.opsfn_kprobe || p == ops_->progs.opsfn_kretprobe)) {
+					// One program, one kprobe per driver function.
+					for (const auto &f : drv_funcs_) {
+						LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = is_exit);
+						if (!add(p, bpf_program__attach_kprobe_opts(p, f.name.c_str(), &ko),
+							 n + " on " + f.name))
+							return false;
+					}
+					continue;
+				}
 				if (!add(p, bpf_program__attach(p), n))
 					return false;
 			}
