@@ -6,6 +6,7 @@ probe-effect runs line up with kmodlab-load's results.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -96,7 +97,7 @@ def kernel_ops(r: LoadgenRun):
 @dataclass
 class LockRow:
     driver: str
-    op: str
+    workload: str             # the matrix workload (scull pread64 and pread4096 are two)
     sync: str
     threads: int
     variant: str
@@ -109,20 +110,27 @@ class LockRow:
     top_lock: str
 
 
-def lock_rows(run: Run) -> list[LockRow]:
-    """Lock contention per (driver, op, sync mode, threads, variant) from BPF lockstat.
+def _lock_groups(run: Run) -> dict[tuple, list[LoadgenRun]]:
+    """(driver, workload, sync, threads, variant) -> repetitions that carry BPF data.
 
-    Only runs that carry BPF data take part; the sync mode comes from the
-    manifest entry's params.sync or the file's module_params.sync ("-" for
-    drivers without one, such as scull's semaphore).
+    Grouped by workload, not by operation: one op at two sizes (scull
+    pread64 of 64 B and of 4 KiB) contends differently and must not merge.
     """
     groups: dict[tuple, list[LoadgenRun]] = defaultdict(list)
     for r in run.loadgen:
-        if r.bpf is None:
-            continue
-        groups[(r.driver, r.op or r.workload, r.sync or "-", r.threads, r.variant)].append(r)
+        if r.bpf is not None:
+            groups[(r.driver, r.workload, r.sync or "-", r.threads, r.variant)].append(r)
+    return groups
+
+
+def lock_rows(run: Run) -> list[LockRow]:
+    """Lock contention per (driver, workload, sync mode, threads, variant) from BPF lockstat.
+
+    The sync mode comes from the manifest entry's params.sync or the file's
+    module_params.sync ("-" for drivers without one, such as scull's semaphore).
+    """
     rows = []
-    for (driver, op, sync, threads, variant), rs in sorted(groups.items()):
+    for (driver, workload, sync, threads, variant), rs in sorted(_lock_groups(run).items()):
         per_kop, wait, maxw, locks = [], [], 0.0, defaultdict(float)
         for r in rs:
             cnt = sum(lk.count for lk in r.bpf.lockstat)
@@ -131,12 +139,90 @@ def lock_rows(run: Run) -> list[LockRow]:
             wait.append(tot / r.ops if r.ops else float("nan"))
             maxw = max([maxw] + [lk.max_ns for lk in r.bpf.lockstat])
             for lk in r.bpf.lockstat:
-                locks[lk.lock] += lk.total_ns
+                locks[lock_label(lk)] += lk.total_ns
         thr = [r.ops_per_s for r in rs]
         top = max(locks, key=locks.get) if locks else "-"
-        rows.append(LockRow(driver, op, sync, threads, variant, len(rs), float(np.median(thr)), cv(thr),
+        rows.append(LockRow(driver, workload, sync, threads, variant, len(rs), float(np.median(thr)), cv(thr),
                             float(np.median(per_kop)), float(np.median(wait)), maxw, top))
     return rows
+
+
+def readable_symbol(name: str) -> str:
+    """A lock name with any mangled C++ symbol (_ZL19kcxx_module_storage+0x40) replaced by its
+    qualified name (kcxx_module_storage+0x40): older runs, made before kcxx named its locks,
+    carry such names, and a report never shows a mangled symbol."""
+    def one(m: re.Match) -> str:
+        s, i, parts = m.group(0), 2, []
+        if s[i:i + 1] == "L":
+            i += 1
+        nested = s[i:i + 1] == "N"
+        i += nested
+        while i < len(s) and s[i].isdigit():
+            j = i
+            while j < len(s) and s[j].isdigit():
+                j += 1
+            n = int(s[i:j])
+            parts.append(s[j:j + n])
+            i = j + n
+            if not nested:
+                break
+        return "::".join(parts) if parts else "<c++ symbol>"
+    return re.sub(r"_Z[A-Za-z0-9_]+", one, name)
+
+
+def lock_label(lk) -> str:
+    """A lock's name with the variant folded out, so C's and C++'s twin locks share a row.
+
+    counter_c_mutex [counter_c] and counter_cxx_mutex [counter_cxx] are both
+    counter_<v>_mutex; heap locks (<heap>#hash, salted per session) are one
+    row per kind; waits in interrupt context are a row of their own.
+    """
+    name = readable_symbol(lk.lock)
+    if name.startswith("<heap>"):
+        name = f"<heap> {lk.kind or 'lock'}"
+    else:
+        name = re.sub(r" \[[^]]*\]$", "", name)
+        name = re.sub(r"(^|_)(c|cxx)(_|$)", r"\1<v>\3", name, count=1)
+    return name + (" (in interrupts)" if getattr(lk, "context", "task") == "irq" else "")
+
+
+@dataclass
+class LockPair:
+    driver: str
+    workload: str
+    sync: str
+    threads: int
+    lock: str                 # lock_label()
+    kind: str
+    n: dict[str, int]         # variant -> repetitions
+    per_kop: dict[str, float]  # variant -> median contentions per 1000 ops (a repetition without it: 0)
+    wait_ns_per_op: dict[str, float]  # variant -> median wait per op
+
+
+def lock_pairs(run: Run) -> list[LockPair]:
+    """Per lock and workload: contentions per 1000 ops and wait per op, C beside C++."""
+    groups = _lock_groups(run)
+    out: dict[tuple, LockPair] = {}
+    for (driver, workload, sync, threads, variant), rs in groups.items():
+        labels = {(lock_label(lk), lk.kind or "?") for r in rs for lk in r.bpf.lockstat}
+        for lab, kind in labels:
+            kop, wait = [], []
+            for r in rs:
+                mine = [lk for lk in r.bpf.lockstat if (lock_label(lk), lk.kind or "?") == (lab, kind)]
+                kop.append(1000.0 * sum(lk.count for lk in mine) / r.ops if r.ops else float("nan"))
+                wait.append(sum(lk.total_ns for lk in mine) / r.ops if r.ops else float("nan"))
+            key = (driver, workload, sync, threads, lab, kind)
+            p = out.setdefault(key, LockPair(driver, workload, sync, threads, lab, kind, {}, {}, {}))
+            p.n[variant] = len(rs)
+            p.per_kop[variant] = float(np.median(kop))
+            p.wait_ns_per_op[variant] = float(np.median(wait))
+    # A lock seen in one variant only: the other variant's runs had 0 waits on it.
+    for key, p in out.items():
+        for v in ("c", "cxx"):
+            rs = groups.get((p.driver, p.workload, p.sync, p.threads, v))
+            if rs and v not in p.n:
+                p.n[v], p.per_kop[v], p.wait_ns_per_op[v] = len(rs), 0.0, 0.0
+    return [out[k] for k in sorted(out)]
 
 
 # --- other tools ---------------------------------------------------------------------

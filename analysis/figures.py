@@ -182,11 +182,11 @@ def repetitions_figure(run: Run, out: Path) -> Path:
 def lock_figure(run: Run, driver: str, rows: list[LockRow], out: Path) -> Path:
     """Scaling curve: throughput and contention wait per op against threads, per sync mode and variant."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    keys = sorted({(r.op, r.sync) for r in rows})
+    keys = sorted({(r.workload, r.sync) for r in rows})
     cmap = plt.get_cmap("tab10")
     for k, (op, sync) in enumerate(keys):
         for v, style in (("c", "-"), ("cxx", "--")):
-            rs = sorted((r for r in rows if (r.op, r.sync, r.variant) == (op, sync, v)), key=lambda r: r.threads)
+            rs = sorted((r for r in rows if (r.workload, r.sync, r.variant) == (op, sync, v)), key=lambda r: r.threads)
             if not rs:
                 continue
             t = [r.threads for r in rs]

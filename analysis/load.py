@@ -135,6 +135,7 @@ class BpfLock:
     count: int
     total_ns: float
     max_ns: float
+    context: str = "task"     # "irq": waited in an interrupt that hit the syscall
 
 
 @dataclass
@@ -292,7 +293,8 @@ def _bpf(raw: dict, where: str) -> Bpf:
         w = f"{where}.lockstat[{i}]"
         locks.append(BpfLock(lock=_get(lk, "lock", w, str), kind=_get(lk, "kind", w, str, optional=True),
                              count=_get(lk, "count", w, int), total_ns=_num(lk, "total_ns", w),
-                             max_ns=_num(lk, "max_ns", w)))
+                             max_ns=_num(lk, "max_ns", w),
+                             context=_get(lk, "context", w, str, optional=True) or "task"))
     stats = []
     for i, p in enumerate(_get(raw, "prog_stats", where, list, optional=True) or []):
         w = f"{where}.prog_stats[{i}]"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures
-from .compare import cells, compare_run, lock_rows, probe_rows, tool_rows, unmatched_tool_cells
+from .compare import cells, compare_run, lock_pairs, lock_rows, probe_rows, tool_rows, unmatched_tool_cells
 from .conf import Settings
 from .gates import correctness_gates
 from .load import Run
@@ -117,13 +117,26 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
     if not lrows:
         b.append(Para("No run carried BPF lockstat data."))
     else:
-        b.append(Para("BPF lockstat (lock:contention_begin/end inside the target syscalls), medians over "
-                      "repetitions, per sync= mode and thread count."))
-        b.append(Table(["driver", "op", "sync", "threads", "variant", "n", "ops/s (CV)", "contentions / 1000 ops",
-                        "wait ns / op", "max wait", "most-waited lock"],
-                       [[r.driver, r.op, r.sync, str(r.threads), LABELS[r.variant], str(r.n),
+        b.append(Para("BPF lockstat inside the target syscalls: sleeping locks from lock:contention_begin "
+                      "(first begin to end of each acquisition), spinlocks from fentry/fexit on "
+                      "queued_spin_lock_slowpath (the pending-bit waiter included), waits in interrupts apart. "
+                      "Medians over repetitions, per workload (not per operation), sync= mode and thread count."))
+        b.append(Table(["driver", "workload", "sync", "threads", "variant", "n", "ops/s (CV)",
+                        "contentions / 1000 ops", "wait ns / op", "max wait", "most-waited lock"],
+                       [[r.driver, r.workload, r.sync, str(r.threads), LABELS[r.variant], str(r.n),
                          f"{_num(r.ops_per_s)} ({_pct(r.ops_cv)})", _num(r.contentions_per_kop),
                          _num(r.wait_ns_per_op), _num(r.max_wait_ns, "ns"), r.top_lock] for r in lrows]))
+        pairs = lock_pairs(run)
+        if pairs:
+            b.append(Para("Per lock, C beside C++ (a lock's name with the variant as <v>; a repetition "
+                          "without waits on it counts 0):"))
+            b.append(Table(["driver", "workload", "sync", "threads", "lock", "kind", "n C / C++",
+                            "contentions / 1000 ops C", "C++", "wait ns / op C", "C++"],
+                           [[p.driver, p.workload, p.sync, str(p.threads), p.lock, p.kind,
+                             f"{p.n.get('c', 0)} / {p.n.get('cxx', 0)}",
+                             _num(p.per_kop.get("c", float("nan"))), _num(p.per_kop.get("cxx", float("nan"))),
+                             _num(p.wait_ns_per_op.get("c", float("nan"))),
+                             _num(p.wait_ns_per_op.get("cxx", float("nan")))] for p in pairs]))
         for driver in sorted({r.driver for r in lrows}):
             drows = [r for r in lrows if r.driver == driver]
             if len({r.threads for r in drows}) > 1 or any(r.wait_ns_per_op > 0 for r in drows):
