@@ -330,12 +330,13 @@ int BPF_PROG(opslat_exit_raw, struct pt_regs *regs, long ret)
 
 /* ---- the drivers' own file operations: fentry/fexit, kprobe/kretprobe ---- */
 
-/* The syscall that called the driver (read or pread64, write or pwrite64). */
+/* The syscall that called the driver (read or pread64, write or pwrite64):
+ * bpf_task_pt_regs() gives a BTF pointer, so orig_ax is a direct load. */
 static __always_inline int current_op(void)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
-	return syscall_op(BPF_CORE_READ(regs, orig_ax));
+	return syscall_op(regs->orig_ax);
 }
 
 /* The loader sets the real target (e.g. scull_c_read) of each copy. */
