@@ -30,8 +30,9 @@ struct Options {
 	// Glob patterns (fnmatch) of functions of loaded modules to time with
 	// kprobe/kretprobe, e.g. "scull_c_*".  Empty: no kprobes.
 	std::vector<std::string> funcs;
-	// How to hook the syscalls: "auto" (first that loads of tp_btf,
-	// raw_tp, tracepoint), or one of those three.
+	// How to hook the calls: "auto" (first that loads of fentry on the
+	// drivers' own functions, tp_btf, raw_tp, tracepoint), or one of
+	// those, or "kprobe" (bpf/README.md says what each sees).
 	std::string attach = "auto";
 	// Kernel BPF run-time statistics (run_cnt, run_time_ns per program);
 	// they cost two clock reads per event, switch off for the lowest

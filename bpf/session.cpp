@@ -45,7 +45,7 @@ const char *const kDropNames[KDROP_COUNT] = {"inflight_full", "stale_exit", "loc
 enum Mode { M_TP_BTF, M_RAW_TP, M_TRACEPOINT, M_FENTRY, M_KPROBE, M_COUNT };
 const char *const kModes[M_COUNT] = {"tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe"};
 // "auto" tries these in order and takes the first that loads.
-const Mode kAutoOrder[] = {M_TP_BTF, M_RAW_TP, M_TRACEPOINT};
+const Mode kAutoOrder[] = {M_FENTRY, M_TP_BTF, M_RAW_TP, M_TRACEPOINT};
 // lockstat's programs for each opslat mode: task storage (tp_btf, fentry)
 // or the tid-keyed hash (raw_tp, kprobe), as opslat's per-thread state.
 const Mode kLockMode[M_COUNT] = {M_TP_BTF, M_RAW_TP, M_TRACEPOINT, M_TP_BTF, M_RAW_TP};
