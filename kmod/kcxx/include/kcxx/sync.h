@@ -54,7 +54,14 @@ struct LockClass {
 /* The class of the declaration it appears in: each lambda is a distinct
  * type, so its static key is distinct per call site (what the static key
  * inside C's mutex_init() macro does).  constinit: no guard, no constructor. */
-#define KCXX_LOCK_CLASS(ident)                                                     	::kcxx::LockClass                                                          	{                                                                          		#ident, [] {                                                       			static constinit ::kcxx::lock_key_type kcxx_lock_key{};    			return &kcxx_lock_key;                                     		}()                                                                	}
+#define KCXX_LOCK_CLASS(ident)                                          \
+	::kcxx::LockClass                                               \
+	{                                                               \
+		#ident, [] {                                            \
+			static constinit ::kcxx::lock_key_type kcxx_lock_key{}; \
+			return &kcxx_lock_key;                          \
+		}()                                                     \
+	}
 
 /* A Lock<Backend, T>: Backend supplies the raw state and lock/unlock. */
 template <class Backend, class T> class Lock {
