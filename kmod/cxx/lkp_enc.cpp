@@ -57,8 +57,8 @@ using Regs = IoMem<LKP_ENC_BAR_SIZE>;
 
 struct LkpEnc {
 	RefCount ref{ 1 }; /* the bound driver + each open file */
-	Mutex<Regs> regs{ KCXX_LOCK_CLASS(
-		lkp_enc_cxx_regs) }; /* BAR0; empty once the device is gone */
+	/* BAR0; empty once the device is gone */
+	Mutex<Regs> regs{ KCXX_LOCK_CLASS(lkp_enc_cxx_regs) };
 	MiscDevice misc;
 
 	/* The registers, locked; -ENODEV if the device was unbound. */
@@ -296,8 +296,8 @@ namespace
 {
 
 struct LkpEncModule {
-	Mutex<LkpEnc *> instance{ KCXX_LOCK_CLASS(lkp_enc_cxx_instance_lock),
-				  nullptr }; /* the one bound device */
+	/* the one bound device */
+	Mutex<LkpEnc *> instance{ KCXX_LOCK_CLASS(lkp_enc_cxx_instance_lock), nullptr };
 	pci::PciDriver<LkpEncDriver> driver; /* unregistered first */
 
 	Result<void> init()
