@@ -464,6 +464,14 @@ void closed_loop(Run &run, Worker &w)
 	bool measuring = false;
 	uint64_t t_start = clk.now();
 	for (;;) {
+		// Warm-up over but the BPF session not cleared yet: issue nothing
+		// until it is, so that at most the one operation started before
+		// the end of the warm-up is still in the kernel during the clear
+		// (the exact-count rule: BPF - ops <= threads x calls per op).
+		if (!measuring && t_start >= run.warm_end && !run.measure_go.load(std::memory_order_acquire)) {
+			wait_measure_go(run);
+			t_start = clk.now();
+		}
 		unsigned which;
 		const OpSpec &op = pick(run, w, &which);
 		if (prepare(run, w, op))
@@ -474,11 +482,6 @@ void closed_loop(Run &run, Worker &w)
 			account(w, which, r, t_end - t_start, clk);
 			w.progress_ops.store(++measured, std::memory_order_relaxed);
 			w.last_end = t_end;
-		} else if (t_start >= run.warm_end && !run.measure_go.load(std::memory_order_acquire)) {
-			// Warm-up over but the BPF session is not cleared yet: this op
-			// does not count; wait, and measure from the next one.
-			wait_measure_go(run);
-			t_end = clk.now();
 		} else if (t_start >= run.warm_end) {
 			// First op that started after the warm-up: it counts.
 			measuring = true;
