@@ -25,14 +25,15 @@ $(error TARGET must be vm or host, not '$(TARGET)')
 endif
 
 .PHONY: help setup modules samples host build load unload status dmesg vm-shell \
-	test test-host test-guest bench report regress icount format-check clean distclean \
+	test test-host test-guest bench calibrate report regress icount format-check clean distclean \
 	check-host-target
 
 help:
 	@echo "kmodlab - C against C++ in Linux kernel drivers"
 	@echo
 	@echo "  make bench            build, boot the guest, run the C/C++ matrix, write the report"
-	@echo "  make bench QUICK=1    the same, small matrix (about 3 minutes)"
+	@echo "  make bench QUICK=1    the same, small matrix (about 5 minutes)"
+	@echo "  make calibrate        A/A and planted-cost pairs: false-positive and detection rates (QUICK=1: small)"
 	@echo "  make test             the whole test suite; ends with 'N passed, N failed'"
 	@echo
 	@echo "  make setup            install packages, fetch Debian's kernel, build our QEMU (idempotent)"
@@ -91,6 +92,9 @@ test: check-host-target build
 # --- the main job -----------------------------------------------------------------
 bench: check-host-target build
 	@TARGET=$(TARGET) QUICK=$(QUICK) PYTHON=$(PYTHON) scripts/bench.sh
+
+calibrate: check-host-target build
+	@TARGET=$(TARGET) QUICK=$(QUICK) PYTHON=$(PYTHON) scripts/calibrate.sh
 
 report:
 	@test -n "$(RESULTS)" || { echo "make report: say which run: make report RESULTS=results/<dir>"; exit 2; }
