@@ -29,8 +29,11 @@ QUICK=${QUICK:-}
 ICOUNT=${ICOUNT:-1}
 Q=${QUICK:+_QUICK}
 BOOTS=$(conf_get "BENCH_BOOTS$Q")
-PIN=$(conf_get BENCH_PIN_VCPUS 0)
+PIN=$(conf_get BENCH_PIN_VCPUS)
 [[ $BOOTS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_BOOTS$Q must be a positive integer, not '$BOOTS'" >&2; exit 2; }
+
+# A bad setting stops here, before a guest boots, naming key, value and origin.
+"$PYTHON" scripts/bench_matrix.py --out /nonexistent ${QUICK:+--quick} --check-config
 
 id=$(date -u +%Y%m%d-%H%M%S)-$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 out=${BENCH_OUT:-results/$id}

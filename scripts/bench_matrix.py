@@ -31,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -39,7 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.conf import parse_conf  # noqa: E402  (the one config reader)
+from analysis.conf import read_conf  # noqa: E402  (the one config reader)
+from analysis.errors import InputError  # noqa: E402
 
 LOAD = ROOT / "build/cmake/loadgen/kmodlab-load"
 GBENCH = ROOT / "build/cmake/loadgen/kmodlab-gbench"
@@ -55,13 +57,11 @@ def uapi(name):
     return out.stdout.strip()
 
 
-def conf_value(conf, key):
-    """kmodlab.conf's value, a non-empty environment variable winning (as scripts/conf.sh)."""
-    if os.environ.get(key):
-        return os.environ[key]
-    if key not in conf:
-        sys.exit(f"bench: kmodlab.conf has no {key}")
-    return conf[key]
+def sync_modes_of_uapi():
+    """The counter's sync modes, from COUNTER_SYNC_MODES ({ "mutex", ... })."""
+    out = subprocess.run([str(ROOT / "scripts/uapi-value.sh"), "--raw", "COUNTER_SYNC_MODES"],
+                         check=True, capture_output=True, text=True).stdout
+    return tuple(re.findall(r'"([^"]+)"', out))
 
 
 def now_iso():
@@ -341,20 +341,29 @@ def run_fio(out, log, quick):
     return entries
 
 
-def settings_from_conf(quick, args):
-    conf = parse_conf(ROOT / "kmodlab.conf")
+def settings_from_conf(quick, args=None):
+    """The BENCH_* settings (kmodlab.conf, the environment wins); a bad value
+    stops the bench naming key, value and origin."""
+    conf = read_conf()
     q = "_QUICK" if quick else ""
-    s = {
-        "pairs_per_boot": int(conf_value(conf, f"BENCH_PAIRS_PER_BOOT{q}")),
-        "bpf_pairs_per_boot": int(conf_value(conf, f"BENCH_BPF_PAIRS_PER_BOOT{q}")),
-        "duration_s": conf_value(conf, f"BENCH_DURATION_S{q}"),
-        "warmup_s": conf_value(conf, f"BENCH_WARMUP_S{q}"),
-        "threads": [int(t) for t in conf_value(conf, f"BENCH_THREADS{q}").split()],
-        "sync_modes": conf_value(conf, f"BENCH_SYNC_MODES{q}").split(),
-        "discard_first": int(conf_value(conf, "BENCH_DISCARD_FIRST")),
-        "pin_guest_cpu": conf_value(conf, "BENCH_PIN_GUEST_CPU"),
-    }
-    # Experiments (scripts/README.md, "noise levers") override single settings.
+    try:
+        s = {
+            "pairs_per_boot": conf.typed(f"BENCH_PAIRS_PER_BOOT{q}", int),
+            "bpf_pairs_per_boot": conf.typed(f"BENCH_BPF_PAIRS_PER_BOOT{q}", int),
+            "duration_s": conf.typed(f"BENCH_DURATION_S{q}", float),
+            "warmup_s": conf.typed(f"BENCH_WARMUP_S{q}", float),
+            "threads": [int(t) for t in conf.words(f"BENCH_THREADS{q}", allowed=[str(n) for n in range(1, 65)])],
+            "sync_modes": conf.words(f"BENCH_SYNC_MODES{q}", allowed=sync_modes_of_uapi()),
+            "discard_first": conf.typed("BENCH_DISCARD_FIRST", int),
+            "pin_guest_cpu": conf.get("BENCH_PIN_GUEST_CPU"),
+            "boots": conf.typed(f"BENCH_BOOTS{q}", int),
+        }
+    except InputError as e:
+        sys.exit(f"bench: {e}")
+    if s["pairs_per_boot"] < 1 or s["bpf_pairs_per_boot"] < 0 or s["boots"] < 1:
+        sys.exit(f"bench: BENCH_PAIRS_PER_BOOT{q} and BENCH_BOOTS{q} must be at least 1, "
+                 f"BENCH_BPF_PAIRS_PER_BOOT{q} at least 0")
+    # Experiments (scripts/bench_levers.sh) override single settings.
     for key in ("pairs_per_boot", "bpf_pairs_per_boot", "duration_s", "warmup_s", "discard_first",
                 "pin_guest_cpu"):
         val = getattr(args, key, None)
@@ -414,10 +423,12 @@ def parse_args():
     ap.add_argument("--cells", help="only these cells, DRIVER/WORKLOAD,... (experiments)")
     ap.add_argument("--pairs", dest="pairs_per_boot", type=int, help="timing pairs per cell (overrides the conf)")
     ap.add_argument("--bpf-pairs", dest="bpf_pairs_per_boot", type=int, help="BPF-pass pairs per cell")
-    ap.add_argument("--duration", dest="duration_s", help="seconds per run")
-    ap.add_argument("--warmup", dest="warmup_s", help="warm-up seconds per run")
+    ap.add_argument("--duration", dest="duration_s", type=float, help="seconds per run")
+    ap.add_argument("--warmup", dest="warmup_s", type=float, help="warm-up seconds per run")
     ap.add_argument("--discard-first", dest="discard_first", type=int, help="unrecorded warm-up pairs per cell")
     ap.add_argument("--pin-guest-cpu", dest="pin_guest_cpu", help="taskset -c CPU for 1-thread runs ('' none)")
+    ap.add_argument("--check-config", action="store_true",
+                    help="check the BENCH_* settings and exit (bench.sh does it on the host before booting)")
     opt = ap.parse_args()
     if not 0 <= opt.boot < opt.boots:
         ap.error(f"--boot {opt.boot} is outside 0..{opt.boots - 1}")
@@ -427,6 +438,10 @@ def parse_args():
 def main():
     opt = parse_args()
     s = settings_from_conf(opt.quick, opt)
+    if opt.check_config:
+        print(f"bench: settings ok: {s['boots']} boots x {s['pairs_per_boot']} pairs (+{s['bpf_pairs_per_boot']} "
+              f"BPF), {s['duration_s']} s runs, threads {s['threads']}, sync {s['sync_modes']}", file=sys.stderr)
+        return
     out = opt.out
     (out / "raw").mkdir(parents=True, exist_ok=True)
     log = open(out / "bench.log", "a")

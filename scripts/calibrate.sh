@@ -30,7 +30,7 @@ mkdir -p "$out"
 start=$(date +%s)
 echo "calibrate: run $id${QUICK:+ (QUICK)}, $BOOTS boot(s) -> $out" >&2
 vm_args=(--bench --timeout 3600)
-[ "$(conf_get BENCH_PIN_VCPUS 0)" = 1 ] && vm_args+=(--pin)
+[ "$(conf_get BENCH_PIN_VCPUS)" = 1 ] && vm_args+=(--pin)
 for ((b = 0; b < BOOTS; b++)); do
 	vm/run "${vm_args[@]}" -- "$PYTHON" scripts/calibrate_guest.py --out "$ROOT/$out" \
 		--boot "$b" --boots "$BOOTS" ${QUICK:+--quick}

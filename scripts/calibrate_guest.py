@@ -34,18 +34,26 @@ SIZING_N1_MAX = 4_000_000
 
 
 def settings(quick):
-    conf = bm.parse_conf(bm.ROOT / "kmodlab.conf")
+    """CALIB_* settings plus the bench's run length (kmodlab.conf, the environment wins)."""
+    conf = bm.read_conf()
     q = "_QUICK" if quick else ""
-    return {
-        "cells": bm.conf_value(conf, f"CALIB_CELLS{q}").split(),
-        "levels": [float(x) for x in bm.conf_value(conf, f"CALIB_LEVELS{q}").split()],
-        "replicates": int(bm.conf_value(conf, f"CALIB_REPLICATES{q}")),
-        "pairs_per_boot": int(bm.conf_value(conf, f"CALIB_PAIRS_PER_BOOT{q}")),
-        "duration_s": bm.conf_value(conf, f"BENCH_DURATION_S{q}"),
-        "warmup_s": bm.conf_value(conf, f"BENCH_WARMUP_S{q}"),
-        "pin_guest_cpu": bm.conf_value(conf, "BENCH_PIN_GUEST_CPU"),
-        "discard_first": 0,
-    }
+    try:
+        s = {
+            "cells": conf.words(f"CALIB_CELLS{q}"),
+            "levels": [float(x) for x in conf.words(f"CALIB_LEVELS{q}")],
+            "replicates": conf.typed(f"CALIB_REPLICATES{q}", int),
+            "pairs_per_boot": conf.typed(f"CALIB_PAIRS_PER_BOOT{q}", int),
+            "duration_s": conf.typed(f"BENCH_DURATION_S{q}", float),
+            "warmup_s": conf.typed(f"BENCH_WARMUP_S{q}", float),
+            "pin_guest_cpu": conf.get("BENCH_PIN_GUEST_CPU"),
+            "discard_first": 0,
+        }
+    except (bm.InputError, ValueError) as e:
+        sys.exit(f"calibrate: {e}")
+    if not all(0 < x < 1 for x in s["levels"]) or s["replicates"] < 1 or s["pairs_per_boot"] < 1:
+        sys.exit(f"calibrate: CALIB_LEVELS{q} must lie in (0, 1), CALIB_REPLICATES{q} and "
+                 f"CALIB_PAIRS_PER_BOOT{q} must be at least 1")
+    return s
 
 
 def ns_per_op(out, rel):
