@@ -19,7 +19,7 @@ from .errors import InputError
 
 # key -> (default, type, meaning).  README.md documents the same table.
 DEFAULTS: dict[str, tuple[object, type, str]] = {
-    "REGRESS_RATIO_THRESHOLD": (0.05, float,
+    "REGRESS_RATIO_THRESHOLD": (0.03, float,
         "margin of the ratio gate: a cell fails when its C++/C ratio is significantly (one-sided "
         "REGRESS_ALPHA) worse than the baseline's by more than this fraction"),
     "REGRESS_ALPHA": (0.05, float,

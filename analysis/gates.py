@@ -6,9 +6,9 @@ Only what is stable across machines may fail the gate:
   back in the same guest, so the machine cancels out): per cell and gated
   metric, the difference of the two runs' mean log-ratios is tested with
   both runs' standard errors (between-boot component included): FAIL when
-  the run is significantly (one-sided REGRESS_ALPHA, Welch t) worse than the
-  baseline by more than REGRESS_RATIO_THRESHOLD.  Power: analysis/power.py
-  and README.md;
+  the run is significantly (one-sided Welch t, Holm-adjusted across the
+  gated cells, REGRESS_ALPHA) worse than the baseline by more than
+  REGRESS_RATIO_THRESHOLD.  Power: analysis/power.py and README.md;
 * deterministic figures: module sizes and largest stack frame (against the
   baseline, with a tolerance), exact BPF counts (against kmodlab-load's own
   count, within the run);
@@ -31,7 +31,7 @@ from .compare import METRICS, bpf_count_mismatches, cells, compare_run
 from .conf import Settings
 from .errors import InputError
 from .load import Run
-from .stats import PairedResult
+from .stats import PairedResult, holm
 
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 
@@ -71,21 +71,21 @@ def welch_df(se_a: float, n_a: float, se_b: float, n_b: float) -> float:
     return num / den if den > 0 else max(n_a + n_b - 2, 1)
 
 
-def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tuple[str, str, float]:
-    """(status, detail, one-sided p) of "the run's C++/C is worse than the baseline's by more than the margin".
+def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tuple[float, str]:
+    """(one-sided p, detail) of "the run's C++/C is worse than the baseline's by more than the margin".
 
     bad = mean log-ratio lost against the baseline in the bad direction
     (throughput down, latency up); margin tau = -log(1 - T) for throughput,
     log(1 + T) for latency, T = REGRESS_RATIO_THRESHOLD; t = (bad - tau) / SE,
-    SE = sqrt(se_base^2 + se_run^2), Welch degrees of freedom; FAIL when the
-    one-sided p < REGRESS_ALPHA.  Too few usable pairs on either side FAILS:
-    a gate that cannot decide must not pass.
+    SE = sqrt(se_base^2 + se_run^2), Welch degrees of freedom, p = P(T_df > t).
+    p is NaN when either side has too few usable pairs (the caller FAILS the
+    gate: one that cannot decide must not pass); the detail says why.
     """
     for who, r in (("run", run), ("baseline", base)):
         if r.n_pairs < s.min_pairs or not math.isfinite(r.se_log):
-            return FAIL, (f"{who} has {r.n_pairs} usable pairs ({len(r.excluded)} excluded as disturbed), need "
-                          f"{s.min_pairs}: cannot gate, re-run" + (" / regenerate the baseline" if who == "baseline"
-                                                                  else "")), float("nan")
+            return float("nan"), (f"{who} has {r.n_pairs} usable pairs ({len(r.excluded)} excluded as disturbed), "
+                                  f"need {s.min_pairs}: cannot gate; "
+                                  + ("regenerate the baseline" if who == "baseline" else "re-run the bench"))
     hib = run.higher_is_better
     bad = (base.mean_log - run.mean_log) if hib else (run.mean_log - base.mean_log)
     tau = -math.log1p(-s.ratio_threshold) if hib else math.log1p(s.ratio_threshold)
@@ -100,7 +100,7 @@ def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tupl
               f"{s.ratio_threshold:.0%} (SE {se:.4f}, df {df:.0f})")
     if p_better < s.regress_alpha:
         detail += "; improved beyond the threshold: consider a new baseline"
-    return (FAIL if p < s.regress_alpha else PASS), detail, p
+    return p, detail
 
 
 def _missing_cell(name: str, new: Run, s: Settings) -> Gate:
@@ -114,11 +114,16 @@ def _missing_cell(name: str, new: Run, s: Settings) -> Gate:
 
 
 def ratio_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
-    """One gate per (timing-pass cell, metric) of the baseline; INFO for metrics outside REGRESS_RATIO_METRICS."""
+    """One gate per (timing-pass cell, metric) of the baseline; INFO for metrics outside REGRESS_RATIO_METRICS.
+
+    The gated cells' one-sided p-values are Holm-adjusted as one family, so an
+    unchanged run fails with probability at most REGRESS_ALPHA however many
+    cells the matrix has; a cell FAILS when its adjusted p < REGRESS_ALPHA.
+    """
     bres = {(c.driver, c.workload): c for c in compare_run(base, s)}
     nres = {(c.driver, c.workload): c for c in compare_run(new, s)}
-    thr = f"not worse by > {s.ratio_threshold:.0%} (one-sided p < {s.regress_alpha})"
-    gates = []
+    thr = f"not worse by > {s.ratio_threshold:.0%} (Holm p < {s.regress_alpha})"
+    gates, tested = [], []
     for key in sorted(set(bres) | set(nres)):
         name = f"{key[0]}/{key[1]}"
         if key not in nres:
@@ -130,18 +135,22 @@ def ratio_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
             continue
         for metric in METRICS:
             bm, nm = bres[key].metrics[metric], nres[key].metrics[metric]
-            g = f"ratio {name} {metric} C++/C"
+            g = Gate(f"ratio {name} {metric} C++/C", _ci(bm.res), _ci(nm.res), thr, FAIL)
             if metric not in s.ratio_metrics:
-                gates.append(Gate(g, _ci(bm.res), _ci(nm.res), "never gates", INFO,
-                                  f"{metric} is not in REGRESS_RATIO_METRICS"))
-                continue
-            status, detail, _ = ratio_regression(bm.res, nm.res, s)
-            gates.append(Gate(g, _ci(bm.res), _ci(nm.res), thr, status, detail))
+                g.threshold, g.status, g.detail = "never gates", INFO, f"{metric} is not in REGRESS_RATIO_METRICS"
+            else:
+                p, g.detail = ratio_regression(bm.res, nm.res, s)
+                tested.append((g, p))
+            gates.append(g)
         # Absolute numbers: shown, never gated.
         for metric in ("throughput", "p99"):
             bm, nm = bres[key].metrics[metric], nres[key].metrics[metric]
             gates.append(Gate(f"absolute {name} {metric} C / C++", _abs(bm.c_median, bm.cxx_median, bm.unit),
                               _abs(nm.c_median, nm.cxx_median, nm.unit), "never gates", INFO))
+    for (g, p), adj in zip(tested, holm([p for _, p in tested])):
+        if math.isfinite(adj):  # NaN: too few pairs, stays FAIL with its reason
+            g.status = FAIL if adj < s.regress_alpha else PASS
+            g.detail += f"; Holm p = {adj:.2g} over {sum(math.isfinite(q) for _, q in tested)} gated ratios"
     return gates
 
 
