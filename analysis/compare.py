@@ -337,8 +337,14 @@ def probe_rows(run: Run, settings: Settings) -> list[ProbeRow]:
             off, on = timing[(driver, workload)][v], bpf[(driver, workload)][v]
             if off and on:
                 rows.append(_probe_row(driver, workload, v, off, on, "timing vs bpf pass", settings))
+    derived = {(r.driver, r.workload, r.variant): r for r in rows}
     for p in run.probe:
-        rows.append(_probe_row(p.driver, p.workload, p.variant, p.off, p.on, "manifest probe_effect", settings))
+        # scripts/bench_matrix.py lists the two passes' files here too: the same data, shown once.
+        same = (p.driver, p.workload, p.variant) in derived and {r.file for r in p.off} == {
+            r.file for r in timing[(p.driver, p.workload)][p.variant]} and {r.file for r in p.on} == {
+            r.file for r in bpf[(p.driver, p.workload)][p.variant]}
+        if not same:
+            rows.append(_probe_row(p.driver, p.workload, p.variant, p.off, p.on, "manifest probe_effect", settings))
     return rows
 
 

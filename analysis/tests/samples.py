@@ -159,6 +159,14 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
                 "design": {"boots": boots, "pairs_per_boot": pairs_per_boot, "order": "ABBA",
                            "pass_timing": "no BPF attached, bpf_stats off", "pass_bpf": True},
                 "runs": runs, "modules": "modules.json", "reliability": "reliability.json", "icount": "icount.json"}
+    # As scripts/bench_matrix.py writes it: the two passes' files per cell and variant.
+    groups = {}
+    for e in runs:
+        if e["kind"] == "loadgen":
+            g = groups.setdefault((e["driver"], e["workload"], e["variant"]), {
+                "driver": e["driver"], "workload": e["workload"], "variant": e["variant"], "bpf_off": [], "bpf_on": []})
+            g["bpf_on" if e["pass"] == "bpf" else "bpf_off"].append(e["file"])
+    manifest["probe_effect"] = list(groups.values())
     if variant_sides:
         manifest["variant_sides"] = variant_sides
     if finished is None:

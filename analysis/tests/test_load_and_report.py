@@ -83,7 +83,8 @@ def test_report_renders_tables_and_figures(rendered):
     # Environment in the report; the tools agree within tolerance; the probe effect from the two passes.
     assert "kernel 6.1.0-56-amd64, accel tcg, 2 CPUs" in text_md
     assert "| fio | scull | pread4096 | C |" in text_md and "**NO**" not in text_md
-    assert "| scull | pread4096 | C | timing vs bpf pass |" in text_md
+    assert text_md.count("| scull | pread4096 | C | timing vs bpf pass |") == 1  # manifest probe_effect: same data
+    assert "manifest probe_effect" not in text_md
     assert "| baseline/pread:4096/zero |" in text_md
     assert "| counter | write1 | 84.0 | 101.0 | 1.202 |" in text_md  # the icount table
     assert "| scull_cxx | 200 | scull_cxx_write |" in text_md  # largest stack frame and its function
