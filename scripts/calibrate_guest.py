@@ -4,14 +4,14 @@
 Both sides of every pair run the same module (the C variant of each
 calibration cell), so the true ratio is known: 1 in the A/A condition, and
 1/(1+x) (throughput, planted side over clean side) when the "cxx" side
-carries extra_work sized for +x of the op's cost.  extra_work is written
+carries extra_work sized for +x of the op's cost (p50 ratio 1+x).  extra_work is written
 through /sys/module/<module>/parameters/extra_work before each run, so the
 sides change without a reload.
 
 Sizing (boot 0, recorded in sizing.json, reused by later boots): per cell,
 runs alternate extra_work 0 and N1 (N1 grows until the planted time is at
-least half the op's own) to measure the op's time t0 and the time per
-iteration; then N(x) = x * t0 / (ns per iteration).
+least half the op's own) to measure the op's median time t0 (p50) and the
+time per iteration; then N(x) = x * t0 / (ns per iteration).
 
 Then per boot, CALIB_REPLICATES(_QUICK) replicates; a replicate is one
 simulated bench run: for every condition (A/A and each planted level) and
@@ -56,33 +56,39 @@ def settings(quick):
     return s
 
 
-def ns_per_op(out, rel):
+def op_times(out, rel):
+    """(p50 ns, mean ns per op) of one kmodlab-load run."""
     doc = json.loads((out / rel).read_text())
-    return 1e9 / doc["ops_per_s"]
+    return doc["latency_ns"]["p50"], 1e9 / doc["ops_per_s"]
 
 
 def size_cell(runner, cell, module):
-    """ns per op at extra_work 0 and ns per extra_work iteration, from alternating runs."""
+    """The op's time at extra_work 0 and the time per extra_work iteration,
+    from alternating runs at 0 and N1.  Sized on the median latency (p50):
+    on a busy host the mean (throughput) also carries the time the vCPU
+    was descheduled, the median does not."""
     side = bm.Side(cell.device("c"), module)
     n1, rounds = 2000, 3
     while True:
-        t0s, t1s = [], []
+        runs = {0: [], n1: []}
         for r in range(rounds):
-            for n, acc in ((0, t0s), (n1, t1s)):
+            for n in (0, n1):
                 side.extra_work = n
                 e = runner.one(cell, side, "c", "sizing", f"size-n{n}-r{r}", {"pair": None}, True)
-                acc.append(ns_per_op(runner.out, e["file"]))
-        t0, t1 = statistics.median(t0s), statistics.median(t1s)
-        if t1 - t0 >= 0.5 * t0 or n1 >= SIZING_N1_MAX:
+                runs[n].append(op_times(runner.out, e["file"]))
+        p0 = statistics.median(x[0] for x in runs[0])
+        p1 = statistics.median(x[0] for x in runs[n1])
+        if p1 - p0 >= 0.5 * p0 or n1 >= SIZING_N1_MAX:
             break
         n1 *= 4
     runner.entries.clear()  # sizing runs are not pairs; their files stay in raw/
-    slope = (t1 - t0) / n1
+    slope = (p1 - p0) / n1
     if slope <= 0:
         sys.exit(f"calibrate: {cell.name}: extra_work={n1} did not slow the op down "
-                 f"({t0:.0f} -> {t1:.0f} ns): is extra_work wired into this driver's file operations?")
-    return {"module": module, "t0_ns": t0, "n1": n1, "t1_ns": t1, "ns_per_iter": slope,
-            "t0_runs_ns": t0s, "t1_runs_ns": t1s}
+                 f"({p0:.0f} -> {p1:.0f} ns): is extra_work wired into this driver's file operations?")
+    return {"module": module, "p50_ns": p0, "mean_ns": statistics.median(x[1] for x in runs[0]),
+            "n1": n1, "p50_n1_ns": p1, "ns_per_iter": slope,
+            "runs_ns": {str(n): v for n, v in runs.items()}}
 
 
 def conditions(levels):
@@ -96,7 +102,7 @@ def run_replicate(runner, cells, sizing, s, rep, progress):
     for cond, x in conds[k:] + conds[:k]:
         for cell in cells:
             sz = sizing[cell.name]
-            n = round(x * sz["t0_ns"] / sz["ns_per_iter"])
+            n = round(x * sz["p50_ns"] / sz["ns_per_iter"])
             sides = {"c": bm.Side(cell.device("c"), sz["module"], 0),
                      "cxx": bm.Side(cell.device("c"), sz["module"], n)}
             p = s["pairs_per_boot"]
