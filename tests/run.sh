@@ -7,7 +7,9 @@
 #      tests (tests/vm/test-runner.sh) and the icount determinism test [TARGET=vm]
 #   4. the guest suites: one boot, modules loaded, tests/guest/suites/*
 #      (TARGET=host: the same suites on this kernel)
-#   5. a QUICK bench and the regression gate, once scripts/bench.sh exists
+#   5. a QUICK bench (two boots, timing and BPF passes, icount) and the
+#      regression gate; the quick calibration (tests/bench/test-calibrate.sh:
+#      A/A and planted extra_work pairs, the gate against both) [TARGET=vm]
 # Results are JUnit XML in build/test-results/; tests/summarize.py prints
 # "N passed, N failed" and decides the exit status.  Every step runs even
 # when an earlier one failed, so one run shows everything that is wrong.
@@ -69,6 +71,10 @@ if [ -x scripts/bench.sh ]; then
 	step "quick bench and regression gate"
 	check "make bench QUICK=1" env QUICK=1 TARGET="$TARGET" scripts/bench.sh
 	check "make regress" "$PYTHON" -m analysis regress
+fi
+if [ "$TARGET" = vm ] && [ -x tests/bench/test-calibrate.sh ]; then
+	step "quick calibration: a planted cost is found, the gate fails it and passes A/A"
+	tests/bench/test-calibrate.sh
 fi
 
 step "summary ($(($(date +%s) - t0)) s)"

@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""check_calibration.py - checks of a calibration run for tests/bench/test-calibrate.sh.
+
+Usage: check_calibration.py fields DIR     calibration.json fields and ranges
+       check_calibration.py planted DIR    the +10% plant found (pooled p50 pairs)
+Exit 0 when the check holds, 1 with the reason otherwise.
+"""
+import json
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def fail(msg):
+    print(f"check_calibration: {msg}")
+    sys.exit(1)
+
+
+def in01(x):
+    return isinstance(x, (int, float)) and 0 <= x <= 1
+
+
+def fields(d):
+    path = d / "calibration.json"
+    if not path.exists():
+        fail(f"{path} missing")
+    doc = json.loads(path.read_text())
+    if not in01(doc.get("aa_false_positive_rate")):
+        fail(f"aa_false_positive_rate {doc.get('aa_false_positive_rate')!r} is not a rate in [0, 1]")
+    levels = doc.get("levels")
+    if not isinstance(levels, list) or not levels:
+        fail("levels is missing or empty")
+    for lv in levels:
+        for key in ("planted_ratio", "detection_rate", "coverage", "estimated_ratio_median"):
+            if key not in lv:
+                fail(f"a level lacks {key}: {lv}")
+        if not (in01(lv["detection_rate"]) and in01(lv["coverage"])):
+            fail(f"rates out of [0, 1]: {lv}")
+        for key in ("planted_ratio", "estimated_ratio_median"):
+            if not (isinstance(lv[key], (int, float)) and math.isfinite(lv[key]) and 0.2 < lv[key] < 5):
+                fail(f"{key} {lv[key]!r} is not a plausible ratio: {lv}")
+    p50_10 = [lv for lv in levels if lv.get("metric") == "p50" and abs(lv["planted_cost"] - 0.10) < 1e-9]
+    if not p50_10 or abs(p50_10[0]["planted_ratio"] - 1.10) > 1e-9:
+        fail(f"no p50 level with planted ratio 1.10: {levels}")
+    print(f"ok: aa_false_positive_rate {doc['aa_false_positive_rate']}, {len(levels)} levels")
+
+
+def planted(d):
+    """Every replicate's +10% pairs together: the p50 ratio must be clearly above 1
+    and within 0.05 of the planted 1.10 (sizing error plus noise)."""
+    import calibrate
+    from analysis.conf import load_settings
+    _, groups = calibrate.load_pairs(d)
+    merged = {}
+    for (rep, cond, cell), pairs in groups.items():
+        if cond == "plus10":
+            for pid, v in pairs.items():
+                merged.setdefault(cell, {})[(rep, pid)] = v
+    if not merged:
+        fail("the run has no plus10 pairs")
+    for cell, pairs in merged.items():
+        r = calibrate.compare_group(pairs, "p50", load_settings())
+        print(f"{cell}: p50 ratio {r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], p {r.p:.2g}, {r.n_pairs} pairs")
+        if not r.ci_low > 1.0:
+            fail(f"{cell}: the planted +10% is not detected (CI reaches {r.ci_low:.3f})")
+        if not r.ci_low - 0.05 <= 1.10 <= r.ci_high + 0.05:
+            fail(f"{cell}: the CI [{r.ci_low:.3f}, {r.ci_high:.3f}] is far from the planted 1.10")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("fields", "planted"):
+        print(__doc__)
+        sys.exit(2)
+    {"fields": fields, "planted": planted}[sys.argv[1]](Path(sys.argv[2]))
