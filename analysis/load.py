@@ -336,6 +336,10 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
     # The file says what it measured; a manifest that disagrees is a labelling bug
     # that would silently swap C and C++, so it is an error.
     for key, want in (("driver", driver), ("variant", variant)):
+        # A calibration side (manifest "variant_sides", entry "extra_work") may run
+        # the same module on both sides: "variant" then names the side, not the node.
+        if key == "variant" and "extra_work" in entry:
+            continue
         got = _get(doc, key, w, str, optional=True)
         # "generic" (with variant null) is kmodlab-load's name for a device that is
         # not one of the lab's drivers, e.g. /dev/null as a floor: the manifest names it.

@@ -3,6 +3,7 @@
 
 Usage: check_calibration.py fields DIR     calibration.json fields and ranges
        check_calibration.py planted DIR    the +10% plant found (pooled p50 pairs)
+       check_calibration.py regressed FILE a regress.json FAILs a ratio as a measured regression
 Exit 0 when the check holds, 1 with the reason otherwise.
 """
 import json
@@ -71,8 +72,20 @@ def planted(d):
             fail(f"{cell}: the CI [{r.ci_low:.3f}, {r.ci_high:.3f}] is far from the planted 1.10")
 
 
+def regressed(path):
+    """A ratio gate FAILs on the measured ratio (not because it cannot decide)."""
+    doc = json.loads(path.read_text())
+    hits = [g for g in doc["gates"] if g["gate"].startswith("ratio ") and g["status"] == "FAIL"
+            and "cannot gate" not in g["detail"]]
+    others = [g for g in doc["gates"] if g["status"] == "FAIL" and g not in hits]
+    if not hits:
+        fail(f"no ratio gate FAILs as a regression; FAIL rows: {[(g['gate'], g['detail']) for g in others]}")
+    print("regression found: " + "; ".join(f"{g['gate']}: {g['now']} vs {g['baseline']}" for g in hits))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("fields", "planted"):
+    cmds = {"fields": fields, "planted": planted, "regressed": regressed}
+    if len(sys.argv) != 3 or sys.argv[1] not in cmds:
         print(__doc__)
         sys.exit(2)
-    {"fields": fields, "planted": planted}[sys.argv[1]](Path(sys.argv[2]))
+    cmds[sys.argv[1]](Path(sys.argv[2]))
