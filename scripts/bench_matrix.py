@@ -476,7 +476,8 @@ def main():
     current_sync = run_matrix(cells, runner, s, progress)
     manifest["runs"].extend(runner.entries)
     manifest.setdefault("boots_done", []).append({"boot": opt.boot, "finished": now_iso(),
-                                                  "kernel": platform.release()})
+                                                  "kernel": platform.release(),
+                                                  "host_loadavg_at_boot": os.environ.get("KMODLAB_HOST_LOAD", "")})
 
     if opt.extras:
         sync0 = s["sync_modes"][0]
