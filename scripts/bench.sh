@@ -43,7 +43,9 @@ echo "bench: run $id${QUICK:+ (QUICK)}, $BOOTS boots -> $out" >&2
 
 vm_args=(--bench --timeout 2400)
 [ "$PIN" = 1 ] && vm_args+=(--pin)
-export KMODLAB_PIN=$([ "$PIN" = 1 ] && echo "vCPU i on host CPU i" || echo "")
+KMODLAB_PIN=""
+[ "$PIN" = 1 ] && KMODLAB_PIN="vCPU i on host CPU i"
+export KMODLAB_PIN
 for ((b = 0; b < BOOTS; b++)); do
 	# The host's load goes into the manifest: on a shared 2-core host other
 	# work, not the drivers, sets the noise (loadgen/README.md "Noise levers").

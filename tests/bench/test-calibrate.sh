@@ -38,6 +38,7 @@ check "calibration.json has its fields, in range" "$PYTHON" tests/bench/check_ca
 check "a planted +10% (p50) is detected and its CI covers it" "$PYTHON" tests/bench/check_calibration.py planted "$out"
 
 # The gate on calibration replicates: baseline A/A replicate 0.
+# shellcheck disable=SC2317  # called through check
 gate() {	# expected-status run-name
 	local want=$1 run=$out/runs/$2 rc
 	"$PYTHON" -m analysis regress --baseline "$out/runs/aa-r0" --run "$run" >"$out/regress-$2.txt" 2>&1
