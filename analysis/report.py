@@ -110,6 +110,10 @@ def _header(run: Run, s: Settings) -> list:
                   f"BPF pass: {'yes' if d['pass_bpf'] else 'no'}."
                   + (" Planted extra_work: " + ", ".join(f"{k}={v}" for k, v in d["extra_work"].items()) + "."
                      if d.get("extra_work") else "")))
+    known = {"boots", "pairs_per_boot", "order", "pass_timing", "pass_bpf", "extra_work"}
+    other = {k: v for k, v in d.items() if k not in known}
+    if other:
+        b.append(Para("Other design settings: " + ", ".join(f"{k} {v}" for k, v in other.items()) + "."))
     if run.variant_sides:
         b.append(Para(f"**Calibration run**: the 'C' side is {run.variant_sides['c']}, the 'C++' side is "
                       f"{run.variant_sides['cxx']}; read C/C++ below as these two."))
