@@ -25,4 +25,11 @@ empty=$(mktemp -d)
 rc=$?
 rmdir "$empty"
 [ "$rc" = 1 ] || fail "an empty results folder must fail (exit $rc)"
+# Only skipped tests: nothing was shown to work, so the run fails too.
+skipped=$(mktemp -d)
+printf '<testsuite><testcase classname="s" name="x"><skipped/></testcase></testsuite>\n' >"$skipped/s.xml"
+/usr/bin/python3 "$here/../summarize.py" "$skipped" >/dev/null 2>&1
+rc=$?
+rm -rf "$skipped"
+[ "$rc" = 1 ] || fail "a run whose every test was skipped must fail (exit $rc)"
 echo "selftest: ok"
