@@ -12,12 +12,14 @@ trap 'rm -rf "$tmp"' EXIT
 problems=0
 fail() { echo "steps-selftest: FAIL: $*"; problems=$((problems + 1)); }
 
-# case NAME WANT-PASSED WANT-FAILED CMD...: CMD runs with fresh results; the
-# summary of what it left must say "WANT-PASSED passed, WANT-FAILED failed"
-# (the one line that decides make test).
+# case_ NAME "P F [S]" CMD...: CMD runs with fresh results; the summary of
+# what it left must close with "P passed, F failed[, S skipped]" (the line
+# that decides make test).
 case_() {
-	local name=$1 want="$2 passed, $3 failed" out d=$tmp/$RANDOM$RANDOM
-	shift 3
+	local name=$1 want out d=$tmp/$RANDOM$RANDOM p f sk
+	read -r p f sk <<<"$2"
+	want="$p passed, $f failed${sk:+, $sk skipped}"
+	shift 2
 	mkdir -p "$d"
 	(
 		CHECK_RESULTS=$d/checks CHECK_SUITE=steps RESULTS=$d
@@ -45,17 +47,28 @@ if(WITH_TESTS)
   if(WITH_FAILING)
     add_test(NAME bad COMMAND false)
   endif()
+  if(WITH_MISSING)
+    add_test(NAME unbuilt COMMAND ${CMAKE_BINARY_DIR}/never-built)
+  endif()
+  if(WITH_SKIP)
+    add_test(NAME skips COMMAND sh -c "exit 77")
+    set_tests_properties(skips PROPERTIES SKIP_RETURN_CODE 77)
+  endif()
 endif()
 EOF
 mk() { cmake -S "$tmp/proj" -B "$tmp/$1" "${@:2}" >/dev/null 2>&1 || fail "cmake $1"; }
 mk ct-none
 mk ct-good -DWITH_TESTS=1
 mk ct-bad -DWITH_TESTS=1 -DWITH_FAILING=1
+mk ct-unbuilt -DWITH_TESTS=1 -DWITH_MISSING=1
+mk ct-skip -DWITH_TESTS=1 -DWITH_SKIP=1
 ctest_in() { run_ctest "$1" "$RESULTS/ctest.xml"; }
-case_ "ctest: build folder missing" 0 1 ctest_in "$tmp/nonexistent"
-case_ "ctest: no tests registered" 0 1 ctest_in "$tmp/ct-none"
-case_ "ctest: one passing test" 2 0 ctest_in "$tmp/ct-good"
-case_ "ctest: a failing test counted once" 2 1 ctest_in "$tmp/ct-bad"
+case_ "ctest: build folder missing" "0 1" ctest_in "$tmp/nonexistent"
+case_ "ctest: no tests registered" "0 1" ctest_in "$tmp/ct-none"
+case_ "ctest: one passing test" "2 0" ctest_in "$tmp/ct-good"
+case_ "ctest: a failing test counted once" "2 1" ctest_in "$tmp/ct-bad"
+case_ "ctest: a test whose executable is missing fails" "2 1" ctest_in "$tmp/ct-unbuilt"
+case_ "ctest: a test that skips itself is no failure" "2 0 1" ctest_in "$tmp/ct-skip"
 
 # --- pytest ------------------------------------------------------------------
 mkdir -p "$tmp/py-empty" "$tmp/py-good" "$tmp/py-bad"
@@ -65,17 +78,17 @@ printf 'def test_ok():\n    pass\n\ndef test_bad():\n    assert 1 + 1 == 3\n' >"
 printf '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n' >"$tmp/nopytest"
 chmod +x "$tmp/nopytest"
 pytest_in() { run_pytest "t" "$1" "$2" "$RESULTS/pytest.xml"; }
-case_ "pytest: no interpreter" 0 1 pytest_in "$tmp/no-such-python" "$tmp/py-good"
-case_ "pytest: no pytest module" 0 1 pytest_in "$tmp/nopytest" "$tmp/py-good"
-case_ "pytest: nothing collected" 0 1 pytest_in /usr/bin/python3 "$tmp/py-empty"
-case_ "pytest: test folder missing" 0 1 pytest_in /usr/bin/python3 "$tmp/py-none"
-case_ "pytest: one passing test" 1 0 pytest_in /usr/bin/python3 "$tmp/py-good"
-case_ "pytest: a failing test counted once" 1 1 pytest_in /usr/bin/python3 "$tmp/py-bad"
+case_ "pytest: no interpreter" "0 1" pytest_in "$tmp/no-such-python" "$tmp/py-good"
+case_ "pytest: no pytest module" "0 1" pytest_in "$tmp/nopytest" "$tmp/py-good"
+case_ "pytest: nothing collected" "0 1" pytest_in /usr/bin/python3 "$tmp/py-empty"
+case_ "pytest: test folder missing" "0 1" pytest_in /usr/bin/python3 "$tmp/py-none"
+case_ "pytest: one passing test" "1 0" pytest_in /usr/bin/python3 "$tmp/py-good"
+case_ "pytest: a failing test counted once" "1 1" pytest_in /usr/bin/python3 "$tmp/py-bad"
 
 # --- scripts -----------------------------------------------------------------
-case_ "script missing" 0 1 run_script "s" "$tmp/no-such-script"
-case_ "script exits 3" 0 1 run_script "s" /bin/sh -c 'exit 3'
-case_ "script exits 0" 1 0 run_script "s" /bin/sh -c 'exit 0'
+case_ "script missing" "0 1" run_script "s" "$tmp/no-such-script"
+case_ "script exits 3" "0 1" run_script "s" /bin/sh -c 'exit 3'
+case_ "script exits 0" "1 0" run_script "s" /bin/sh -c 'exit 0'
 
 # --- expectations: run.sh's list and the summary -----------------------------
 exp() {	# expected-file lines, then the summary's closing line and status
