@@ -53,6 +53,9 @@ run_ctest build/cmake "$RESULTS/ctest.xml"
 step "analysis tests (pytest)"
 run_pytest "analysis tests" "$PYTHON" analysis/tests "$RESULTS/pytest-analysis.xml"
 
+step "set-up and configuration (package states, kmodlab.conf precedence under make)"
+tests/setup/test-config.sh
+
 step "coding style of the drivers (clang-format)"
 check "drivers follow the kernel coding style" scripts/check-format.sh
 
