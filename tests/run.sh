@@ -37,6 +37,7 @@ EXPECTED=$RESULTS/expected.txt
 : >"$EXPECTED"
 expect_result ctest.xml "host unit tests (ctest)"
 expect_result pytest-analysis.xml "analysis tests (pytest)"
+expect_result "checks/setup-config--*.xml" "set-up and configuration (tests/setup/test-config.sh)"
 if [ "$TARGET" = vm ]; then
 	expect_result "checks/vm-runner--*.xml" "guest runner tests (tests/vm/test-runner.sh)"
 	expect_result "checks/icount--*.xml" "icount determinism (tests/icount/test-determinism.sh)"
@@ -54,7 +55,7 @@ step "analysis tests (pytest)"
 run_pytest "analysis tests" "$PYTHON" analysis/tests "$RESULTS/pytest-analysis.xml"
 
 step "set-up and configuration (package states, kmodlab.conf precedence under make)"
-tests/setup/test-config.sh
+run_script "tests/setup/test-config.sh" tests/setup/test-config.sh
 
 step "coding style of the drivers (clang-format)"
 check "drivers follow the kernel coding style" scripts/check-format.sh
