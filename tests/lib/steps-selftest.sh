@@ -89,6 +89,8 @@ case_ "pytest: a failing test counted once" "1 1" pytest_in /usr/bin/python3 "$t
 case_ "script missing" "0 1" run_script "s" "$tmp/no-such-script"
 case_ "script exits 3" "0 1" run_script "s" /bin/sh -c 'exit 3'
 case_ "script exits 0" "1 0" run_script "s" /bin/sh -c 'exit 0'
+case_ "script through env (as TARGET=host runs run-all.sh)" "1 0" run_script "s" env X=1 /bin/sh -c 'exit 0'
+case_ "script through env, exits 4" "0 1" run_script "s" env X=1 /bin/sh -c 'exit 4'
 
 # --- expectations: run.sh's list and the summary -----------------------------
 exp() {	# expected-file lines, then the summary's closing line and status

@@ -77,7 +77,7 @@ run_pytest() {	# name python dir xml
 run_script() {	# name cmd...
 	local name=$1 rc
 	shift
-	if [ ! -x "$1" ]; then
+	if ! command -v "$1" >/dev/null; then
 		check_fail "$name ran to the end" "$1 is missing or not executable"
 		return 1
 	fi
