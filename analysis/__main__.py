@@ -24,6 +24,7 @@ def cmd_report(args) -> int:
     md, ht, figs = report.render(run, s)
     print(ht)
     print(md)
+    print(run.dir / report.SUMMARY)
     for f in figs:
         print(f)
     return 0
