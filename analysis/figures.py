@@ -16,7 +16,7 @@ matplotlib.use("Agg")  # no display: the lab renders in CI and over ssh
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .compare import CellResult, LockRow, ProbeRow, ToolRow, cells, kernel_ops, merge_histograms  # noqa: E402
+from .compare import CellResult, LockRow, ProbeRow, ToolRow, kernel_ops, merge_histograms  # noqa: E402
 from .load import ModuleInfo, Run  # noqa: E402
 from .stats import cv  # noqa: E402
 

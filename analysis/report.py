@@ -8,6 +8,7 @@ directory stays self-contained and can be copied or served as is.
 from __future__ import annotations
 
 import html
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,10 @@ def _header(run: Run, s: Settings) -> list:
                   f"BPF pass: {'yes' if d['pass_bpf'] else 'no'}."
                   + (" Planted extra_work: " + ", ".join(f"{k}={v}" for k, v in d["extra_work"].items()) + "."
                      if d.get("extra_work") else "")))
+    known = {"boots", "pairs_per_boot", "order", "pass_timing", "pass_bpf", "extra_work"}
+    other = {k: v for k, v in d.items() if k not in known}
+    if other:
+        b.append(Para("Other design settings: " + ", ".join(f"{k} {v}" for k, v in other.items()) + "."))
     if run.variant_sides:
         b.append(Para(f"**Calibration run**: the 'C' side is {run.variant_sides['c']}, the 'C++' side is "
                       f"{run.variant_sides['cxx']}; read C/C++ below as these two."))
@@ -146,11 +151,23 @@ def _summary(run: Run, s: Settings, results: list, fig_dir: Path) -> list:
                          _share(r.between_boot_share), _verdict(mr)])
     b.append(Table(["driver", "workload", "bytes/op", "metric", "C median", "C++ median", "C++/C [95% CI]",
                     "raw p", "Holm p", "MDE", "pairs", "excluded", "between-boot share", "verdict"], rows))
+    b.append(Para(_mde_line(results)))
     b.append(Figure(figures.ratio_figure(run, results, fig_dir), "C++/C geometric-mean ratios with their "
                     "two-level bootstrap CIs (timing pass)."))
     b.append(Figure(figures.pairs_figure(run, results, fig_dir),
                     "Every pair's C++/C (timing pass), by boot; crosses: pairs excluded as disturbed."))
     return b
+
+
+def _mde_line(results: list) -> str:
+    """The throughput MDE of the primary cells and the worst cell: the run's sensitivity in one line."""
+    def mde(cr):
+        r = cr.metrics["throughput"].res
+        return f"{cr.name} {100 * r.mde:.1f}%" if math.isfinite(r.mde) else f"{cr.name} none reachable"
+    prim = [mde(cr) for cr in results if cr.primary]
+    worst = max(results, key=lambda cr: cr.metrics["throughput"].res.mde, default=None)
+    return ("Throughput MDE (e^δ - 1): primary cells " + (", ".join(prim) if prim else "none in this run")
+            + ("; largest: " + mde(worst) if worst is not None else "") + ".")
 
 
 def _order(results: list) -> list:
@@ -370,9 +387,9 @@ def _correctness(run: Run, s: Settings) -> list:
     return b
 
 
-def build(run: Run, s: Settings, fig_dir: Path) -> list:
+def build(run: Run, s: Settings, fig_dir: Path, results: list | None = None) -> list:
     """All blocks of the report; figures are written to fig_dir as a side effect."""
-    results = compare_run(run, s)
+    results = compare_run(run, s) if results is None else results
     b = _header(run, s) + _summary(run, s, results, fig_dir) + _order(results) + _excluded(results, s)
     b += _latency(run, results, fig_dir) + _locks(run, fig_dir) + _tools(run, s, fig_dir) + _modules(run, fig_dir)
     b += _icount(run) + _reliability(run) + _probe(run, s, fig_dir) + _correctness(run, s)
@@ -437,9 +454,52 @@ def render(run: Run, s: Settings) -> tuple[Path, Path, list[Path]]:
     fig_dir.mkdir(exist_ok=True)
     for old in fig_dir.glob("*.png"):  # a re-render must not keep figures of cells that are gone
         old.unlink()
-    blocks = build(run, s, fig_dir)
+    results = compare_run(run, s)
+    blocks = build(run, s, fig_dir, results)
     md = run.dir / "report.md"
     ht = run.dir / "report.html"
     md.write_text(to_markdown(blocks, run.dir))
     ht.write_text(to_html(blocks, run.dir, f"kmodlab report {run.id}"))
+    (run.dir / SUMMARY).write_text(json.dumps(summary_json(run, s, results), indent=1, default=_json_num) + "\n")
     return md, ht, [bl.path for bl in blocks if isinstance(bl, Figure)]
+
+
+SUMMARY = "summary.json"
+
+
+def _json_num(x):
+    raise TypeError(f"not JSON: {x!r}")
+
+
+def _finite(x):
+    """JSON has no NaN/inf: undefined numbers are null."""
+    return x if not isinstance(x, float) or math.isfinite(x) else None
+
+
+def summary_json(run: Run, s: Settings, results: list) -> dict:
+    """The summary table as data (schema kmodlab-summary/1): what the report's first table shows."""
+    cells_out = []
+    for cr in results:
+        metrics = {}
+        for m, mr in cr.metrics.items():
+            r = mr.res
+            metrics[m] = {k: _finite(v) for k, v in {
+                "ratio": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p, "p_holm": mr.p_adj,
+                "in_family": mr.in_family, "verdict": mr.verdict, "mde": r.mde, "mde_interval": None,
+                "mde_alpha": r.mde_alpha, "sd_log": r.sd_log, "se_log": r.se_log, "n_pairs": r.n_pairs,
+                "between_boot_share": r.between_boot_share, "order_effect_p": r.order_effect_p,
+                "second_run_gain": r.second_run_gain if r.order_effect_p is not None else None,
+                "c_median": mr.c_median, "cxx_median": mr.cxx_median, "unit": mr.unit, "p_method": r.p_method,
+            }.items()}
+            if math.isfinite(r.mde):
+                metrics[m]["mde_interval"] = [r.mde_low, r.mde_high]
+        cells_out.append({"driver": cr.driver, "workload": cr.workload, "primary": cr.primary,
+                          "pairs": cr.n_pairs, "boots": cr.boots,
+                          "bytes_per_op": {k: _finite(v) for k, v in cr.bytes_per_op.items()},
+                          "excluded": [{"pair": e.pair, "reason": e.reason, "c": e.c, "cxx": e.cxx}
+                                       for e in cr.excluded],
+                          "metrics": metrics})
+    return {"schema": "kmodlab-summary/1", "run": run.id, "pass": "timing",
+            "family": {"size": family_size(run, s), "metrics": list(s.ratio_metrics), "correction": "Holm",
+                       "alpha": s.alpha},
+            "settings": s.source, "design": run.design, "cells": cells_out}

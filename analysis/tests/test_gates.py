@@ -360,3 +360,33 @@ def test_reliability_figures_loss_fails_and_report_shows_them(run_dir, baseline_
     report.render(load_run(run_dir), settings)
     md = (run_dir / "report.md").read_text()
     assert "| calls fuzzed | 6,000 |" in md and "| anything lost | 2 |" in md
+
+
+def test_ratio_regression_by_hand(settings):
+    """t = (bad - tau) / sqrt(se_b^2 + se_r^2) with Welch df, one-sided; tau = -ln(1 - 0.03) for throughput."""
+    import dataclasses
+    import math
+    from scipy import stats as sps
+    from analysis.stats import PairedResult
+    base = PairedResult(20, 1.0, 0.98, 1.02, 0.5, 0.03, 0.045, None, None, mean_log=0.0, se_log=0.01, n_eff=20)
+    run = dataclasses.replace(base, mean_log=-0.1, ratio=math.exp(-0.1))
+    p, detail = gates.ratio_regression(base, run, settings)
+    t = (0.1 + math.log(0.97)) / math.sqrt(2e-4)
+    assert p == pytest.approx(sps.t.sf(t, 38))  # df = (2e-4)^2 / (2 * 1e-8 / 19) = 38
+    assert "-9.5% against the baseline" in detail
+    # The same loss in a latency metric is a gain: no regression; equal ratios: t = -tau / SE = -2.15.
+    lat = dataclasses.replace(run, higher_is_better=False)
+    assert gates.ratio_regression(dataclasses.replace(base, higher_is_better=False), lat, settings)[0] > 0.999
+    assert gates.ratio_regression(base, base, settings)[0] == pytest.approx(sps.t.sf(math.log(0.97) / math.sqrt(2e-4), 38))
+    few = dataclasses.replace(run, n_pairs=3)
+    p, detail = gates.ratio_regression(base, few, settings)
+    assert math.isnan(p) and "run has 3 usable pairs" in detail
+
+
+def test_power_simulation_runs_the_real_gate(settings):
+    """analysis/power.py: a 15% regression over 30 pairs is caught, an A/A run is not (few trials: a smoke check)."""
+    import dataclasses
+    from analysis.power import gate_fail_rate
+    s = dataclasses.replace(settings, resamples=2000)
+    assert gate_fail_rate(s, 30, 3, 0.04, 0.0, 0.15, 20, 1, 38) >= 0.9
+    assert gate_fail_rate(s, 30, 3, 0.04, 0.0, 0.0, 20, 1, 38) == 0.0

@@ -91,6 +91,20 @@ def test_report_renders_tables_and_figures(rendered):
     assert "| scull | read | 0 | 0 | 2 | 3 | 4 | 60 | 64 |" in text_md  # dispatch table
 
 
+def test_summary_json(rendered):
+    d, _, printed = rendered
+    assert str(d / "summary.json") in printed
+    doc = json.loads((d / "summary.json").read_text())
+    assert doc["schema"] == "kmodlab-summary/1" and doc["family"] == {
+        "size": 10, "metrics": ["throughput", "p50"], "correction": "Holm", "alpha": 0.05}
+    cell = next(c for c in doc["cells"] if c["workload"] == "pwrite4096")
+    thr = cell["metrics"]["throughput"]
+    assert thr["verdict"] == "slower" and thr["n_pairs"] == 12 and 0.75 < thr["ratio"] < 0.85
+    assert thr["ci_low"] < thr["ratio"] < thr["ci_high"] and thr["p_holm"] >= thr["p"]
+    assert cell["bytes_per_op"] == {"c": 4096.0, "cxx": 4096.0} and cell["excluded"] == []
+    assert cell["metrics"]["p99"]["p_holm"] is None and not cell["metrics"]["p99"]["in_family"]
+
+
 def test_report_byte_identical_on_rerender(rendered):
     d, _, _ = rendered
     before = (d / "report.md").read_bytes()

@@ -77,6 +77,9 @@ def test_between_boot_share_by_hand():
     # boots 0: [0, 2], 1: [4, 6]: MSB = 2*(1-3)^2 + 2*(5-3)^2 = 16 (1 df), MSW = (1+1+1+1)/2 = 2,
     # n0 = (4 - 8/4)/1 = 2, sigma_b^2 = (16 - 2)/2 = 7, share = 7 / 9.
     assert stats.between_boot_share([0, 2, 4, 6], [0, 0, 1, 1]) == pytest.approx(7 / 9)
+    # Unbalanced, boots 0: [0, 2], 1: [6]: grand mean 8/3, SSB = 2 (1 - 8/3)^2 + (6 - 8/3)^2 = 50/3 (1 df),
+    # MSW = 2 / 1, n0 = (3 - 5/3) / 1 = 4/3, sigma_b^2 = (50/3 - 2) / (4/3) = 11, share = 11 / 13.
+    assert stats.between_boot_share([0, 2, 6], [0, 0, 1]) == pytest.approx(11 / 13)
     assert stats.between_boot_share([1, 2, 3], [0, 0, 0]) is None
 
 
