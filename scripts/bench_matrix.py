@@ -23,7 +23,7 @@ The last boot (--extras) also runs Google Benchmark and fio.
 Usage: bench_matrix.py --out DIR --boot K --boots B [--quick] [--extras]
                        [--cells DRIVER/WORKLOAD,...] [--pairs N] [--bpf-pairs N]
 Settings (kmodlab.conf, *_QUICK for --quick): BENCH_PAIRS_PER_BOOT,
-BENCH_BPF_PAIRS_PER_BOOT, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_THREADS,
+BENCH_BPF_PAIRS_PER_BOOT, BENCH_DURATION_S, BENCH_BPF_DURATION_S, BENCH_WARMUP_S, BENCH_THREADS,
 BENCH_SYNC_MODES, BENCH_DISCARD_FIRST, BENCH_PIN_GUEST_CPU.
 """
 import argparse
@@ -239,8 +239,9 @@ class Runner:
 
     def command(self, cell, side, pass_, json_path):
         s = self.s
+        duration = s["bpf_duration_s"] if pass_ == "bpf" else s["duration_s"]
         cmd = [LOAD, "--device", side.device, *cell.args, "--threads", cell.threads,
-               "--duration", f"{s['duration_s']}s", "--warmup", f"{s['warmup_s']}s", "--quiet",
+               "--duration", f"{duration}s", "--warmup", f"{s['warmup_s']}s", "--quiet",
                "--json", json_path]
         if pass_ == "bpf":
             cmd += ["--bpf", "--check"]
@@ -365,6 +366,7 @@ def settings_from_conf(quick, args=None):
             "pairs_per_boot": conf.typed(f"BENCH_PAIRS_PER_BOOT{q}", int),
             "bpf_pairs_per_boot": conf.typed(f"BENCH_BPF_PAIRS_PER_BOOT{q}", int),
             "duration_s": conf.typed(f"BENCH_DURATION_S{q}", float),
+            "bpf_duration_s": conf.typed("BENCH_BPF_DURATION_S", float),
             "warmup_s": conf.typed(f"BENCH_WARMUP_S{q}", float),
             "threads": [int(t) for t in conf.words(f"BENCH_THREADS{q}", allowed=[str(n) for n in range(1, 65)])],
             "sync_modes": conf.words(f"BENCH_SYNC_MODES{q}", allowed=sync_modes_of_uapi()),
@@ -398,6 +400,7 @@ def new_manifest(out, opt, s):
               "bpf_pairs_per_boot": s["bpf_pairs_per_boot"], "order": "ABBA",
               "pass_timing": "no BPF attached, bpf_stats off",
               "pass_bpf": s["bpf_pairs_per_boot"] > 0, "check": "bpf pass (--check)",
+              "duration_s": {"timing": s["duration_s"], "bpf": s["bpf_duration_s"]},
               "discard_first": s["discard_first"], "pin_guest_cpu": s["pin_guest_cpu"] or "none",
               "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
               "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}

@@ -44,6 +44,7 @@ def settings(quick):
             "replicates": conf.typed(f"CALIB_REPLICATES{q}", int),
             "pairs_per_boot": conf.typed(f"CALIB_PAIRS_PER_BOOT{q}", int),
             "duration_s": conf.typed(f"BENCH_DURATION_S{q}", float),
+            "bpf_duration_s": conf.typed("BENCH_BPF_DURATION_S", float),
             "warmup_s": conf.typed(f"BENCH_WARMUP_S{q}", float),
             "pin_guest_cpu": conf.get("BENCH_PIN_GUEST_CPU"),
             "discard_first": 0,
