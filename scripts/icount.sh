@@ -61,9 +61,14 @@ RUNDIR=$(mkdir -p "$RUNDIR" && cd "$RUNDIR" && pwd) || die "cannot create $RUNDI
 rm -f "$RUNDIR"/plugin.txt "$RUNDIR"/manifest.tsv "$RUNDIR"/kallsyms.txt
 echo "icount: $OPS ops per window; workloads: $WORKLOADS; variants: $VARIANTS; run dir ${RUNDIR#"$ROOT"/}" >&2
 
-KMODLAB_VARIANTS=$VARIANTS vm/run --smp 1 --append nokaslr --timeout "${ICOUNT_TIMEOUT_S:-900}" \
+# noreplace-smp: on one CPU the kernel would otherwise rewrite every LOCK
+# prefix it recorded (LOCK_PREFIX, .smp_locks) into a DS prefix at boot and
+# at module load, and the plugin would count those atomics as plain
+# instructions while a compiler's own lock prefix (C++ std::atomic, kcxx)
+# stays: the atomic class would differ between C and C++ for no reason.
+KMODLAB_VARIANTS=$VARIANTS vm/run --smp 1 --append "nokaslr noreplace-smp" --timeout "${ICOUNT_TIMEOUT_S:-900}" \
 	--qemu-arg -plugin \
-	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt" \
+	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt,thunks=$RUNDIR/thunks.txt" \
 	-- scripts/icount_guest.sh "$RUNDIR" "$OPS" $WORKLOADS
 rc=$?
 [ -s "$RUNDIR/plugin.txt" ] || die "the plugin wrote no output (vm/run exited $rc; see the console log above)"

@@ -6,7 +6,8 @@
 #
 #   1. kptr_restrict=0, load every built module (scripts/modules.sh load)
 #   2. write OUTDIR/irq-entries.txt (the asynchronous interrupt entry stubs
-#      from /proc/kallsyms) and tell the plugin to read it and start
+#      from /proc/kallsyms) and OUTDIR/thunks.txt (the retpoline thunks'
+#      address ranges) and tell the plugin to read them and start
 #      counting (icount-op --arm; the boot runs uninstrumented)
 #   3. for each DRIVER:WORKLOAD and each variant whose device node exists,
 #      one window of OPS operations (build/plugin/icount-op); the windows'
@@ -40,6 +41,12 @@ awk '$2 ~ /^[tT]$/ && ($3 ~ /^asm_sysvec_/ || $3 == "asm_common_interrupt" || $3
 	/proc/kallsyms >"$OUT/irq-entries.txt"
 [ -s "$OUT/irq-entries.txt" ] || die "no interrupt entry symbols in /proc/kallsyms"
 grep -q '^0000000000000000$' "$OUT/irq-entries.txt" && die "kallsyms shows zero addresses (kptr_restrict?)"
+# Retpoline thunks (CONFIG_RETPOLINE): a direct call or jump into one is an
+# indirect branch.  Each thunk runs from its symbol to the next text symbol.
+sort "/proc/kallsyms" | awk '$2 ~ /^[tT]$/ {
+	if (lo != "" && $1 != lo) { print lo, $1; lo = "" }
+	if ($3 ~ /^__x86_indirect_(call_|jump_)?thunk_/) lo = $1
+}' >"$OUT/thunks.txt"
 sync
 "$OP" --arm
 

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * classify-test - run the plugin's instruction classifier (icount-classify.h)
+ * on instructions given as bytes, for tests/icount/test-classify.sh.
+ *
+ *   classify-test [--thunk LO HI]...  < lines "ADDR HEXBYTES"
+ *
+ * prints "ADDR CLASSES" per line, CLASSES a comma list of branch, call,
+ * indirect, atomic, or "-" for none (addresses hexadecimal).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "icount-classify.h"
+
+static unsigned long long thunk_lo[16], thunk_hi[16];
+static int n_thunks;
+
+static int in_thunk(uint64_t a)
+{
+	int i;
+
+	for (i = 0; i < n_thunks; i++)
+		if (a >= thunk_lo[i] && a < thunk_hi[i])
+			return 1;
+	return 0;
+}
+
+static int parse_hex(const char *s, uint8_t *b, size_t max)
+{
+	size_t n = 0;
+	unsigned int v;
+
+	while (s[0] && s[1] && n < max && sscanf(s, "%2x", &v) == 1) {
+		b[n++] = (uint8_t)v;
+		s += 2;
+	}
+	return (int)n;
+}
+
+int main(int argc, char **argv)
+{
+	char line[256], hex[128];
+	unsigned long long addr;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--thunk") && i + 2 < argc && n_thunks < 16) {
+			thunk_lo[n_thunks] = strtoull(argv[i + 1], NULL, 16);
+			thunk_hi[n_thunks++] = strtoull(argv[i + 2], NULL, 16);
+			i += 2;
+		} else {
+			fprintf(stderr, "usage: classify-test [--thunk LO HI]... < 'ADDR HEXBYTES' lines\n");
+			return 2;
+		}
+	}
+	while (fgets(line, sizeof(line), stdin)) {
+		uint8_t b[16];
+		unsigned int c;
+		int n;
+
+		if (sscanf(line, "%llx %127s", &addr, hex) != 2)
+			continue;
+		n = parse_hex(hex, b, sizeof(b));
+		c = icls_classify(b, n, addr, n_thunks ? in_thunk : NULL);
+		snprintf(hex, sizeof(hex), "%s%s%s%s", c & ICLS_BRANCH ? ",branch" : "",
+			 c & ICLS_CALL ? ",call" : "", c & ICLS_INDIRECT ? ",indirect" : "",
+			 c & ICLS_ATOMIC ? ",atomic" : "");
+		printf("%llx %s\n", addr, c ? hex + 1 : "-");
+	}
+	return 0;
+}
