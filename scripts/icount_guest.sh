@@ -2,7 +2,14 @@
 # icount_guest.sh - the in-guest half of `make icount` (scripts/icount.sh
 # boots the guest under the icount TCG plugin and runs this).
 #
-# Usage: scripts/icount_guest.sh OUTDIR OPS DRIVER:WORKLOAD...
+# Usage: scripts/icount_guest.sh [--extra-work "N [M...]"] OUTDIR OPS DRIVER:WORKLOAD...
+#
+#   --extra-work  load every driver module with extra_work=N (the planted
+#                 cost, kmod/include/uapi/kmodlab.h) and measure every
+#                 window; then for each further value M set
+#                 /sys/module/<module>/parameters/extra_work=M and measure
+#                 every window again (one boot, several settings: the
+#                 known-answer test).  Default: the modules' own value.
 #
 #   1. kptr_restrict=0, load every built module (scripts/modules.sh load)
 #   2. write OUTDIR/irq-entries.txt (the asynchronous interrupt entry stubs
@@ -19,8 +26,19 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OP=$ROOT/build/plugin/icount-op
+# shellcheck source=scripts/conf.sh
+source "$ROOT/scripts/conf.sh"
 die() { echo "icount_guest: error: $*" >&2; exit 1; }
-[ $# -ge 3 ] || { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+EXTRA=""
+if [ "${1:-}" = --extra-work ]; then
+	EXTRA=${2:?--extra-work needs values}
+	shift 2
+	for n in $EXTRA; do
+		[[ $n =~ ^[0-9]+$ ]] || die "--extra-work: '$n' is not a non-negative integer"
+	done
+fi
+[ $# -ge 3 ] || { usage; exit 2; }
 OUT=$1 OPS=$2
 shift 2
 [ -n "${KMODLAB_IN_GUEST:-}" ] || die "runs inside the icount guest only (scripts/icount.sh boots it)"
@@ -31,6 +49,23 @@ echo 0 >/proc/sys/kernel/kptr_restrict
 # Same user addresses every run: user-copy paths depend on buffer alignment.
 echo 0 >/proc/sys/kernel/randomize_va_space
 echo 0 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null
+# The driver modules of the windows (base names from DRIVER:WORKLOAD).
+driver_modules() {
+	local item drv v
+	for item in "$@"; do
+		drv=${item%%:*}
+		[ "$drv" = kernel ] && continue
+		for v in ${KMODLAB_VARIANTS:-c cxx}; do echo "${drv}_$v"; done
+	done | sort -u
+}
+if [ -n "$EXTRA" ]; then
+	# Loaded with the first value: MODPARAMS_<module> from the environment
+	# wins over kmodlab.conf (scripts/conf.sh), so append to the configured one.
+	first=${EXTRA%% *}
+	for mod in $(driver_modules "$@"); do
+		export "MODPARAMS_$mod=$(conf_get "MODPARAMS_$mod") extra_work=$first"
+	done
+fi
 "$ROOT/scripts/modules.sh" load || die "loading the modules failed"
 
 # Asynchronous interrupts enter through asm_common_interrupt (device IRQs,
@@ -50,47 +85,81 @@ sort "/proc/kallsyms" | awk '$2 ~ /^[tT]$/ {
 sync
 "$OP" --arm
 
+# Set (or, with no value, read) every measured module's extra_work: the
+# value the windows ran with goes into the manifest.
+extra_work_set() {
+	local mod p
+	for mod in $(driver_modules "$@"); do
+		[ -d "/sys/module/$mod" ] || continue
+		p=/sys/module/$mod/parameters/extra_work
+		[ -e "$p" ] || die "$mod has no extra_work parameter (drivers older than the planted cost?)"
+		echo "$EW" >"$p" || die "cannot set $p"
+		[ "$(cat "$p")" = "$EW" ] || die "$p reads $(cat "$p"), not $EW"
+	done
+}
+
+# One window per DRIVER:WORKLOAD x variant, at the current extra_work.
+run_windows() {
+	local item drv wl vlist v mod dev st status fops
+	for item in "$@"; do
+		drv=${item%%:*} wl=${item#*:}
+		fops=$("$OP" --list | awk -v d="$drv" -v w="$wl" '$1 == d && $2 == w { print $3 }')
+		[ -n "$fops" ] || die "unknown workload $drv:$wl (icount-op --list)"
+		if [ "$drv" = kernel ]; then
+			vlist=none
+		else
+			vlist=$variants
+		fi
+		for v in $vlist; do
+			mod=-
+			if [ "$drv" != kernel ]; then
+				mod=${drv}_$v
+				dev=$("$OP" --path "$drv" "$v") || die "unknown driver $drv"
+				if [ ! -e "$dev" ]; then
+					echo "icount_guest: $drv $v: $dev not present (module $mod not built or not loaded): skipped" >&2
+					continue
+				fi
+			fi
+			# The window exists in the plugin's output once icount-op
+			# reached BEGIN; set-up failures (before BEGIN) open no window.
+			"$OP" "$drv" "$v" "$wl" "$OPS"
+			st=$?
+			case $st in
+			0) status=ok ;;
+			1) status=failed; rc=1 ;;
+			3) status=setup-failed; rc=1 ;;
+			*) die "icount-op $drv $v $wl: usage error" ;;
+			esac
+			if [ "$status" = setup-failed ]; then
+				# no window was opened: listed (window "-") so the report says so
+				printf -- '-\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$drv" "$v" "$wl" "$mod" "$OPS" "$status" "$EW" "$fops" >>"$OUT/manifest.tsv"
+			else
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$win" "$drv" "$v" "$wl" "$mod" "$OPS" "$status" "$EW" "$fops" >>"$OUT/manifest.tsv"
+				win=$((win + 1))
+			fi
+			echo "icount_guest: $drv $v $wl (extra_work $EW): $OPS ops, $status" >&2
+		done
+	done
+}
+
 variants=${KMODLAB_VARIANTS:-c cxx}
-printf 'window\tdriver\tvariant\tworkload\tmodule\tops\tstatus\n' >"$OUT/manifest.tsv"
+printf 'window\tdriver\tvariant\tworkload\tmodule\tops\tstatus\textra_work\tfops\n' >"$OUT/manifest.tsv"
 win=0
 rc=0
-for item in "$@"; do
-	drv=${item%%:*} wl=${item#*:}
-	if [ "$drv" = kernel ]; then
-		vlist=none
-	else
-		vlist=$variants
-	fi
-	for v in $vlist; do
-		mod=-
-		if [ "$drv" != kernel ]; then
-			mod=${drv}_$v
-			dev=$("$OP" --path "$drv" "$v") || die "unknown driver $drv"
-			if [ ! -e "$dev" ]; then
-				echo "icount_guest: $drv $v: $dev not present (module $mod not built or not loaded): skipped" >&2
-				continue
-			fi
-		fi
-		# The window exists in the plugin's output once icount-op reached
-		# BEGIN; set-up failures (before BEGIN) open no window.
-		"$OP" "$drv" "$v" "$wl" "$OPS"
-		st=$?
-		case $st in
-		0) status=ok ;;
-		1) status=failed; rc=1 ;;
-		3) status=setup-failed; rc=1 ;;
-		*) die "icount-op $drv $v $wl: usage error" ;;
-		esac
-		if [ "$status" = setup-failed ]; then
-			# no window was opened: listed (window "-") so the report says so
-			printf -- '-\t%s\t%s\t%s\t%s\t%s\t%s\n' "$drv" "$v" "$wl" "$mod" "$OPS" "$status" >>"$OUT/manifest.tsv"
-		else
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$win" "$drv" "$v" "$wl" "$mod" "$OPS" "$status" >>"$OUT/manifest.tsv"
-			win=$((win + 1))
-		fi
-		echo "icount_guest: $drv $v $wl: $OPS ops, $status" >&2
+if [ -z "$EXTRA" ]; then
+	# the modules' own value (0 unless kmodlab.conf sets one)
+	EW=0
+	for mod in $(driver_modules "$@"); do
+		p=/sys/module/$mod/parameters/extra_work
+		[ -e "$p" ] && [ "$(cat "$p")" != 0 ] && EW=$(cat "$p")
 	done
-done
+	run_windows "$@"
+else
+	for EW in $EXTRA; do
+		extra_work_set "$@"
+		run_windows "$@"
+	done
+fi
 
 awk '$2 ~ /^[tTwW]$/' /proc/kallsyms >"$OUT/kallsyms.txt"
 for m in /sys/module/*/sections; do

@@ -4,7 +4,8 @@
 #   1. host unit tests (ctest: GoogleTest suites of kcxx, loadgen, ...)
 #   2. analysis tests (pytest), if analysis/ has them
 #   3. drivers' coding style (scripts/check-format.sh); the guest runner's own
-#      tests (tests/vm/test-runner.sh) and the icount determinism test [TARGET=vm]
+#      tests (tests/vm/test-runner.sh), the icount classifier (host), the
+#      icount determinism and planted-work known-answer tests [TARGET=vm]
 #   4. the guest suites: one boot, modules loaded, tests/guest/suites/*
 #      (TARGET=host: the same suites on this kernel)
 #   5. a QUICK bench and the regression gate, once scripts/bench.sh exists
@@ -47,11 +48,16 @@ fi
 step "coding style of the drivers (clang-format)"
 check "drivers follow the kernel coding style" scripts/check-format.sh
 
+step "icount plugin's instruction classifier (host)"
+tests/icount/test-classify.sh
+
 if [ "$TARGET" = vm ]; then
 	step "guest runner tests"
 	tests/vm/test-runner.sh
 	step "exact instruction counts are deterministic (TCG plugin)"
 	tests/icount/test-determinism.sh
+	step "the planted cost shows up exactly (TCG plugin known answer)"
+	tests/icount/test-extra-work.sh
 	step "guest suites (one boot, slub_debug=FZPU)"
 	vm/run --test --timeout 1500 -- tests/guest/run-all.sh
 	rc=$?

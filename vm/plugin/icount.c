@@ -36,6 +36,9 @@
  *   2 OP       one operation done: log the totals' increase since the last
  *              BEGIN/OP (one record per operation)
  *   3 END      close the window: keep the per-PC increase of every PC
+ *   5 DETAIL ON / 6 DETAIL OFF   fetch and memory callbacks on or off
+ *              (set_detail(): the guest program turns them on for its own
+ *              lifetime only)
  *   4 ARM      read the interrupt entry addresses (irqs=PATH) and the
  *              retpoline thunk ranges (thunks=PATH) the guest wrote from
  *              /proc/kallsyms, start counting, and flush the translation
@@ -94,6 +97,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define MARK_OP 2
 #define MARK_END 3
 #define MARK_ARM 4
+#define MARK_DETAIL_ON 5
+#define MARK_DETAIL_OFF 6
 #define MAX_INSN 16
 
 enum field { F_INSN, F_LOADS, F_STORES, F_ATOMICS, F_BRANCHES, F_INDIRECT, F_CALLS, F_IO,
@@ -156,6 +161,8 @@ static unsigned int l1_size = 32768, l1_ways = 8, l1_line = 64;
 static struct cache *icache, *dcache; /* one per vCPU */
 static int n_vcpus, max_vcpus;
 static bool armed;
+static bool detail;	   /* requested: fetch and memory callbacks wanted */
+static bool detail_active; /* the translations now in use have them */
 
 static void error_note(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 static void error_note(const char *fmt, ...)
@@ -169,13 +176,18 @@ static void error_note(const char *fmt, ...)
 
 /* ---- the simulated caches ---------------------------------------------- */
 
+static void cache_clear(struct cache *c)
+{
+	memset(c->lines, 0xff, sizeof(uint64_t) * c->sets * c->ways); /* all invalid */
+}
+
 static void cache_init(struct cache *c)
 {
 	c->ways = l1_ways;
 	c->sets = l1_size / (l1_ways * l1_line);
 	c->line_shift = __builtin_ctz(l1_line);
 	c->lines = g_new(uint64_t, (size_t)c->sets * c->ways);
-	memset(c->lines, 0xff, sizeof(uint64_t) * c->sets * c->ways); /* all invalid */
+	cache_clear(c);
 }
 
 /* Access one line (address >> line_shift); 1 on a miss.  True LRU by keeping
@@ -286,6 +298,9 @@ static void window_begin(void)
 		error_note("BEGIN inside open window %u", windows->len - 1);
 		return;
 	}
+	if (!detail_active)
+		error_note("window %u opened without DETAIL ON in effect: no memory or cache figures",
+			   windows->len);
 	open_window = g_new0(struct window, 1);
 	open_window->ops = g_array_new(FALSE, FALSE, sizeof(struct totals));
 	open_window->pcs = g_array_new(FALSE, FALSE, sizeof(struct pc_delta));
@@ -330,6 +345,7 @@ static void window_end(void)
 }
 
 static void arm(void);
+static void set_detail(bool on);
 
 static void on_marker(unsigned int vcpu, void *udata)
 {
@@ -354,6 +370,10 @@ static void on_marker(unsigned int vcpu, void *udata)
 		break;
 	case MARK_ARM:
 		arm();
+		break;
+	case MARK_DETAIL_ON:
+	case MARK_DETAIL_OFF:
+		set_detail(cmd == MARK_DETAIL_ON);
 		break;
 	default:
 		error_note("unknown marker command %u", cmd);
@@ -401,8 +421,17 @@ static void pc_info_fill(struct pc_info *p, struct qemu_plugin_insn *insn)
 		n = MAX_INSN;
 	if (p->size) {
 		if ((p->size != n || memcmp(p->bytes, b, n)) && !p->changed) {
+			GString *g = g_string_new(NULL);
+			size_t k;
+
+			for (k = 0; k < p->size; k++)
+				g_string_append_printf(g, "%02x", p->bytes[k]);
+			g_string_append(g, " now ");
+			for (k = 0; k < n; k++)
+				g_string_append_printf(g, "%02x", b[k]);
 			p->changed = 1;
-			error_note("code at %" PRIx64 " changed while counting (classes may be wrong)", p->pc);
+			error_note("code at %" PRIx64 " changed while counting: %s", p->pc, g->str);
+			g_string_free(g, TRUE);
 		}
 		return;
 	}
@@ -478,13 +507,15 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);
-		struct pc_info *p;
+		struct pc_info *p = NULL;
 		unsigned int cmd;
 
 		if (armed) {
 			p = pc_info_get(pc);
 			pc_info_fill(p, insn);
 			instrument_counts(insn, p);
+		}
+		if (armed && detail) {
 			/* Within a block instructions run in order: one that lies
 			 * wholly in the line the previous one ended in is a
 			 * certain hit. */
@@ -620,6 +651,9 @@ static void write_output(qemu_plugin_id_t id, void *unused)
 
 static void register_callbacks(qemu_plugin_id_t id)
 {
+	/* also the end of a reset: from here on every block is translated
+	 * with the instrumentation the flags ask for */
+	detail_active = armed && detail;
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
 	qemu_plugin_register_atexit_cb(id, write_output, NULL);
 }
@@ -679,6 +713,34 @@ static void arm(void)
 	/* Everything so far was translated without instrumentation: flush every
 	 * translation (reset unregisters our callbacks; we add them again).
 	 * Counters live in our memory and are unaffected. */
+	qemu_plugin_reset(plugin_id, register_callbacks);
+}
+
+/* DETAIL ON: fetch and memory callbacks (the caches, loads, stores) from
+ * now on, caches emptied, so that each window's cache state comes from its
+ * own process's set-up and warm-up alone.  DETAIL OFF: back to the inline
+ * counters only (between windows: shells, exec, kallsyms dumps run several
+ * times faster).  Both flush every translation; the change is in effect
+ * once the reset completes, a few blocks later, well before BEGIN (the
+ * guest runs set-up and warm-up operations in between; BEGIN checks). */
+static void set_detail(bool on)
+{
+	int i;
+
+	if (!armed) {
+		error_note("DETAIL marker before ARM");
+		return;
+	}
+	if (on == detail) {
+		error_note("DETAIL %s twice", on ? "ON" : "OFF");
+		return;
+	}
+	detail = on;
+	if (on)
+		for (i = 0; i < max_vcpus; i++) {
+			cache_clear(&icache[i]);
+			cache_clear(&dcache[i]);
+		}
 	qemu_plugin_reset(plugin_id, register_callbacks);
 }
 
