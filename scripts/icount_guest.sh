@@ -19,8 +19,9 @@
 #   3. for each DRIVER:WORKLOAD and each variant whose device node exists,
 #      one window of OPS operations (build/plugin/icount-op); the windows'
 #      order is recorded in OUTDIR/manifest.tsv
-#   4. save /proc/kallsyms (text symbols) and /sys/module/<mod>/sections/*
-#      so the host attributes every PC to a function
+#   (before 2: save /proc/kallsyms (text symbols) and
+#      /sys/module/<mod>/sections/* so the host attributes every PC to a
+#      function)
 # Driver "kernel" runs the reference workloads once (variant "none").
 # Variants: KMODLAB_VARIANTS (default "c cxx").
 set -uo pipefail
@@ -82,6 +83,20 @@ sort "/proc/kallsyms" | awk '$2 ~ /^[tT]$/ {
 	if (lo != "" && $1 != lo) { print lo, $1; lo = "" }
 	if ($3 ~ /^__x86_indirect_(call_|jump_)?thunk_/) lo = $1
 }' >"$OUT/thunks.txt"
+# Symbols and module sections now, before counting starts: the modules
+# are loaded and nothing moves after this; dumping 100k kallsyms lines under
+# the plugin would cost more than all windows together.
+awk '$2 ~ /^[tTwW]$/' /proc/kallsyms >"$OUT/kallsyms.txt"
+for m in /sys/module/*/sections; do
+	mod=$(basename "$(dirname "$m")")
+	[ -e "/sys/module/$mod/sections/.text" ] || continue
+	mkdir -p "$OUT/sections/$mod"
+	for s in "$m"/.text* "$m"/.init.text "$m"/.exit.text; do
+		[ -e "$s" ] && cat "$s" >"$OUT/sections/$mod/$(basename "$s")"
+	done
+done
+# DRIVER WORKLOAD FOPS of every workload, looked up once
+"$OP" --list | cut -f1 >"$OUT/workloads.txt" || die "icount-op --list failed"
 sync
 "$OP" --arm
 
@@ -103,7 +118,7 @@ run_windows() {
 	local item drv wl vlist v mod dev st status fops
 	for item in "$@"; do
 		drv=${item%%:*} wl=${item#*:}
-		fops=$("$OP" --list | awk -v d="$drv" -v w="$wl" '$1 == d && $2 == w { print $3 }')
+		fops=$(awk -v d="$drv" -v w="$wl" '$1 == d && $2 == w { print $3 }' "$OUT/workloads.txt")
 		[ -n "$fops" ] || die "unknown workload $drv:$wl (icount-op --list)"
 		if [ "$drv" = kernel ]; then
 			vlist=none
@@ -161,15 +176,6 @@ else
 	done
 fi
 
-awk '$2 ~ /^[tTwW]$/' /proc/kallsyms >"$OUT/kallsyms.txt"
-for m in /sys/module/*/sections; do
-	mod=$(basename "$(dirname "$m")")
-	[ -e "/sys/module/$mod/sections/.text" ] || continue
-	mkdir -p "$OUT/sections/$mod"
-	for s in "$m"/.text* "$m"/.init.text "$m"/.exit.text; do
-		[ -e "$s" ] && cat "$s" >"$OUT/sections/$mod/$(basename "$s")"
-	done
-done
 uname -r >"$OUT/kernel-release"
 cat /proc/cmdline >"$OUT/cmdline"
 sync

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# test-classify.sh - the icount plugin's instruction classes (conditional
-# branch, call, indirect, atomic; vm/plugin/icount-classify.h) on real
-# machine code: every case below is assembled with GNU as, its bytes are
-# taken from objdump and classified by build/plugin/classify-test (the very
-# header the plugin compiles).  Host only, no guest; suite "icount-classify".
+# test-classify.sh - the icount plugin's instruction decoding
+# (vm/plugin/icount-classify.h, through build/plugin/classify-test, the very
+# header the plugin compiles), on real machine code.  Host only, no guest;
+# suite "icount-classify".
+#   - classes (conditional branch, call, indirect, atomic): every case below
+#     is assembled with GNU as, its bytes taken from objdump, classified
+#   - instruction length (the plugin drops QEMU 7.2's truncated page-crossing
+#     leftovers with it): equal to objdump's for every instruction of libc
+#     (SSE, AVX, AVX-512), the built driver modules and icount-op, and every
+#     proper prefix of an instruction is reported as too short
 #
 # Usage: tests/icount/test-classify.sh
 #
@@ -121,7 +126,29 @@ classify() {
 	[ $bad = 0 ]
 }
 
+# "addr hexbytes" of every instruction objdump decodes in the given files
+insn_bytes() {
+	objdump -d --insn-width=16 "$@" 2>/dev/null |
+		sed -nE 's/^ *([0-9a-f]+):\t([0-9a-f ]+)\t.*/\1 \2/p' |
+		awk '{ a = $1; $1 = ""; gsub(/ /, ""); print a, $0 }'
+}
+
+lengths() {
+	local files=(/lib/x86_64-linux-gnu/libc.so.6 build/plugin/icount-op) n bad
+	mapfile -t -O 2 files < <(ls kmod/c/*.ko kmod/cxx/*.ko 2>/dev/null)
+	insn_bytes "${files[@]}" >"$work/all.txt"
+	n=$(wc -l <"$work/all.txt")
+	[ "$n" -gt 100000 ] || { echo "only $n instructions from ${files[*]}"; return 1; }
+	build/plugin/classify-test --length <"$work/all.txt" >"$work/len.txt" || return 1
+	# objdump's length is the byte count; ours must match, and no truncation may pass
+	bad=$(paste -d' ' "$work/all.txt" "$work/len.txt" |
+		awk '{ if (length($2) / 2 != $4 || $5 != "") { print; bad++ } } END { exit bad > 0 }' | head -20)
+	echo "$n instructions from ${#files[@]} files"
+	[ -z "$bad" ] || { echo "WRONG (addr bytes addr length [truncation accepted]):"; echo "$bad"; return 1; }
+}
+
 check "classifier builds" build || exit 0
+check "instruction length equals objdump's, truncations reported (libc, drivers)" lengths
 if check "cases assemble (GNU as)" assemble; then
 	check "every instruction classified as the SDM says" classify
 fi

@@ -54,6 +54,176 @@ static inline int32_t icls_rel32(const uint8_t *p)
 			 (uint32_t)p[3] << 24);
 }
 
+/* Does a one-byte-map opcode (64-bit mode) take a ModRM byte? */
+static inline int icls_modrm1(uint8_t op)
+{
+	if (op < 0x40)
+		return (op & 7) < 4; /* ALU r/m forms 00-03, 08-0b, ... 38-3b */
+	switch (op) {
+	case 0x62: case 0x63: case 0x69: case 0x6b:
+	case 0xc0: case 0xc1: case 0xc4: case 0xc5: case 0xc6: case 0xc7:
+	case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+	case 0xf6: case 0xf7: case 0xfe: case 0xff:
+		return 1;
+	}
+	return (op >= 0x80 && op <= 0x8f) || (op >= 0xd8 && op <= 0xdf);
+}
+
+/* Immediate (and relative offset) bytes of a one-byte-map opcode; Z is the
+ * operand-size immediate (2 with a 66 prefix, else 4). */
+static inline int icls_imm1(uint8_t op, uint8_t modrm, int z, int rex_w, int asize)
+{
+	if (op < 0x40)
+		return (op & 7) == 4 ? 1 : (op & 7) == 5 ? z : 0;
+	if ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe7) || (op >= 0xb0 && op <= 0xb7))
+		return 1;
+	if (op >= 0xb8 && op <= 0xbf)
+		return rex_w ? 8 : z;
+	if (op >= 0xa0 && op <= 0xa3) /* mov moffs */
+		return asize ? 4 : 8;
+	switch (op) {
+	case 0x6a: case 0x6b: case 0x80: case 0x83: case 0xa8: case 0xc0: case 0xc1:
+	case 0xc6: case 0xcd: case 0xeb:
+		return 1;
+	case 0x68: case 0x69: case 0x81: case 0xa9: case 0xc7:
+		return z;
+	case 0xe8: case 0xe9:
+		return 4;
+	case 0xc2: case 0xca:
+		return 2;
+	case 0xc8: /* enter imm16, imm8 */
+		return 3;
+	case 0xf6:
+		return ((modrm >> 3) & 7) < 2 ? 1 : 0;
+	case 0xf7:
+		return ((modrm >> 3) & 7) < 2 ? z : 0;
+	}
+	return 0;
+}
+
+/* Does a two-byte-map (0F xx) opcode take a ModRM byte? */
+static inline int icls_modrm2(uint8_t op)
+{
+	switch (op) {
+	case 0x05: case 0x06: case 0x07: case 0x08: case 0x09: case 0x0b: case 0x0e:
+	case 0x77: case 0xa0: case 0xa1: case 0xa2: case 0xa8: case 0xa9: case 0xaa:
+		return 0;
+	}
+	return !((op >= 0x30 && op <= 0x37) || (op >= 0x80 && op <= 0x8f) || (op >= 0xc8 && op <= 0xcf));
+}
+
+static inline int icls_imm2(uint8_t op, int z)
+{
+	if (op >= 0x80 && op <= 0x8f)
+		return z;
+	switch (op) {
+	case 0x70: case 0x71: case 0x72: case 0x73: case 0xa4: case 0xac: case 0xba:
+	case 0xc2: case 0xc4: case 0xc5: case 0xc6:
+		return 1;
+	}
+	return 0;
+}
+
+/* Bytes of the ModRM byte, SIB and displacement starting at B (N left);
+ * -1 when they do not fit. */
+static inline int icls_modrm_len(const uint8_t *b, size_t n)
+{
+	int mod, rm, len = 1;
+
+	if (n < 1)
+		return -1;
+	mod = b[0] >> 6;
+	rm = b[0] & 7;
+	if (mod == 3)
+		return 1;
+	if (rm == 4) {
+		if (n < 2)
+			return -1;
+		len++;
+		if (mod == 0 && (b[1] & 7) == 5)
+			len += 4;
+	} else if (mod == 0 && rm == 5) {
+		len += 4; /* RIP-relative */
+	}
+	len += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+	return len;
+}
+
+/*
+ * Length of the x86-64 instruction starting at B, of which N bytes are
+ * known; -1 when N bytes are not enough to hold it.  The plugin needs this
+ * because QEMU 7.2 hands it a truncated last instruction when a block's
+ * next instruction crosses a page: the translator abandons that
+ * instruction (it starts the next block) but the plugin still sees and
+ * instruments it (plugin_gen_insn_start ran), so without a check it would
+ * be counted twice, once truncated at the end of this block, once whole at
+ * the start of the next.  Covers the one-, two- and three-byte maps and
+ * VEX/EVEX; tested against objdump (tests/icount/test-classify.sh).
+ */
+static inline int icls_length(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	int z = 4, asize = 0, rex_w = 0, m, imm = 0, map;
+	uint8_t op;
+
+	for (; i < n && icls_is_legacy_prefix(b[i]); i++) {
+		if (b[i] == 0x66)
+			z = 2;
+		if (b[i] == 0x67)
+			asize = 1;
+	}
+	if (i < n && (b[i] & 0xf0) == 0x40)
+		rex_w = b[i++] & 8;
+	if (i >= n)
+		return -1;
+	op = b[i++];
+	if (op == 0xc4 || op == 0xc5 || op == 0x62) { /* VEX3, VEX2, EVEX */
+		int plen = op == 0xc5 ? 1 : op == 0xc4 ? 2 : 3;
+
+		if (i + plen >= n)
+			return -1;
+		map = op == 0xc5 ? 1 : b[i] & (op == 0x62 ? 7 : 0x1f);
+		i += plen;
+		op = b[i++];
+		if (map == 1 && op == 0x77) /* vzeroupper/vzeroall */
+			return i;
+		imm = map == 3 ? 1 : map == 1 ? icls_imm2(op, z) : 0;
+		m = icls_modrm_len(b + i, n - i);
+		return m < 0 || i + m + imm > n ? -1 : (int)(i + m + imm);
+	}
+	if (op != 0x0f) {
+		if (icls_modrm1(op)) {
+			m = icls_modrm_len(b + i, n - i);
+			if (m < 0)
+				return -1;
+			imm = icls_imm1(op, b[i], z, rex_w, asize);
+			i += m;
+		} else {
+			imm = icls_imm1(op, 0, z, rex_w, asize);
+		}
+		return i + imm > n ? -1 : (int)(i + imm);
+	}
+	if (i >= n)
+		return -1;
+	op = b[i++];
+	if (op == 0x38 || op == 0x3a) { /* three-byte maps: ModRM, 0F 3A an imm8 */
+		if (i >= n)
+			return -1;
+		imm = op == 0x3a;
+		i++;
+		m = icls_modrm_len(b + i, n - i);
+		return m < 0 || i + m + imm > n ? -1 : (int)(i + m + imm);
+	}
+	imm = icls_imm2(op, z);
+	if (icls_modrm2(op)) {
+		m = icls_modrm_len(b + i, n - i);
+		if (m < 0)
+			return -1;
+		i += m;
+	}
+	return i + imm > n ? -1 : (int)(i + imm);
+}
+
 /* Classes of the instruction of N bytes B at virtual address PC. */
 static inline unsigned int icls_classify(const uint8_t *b, size_t n, uint64_t pc,
 					 icls_thunk_fn in_thunk)

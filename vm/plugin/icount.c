@@ -13,11 +13,13 @@
  *     each asynchronous interrupt entry stub (addresses from the guest's
  *     /proc/kallsyms, see ARM) adds to an "irq" total, so that an operation
  *     hit by an interrupt can be told apart;
- *   - an instruction-fetch callback feeding the simulated L1 i-cache, only
- *     where the fetch could miss: an instruction that lies entirely in the
- *     line the previous instruction of the same translation block ended in
- *     is a certain hit that changes no LRU state, so it gets no callback;
- *   - a memory callback per data access (loads, stores; MMIO accesses
+ *   - kernel instructions only: an instruction-fetch callback feeding the
+ *     simulated L1 i-cache, only where the fetch could miss: an instruction
+ *     that lies entirely in the line the previous instruction of the same
+ *     translation block ended in is a certain hit that changes no LRU
+ *     state, so it gets no callback;
+ *   - kernel instructions only: a memory callback per data access (loads,
+ *     stores, also to user buffers; MMIO accesses
  *     counted as "io" and kept out of the cache) feeding the simulated L1
  *     d-cache with the physical address.  One callback for reads and writes
  *     (QEMU_PLUGIN_MEM_RW, the kind told by qemu_plugin_mem_is_store): in
@@ -26,7 +28,9 @@
  *     and W registrations would lose accesses.
  * Caches: one i- and one d-cache per vCPU (L1 is private to a core), each
  * SIZE bytes, WAYS-way set associative, LINE-byte lines, true LRU, no
- * prefetch, no L2; cold at ARM, warmed by everything that runs after it.
+ * prefetch, no L2, fed by kernel-mode accesses only (user code, the
+ * workload's loop and everything between windows, runs without callbacks:
+ * it would multiply the run time); emptied at DETAIL ON.
  *
  * The guest marks windows with a 7-byte NOP that no compiler emits:
  *     nopl 0x4b4dCCAA(%rax)   = 0f 1f 80 AA CC 4d 4b
@@ -36,9 +40,9 @@
  *   2 OP       one operation done: log the totals' increase since the last
  *              BEGIN/OP (one record per operation)
  *   3 END      close the window: keep the per-PC increase of every PC
- *   5 DETAIL ON / 6 DETAIL OFF   fetch and memory callbacks on or off
- *              (set_detail(): the guest program turns them on for its own
- *              lifetime only)
+ *   5 DETAIL ON / 6 DETAIL OFF   the fetch and memory callbacks act or
+ *              return at once (set_detail(): the guest program turns them
+ *              on for its own lifetime only; caches emptied at ON)
  *   4 ARM      read the interrupt entry addresses (irqs=PATH) and the
  *              retpoline thunk ranges (thunks=PATH) the guest wrote from
  *              /proc/kallsyms, start counting, and flush the translation
@@ -61,6 +65,8 @@
  *   modrange LO HI
  *   irq_entries N
  *   thunks N
+ *   truncated_skipped N                   (page-crossing leftovers not instrumented)
+ *   length_errors N                       (decoded length != QEMU's; also as error lines)
  *   cache l1i SIZE WAYS LINE lru          (and the same for l1d)
  *   fields F...                           (per-scope fields, in order)
  *   scopes kernel module user
@@ -149,7 +155,6 @@ struct range {
 static qemu_plugin_id_t plugin_id;
 static struct totals counters;
 static GHashTable *pcs;	       /* kernel vaddr -> struct pc_info* */
-static GPtrArray *user_pcs;    /* struct pc_info* per translated user instruction */
 static GHashTable *irq_entries; /* vaddr set */
 static GArray *thunks;	       /* struct range */
 static GPtrArray *windows;
@@ -161,8 +166,8 @@ static unsigned int l1_size = 32768, l1_ways = 8, l1_line = 64;
 static struct cache *icache, *dcache; /* one per vCPU */
 static int n_vcpus, max_vcpus;
 static bool armed;
-static bool detail;	   /* requested: fetch and memory callbacks wanted */
-static bool detail_active; /* the translations now in use have them */
+static bool detail; /* between DETAIL ON and OFF: fetch and memory callbacks act */
+static uint64_t truncated_skipped, length_errors; /* translations, see insn_complete() */
 
 static void error_note(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 static void error_note(const char *fmt, ...)
@@ -235,8 +240,11 @@ static inline void bump(const struct pc_info *p, enum field f, uint64_t n)
 static void on_fetch(unsigned int vcpu, void *udata)
 {
 	struct pc_info *p = udata;
-	unsigned int miss = cache_line(&icache[vcpu], p->line0);
+	unsigned int miss;
 
+	if (!detail)
+		return;
+	miss = cache_line(&icache[vcpu], p->line0);
 	if (p->line1 != p->line0)
 		miss += cache_line(&icache[vcpu], p->line1);
 	if (miss) {
@@ -248,10 +256,14 @@ static void on_fetch(unsigned int vcpu, void *udata)
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata)
 {
 	struct pc_info *p = udata;
-	struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
-	bool store = qemu_plugin_mem_is_store(info);
+	struct qemu_plugin_hwaddr *hw;
+	bool store;
 	unsigned int miss;
 
+	if (!detail)
+		return;
+	hw = qemu_plugin_get_hwaddr(info, vaddr);
+	store = qemu_plugin_mem_is_store(info);
 	p->n[store ? P_STORES : P_LOADS]++;
 	bump(p, store ? F_STORES : F_LOADS, 1);
 	if (hw && qemu_plugin_hwaddr_is_io(hw)) {
@@ -298,8 +310,8 @@ static void window_begin(void)
 		error_note("BEGIN inside open window %u", windows->len - 1);
 		return;
 	}
-	if (!detail_active)
-		error_note("window %u opened without DETAIL ON in effect: no memory or cache figures",
+	if (!detail)
+		error_note("window %u opened without DETAIL ON: no memory or cache figures",
 			   windows->len);
 	open_window = g_new0(struct window, 1);
 	open_window->ops = g_array_new(FALSE, FALSE, sizeof(struct totals));
@@ -444,19 +456,11 @@ static void pc_info_fill(struct pc_info *p, struct qemu_plugin_insn *insn)
 		p->disas = qemu_plugin_insn_disas(insn);
 }
 
+/* Kernel PCs: one record per address, for the whole run. */
 static struct pc_info *pc_info_get(uint64_t pc)
 {
-	struct pc_info *p;
+	struct pc_info *p = g_hash_table_lookup(pcs, (gpointer)(uintptr_t)pc);
 
-	if (pc < KERNEL_START) {
-		/* user: one per translation (processes reuse addresses), never
-		 * reported per PC */
-		p = g_new0(struct pc_info, 1);
-		p->pc = pc;
-		g_ptr_array_add(user_pcs, p);
-		return p;
-	}
-	p = g_hash_table_lookup(pcs, (gpointer)(uintptr_t)pc);
 	if (!p) {
 		p = g_new0(struct pc_info, 1);
 		p->pc = pc;
@@ -499,6 +503,27 @@ static void instrument_counts(struct qemu_plugin_insn *insn, const struct pc_inf
 	}
 }
 
+/* False for the truncated instruction QEMU 7.2 leaves at the end of a
+ * block whose next instruction crosses a page (icls_length() explains);
+ * that instruction runs, and is counted, at the start of the next block.
+ * A length that disagrees anywhere else is the decoder's gap: reported. */
+static bool insn_complete(struct qemu_plugin_insn *insn, size_t idx, size_t n)
+{
+	size_t size = qemu_plugin_insn_size(insn);
+	int len = icls_length(qemu_plugin_insn_data(insn), size);
+
+	if (len == (int)size)
+		return true;
+	if (len < 0 && idx == n - 1 && n > 1) {
+		truncated_skipped++;
+		return false;
+	}
+	if (length_errors++ < 10)
+		error_note("instruction at %" PRIx64 ": decoded length %d, QEMU says %zu",
+			   qemu_plugin_insn_vaddr(insn), len, size);
+	return true;
+}
+
 static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t i, n = qemu_plugin_tb_n_insns(tb);
@@ -510,12 +535,19 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		struct pc_info *p = NULL;
 		unsigned int cmd;
 
-		if (armed) {
+		if (armed && !insn_complete(insn, i, n))
+			continue;
+		if (armed && pc < KERNEL_START) {
+			/* user code: inline counts and classes only (processes
+			 * reuse addresses: no per-PC record) */
+			struct pc_info u = { .pc = pc };
+
+			pc_info_fill(&u, insn);
+			instrument_counts(insn, &u);
+		} else if (armed) {
 			p = pc_info_get(pc);
 			pc_info_fill(p, insn);
 			instrument_counts(insn, p);
-		}
-		if (armed && detail) {
 			/* Within a block instructions run in order: one that lies
 			 * wholly in the line the previous one ended in is a
 			 * certain hit. */
@@ -606,6 +638,8 @@ static void write_header(FILE *f)
 	fprintf(f, "kmodlab-icount 2\nvcpus %d\nmodrange %" PRIx64 " %" PRIx64 "\n", n_vcpus,
 		mod_lo, mod_hi);
 	fprintf(f, "irq_entries %u\nthunks %u\n", g_hash_table_size(irq_entries), thunks->len);
+	fprintf(f, "truncated_skipped %" PRIu64 "\nlength_errors %" PRIu64 "\n", truncated_skipped,
+		length_errors);
 	fprintf(f, "cache l1i %u %u %u lru\ncache l1d %u %u %u lru\n", l1_size, l1_ways, l1_line,
 		l1_size, l1_ways, l1_line);
 	fputs("fields", f);
@@ -651,9 +685,6 @@ static void write_output(qemu_plugin_id_t id, void *unused)
 
 static void register_callbacks(qemu_plugin_id_t id)
 {
-	/* also the end of a reset: from here on every block is translated
-	 * with the instrumentation the flags ask for */
-	detail_active = armed && detail;
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
 	qemu_plugin_register_atexit_cb(id, write_output, NULL);
 }
@@ -716,13 +747,14 @@ static void arm(void)
 	qemu_plugin_reset(plugin_id, register_callbacks);
 }
 
-/* DETAIL ON: fetch and memory callbacks (the caches, loads, stores) from
- * now on, caches emptied, so that each window's cache state comes from its
- * own process's set-up and warm-up alone.  DETAIL OFF: back to the inline
- * counters only (between windows: shells, exec, kallsyms dumps run several
- * times faster).  Both flush every translation; the change is in effect
- * once the reset completes, a few blocks later, well before BEGIN (the
- * guest runs set-up and warm-up operations in between; BEGIN checks). */
+/* DETAIL ON: the fetch and memory callbacks act from now on, caches
+ * emptied, so that each window's cache state comes from its own process's
+ * set-up and warm-up alone.  DETAIL OFF: they return at once (between
+ * windows: shells, exec).  Only a flag, never a translation flush: QEMU 7.2
+ * frees its memory-callback arrays on every flush while a vCPU may still
+ * point at one (cpu->plugin_mem_cbs stays set when an instruction leaves
+ * through an exception), and the next helper access then reads freed
+ * memory (seen: "qemu_plugin_vcpu_mem_cb: code should not be reached"). */
 static void set_detail(bool on)
 {
 	int i;
@@ -741,7 +773,6 @@ static void set_detail(bool on)
 			cache_clear(&icache[i]);
 			cache_clear(&dcache[i]);
 		}
-	qemu_plugin_reset(plugin_id, register_callbacks);
 }
 
 static int parse_args(int argc, char **argv)
@@ -826,7 +857,6 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		cache_init(&dcache[i]);
 	}
 	pcs = g_hash_table_new(g_direct_hash, g_direct_equal);
-	user_pcs = g_ptr_array_new();
 	irq_entries = g_hash_table_new(g_direct_hash, g_direct_equal);
 	thunks = g_array_new(FALSE, FALSE, sizeof(struct range));
 	windows = g_ptr_array_new();

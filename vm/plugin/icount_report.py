@@ -81,7 +81,7 @@ def parse_plugin(path):
                     win = None
                 elif k == "error":
                     head["errors"].append(line[6:].strip())
-                elif k in ("vcpus", "irq_entries", "armed", "thunks"):
+                elif k in ("vcpus", "irq_entries", "armed", "thunks", "truncated_skipped", "length_errors"):
                     head[k] = int(w[1])
                 elif k == "modrange":
                     head[k] = [int(w[1], 16), int(w[2], 16)]
@@ -368,6 +368,7 @@ def analyse(rundir, top):
         "kernel": meta.get("kernel_release"), "cmdline": meta.get("cmdline"),
         "vcpus": plug.get("vcpus"), "irq_entry_points": plug.get("irq_entries"),
         "thunk_ranges": plug.get("thunks"), "cache": plug["cache"],
+        "truncated_skipped": plug.get("truncated_skipped"),
         "classes": list(CLASSES),
         "ok": not problems, "problems": problems,
         "reference": refs,
