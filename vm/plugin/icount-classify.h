@@ -154,11 +154,12 @@ static inline int icls_modrm_len(const uint8_t *b, size_t n)
  * known; -1 when N bytes are not enough to hold it.  The plugin needs this
  * because QEMU 7.2 hands it a truncated last instruction when a block's
  * next instruction crosses a page: the translator abandons that
- * instruction (it starts the next block) but the plugin still sees and
- * instruments it (plugin_gen_insn_start ran), so without a check it would
- * be counted twice, once truncated at the end of this block, once whole at
- * the start of the next.  Covers the one-, two- and three-byte maps and
- * VEX/EVEX; tested against objdump (tests/icount/test-classify.sh).
+ * instruction (and removes its code, the plugin's ops included: it runs at
+ * the start of the next block) but the plugin is still shown it, with only
+ * the bytes fetched so far; recorded first, those bytes would stand for
+ * the instruction (wrong classes: "ff" alone is no indirect call).  Covers
+ * the one-, two- and three-byte maps and VEX/EVEX; tested against objdump
+ * (tests/icount/test-classify.sh).
  */
 static inline int icls_length(const uint8_t *b, size_t n)
 {

@@ -65,7 +65,7 @@
  *   modrange LO HI
  *   irq_entries N
  *   thunks N
- *   truncated_skipped N                   (page-crossing leftovers not instrumented)
+ *   truncated_skipped N                   (page-crossing leftovers, never run, not recorded)
  *   length_errors N                       (decoded length != QEMU's; also as error lines)
  *   cache l1i SIZE WAYS LINE lru          (and the same for l1d)
  *   fields F...                           (per-scope fields, in order)
@@ -503,10 +503,11 @@ static void instrument_counts(struct qemu_plugin_insn *insn, const struct pc_inf
 	}
 }
 
-/* False for the truncated instruction QEMU 7.2 leaves at the end of a
- * block whose next instruction crosses a page (icls_length() explains);
- * that instruction runs, and is counted, at the start of the next block.
- * A length that disagrees anywhere else is the decoder's gap: reported. */
+/* False for the truncated instruction QEMU 7.2 shows at the end of a block
+ * whose next instruction crosses a page (icls_length() explains): it never
+ * runs there (QEMU removed its code) but whole at the start of the next
+ * block, where it is recorded and counted.  A length that disagrees
+ * anywhere else is the decoder's gap: reported. */
 static bool insn_complete(struct qemu_plugin_insn *insn, size_t idx, size_t n)
 {
 	size_t size = qemu_plugin_insn_size(insn);

@@ -203,6 +203,15 @@ def attribute(win, syms, insns):
     return fn, per_pc
 
 
+# An operation counts as steady state for the simulated caches when neither
+# it nor the CLEAN_AFTER operations before it saw an interrupt entry.
+CLEAN_AFTER = 2
+
+
+def clean_ops(ops):
+    return [o for k, o in enumerate(ops) if all(ops[j]["irq"] == 0 for j in range(max(0, k - CLEAN_AFTER), k + 1))]
+
+
 def sum_events(fn, pred):
     total = collections.Counter({c: 0 for c in ("insn",) + CLASSES})
     for (name, mod), ev in fn.items():
@@ -276,6 +285,16 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line):
     }
     for c in CLASSES:
         doc[f"driver_{c}_per_op"] = drv[c] / nops if module else None
+    # Simulated misses: the steady state is the operations that neither an
+    # interrupt nor its aftermath touched (an interrupt evicts lines, the
+    # next operations miss them again).  Module-area per-op records: in
+    # those operations only the driver's module runs.
+    clean = clean_ops(w["ops"])
+    doc["cache_clean_ops"] = len(clean)
+    for c in ("l1i_miss", "l1d_miss"):
+        doc[f"driver_{c}_all_ops_per_op"] = doc[f"driver_{c}_per_op"]
+        doc[f"driver_{c}_per_op"] = (sum(o["module"][c] for o in clean) / len(clean) if clean else None) \
+            if module else None
     doc["driver_per_op_range"] = ({c: [min(o["module"][c] for o in w["ops"]), max(o["module"][c] for o in w["ops"])]
                                    for c in ("insn",) + CLASSES} if module and w["ops"] else None)
     doc["kernel_insn_total"] = sum(ev["insn"] for ev in fn.values())
@@ -287,6 +306,9 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line):
     }
     for c in CLASSES:
         doc[f"kernel_{c}_per_op"] = sum(o["kernel"][c] for o in und) / len(und) if und else None
+    for c in ("l1i_miss", "l1d_miss"):
+        doc[f"kernel_{c}_all_ops_per_op"] = sum(o["kernel"][c] for o in w["ops"]) / nops if nops else None
+        doc[f"kernel_{c}_per_op"] = sum(o["kernel"][c] for o in clean) / len(clean) if clean else None
     doc["modules_insn_total"] = mods["insn"]
     doc["user_insn_per_op"] = w["totals"]["user"]["insn"] / nops
     doc["functions"] = [func_row(name, mod, ev, nops, pretty) for _, name, mod, ev in funcs]
