@@ -17,32 +17,34 @@ from pathlib import Path
 
 from .errors import InputError
 
-# key -> (default, type, meaning).  README.md documents the same table.
-DEFAULTS: dict[str, tuple[object, type, str]] = {
-    "REGRESS_RATIO_THRESHOLD": (0.10, float,
+# key -> (type, meaning).  The VALUES are written once, in kmodlab.conf; a
+# key missing there is an error naming it, never a silent built-in default.
+# README.md documents the same table.
+SCHEMA: dict[str, tuple[type, str]] = {
+    "REGRESS_RATIO_THRESHOLD": (float,
         "a C++/C ratio fails when its whole 95% CI lies this fraction beyond the "
         "baseline ratio in the bad direction"),
-    "REGRESS_RATIO_METRICS": ("throughput p50", str,
+    "REGRESS_RATIO_METRICS": (str,
         "the metrics whose C++/C ratio gates (the others are shown as INFO): p99 of a short run "
         "under TCG is set by host scheduling of the vCPU threads, not by the driver"),
-    "REGRESS_SIZE_TOLERANCE": (0.05, float,
+    "REGRESS_SIZE_TOLERANCE": (float,
         "a module's text+data+rodata+bss may grow by this fraction over the baseline"),
-    "REGRESS_STACK_TOLERANCE": (0.10, float,
+    "REGRESS_STACK_TOLERANCE": (float,
         "a module's largest stack frame may grow by this fraction over the baseline"),
-    "REGRESS_BPF_COUNT_TOLERANCE": (0.05, float,
+    "REGRESS_BPF_COUNT_TOLERANCE": (float,
         "allowed |BPF-counted - user-counted| operations per run, as a fraction of the user count "
         "(kmodlab-load clears the BPF maps within 20 ms after its warm-up, so the windows differ slightly)"),
-    "REGRESS_ICOUNT_DRIVER_TOLERANCE": (0.005, float,
+    "REGRESS_ICOUNT_DRIVER_TOLERANCE": (float,
         "exact instruction counts (make icount): allowed rise of the C++/C driver-instructions-per-op ratio"),
-    "REGRESS_ICOUNT_KERNEL_TOLERANCE": (0.01, float,
+    "REGRESS_ICOUNT_KERNEL_TOLERANCE": (float,
         "allowed rise of the C++/C whole-kernel-instructions-per-op ratio (core kernel state may shift)"),
-    "STATS_MIN_REPS": (3, int,
+    "STATS_MIN_REPS": (int,
         "fewer repetitions per side than this: no verdict ('too few repetitions')"),
-    "STATS_ALPHA": (0.05, float, "significance level of the Mann-Whitney U test"),
-    "STATS_CONFIDENCE": (0.95, float, "confidence level of the bootstrap intervals"),
-    "STATS_RESAMPLES": (5000, int, "bootstrap resamples (at least 2000)"),
-    "STATS_SEED": (20261123, int, "bootstrap random seed (fixed: reports are reproducible)"),
-    "REPORT_AGREE_TOLERANCE": (0.05, float,
+    "STATS_ALPHA": (float, "significance level of the Mann-Whitney U test"),
+    "STATS_CONFIDENCE": (float, "confidence level of the bootstrap intervals"),
+    "STATS_RESAMPLES": (int, "bootstrap resamples (at least 2000)"),
+    "STATS_SEED": (int, "bootstrap random seed (fixed: reports are reproducible)"),
+    "REPORT_AGREE_TOLERANCE": (float,
         "fio / Google Benchmark agree with kmodlab-load when within this fraction"),
 }
 
@@ -55,11 +57,16 @@ def repo_root() -> Path:
 
 def parse_conf(path: Path) -> dict[str, str]:
     """All ``KEY = value`` assignments of a kmodlab.conf file (last one wins)."""
+    return {k: v for k, (v, _) in parse_conf_lines(path).items()}
+
+
+def parse_conf_lines(path: Path) -> dict[str, tuple[str, int]]:
+    """Like parse_conf, with the line number of each (last) assignment."""
     try:
         text = path.read_text()
     except OSError as e:
         raise InputError(f"{path}: cannot read the configuration file: {e.strerror}") from e
-    values: dict[str, str] = {}
+    values: dict[str, tuple[str, int]] = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -71,7 +78,7 @@ def parse_conf(path: Path) -> dict[str, str]:
         key = key.strip()
         if not key.replace("_", "").isalnum():
             raise InputError(f"{path}:{lineno}: bad key {key!r}")
-        values[key] = value.strip()
+        values[key] = (value.strip(), lineno)
     return values
 
 
@@ -81,22 +88,45 @@ _MISSING = object()
 class Conf(dict):
     """Every key of kmodlab.conf (environment wins), for tools such as scripts/bench_matrix.py.
 
-    get(key) without a default raises InputError naming the key and the file
-    when the key is missing or empty: an int(None) three frames later says
-    nothing about which setting is absent.
+    get(key) raises InputError naming the key and the file when the key is
+    missing: an int(None) three frames later says nothing about which
+    setting is absent.  Typed getters name the key, the bad value and where
+    it came from (``origin``).
     """
 
-    def __init__(self, values: dict[str, str], source: str):
+    def __init__(self, values: dict[str, str], source: str, origins: dict[str, str] | None = None):
         super().__init__(values)
         self.source = source
+        self.origins = origins or {}
+
+    def origin(self, key: str) -> str:
+        """Where the value of key comes from: "environment" or "<file>:<line>"."""
+        return self.origins.get(key, self.source)
 
     def get(self, key: str, default=_MISSING):
-        val = super().get(key, "")
-        if val == "":
+        if key not in self:
             if default is _MISSING:
-                raise InputError(f"{self.source}: no value for {key} (add '{key} = ...' to kmodlab.conf)")
+                raise InputError(f"{self.source}: no {key} (add '{key} = ...' to kmodlab.conf)")
             return default
-        return val
+        return super().get(key)
+
+    def typed(self, key: str, typ: type):
+        """The value converted to typ; a bad value names key, value and origin."""
+        raw = self.get(key)
+        try:
+            return typ(raw)
+        except ValueError:
+            what = {int: "an integer", float: "a number"}.get(typ, f"a valid {typ.__name__}")
+            raise InputError(f"{key} = {raw!r} (from {self.origin(key)}) is not {what}") from None
+
+    def words(self, key: str, allowed=None) -> list[str]:
+        """The value split on blanks; with allowed, every word must be one of them."""
+        vals = self.get(key).split()
+        bad = [v for v in vals if allowed is not None and v not in allowed]
+        if bad:
+            raise InputError(f"{key} = {self.get(key)!r} (from {self.origin(key)}): "
+                             f"{', '.join(map(repr, bad))} is not one of {', '.join(allowed)}")
+        return vals
 
 
 def read_conf(conf_path: Path | None = None, environ: dict[str, str] | None = None) -> Conf:
@@ -104,11 +134,14 @@ def read_conf(conf_path: Path | None = None, environ: dict[str, str] | None = No
     environ = os.environ if environ is None else environ
     if conf_path is None:
         conf_path = Path(environ.get("KMODLAB_CONF") or repo_root() / "kmodlab.conf")
-    values = parse_conf(conf_path)
-    for key in list(values) + [k for k in DEFAULTS if k not in values]:
+    lines = parse_conf_lines(conf_path)
+    values = {k: v for k, (v, _) in lines.items()}
+    origins = {k: f"{conf_path}:{n}" for k, (_, n) in lines.items()}
+    for key in list(values) + [k for k in SCHEMA if k not in values]:
         if environ.get(key):
             values[key] = environ[key]
-    return Conf(values, str(conf_path))
+            origins[key] = "environment"
+    return Conf(values, str(conf_path), origins)
 
 
 @dataclass(frozen=True)
@@ -130,20 +163,16 @@ class Settings:
 
     @staticmethod
     def defaults() -> "Settings":
-        return Settings.from_values({}, "built-in defaults")
+        """The repository's kmodlab.conf alone, no environment (tests)."""
+        return Settings.from_conf(read_conf(repo_root() / "kmodlab.conf", environ={}))
 
     @staticmethod
-    def from_values(values: dict[str, str], source: str) -> "Settings":
-        got = {}
-        for key, (default, typ, _) in DEFAULTS.items():
-            raw = values.get(key, "")
-            if raw == "":
-                got[key] = default
-                continue
-            try:
-                got[key] = typ(raw)
-            except ValueError as e:
-                raise InputError(f"{source}: {key} = {raw!r} is not a valid {typ.__name__}") from e
+    def from_conf(conf: Conf) -> "Settings":
+        got = {key: conf.typed(key, typ) for key, (typ, _) in SCHEMA.items()}
+        source = conf.source
+        envs = sorted(k for k in SCHEMA if conf.origin(k) == "environment")
+        if envs:
+            source += " + " + " ".join(f"${k}" for k in envs)
         if got["STATS_RESAMPLES"] < 2000:
             raise InputError(f"{source}: STATS_RESAMPLES must be at least 2000, got {got['STATS_RESAMPLES']}")
         if not 0 < got["STATS_CONFIDENCE"] < 1 or not 0 < got["STATS_ALPHA"] < 1:
@@ -171,16 +200,7 @@ class Settings:
 def load_settings(conf_path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Settings from kmodlab.conf (KMODLAB_CONF, else <root>/kmodlab.conf) and the environment.
 
-    A missing kmodlab.conf is an error, not a silent switch to defaults: the
-    lab always has one, and a typo in its path would otherwise go unnoticed.
+    A missing kmodlab.conf, or a key missing from it, is an error, not a
+    silent switch to defaults: the values are written once, in that file.
     """
-    environ = os.environ if environ is None else environ
-    if conf_path is None:
-        conf_path = Path(environ.get("KMODLAB_CONF") or repo_root() / "kmodlab.conf")
-    values = parse_conf(conf_path)
-    sources = [str(conf_path)]
-    for key in DEFAULTS:
-        if environ.get(key):
-            values[key] = environ[key]
-            sources.append(f"${key}")
-    return Settings.from_values(values, " + ".join(sources))
+    return Settings.from_conf(read_conf(conf_path, environ))

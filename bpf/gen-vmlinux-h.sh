@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kver=$1 out=$2
 # shellcheck source=../scripts/conf.sh
 source "$HERE/../scripts/conf.sh"
-cache=$(conf_get KMODLAB_CACHE /var/cache/kmodlab)
+cache=$(conf_get KMODLAB_CACHE)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -23,6 +23,9 @@ QUICK=${QUICK:-}
 ICOUNT=${ICOUNT:-}
 [ -n "$ICOUNT" ] || { [ -n "$QUICK" ] && ICOUNT=0 || ICOUNT=1; }
 
+# A bad setting stops here, before a guest boots, naming key, value and origin.
+"$PYTHON" scripts/bench_matrix.py --out /nonexistent ${QUICK:+--quick} --check-config
+
 id=$(date -u +%Y%m%d-%H%M%S)-$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 out=results/$id
 mkdir -p "$out"

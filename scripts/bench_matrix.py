@@ -17,6 +17,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import platform
 import shlex
 import subprocess
@@ -26,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.conf import parse_conf  # noqa: E402  (the one config reader)
+from analysis.conf import read_conf  # noqa: E402  (the one config reader)
+from analysis.errors import InputError  # noqa: E402
 
 LOAD = ROOT / "build/cmake/loadgen/kmodlab-load"
 GBENCH = ROOT / "build/cmake/loadgen/kmodlab-gbench"
@@ -41,13 +43,11 @@ def uapi(name):
     return out.stdout.strip()
 
 
-def conf_value(conf, key):
-    """kmodlab.conf's value, a non-empty environment variable winning (as scripts/conf.sh)."""
-    if os.environ.get(key):
-        return os.environ[key]
-    if key not in conf:
-        sys.exit(f"bench: kmodlab.conf has no {key}")
-    return conf[key]
+def sync_modes_of_uapi():
+    """The counter's sync modes, from COUNTER_SYNC_MODES ({ "mutex", ... })."""
+    out = subprocess.run([str(ROOT / "scripts/uapi-value.sh"), "--raw", "COUNTER_SYNC_MODES"],
+                         check=True, capture_output=True, text=True).stdout
+    return tuple(re.findall(r'"([^"]+)"', out))
 
 
 def now_iso():
@@ -132,15 +132,25 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, type=Path, help="run directory (results/<date>-<id>)")
     ap.add_argument("--quick", action="store_true", help="the small matrix (make bench QUICK=1)")
+    ap.add_argument("--check-config", action="store_true",
+                    help="check the BENCH_* settings and exit (bench.sh does it on the host before booting)")
     opt = ap.parse_args()
 
-    conf = parse_conf(ROOT / "kmodlab.conf")
-    q = "_QUICK" if opt.quick else ""
-    reps = int(conf_value(conf, f"BENCH_REPS{q}"))
-    duration = conf_value(conf, f"BENCH_DURATION_S{q}")
-    warmup = conf_value(conf, f"BENCH_WARMUP_S{q}")
-    threads_list = [int(t) for t in conf_value(conf, f"BENCH_THREADS{q}").split()]
-    sync_modes = conf_value(conf, f"BENCH_SYNC_MODES{q}").split()
+    try:
+        conf = read_conf()
+        q = "_QUICK" if opt.quick else ""
+        reps = conf.typed(f"BENCH_REPS{q}", int)
+        duration = conf.typed(f"BENCH_DURATION_S{q}", float)
+        warmup = conf.typed(f"BENCH_WARMUP_S{q}", float)
+        threads_list = [int(t) for t in conf.words(f"BENCH_THREADS{q}",
+                                                   allowed=[str(n) for n in range(1, 65)])]
+        sync_modes = conf.words(f"BENCH_SYNC_MODES{q}", allowed=sync_modes_of_uapi())
+    except InputError as e:
+        sys.exit(f"bench: {e}")
+    if opt.check_config:
+        print(f"bench: settings ok: {reps} reps, {duration} s runs, threads {threads_list}, sync {sync_modes}",
+              file=sys.stderr)
+        return
     global SEP
     SEP = uapi("KMODLAB_DEV_SEP")
 

@@ -10,6 +10,7 @@
 #            lkp_enc_cxx the second); already loaded modules are left alone
 #   unload   rmmod them in reverse order and clear the overrides
 #   list     the .ko files, in load order
+#   check    the MODPARAMS_<module> of each, checked (no kernel needed)
 #   status   which are loaded, and their device bindings
 #   dmesg    the kernel log lines of our modules
 #
@@ -48,6 +49,38 @@ selected_kos() {
 }
 
 is_loaded() { [ -d "/sys/module/$1" ]; }
+
+# The words of MODPARAMS_<module> (kmodlab.conf or the environment), checked
+# before insmod, which would only say "Invalid argument": each must be a
+# parameter the module has (modinfo), and sync= one of the uapi's modes.
+# A bad one stops with the key, the value and where it came from.
+module_params() {
+	local ko=$1 name key params w p known modes
+	name=$(basename "$ko" .ko)
+	key=MODPARAMS_$name
+	conf_has "$key" || return 0
+	params=$(conf_get "$key")
+	known=$(modinfo -F parm "$ko" | sed 's/:.*//')
+	for w in $params; do
+		p=${w%%=*}
+		grep -qxF -- "$p" <<<"$known" ||
+			die "$key = '$params' (from $(conf_source "$key")): $name has no parameter '$p' (it has: $(echo $known))"
+		[ "$p" = sync ] || continue
+		modes=$("$ROOT/scripts/uapi-value.sh" --raw COUNTER_SYNC_MODES | grep -o '"[^"]*"' | tr -d '"')
+		grep -qxF -- "${w#*=}" <<<"$modes" ||
+			die "$key = '$params' (from $(conf_source "$key")): sync mode '${w#*=}' is not one of: $(echo $modes) (kmod/include/uapi/counter.h)"
+	done
+	echo "$params"
+}
+
+# check: every selected module's parameters, without loading anything.
+cmd_check() {
+	local ko params
+	while read -r ko; do
+		params=$(module_params "$ko")
+		echo "$(basename "$ko" .ko): ${params:-(no parameters)}"
+	done < <(selected_kos "$@")
+}
 
 # A PCI device nobody has claimed: no driver, and no override naming a
 # module (UNCLAIMED parks devices so the first driver cannot grab them all).
@@ -101,7 +134,7 @@ cmd_load() {
 			failed+=("$name")
 			continue
 		fi
-		params=$(conf_get "MODPARAMS_$name")
+		params=$(module_params "$ko")
 		# shellcheck disable=SC2086  # params are separate words by design
 		if ! insmod "$ko" $params; then
 			say "error: insmod $ko $params failed (see 'make dmesg')"
@@ -159,7 +192,7 @@ cmd_dmesg() {
 	dmesg | grep -E "^\[[ 0-9.]+\] ($names)( [^:]*)?: " || true
 }
 
-[ $# -ge 1 ] || { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2; }
 action=$1
 shift
 case $action in
@@ -170,6 +203,7 @@ load | unload | status | dmesg)
 	"cmd_$action" "$@"
 	;;
 list) selected_kos "$@" ;;
--h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
-*) die "unknown action '$action' (load, unload, list, status, dmesg)" ;;
+check) cmd_check "$@" ;;
+-h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
+*) die "unknown action '$action' (load, unload, list, check, status, dmesg)" ;;
 esac

@@ -14,8 +14,10 @@ set -euo pipefail
 # shellcheck source=scripts/conf.sh
 source "$(dirname "${BASH_SOURCE[0]}")/conf.sh"
 ROOT=$KMODLAB_ROOT
+# shellcheck source=scripts/lib/packages.sh
+source "$ROOT/scripts/lib/packages.sh"
 BUILD=$ROOT/build
-CACHE=$(conf_get KMODLAB_CACHE /var/cache/kmodlab)
+CACHE=$(conf_get KMODLAB_CACHE)
 WITH_QEMU=1
 QUIET=0
 
@@ -64,10 +66,28 @@ apt_update_once() {
 }
 
 # --- 2. kernel version ---------------------------------------------------
+# A KVER that was asked for must be one Debian has, image and headers.
+check_kver() {
+	local kver=$1 pkg missing=()
+	for pkg in "linux-image-$kver" "linux-headers-$kver"; do
+		_pkg_known_to_apt "$pkg" || missing+=("$pkg")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		apt_update_once
+		missing=()
+		for pkg in "linux-image-$kver" "linux-headers-$kver"; do
+			_pkg_known_to_apt "$pkg" || missing+=("$pkg")
+		done
+	fi
+	[ ${#missing[@]} -eq 0 ] ||
+		die "KVER = '$kver' (from $(conf_source KVER)): Debian has no ${missing[*]}
+(leave KVER empty to use linux-image-amd64's; list the choices with: apt-cache search --names-only '^linux-image-[0-9].*-amd64\$')"
+}
 resolve_kver() {
 	local kver
 	kver=$(conf_get KVER)
 	if [ -n "$kver" ]; then
+		check_kver "$kver"
 		echo "$kver"
 		return
 	fi
@@ -83,31 +103,44 @@ resolve_kver() {
 }
 
 # --- 1. packages -----------------------------------------------------------
-missing_packages() {
-	local pkgs
-	mapfile -t pkgs < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/scripts/packages.txt")
-	pkgs+=("linux-headers-$KVER")
-	# dpkg-query prints nothing for unknown packages; compare names.
-	local installed
-	installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null |
-		awk '$2 == "installed" { print $1 }')
-	local p
-	for p in "${pkgs[@]}"; do
-		grep -qx -- "$p" <<<"$installed" || echo "$p"
-	done
+
+lab_packages() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*$//' "$ROOT/scripts/packages.txt"
+	echo "linux-headers-$KVER"
+}
+
+# "NAME STATE" for every lab package (scripts/lib/packages.sh); an unknown
+# name first gets one apt-get update (a fresh machine has empty lists), then
+# is an error that names it.
+lab_package_states() {
+	local pkgs states unknown
+	mapfile -t pkgs < <(lab_packages)
+	states=$(package_states "${pkgs[@]}")
+	if grep -q ' unknown$' <<<"$states"; then
+		apt_update_once
+		states=$(package_states "${pkgs[@]}")
+	fi
+	unknown=$(awk '$2 == "unknown" { printf "%s ", $1 }' <<<"$states")
+	[ -z "$unknown" ] || die "apt knows no package named: ${unknown% }
+(scripts/packages.txt, or linux-headers-\$KVER for KVER=$KVER; check the name with apt-cache policy NAME)"
+	printf '%s\n' "$states"
 }
 
 install_packages() {
-	local missing
-	mapfile -t missing < <(missing_packages)
+	local states missing
+	states=$(lab_package_states)
+	mapfile -t missing < <(awk '$2 == "missing" { print $1 }' <<<"$states")
 	if [ ${#missing[@]} -eq 0 ]; then
-		say "packages: all present"
+		say "packages: all $(wc -l <<<"$states") present"
 		return
 	fi
-	say "installing ${#missing[@]} packages: ${missing[*]}"
+	say "installing ${#missing[@]} packages (apt-get, a few minutes on a fresh machine): ${missing[*]}"
 	apt_update_once
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install "${missing[@]}" >/dev/null ||
-		die "apt-get install failed for: ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install "${missing[@]}" >"$BUILD/apt-install.log" 2>&1 ||
+		die "apt-get install failed for: ${missing[*]} (log: $BUILD/apt-install.log)"
+	states=$(package_states "${missing[@]}")
+	! grep -qv ' installed$' <<<"$states" ||
+		die "still not installed after apt-get install: $(awk '$2 != "installed" { printf "%s ", $1 }' <<<"$states")(log: $BUILD/apt-install.log)"
 }
 
 # --- 3. kernel image -------------------------------------------------------
@@ -133,6 +166,41 @@ fetch_kernel_image() {
 	rm -rf "$tmp"
 }
 
+# --- post-conditions: each step checks that what it promised holds --------
+# The commands the lab runs, each with the package that provides it: a
+# package can be "installed" and its tool still broken or shadowed on PATH.
+REQUIRED_TOOLS=(
+	"gcc:build-essential" "make:build-essential" "clang:clang" "llvm-strip:llvm"
+	"bpftool:bpftool" "cmake:cmake" "ninja:ninja-build" "meson:meson"
+	"pkg-config:pkg-config" "fio:fio" "jq:jq" "cpio:cpio" "busybox:busybox-static"
+	"clang-format:clang-format" "dpkg-source:dpkg-dev" "python3:python3-numpy"
+)
+
+check_tools() {
+	local entry tool pkg bad=()
+	for entry in "${REQUIRED_TOOLS[@]}"; do
+		tool=${entry%%:*}
+		pkg=${entry#*:}
+		command -v "$tool" >/dev/null 2>&1 || bad+=("$tool (package $pkg)")
+	done
+	[ ${#bad[@]} -eq 0 ] || die "installed, yet not on PATH: ${bad[*]}
+reinstall with: apt-get install --reinstall <package>"
+	/usr/bin/python3 -c 'import numpy, scipy, matplotlib, pytest' 2>/dev/null ||
+		die "python3 cannot import numpy/scipy/matplotlib/pytest; apt-get install --reinstall python3-numpy python3-scipy python3-matplotlib python3-pytest"
+}
+
+check_headers() {
+	local dir=/usr/src/linux-headers-$KVER
+	[ -f "$dir/Makefile" ] && [ -f "$dir/include/config/auto.conf" ] ||
+		die "kernel headers for $KVER are incomplete ($dir/Makefile or include/config/auto.conf missing); apt-get install --reinstall linux-headers-$KVER"
+}
+
+check_kernel_image() {
+	local dir=$CACHE/kernel/$KVER
+	[ -s "$dir/boot/vmlinuz-$KVER" ] && [ -d "$dir/lib/modules/$KVER/kernel/fs/9p" ] ||
+		die "kernel image in $dir is incomplete (no boot/vmlinuz-$KVER or lib/modules/$KVER/kernel/fs/9p); remove $dir and run make setup again"
+}
+
 # --- 5. record -----------------------------------------------------------
 record_env() {
 	local qemu=$1 qemu_version="" cc_version
@@ -154,8 +222,12 @@ start=$(date +%s)
 # jq and apt-cache are needed to resolve and record; apt-cache is always there.
 KVER=$(resolve_kver)
 say "kernel ABI version: $KVER"
+mkdir -p "$BUILD"
 install_packages
+check_tools
+check_headers
 fetch_kernel_image
+check_kernel_image
 qemu_bin=""
 if [ "$WITH_QEMU" = 1 ]; then
 	if ! qemu_bin=$("$ROOT/vm/qemu/build.sh" --path 2>/dev/null); then
@@ -163,6 +235,8 @@ if [ "$WITH_QEMU" = 1 ]; then
 		qemu_bin=$("$ROOT/vm/qemu/build.sh" | tail -n1)
 	fi
 	[ -x "$qemu_bin" ] || die "vm/qemu/build.sh did not produce a QEMU binary"
+	"$qemu_bin" -device help 2>/dev/null | grep -q '"lkp_enc"' ||
+		die "$qemu_bin has no lkp_enc device; remove its folder under $CACHE/qemu and run make setup again"
 fi
 record_env "$qemu_bin"
 say "done in $(($(date +%s) - start)) s (kernel $KVER${qemu_bin:+, qemu $qemu_bin})"

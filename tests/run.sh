@@ -45,6 +45,9 @@ else
 	echo "no analysis/tests yet"
 fi
 
+step "set-up and configuration (package states, kmodlab.conf precedence under make)"
+tests/setup/test-config.sh
+
 step "coding style of the drivers (clang-format)"
 check "drivers follow the kernel coding style" scripts/check-format.sh
 

@@ -82,31 +82,3 @@ def test_cv():
     assert stats.cv([10, 10, 10]) == 0
     assert stats.cv([9, 11]) == pytest.approx(np.std([9, 11], ddof=1) / 10)
     assert np.isnan(stats.cv([5]))
-
-
-def test_read_conf_names_missing_key(tmp_path):
-    from analysis.conf import read_conf
-    from analysis.errors import InputError
-    conf = tmp_path / "kmodlab.conf"
-    conf.write_text("BENCH_REPS = 5\nBENCH_EMPTY =\n")
-    c = read_conf(conf, environ={"BENCH_REPS": "7"})
-    assert c.get("BENCH_REPS") == "7" and c.get("BENCH_EMPTY", "x") == "x"
-    with pytest.raises(InputError, match=r"no value for BENCH_THREADS"):
-        c.get("BENCH_THREADS")
-    with pytest.raises(InputError, match=r"no value for BENCH_EMPTY"):
-        c.get("BENCH_EMPTY")
-
-
-def test_settings_reject_too_few_resamples(tmp_path):
-    from analysis.conf import load_settings
-    from analysis.errors import InputError
-    conf = tmp_path / "kmodlab.conf"
-    conf.write_text("# test\nSTATS_RESAMPLES = 100\n")
-    with pytest.raises(InputError, match="STATS_RESAMPLES"):
-        load_settings(conf, environ={})
-    conf.write_text("REGRESS_RATIO_THRESHOLD = 0.2\nGUEST_SMP = 2\n")
-    s = load_settings(conf, environ={"REGRESS_SIZE_TOLERANCE": "0.5"})
-    assert s.ratio_threshold == 0.2 and s.size_tolerance == 0.5 and s.resamples == Settings.defaults().resamples
-    conf.write_text("REGRESS_RATIO_THRESHOLD = ten\n")
-    with pytest.raises(InputError, match="REGRESS_RATIO_THRESHOLD"):
-        load_settings(conf, environ={})

@@ -26,6 +26,7 @@
 
 #include <uapi/counter.h>
 #include <uapi/kmodlab.h>
+#include <kmodlab/extra_work.h>
 
 #define COUNTER_C_NODE COUNTER_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 
@@ -44,6 +45,11 @@ MODULE_PARM_DESC(sync, "how the value is protected: mutex, spinlock or atomic");
 static ushort counter_c_mode = KMODLAB_DEV_MODE;
 module_param_named(mode, counter_c_mode, ushort, 0444);
 MODULE_PARM_DESC(mode, "permission bits of the device node");
+
+/* Test only: the planted cost of the calibration (kmodlab/extra_work.h). */
+static unsigned int counter_c_extra_work;
+module_param_named(extra_work, counter_c_extra_work, uint, 0644);
+MODULE_PARM_DESC(extra_work, KMODLAB_EXTRA_WORK_DESC);
 
 static enum counter_c_sync counter_c_sync;
 static s64 counter_c_value; /* under the mutex or the spinlock */
@@ -146,6 +152,8 @@ static ssize_t counter_c_read(struct file *filp, char __user *buf, size_t count,
 	int len, err;
 	s64 val;
 
+	kmodlab_extra_work(&counter_c_extra_work);
+
 	if (*ppos < 0)
 		return -EINVAL;
 	err = counter_c_get(&val);
@@ -174,6 +182,8 @@ static ssize_t counter_c_write(struct file *filp, const char __user *buf, size_t
 	s64 delta;
 	int err;
 
+	kmodlab_extra_work(&counter_c_extra_work);
+
 	if (count == 0 || count > COUNTER_WRITE_MAX)
 		return -EINVAL;
 	if (copy_from_user(text, buf, count))
@@ -189,6 +199,8 @@ static long counter_c_ioctl(struct file *filp, unsigned int cmd, unsigned long a
 	s64 __user *uarg = (s64 __user *)arg;
 	s64 val;
 	int err;
+
+	kmodlab_extra_work(&counter_c_extra_work);
 
 	switch (cmd) {
 	case COUNTER_IOC_RESET:

@@ -28,6 +28,7 @@
 #include <linux/uaccess.h>
 
 #include <uapi/kmodlab.h>
+#include <kmodlab/extra_work.h>
 #include <uapi/lkp_enc.h>
 
 #define LKP_ENC_C_NODE LKP_ENC_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
@@ -45,6 +46,11 @@ MODULE_PARM_DESC(mode, "permission bits of the device node");
 static int lkp_enc_c_fail_alloc_nth;
 module_param_named(fail_alloc_nth, lkp_enc_c_fail_alloc_nth, int, 0600);
 MODULE_PARM_DESC(fail_alloc_nth, "test only: fail the N-th allocation from now on (0: off)");
+
+/* Test only: the planted cost of the calibration (kmodlab/extra_work.h). */
+static unsigned int lkp_enc_c_extra_work;
+module_param_named(extra_work, lkp_enc_c_extra_work, uint, 0644);
+MODULE_PARM_DESC(extra_work, KMODLAB_EXTRA_WORK_DESC);
 
 /* True when this allocation is the one fail_alloc_nth asks to fail. */
 static bool lkp_enc_c_fail_alloc(void)
@@ -117,6 +123,7 @@ static int lkp_enc_c_open(struct inode *inode, struct file *filp)
 	 * device cannot be deregistered before we take our reference. */
 	struct lkp_enc_c *enc = container_of(filp->private_data, struct lkp_enc_c, misc);
 
+	kmodlab_extra_work(&lkp_enc_c_extra_work);
 	kref_get(&enc->ref);
 	filp->private_data = enc;
 	return 0;
@@ -125,6 +132,8 @@ static int lkp_enc_c_open(struct inode *inode, struct file *filp)
 static int lkp_enc_c_release(struct inode *inode, struct file *filp)
 {
 	struct lkp_enc_c *enc = filp->private_data;
+
+	kmodlab_extra_work(&lkp_enc_c_extra_work);
 
 	kref_put(&enc->ref, lkp_enc_c_free);
 	return 0;
@@ -136,6 +145,8 @@ static ssize_t lkp_enc_c_read(struct file *filp, char __user *buf, size_t count,
 	char text[LKP_ENC_STRING_SIZE];
 	size_t len;
 	int err;
+
+	kmodlab_extra_work(&lkp_enc_c_extra_work);
 
 	if (*ppos < 0)
 		return -EINVAL;
@@ -153,6 +164,8 @@ static ssize_t lkp_enc_c_write(struct file *filp, const char __user *buf, size_t
 	struct lkp_enc_c *enc = filp->private_data;
 	char text[LKP_ENC_STRING_SIZE];
 	int err;
+
+	kmodlab_extra_work(&lkp_enc_c_extra_work);
 
 	count = min_t(size_t, count, LKP_ENC_STRING_MAX);
 	if (copy_from_user(text, buf, count))
@@ -230,6 +243,8 @@ static long lkp_enc_c_ioctl(struct file *filp, unsigned int cmd, unsigned long a
 {
 	struct lkp_enc_c *enc = filp->private_data;
 	void __user *uarg = (void __user *)arg;
+
+	kmodlab_extra_work(&lkp_enc_c_extra_work);
 
 	switch (cmd) {
 	case LKP_ENC_IOC_WRITE_SEED:

@@ -37,6 +37,7 @@
 #include <linux/uaccess.h>
 
 #include <uapi/kmodlab.h>
+#include <kmodlab/extra_work.h>
 #include <uapi/scull.h>
 
 #define SCULL_C_NODE SCULL_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
@@ -72,6 +73,11 @@ MODULE_PARM_DESC(mode, "permission bits of the device nodes");
 static int scull_c_fail_alloc_nth;
 module_param_named(fail_alloc_nth, scull_c_fail_alloc_nth, int, 0600);
 MODULE_PARM_DESC(fail_alloc_nth, "test only: fail the N-th allocation from now on (0: off)");
+
+/* Test only: the planted cost of the calibration (kmodlab/extra_work.h). */
+static unsigned int scull_c_extra_work;
+module_param_named(extra_work, scull_c_extra_work, uint, 0644);
+MODULE_PARM_DESC(extra_work, KMODLAB_EXTRA_WORK_DESC);
 
 struct scull_c_qset {
 	void **data;
@@ -193,6 +199,8 @@ static int scull_c_open(struct inode *inode, struct file *filp)
 {
 	struct scull_c_dev *dev = container_of(inode->i_cdev, struct scull_c_dev, cdev);
 
+	kmodlab_extra_work(&scull_c_extra_work);
+
 	filp->private_data = dev;
 	/* LDD3: opening write-only truncates the device. */
 	if ((filp->f_flags & O_ACCMODE) == O_WRONLY) {
@@ -206,6 +214,8 @@ static int scull_c_open(struct inode *inode, struct file *filp)
 
 static int scull_c_release(struct inode *inode, struct file *filp)
 {
+	kmodlab_extra_work(&scull_c_extra_work);
+
 	return 0;
 }
 
@@ -218,6 +228,8 @@ static ssize_t scull_c_read(struct file *filp, char __user *buf, size_t count, l
 	void *quantum_mem = NULL;
 	size_t left;
 	ssize_t ret = 0;
+
+	kmodlab_extra_work(&scull_c_extra_work);
 
 	if (pos < 0)
 		return -EINVAL;
@@ -278,6 +290,8 @@ static ssize_t scull_c_write(struct file *filp, const char __user *buf, size_t c
 	size_t left;
 	ssize_t ret;
 
+	kmodlab_extra_work(&scull_c_extra_work);
+
 	if (pos < 0 || count > LLONG_MAX || check_add_overflow(pos, (loff_t)count, &end))
 		return -EINVAL;
 	if (count == 0)
@@ -319,6 +333,8 @@ static loff_t scull_c_llseek(struct file *filp, loff_t off, int whence)
 {
 	struct scull_c_dev *dev = filp->private_data;
 	loff_t base, newpos;
+
+	kmodlab_extra_work(&scull_c_extra_work);
 
 	switch (whence) {
 	case SEEK_SET:
@@ -422,6 +438,8 @@ static long scull_c_ioc_reset(void)
 static long scull_c_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	int __user *uarg = (int __user *)arg;
+
+	kmodlab_extra_work(&scull_c_extra_work);
 
 	if (_IOC_TYPE(cmd) != SCULL_IOC_MAGIC || _IOC_NR(cmd) > SCULL_IOC_MAXNR)
 		return -ENOTTY;

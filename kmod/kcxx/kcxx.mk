@@ -85,7 +85,12 @@ $(obj)/%-kcxx_rt.o: $(KCXX_DIR)/rt/kcxx_rt.cpp $(obj)/kcxx_kabi.h FORCE
 $(obj)/%-kcxx_helpers.o: $(KCXX_DIR)/glue/kcxx_helpers.c FORCE
 	$(call if_changed_rule,cc_o_c)
 
+# The parameters every kcxx module has (extra_work), compiled as C, per module.
+$(obj)/%-kcxx_params.o: $(KCXX_DIR)/glue/kcxx_params.c FORCE
+	$(call if_changed_rule,cc_o_c)
+
 # $(call kcxx_module,MODULE,OBJECTS)
-kcxx_module = $(eval obj-m += $(1).o)$(eval $(1)-y += $(2) $(1)-kcxx_rt.o $(1)-kcxx_helpers.o)
+kcxx_module = $(eval obj-m += $(1).o)$(eval $(1)-y += $(2) $(1)-kcxx_rt.o $(1)-kcxx_helpers.o \
+	$(1)-kcxx_params.o)
 
 clean-files += kcxx_kabi.h kcxx_kabi.s *.su

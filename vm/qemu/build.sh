@@ -27,7 +27,7 @@ source "$HERE/../../scripts/conf.sh"
 ROOT=$KMODLAB_ROOT
 DEVICE_C=$HERE/lkp_enc.c
 UAPI_H=$ROOT/kmod/include/uapi/lkp_enc.h
-CACHE=$(conf_get KMODLAB_CACHE /var/cache/kmodlab)/qemu
+CACHE=$(conf_get KMODLAB_CACHE)/qemu
 JOBS=${QEMU_BUILD_JOBS:-2}
 # Debian's python3 and meson, not a pyenv python3 that may come first on
 # PATH (configure's --python= works only with QEMU's embedded meson, which

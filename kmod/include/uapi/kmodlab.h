@@ -26,6 +26,21 @@
  * ("mode=") says otherwise. */
 #define KMODLAB_DEV_MODE	0600
 
+/*
+ * The planted cost of the lab's calibration (make calibrate, make icount
+ * EXTRA_WORK=N): every driver, C and C++, has a test-only module parameter
+ * "extra_work" (default 0, writable at run time through
+ * /sys/module/<module>/parameters/extra_work).  Every file operation the
+ * driver implements executes, once at its entry, the same inline-asm block
+ * (kmod/include/kmodlab/extra_work.h): INSN_BASE instructions, plus
+ * INSN_PER_ITER for each of the N iterations.  So an operation with
+ * extra_work=N executes exactly N * KMODLAB_EXTRA_WORK_INSN_PER_ITER more
+ * driver instructions than with 0, in either language.
+ */
+#define KMODLAB_EXTRA_WORK_PARAM		"extra_work"
+#define KMODLAB_EXTRA_WORK_INSN_PER_ITER	2
+#define KMODLAB_EXTRA_WORK_INSN_BASE		3
+
 /* clang-format on */
 
 #endif /* _UAPI_KMODLAB_H */

@@ -29,6 +29,7 @@
 
 #include <kcxx/bindings.h>
 #include <kcxx/error.h>
+#include <kcxx/planted.h>
 #include <kcxx/uaccess.h>
 #include <kcxx/vtable.h>
 
@@ -74,6 +75,7 @@ template <class T> struct Adapter {
 	}
 	[[gnu::always_inline]] static int open(struct inode *i, struct file *f)
 	{
+		planted_work();
 		Result<D *> r = T::open(Inode(i), File(f));
 		if (!r)
 			return r.error().to_errno();
@@ -82,36 +84,43 @@ template <class T> struct Adapter {
 	}
 	[[gnu::always_inline]] static int release(struct inode *i, struct file *f)
 	{
+		planted_work();
 		T::release(data(f), Inode(i), File(f));
 		return 0;
 	}
 	[[gnu::always_inline]] static loff_t llseek(struct file *f, loff_t off, int whence)
 	{
+		planted_work();
 		Result<loff_t> r = T::llseek(data(f), File(f), off, whence);
 		return r ? r.value() : r.error().to_long();
 	}
 	[[gnu::always_inline]] static ssize_t read(struct file *f, char *buf, usize n, loff_t *pos)
 	{
+		planted_work();
 		Result<usize> r = T::read(data(f), File(f), UserSlice(uptr(buf), n).writer(), *pos);
 		return r ? static_cast<ssize_t>(r.value()) : r.error().to_long();
 	}
 	[[gnu::always_inline]] static ssize_t write(struct file *f, const char *buf, usize n, loff_t *pos)
 	{
+		planted_work();
 		Result<usize> r = T::write(data(f), File(f), UserSlice(uptr(buf), n).reader(), *pos);
 		return r ? static_cast<ssize_t>(r.value()) : r.error().to_long();
 	}
 	[[gnu::always_inline]] static long ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	{
+		planted_work();
 		Result<long> r = T::ioctl(data(f), File(f), cmd, arg);
 		return r ? r.value() : r.error().to_long();
 	}
 	[[gnu::always_inline]] static long compat_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	{
+		planted_work();
 		Result<long> r = T::compat_ioctl(data(f), File(f), cmd, arg);
 		return r ? r.value() : r.error().to_long();
 	}
 	[[gnu::always_inline]] static int fsync(struct file *f, loff_t s, loff_t e, int datasync)
 	{
+		planted_work();
 		Result<void> r = T::fsync(data(f), File(f), s, e, datasync != 0);
 		return r ? 0 : r.error().to_errno();
 	}
