@@ -64,7 +64,9 @@ if [ -n "$EXTRA" ]; then
 	# wins over kmodlab.conf (scripts/conf.sh), so append to the configured one.
 	first=${EXTRA%% *}
 	for mod in $(driver_modules "$@"); do
-		export "MODPARAMS_$mod=$(conf_get "MODPARAMS_$mod") extra_work=$first"
+		params=""
+		conf_has "MODPARAMS_$mod" && params="$(conf_get "MODPARAMS_$mod") "
+		export "MODPARAMS_$mod=${params}extra_work=$first"
 	done
 fi
 "$ROOT/scripts/modules.sh" load || die "loading the modules failed"
