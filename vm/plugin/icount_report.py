@@ -19,8 +19,10 @@ import collections
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 
 SCHEMA = "kmodlab-icount/1"
 
@@ -70,8 +72,7 @@ def parse_plugin(path):
                 elif k == "pc":
                     win["pcs"].append((int(w[1], 16), dict(zip(PC_FIELDS, (int(x) for x in w[2:])))))
                 elif k == "insn":
-                    head["insns"][int(w[1], 16)] = {"size": int(w[2]), "cls": int(w[3]), "bytes": w[4],
-                                                    "disas": " ".join(w[5:])}
+                    head["insns"][int(w[1], 16)] = {"size": int(w[2]), "cls": int(w[3]), "bytes": w[4]}
                 elif k == "window":
                     win = {"index": int(w[1]), "ops": [], "pcs": [], "nops": int(w[3])}
                     head["windows"].append(win)
@@ -228,7 +229,56 @@ def func_row(name, mod, ev, nops, pretty):
     return row
 
 
-def driver_pcs(per_pc, module, insns, nops, pretty):
+def disassemble(insns, pcs, syms, pretty):
+    """{pc: AT&T text} for the PCs, from the bytes the plugin saw execute.
+
+    One objdump per cluster of nearby PCs: the cluster's bytes at their
+    addresses, int3 (one byte, so decoding resyncs at every known
+    instruction) where nothing ran; addresses in the text become
+    symbol+offset."""
+    out = {}
+    pcs = sorted(pc for pc in pcs if pc in insns)
+    clusters, cur = [], []
+    for pc in pcs:
+        if cur and pc - (cur[-1] + insns[cur[-1]]["size"]) > 4096:
+            clusters.append(cur)
+            cur = []
+        cur.append(pc)
+    if cur:
+        clusters.append(cur)
+    for cl in clusters:
+        lo, hi = cl[0], cl[-1] + insns[cl[-1]]["size"]
+        blob = bytearray(b"\xcc" * (hi - lo))
+        for pc in cl:
+            b = bytes.fromhex(insns[pc]["bytes"])
+            blob[pc - lo:pc - lo + len(b)] = b
+        with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+            f.write(blob)
+            f.flush()
+            try:
+                r = subprocess.run(["objdump", "-D", "-b", "binary", "-m", "i386:x86-64", "--no-show-raw-insn",
+                                    f"--adjust-vma={lo:#x}", f.name], capture_output=True, text=True, check=True)
+            except (OSError, subprocess.CalledProcessError) as e:
+                die(f"objdump failed ({e}): it disassembles the driver instructions (Debian package binutils)")
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s*([0-9a-f]+):\s+(.*)", line)
+            if m and int(m.group(1), 16) in insns:
+                out[int(m.group(1), 16)] = symbolize(m.group(2).strip(), syms, pretty)
+    return out
+
+
+def symbolize(text, syms, pretty):
+    """Kernel addresses in a disassembly become <symbol+0xoff>."""
+    def sub(m):
+        a = int(m.group(0), 16)
+        if a < 0xffff800000000000:
+            return m.group(0)
+        name, _, base = syms.lookup(a)
+        return f"{m.group(0)} <{pretty.get(name, name)}+{a - base:#x}>"
+    return re.sub(r"0x[0-9a-f]{16}", sub, text)
+
+
+def driver_pcs(per_pc, module, insns, nops, pretty, disas):
     """Every instruction of the driver the window executed, in address order."""
     out = []
     for pc, name, mod, base, ev in sorted(per_pc):
@@ -239,7 +289,7 @@ def driver_pcs(per_pc, module, insns, nops, pretty):
                     "per_op": ev["insn"] / nops,
                     "classes": [c for c, bit in CLASS_BITS.items() if ins.get("cls", 0) & bit],
                     **{f"{c}_per_op": ev[c] / nops for c in ("loads", "stores", "io", "l1i_miss", "l1d_miss")},
-                    "size": ins.get("size"), "bytes": ins.get("bytes"), "disas": ins.get("disas", "?")})
+                    "size": ins.get("size"), "bytes": ins.get("bytes"), "disas": disas.get(pc, "?")})
     return out
 
 
@@ -252,7 +302,7 @@ def code_lines(pcs, line):
     return len(lines)
 
 
-def window_doc(m, w, fn, per_pc, insns, pretty, top, line):
+def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
     """One window's JSON and its problems."""
     problems = []
     nops = int(m["ops"])
@@ -313,7 +363,7 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line):
     doc["user_insn_per_op"] = w["totals"]["user"]["insn"] / nops
     doc["functions"] = [func_row(name, mod, ev, nops, pretty) for _, name, mod, ev in funcs]
     doc["kernel_functions"] = [func_row(name, mod, ev, nops, pretty) for _, name, mod, ev in core]
-    doc["driver_pcs"] = driver_pcs(per_pc, module, insns, nops, pretty) if module else []
+    doc["driver_pcs"] = driver_pcs(per_pc, module, insns, nops, pretty, disas) if module else []
     doc["driver_code_lines"] = code_lines(doc["driver_pcs"], line) if module else None
     return doc, problems
 
@@ -377,9 +427,12 @@ def analyse(rundir, top):
     if missing:
         problems.append(f"{len(missing)} counted PCs have no 'insn' line (classes unknown), e.g. {min(missing):#x}")
     line = plug["cache"].get("l1i", {}).get("line", 64)
+    drivers = {m["module"] for m in manifest if m["module"] != "-"}
+    disas = disassemble(plug["insns"], {pc for _, per_pc in attributed for pc, _, mod, _, _ in per_pc
+                                        if mod in drivers}, syms, pretty)
     windows = []
     for m, w, (fn, per_pc) in zip(manifest, plug["windows"], attributed):
-        doc, wp = window_doc(m, w, fn, per_pc, plug["insns"], pretty, top, line)
+        doc, wp = window_doc(m, w, fn, per_pc, plug["insns"], pretty, top, line, disas)
         windows.append(doc)
         problems += wp
     refs = {w["workload"]: w["kernel_insn_per_op"]["undisturbed"] for w in windows if w["driver"] == "kernel"}
@@ -465,7 +518,7 @@ def main():
     ap.add_argument("rundir")
     ap.add_argument("--json", help="write the JSON here (default RUNDIR/icount.json)")
     ap.add_argument("--text", help="write the table here (default RUNDIR/icount.txt)")
-    ap.add_argument("--top", type=int, default=25, help="core-kernel functions kept per window")
+    ap.add_argument("--top", type=int, default=60, help="core-kernel functions kept per window")
     a = ap.parse_args()
     for f in ("plugin.txt", "manifest.tsv", "kallsyms.txt"):
         if not os.path.exists(os.path.join(a.rundir, f)):
