@@ -76,7 +76,8 @@
  *   window IDX ops N
  *   wtotals V... irq I                    (the window's increase)
  *   op V... irq I                         (N lines: one per operation)
- *   pc ADDR COUNT LOADS STORES IO L1I_MISS L1D_MISS   (non-zero PCs)
+ *   pc ADDR COUNT LOADS STORES IO L1I_MISS L1D_MISS   (non-zero PCs; all but
+ *                                         COUNT over the ops no interrupt hit)
  *   endwindow IDX
  *   insn ADDR SIZE CLASSES HEXBYTES                  (every PC of a window)
  *   end
@@ -125,9 +126,10 @@ struct totals {
 struct pc_info {
 	uint64_t n[NPCF];
 	uint64_t start[NPCF]; /* n at the open window's BEGIN */
+	uint64_t pend[NPCF]; /* callback events of the current operation, see pend_add() */
 	uint64_t pc, line0, line1; /* i-cache lines of the first and last byte */
 	unsigned int cls;
-	uint8_t size, kernel, module, in_window, changed;
+	uint8_t size, kernel, module, in_window, changed, pending;
 	uint8_t bytes[MAX_INSN];
 };
 
@@ -154,6 +156,7 @@ struct range {
 static qemu_plugin_id_t plugin_id;
 static struct totals counters;
 static GHashTable *pcs;	       /* kernel vaddr -> struct pc_info* */
+static GPtrArray *pending;     /* struct pc_info* with callback events not yet committed */
 static GHashTable *irq_entries; /* vaddr set */
 static GArray *thunks;	       /* struct range */
 static GPtrArray *windows;
@@ -236,6 +239,44 @@ static inline void bump(const struct pc_info *p, enum field f, uint64_t n)
 	}
 }
 
+/*
+ * Per-PC callback events (loads, stores, MMIO, misses) wait for the end of
+ * the operation: an operation an interrupt hit gets them dropped.  QEMU 7.2
+ * makes an interrupt's frame pushes and its iret's pops through the
+ * memory-callback array of whatever instruction set it last (a helper
+ * instruction leaves it set when it exits early), so they would be
+ * attributed to that instruction, e.g. five loads and stores more on the
+ * driver's "call ioread8" in the one operation a timer tick hit.  The
+ * per-op scope totals keep every event (the report uses their undisturbed
+ * operations).  Outside windows everything is kept.
+ */
+static inline void pend_add(struct pc_info *p, enum pcfield f, uint64_t n)
+{
+	if (!p->pending) {
+		p->pending = 1;
+		g_ptr_array_add(pending, p);
+	}
+	p->pend[f] += n;
+}
+
+static void pend_commit(bool keep)
+{
+	guint i;
+	int f;
+
+	for (i = 0; i < pending->len; i++) {
+		struct pc_info *p = g_ptr_array_index(pending, i);
+
+		for (f = 0; f < NPCF; f++) {
+			if (keep)
+				p->n[f] += p->pend[f];
+			p->pend[f] = 0;
+		}
+		p->pending = 0;
+	}
+	g_ptr_array_set_size(pending, 0);
+}
+
 static void on_fetch(unsigned int vcpu, void *udata)
 {
 	struct pc_info *p = udata;
@@ -247,7 +288,7 @@ static void on_fetch(unsigned int vcpu, void *udata)
 	if (p->line1 != p->line0)
 		miss += cache_line(&icache[vcpu], p->line1);
 	if (miss) {
-		p->n[P_L1I] += miss;
+		pend_add(p, P_L1I, miss);
 		bump(p, F_L1I_MISS, miss);
 	}
 }
@@ -263,18 +304,18 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr
 		return;
 	hw = qemu_plugin_get_hwaddr(info, vaddr);
 	store = qemu_plugin_mem_is_store(info);
-	p->n[store ? P_STORES : P_LOADS]++;
+	pend_add(p, store ? P_STORES : P_LOADS, 1);
 	bump(p, store ? F_STORES : F_LOADS, 1);
 	if (hw && qemu_plugin_hwaddr_is_io(hw)) {
 		/* MMIO is uncacheable: counted, never cached */
-		p->n[P_IO]++;
+		pend_add(p, P_IO, 1);
 		bump(p, F_IO, 1);
 		return;
 	}
 	miss = cache_access(&dcache[vcpu], hw ? qemu_plugin_hwaddr_phys_addr(hw) : vaddr,
 			    1u << qemu_plugin_mem_size_shift(info));
 	if (miss) {
-		p->n[P_L1D] += miss;
+		pend_add(p, P_L1D, miss);
 		bump(p, F_L1D_MISS, miss);
 	}
 }
@@ -312,6 +353,7 @@ static void window_begin(void)
 	if (!detail)
 		error_note("window %u opened without DETAIL ON: no memory or cache figures",
 			   windows->len);
+	pend_commit(true); /* set-up and warm-up: before the window */
 	open_window = g_new0(struct window, 1);
 	open_window->ops = g_array_new(FALSE, FALSE, sizeof(struct totals));
 	open_window->pcs = g_array_new(FALSE, FALSE, sizeof(struct pc_delta));
@@ -336,6 +378,7 @@ static void window_end(void)
 		return;
 	}
 	open_window->end = counters;
+	pend_commit(true); /* nothing runs between the last OP and END */
 	g_hash_table_iter_init(&it, pcs);
 	while (g_hash_table_iter_next(&it, &key, &val)) {
 		struct pc_info *p = val;
@@ -375,6 +418,7 @@ static void on_marker(unsigned int vcpu, void *udata)
 		d = totals_sub(&counters, &open_window->last);
 		g_array_append_val(open_window->ops, d);
 		open_window->last = counters;
+		pend_commit(d.irq == 0);
 		break;
 	case MARK_END:
 		window_end();
@@ -857,6 +901,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		cache_init(&dcache[i]);
 	}
 	pcs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pending = g_ptr_array_new();
 	irq_entries = g_hash_table_new(g_direct_hash, g_direct_equal);
 	thunks = g_array_new(FALSE, FALSE, sizeof(struct range));
 	windows = g_ptr_array_new();

@@ -221,11 +221,22 @@ def sum_events(fn, pred):
     return total
 
 
-def func_row(name, mod, ev, nops, pretty):
+# Per-PC figures the plugin counts in callbacks: kept only for operations no
+# interrupt hit (icount.c pend_add()), so per op they divide by that number.
+CB_FIELDS = ("loads", "stores", "io", "l1i_miss", "l1d_miss")
+
+
+def per_op(ev, c, nops, nund):
+    if c in CB_FIELDS:
+        return ev[c] / nund if nund else None
+    return ev[c] / nops
+
+
+def func_row(name, mod, ev, nops, nund, pretty):
     row = {"symbol": name, "name": pretty.get(name, name), "module": mod,
            "insn_total": ev["insn"], "insn_per_op": ev["insn"] / nops}
     for c in CLASSES:
-        row[f"{c}_per_op"] = ev[c] / nops
+        row[f"{c}_per_op"] = per_op(ev, c, nops, nund)
     return row
 
 
@@ -278,7 +289,7 @@ def symbolize(text, syms, pretty):
     return re.sub(r"0x[0-9a-f]{16}", sub, text)
 
 
-def driver_pcs(per_pc, module, insns, nops, pretty, disas):
+def driver_pcs(per_pc, module, insns, nops, nund, pretty, disas):
     """Every instruction of the driver the window executed, in address order."""
     out = []
     for pc, name, mod, base, ev in sorted(per_pc):
@@ -288,7 +299,7 @@ def driver_pcs(per_pc, module, insns, nops, pretty, disas):
         out.append({"addr": f"{pc:#x}", "symbol": pretty.get(name, name), "offset": pc - base,
                     "per_op": ev["insn"] / nops,
                     "classes": [c for c, bit in CLASS_BITS.items() if ins.get("cls", 0) & bit],
-                    **{f"{c}_per_op": ev[c] / nops for c in ("loads", "stores", "io", "l1i_miss", "l1d_miss")},
+                    **{f"{c}_per_op": per_op(ev, c, nops, nund) for c in CB_FIELDS},
                     "size": ins.get("size"), "bytes": ins.get("bytes"), "disas": disas.get(pc, "?")})
     return out
 
@@ -313,13 +324,15 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
         problems.append(f"window {m['window']} ({m['driver']} {m['variant']} {m['workload']}): {m['status']}")
     drv = sum_events(fn, lambda mod: module is not None and mod == module)
     mods = sum_events(fn, lambda mod: mod != "vmlinux")
-    # The plugin's inline per-scope totals against its per-PC counts: two
-    # independent paths to the same module-area figures.
-    for c in ("insn",) + CLASSES:
-        if mods[c] != w["totals"]["module"][c]:
-            problems.append(f"window {m['window']}: module-area {c} per PC {mods[c]} != inline total "
-                            f"{w['totals']['module'][c]}")
     und = [o for o in w["ops"] if o["irq"] == 0]
+    nund = len(und)
+    # The plugin's per-scope totals against its per-PC counts: two
+    # independent paths to the same module-area figures (callback-counted
+    # per-PC figures cover the undisturbed operations only).
+    for c in ("insn",) + CLASSES:
+        total = sum(o["module"][c] for o in und) if c in CB_FIELDS else w["totals"]["module"][c]
+        if mods[c] != total:
+            problems.append(f"window {m['window']}: module-area {c} per PC {mods[c]} != per-scope total {total}")
     funcs = sorted(((ev["insn"], name, mod, ev) for (name, mod), ev in fn.items() if module and mod == module),
                    key=lambda t: (-t[0], t[1]))
     core = sorted(((ev["insn"], name, mod, ev) for (name, mod), ev in fn.items() if mod != module),
@@ -334,7 +347,7 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
         "driver_insn_per_op_stats": per_op_stats([o["module"]["insn"] for o in w["ops"]]) if module else None,
     }
     for c in CLASSES:
-        doc[f"driver_{c}_per_op"] = drv[c] / nops if module else None
+        doc[f"driver_{c}_per_op"] = per_op(drv, c, nops, nund) if module else None
     # Simulated misses: the steady state is the operations that neither an
     # interrupt nor its aftermath touched (an interrupt evicts lines, the
     # next operations miss them again).  Module-area per-op records: in
@@ -345,8 +358,8 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
         doc[f"driver_{c}_all_ops_per_op"] = doc[f"driver_{c}_per_op"]
         doc[f"driver_{c}_per_op"] = (sum(o["module"][c] for o in clean) / len(clean) if clean else None) \
             if module else None
-    doc["driver_per_op_range"] = ({c: [min(o["module"][c] for o in w["ops"]), max(o["module"][c] for o in w["ops"])]
-                                   for c in ("insn",) + CLASSES} if module and w["ops"] else None)
+    doc["driver_per_op_range"] = ({c: [min(o["module"][c] for o in und), max(o["module"][c] for o in und)]
+                                   for c in ("insn",) + CLASSES} if module and und else None)
     doc["kernel_insn_total"] = sum(ev["insn"] for ev in fn.values())
     doc["kernel_insn_per_op"] = {
         "undisturbed": per_op_stats([o["kernel"]["insn"] for o in und]),
@@ -361,9 +374,9 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
         doc[f"kernel_{c}_per_op"] = sum(o["kernel"][c] for o in clean) / len(clean) if clean else None
     doc["modules_insn_total"] = mods["insn"]
     doc["user_insn_per_op"] = w["totals"]["user"]["insn"] / nops
-    doc["functions"] = [func_row(name, mod, ev, nops, pretty) for _, name, mod, ev in funcs]
-    doc["kernel_functions"] = [func_row(name, mod, ev, nops, pretty) for _, name, mod, ev in core]
-    doc["driver_pcs"] = driver_pcs(per_pc, module, insns, nops, pretty, disas) if module else []
+    doc["functions"] = [func_row(name, mod, ev, nops, nund, pretty) for _, name, mod, ev in funcs]
+    doc["kernel_functions"] = [func_row(name, mod, ev, nops, nund, pretty) for _, name, mod, ev in core]
+    doc["driver_pcs"] = driver_pcs(per_pc, module, insns, nops, nund, pretty, disas) if module else []
     doc["driver_code_lines"] = code_lines(doc["driver_pcs"], line) if module else None
     return doc, problems
 
