@@ -50,7 +50,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ -n "$OPS" ] || { [ "$QUICK" = 1 ] && OPS=200 || OPS=1000; }
+# --quick and --explain: 200 ops (counts are exact; more ops only dilute interrupts)
+[ -n "$OPS" ] || { [ "$QUICK" = 1 ] || [ -n "$EXPLAIN" ] && OPS=200 || OPS=1000; }
 [[ $OPS =~ ^[1-9][0-9]*$ ]] || die "--ops must be a positive integer"
 [ "${TARGET:-vm}" = vm ] || die "icount needs the QEMU guest (TCG plugin); TARGET=host has no instruction counter"
 
