@@ -32,6 +32,11 @@ PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 # Whole-syscall figures may move by this many events per op beyond the
 # relative tolerance: a class of 2 events per op cannot move by 1 %.
 KERNEL_ABS_SLACK = 1.0
+# The driver's steady-state simulated misses are not exact: an interrupt
+# evicts lines, and interrupts land differently each boot (the determinism
+# test bounds the difference between two runs by the same 0.05 per op).
+DRIVER_MISS_SLACK = 0.05
+MISSES = ("l1i_miss", "l1d_miss")
 
 
 def load(path: str | Path) -> dict:
@@ -281,8 +286,9 @@ def _changed(base: dict, new: dict) -> tuple[str, str]:
 def class_gates(base: dict, new: dict, kernel_tolerance: float) -> list[dict]:
     """One gate per path x variant x scope, over every figure.
 
-    Driver scope compares exactly: any rise of any figure fails (the counts
-    are deterministic; a fall passes with a note to re-baseline).  Whole
+    Driver scope compares exactly: any rise of instructions or a class fails
+    (the counts are deterministic; a fall passes with a note to re-baseline);
+    the simulated misses may rise by DRIVER_MISS_SLACK per op.  Whole
     syscall: a figure fails when it rises beyond base*(1+kernel_tolerance) +
     KERNEL_ABS_SLACK per op (interrupts are excluded, but core-kernel state
     and the cache contents of the syscall path can shift).
@@ -312,8 +318,8 @@ def class_gates(base: dict, new: dict, kernel_tolerance: float) -> list[dict]:
                                       detail="a figure is missing (every operation hit by an interrupt?)"))
                     continue
                 if scope == "driver":
-                    worse = [f for f in FIGURES if n[f] > b[f]]
-                    thr = "exact: no figure may rise"
+                    worse = [f for f in FIGURES if n[f] > b[f] + (DRIVER_MISS_SLACK if f in MISSES else 0)]
+                    thr = f"exact (misses +{DRIVER_MISS_SLACK:g}/op)"
                 else:
                     worse = [f for f in FIGURES if n[f] > b[f] * (1 + kernel_tolerance) + KERNEL_ABS_SLACK]
                     thr = f"each <= base x {1 + kernel_tolerance:g} + {KERNEL_ABS_SLACK:g}/op"

@@ -60,6 +60,14 @@ def test_gate_driver_scope_is_exact(base):
     assert st["icount classes scull/read4k C driver"] == "PASS"
 
 
+def test_gate_driver_misses_have_a_small_slack(base):
+    new = copy.deepcopy(base)
+    new["windows"][0]["driver_l1d_miss_per_op"] += 0.04
+    assert statuses(ip.class_gates(base, new, 0.01))["icount classes scull/read4k C driver"] == "PASS"
+    new["windows"][0]["driver_l1d_miss_per_op"] += 0.02
+    assert statuses(ip.class_gates(base, new, 0.01))["icount classes scull/read4k C driver"] == "FAIL"
+
+
 def test_gate_driver_fall_passes_with_note(base):
     new = copy.deepcopy(base)
     new["windows"][0]["driver_insn_per_op"] -= 2
