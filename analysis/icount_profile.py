@@ -102,13 +102,16 @@ def ratio(c, x) -> str:
 # --- the per-path tables ---------------------------------------------------------------
 def class_rows(doc: dict, scope: str) -> tuple[list[str], list[list[str]], list[list[str]]]:
     """Per path: "C / C++" per figure, and the C++/C ratio per figure."""
-    head = ["driver", "workload"] + [SHORT[f] for f in FIGURES]
+    extra = ["code lines"] if scope == "driver" else []
+    head = ["driver", "workload"] + [SHORT[f] for f in FIGURES] + extra
     values, ratios = [], []
     for drv, wl in paths(doc):
         ws = windows_of(doc, drv, wl)
         if "c" not in ws or "cxx" not in ws:
             continue
         pairs = [(_fig(ws["c"], scope, f), _fig(ws["cxx"], scope, f)) for f in FIGURES]
+        if extra:  # the driver code's i-cache footprint: distinct lines executed per op
+            pairs.append((ws["c"].get("driver_code_lines"), ws["cxx"].get("driver_code_lines")))
         values.append([drv, wl] + [f"{num(c)} / {num(x)}" for c, x in pairs])
         ratios.append([drv, wl] + [ratio(c, x) for c, x in pairs])
     return head, values, ratios
@@ -364,7 +367,9 @@ def report_section(run_dir: Path) -> list[tuple]:
     items = [("heading", "Cost profile per operation (exact, QEMU TCG plugin)"), ("para", method_text(doc))]
     for scope, title in (("driver", "driver's own code"), ("kernel", "whole syscall")):
         head, values, ratios = class_rows(doc, scope)
-        items.append(("para", f"Per operation, C / C++, {title}:"))
+        items.append(("para", f"Per operation, C / C++, {title}" + (" (code lines: distinct 64-byte lines of driver "
+                                                                      "code one operation executes)" if scope == "driver"
+                                                                      else "") + ":"))
         items.append(("table", head, values))
         items.append(("para", f"C++/C ratio per class, {title} (= equal counts, 'new': C has none):"))
         items.append(("table", head, ratios))
