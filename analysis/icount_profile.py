@@ -149,6 +149,10 @@ def kernel_function_diff(wc: dict, wx: dict) -> list[list[str]]:
     for name in sorted(set(kc) | set(kx), key=lambda n: -max(kc.get(n, {}).get("insn_per_op", 0),
                                                            kx.get(n, {}).get("insn_per_op", 0))):
         a, b = kc.get(name), kx.get(name)
+        # Memory figures cover the operations no interrupt hit: a function
+        # with instructions but no memory access there ran in interrupts only.
+        if all(f is None or (f["insn_per_op"] and not (f["loads_per_op"] or f["stores_per_op"])) for f in (a, b)):
+            continue
         if a is None and b["insn_per_op"] - floor_c < KERNEL_DIFF_MIN:
             continue
         if b is None and a["insn_per_op"] - floor_x < KERNEL_DIFF_MIN:
@@ -231,13 +235,13 @@ def explain_text(doc: dict, which: str) -> str:
                 out.append(f"  <{sym}>")
             extra = [c for c in p["classes"]]
             extra += [f"{SHORT[k]} {num(p[f'{k}_per_op'])}" for k in ("loads", "stores", "io", "l1i_miss", "l1d_miss")
-                      if p.get(f"{k}_per_op")]
+                      if (p.get(f"{k}_per_op") or 0) >= 0.005]
             out.append(f"  {num(p['per_op']):>6}  +{p['offset']:#06x}  {p['disas']:<44} {' '.join(extra)}")
     if "c" in ws and "cxx" in ws:
         rows = [r for r in function_rows(doc, driver, workload) if r[1] == "kernel"]
         out.append("")
         out.append("Core-kernel functions whose per-op instructions or classes differ by 1 or more (window "
-                   "totals / N: smaller differences are interrupts):")
+                   "totals / N: smaller differences, and functions that ran in interrupts only, are left out):")
         out += _text_table(["var", "scope", "function"] + [SHORT[f] for f in FIGURES], rows) if rows else ["  none"]
     return "\n".join(out) + "\n"
 

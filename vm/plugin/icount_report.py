@@ -282,9 +282,11 @@ def symbolize(text, syms, pretty):
     """Kernel addresses in a disassembly become <symbol+0xoff>."""
     def sub(m):
         a = int(m.group(0), 16)
-        if a < 0xffff800000000000:
+        if not 0xffffffff80000000 <= a < 0xffffffffff000000:  # kernel and module text only, no constants
             return m.group(0)
         name, _, base = syms.lookup(a)
+        if a - base >= 0x1000:  # past any function: module data (kallsyms here has text symbols only)
+            return m.group(0)
         return f"{m.group(0)} <{pretty.get(name, name)}+{a - base:#x}>"
     return re.sub(r"0x[0-9a-f]{16}", sub, text)
 
