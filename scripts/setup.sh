@@ -167,23 +167,26 @@ fetch_kernel_image() {
 }
 
 # --- post-conditions: each step checks that what it promised holds --------
-# The commands the lab runs, each with the package that provides it: a
-# package can be "installed" and its tool still broken or shadowed on PATH.
+# The commands the lab runs, each with the package that provides it, and
+# run once: a package can be "installed" and its tool still missing from
+# PATH, shadowed, or broken.
 REQUIRED_TOOLS=(
-	"gcc:build-essential" "make:build-essential" "clang:clang" "llvm-strip:llvm"
-	"bpftool:bpftool" "cmake:cmake" "ninja:ninja-build" "meson:meson"
-	"pkg-config:pkg-config" "fio:fio" "jq:jq" "cpio:cpio" "busybox:busybox-static"
-	"clang-format:clang-format" "dpkg-source:dpkg-dev" "python3:python3-numpy"
+	"build-essential:gcc --version" "build-essential:make --version" "clang:clang --version"
+	"llvm:llvm-strip --version" "bpftool:bpftool version" "cmake:cmake --version"
+	"ninja-build:ninja --version" "meson:meson --version" "pkg-config:pkg-config --version"
+	"fio:fio --version" "jq:jq --version" "cpio:cpio --version" "busybox-static:busybox true"
+	"clang-format:clang-format --version" "dpkg-dev:dpkg-source --version" "kmod:modinfo --version"
 )
 
 check_tools() {
-	local entry tool pkg bad=()
+	local entry pkg cmd bad=()
 	for entry in "${REQUIRED_TOOLS[@]}"; do
-		tool=${entry%%:*}
-		pkg=${entry#*:}
-		command -v "$tool" >/dev/null 2>&1 || bad+=("$tool (package $pkg)")
+		pkg=${entry%%:*}
+		cmd=${entry#*:}
+		# shellcheck disable=SC2086  # cmd is "tool args" by design
+		$cmd >/dev/null 2>&1 || bad+=("'$cmd' (package $pkg)")
 	done
-	[ ${#bad[@]} -eq 0 ] || die "installed, yet not on PATH: ${bad[*]}
+	[ ${#bad[@]} -eq 0 ] || die "installed, yet these do not run: ${bad[*]}
 reinstall with: apt-get install --reinstall <package>"
 	/usr/bin/python3 -c 'import numpy, scipy, matplotlib, pytest' 2>/dev/null ||
 		die "python3 cannot import numpy/scipy/matplotlib/pytest; apt-get install --reinstall python3-numpy python3-scipy python3-matplotlib python3-pytest"

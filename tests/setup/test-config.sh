@@ -21,23 +21,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 KVER_NOW=$(cat build/kver)
 
-# "output of CMD contains TEXT" as a check body: prints the output for the log.
-out_has() {	# TEXT CMD...
-	local want=$1 out rc
-	shift
+# Check bodies: CMD's output contains TEXT (out_has), and CMD also fails
+# (fails_with).  The output is printed for the check's log.
+out_has() { _output_check any "$@"; }
+fails_with() { _output_check fail "$@"; }
+_output_check() {	# any|fail TEXT CMD...
+	local mode=$1 want=$2 out rc
+	shift 2
 	out=$("$@" 2>&1)
 	rc=$?
 	printf '%s\n(exit %d)\n' "$out" "$rc"
-	grep -qF -- "$want" <<<"$out"
-}
-# The same, and CMD must fail.
-fails_with() {	# TEXT CMD...
-	local want=$1 out rc
-	shift
-	out=$("$@" 2>&1)
-	rc=$?
-	printf '%s\n(exit %d)\n' "$out" "$rc"
-	[ "$rc" != 0 ] && grep -qF -- "$want" <<<"$out"
+	{ [ "$mode" = any ] || [ "$rc" != 0 ]; } && grep -qF -- "$want" <<<"$out"
 }
 
 # --- package states -------------------------------------------------------
