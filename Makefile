@@ -49,6 +49,7 @@ help:
 	@echo "  make report RESULTS=dir   re-render a report from stored JSON"
 	@echo "  make regress          compare the newest run (or RESULTS=) with results/baseline (or BASELINE=); exit 1 on regression"
 	@echo "  make icount           exact instructions per operation (QEMU TCG plugin)"
+	@echo "                        EXTRA_WORK=N: with the planted cost; EXPLAIN=driver/workload: both paths' instructions"
 	@echo "  make format-check     kernel coding style of the drivers (clang-format)"
 	@echo "  make config           every kmodlab.conf key, its value and where it came from"
 	@echo "  make clean            remove build outputs (keeps the cache in $(KMODLAB_CACHE))"
@@ -109,7 +110,7 @@ regress:
 	@$(PYTHON) -m analysis regress $(if $(RESULTS),--run $(RESULTS)) $(if $(BASELINE),--baseline $(BASELINE))
 
 icount: check-host-target build
-	@scripts/icount.sh
+	@scripts/icount.sh $(if $(EXTRA_WORK),--extra-work "$(EXTRA_WORK)") $(if $(EXPLAIN),--explain $(EXPLAIN))
 
 config:
 	@scripts/conf.sh show

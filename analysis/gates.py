@@ -30,6 +30,7 @@ from scipy import stats as sps
 from .compare import METRICS, bpf_count_mismatches, cells, compare_run
 from .conf import Settings
 from .errors import InputError
+from .icount_profile import run_class_gates
 from .load import Run
 from .stats import PairedResult, holm
 
@@ -210,6 +211,8 @@ def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
                               "improved beyond the tolerance: consider a new baseline" if better else ""))
         gates.append(Gate(f"absolute icount {name} driver insn/op C / C++", f"{b.driver_c:.0f} / {b.driver_cxx:.0f}",
                           f"{n.driver_c:.0f} / {n.driver_cxx:.0f}", "never gates", INFO))
+    # instruction classes and simulated misses: exact at driver scope (analysis/icount_profile.py)
+    gates += [Gate(**g) for g in run_class_gates(base.dir, new.dir, s.icount_kernel_tolerance)]
     return gates
 
 

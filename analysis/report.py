@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import figures
+from . import figures, icount_profile
 from .compare import cells, compare_run, family_size, lock_rows, probe_rows, tool_rows, unmatched_tool_cells
 from .conf import Settings
 from .gates import correctness_gates
@@ -330,6 +330,9 @@ def _icount(run: Run) -> list:
                          "n/a" if r.driver_ratio is None else f"{r.driver_ratio:.3f}", f"{r.kernel_c:.1f}",
                          f"{r.kernel_cxx:.1f}", "n/a" if r.kernel_ratio is None else f"{r.kernel_ratio:.3f}"]
                         for r in run.icount.rows]))
+        # classes, simulated misses, per function C beside C++ (analysis/icount_profile.py)
+        kinds = {"heading": Heading, "para": Para, "table": Table}
+        b += [kinds[item[0]](*item[1:]) for item in icount_profile.report_section(run.dir)]
     return b
 
 

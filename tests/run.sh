@@ -4,7 +4,8 @@
 #   1. host unit tests (ctest: GoogleTest suites of kcxx, loadgen, ...)
 #   2. analysis tests (pytest)
 #   3. drivers' coding style (scripts/check-format.sh); the guest runner's own
-#      tests (tests/vm/test-runner.sh) and the icount determinism test [TARGET=vm]
+#      tests (tests/vm/test-runner.sh), the icount classifier (host), the
+#      icount determinism and planted-work known-answer tests [TARGET=vm]
 #   4. the guest suites: one boot, modules loaded, tests/guest/suites/*
 #      (TARGET=host: the same suites on this kernel)
 #   5. a QUICK bench (two boots, timing and BPF passes, icount) and the
@@ -40,10 +41,12 @@ EXPECTED=$RESULTS/expected.txt
 expect_result ctest.xml "host unit tests (ctest)"
 expect_result pytest-analysis.xml "analysis tests (pytest)"
 expect_result "checks/setup-config--*.xml" "set-up and configuration (tests/setup/test-config.sh)"
+expect_result "checks/icount-classify--*.xml" "icount instruction classifier (tests/icount/test-classify.sh)"
 if [ "$TARGET" = vm ]; then
 	expect_result "checks/vm-runner--*.xml" "guest runner tests (tests/vm/test-runner.sh)"
 	expect_result "checks/icount--*.xml" "icount determinism (tests/icount/test-determinism.sh)"
 	expect_result "checks/calibrate--*.xml" "quick calibration and the gate (tests/bench/test-calibrate.sh)"
+	expect_result "checks/icount--planted_work*.xml" "icount planted-work known answer (tests/icount/test-extra-work.sh)"
 fi
 for suite in tests/guest/suites/*; do
 	expect_check guest "suite $(basename "$suite") ran to the end" "guest suite $(basename "$suite")"
@@ -63,11 +66,16 @@ run_script "tests/setup/test-config.sh" tests/setup/test-config.sh
 step "coding style of the drivers (clang-format)"
 check "drivers follow the kernel coding style" scripts/check-format.sh
 
+step "icount plugin's instruction classifier (host)"
+run_script "tests/icount/test-classify.sh" tests/icount/test-classify.sh
+
 if [ "$TARGET" = vm ]; then
 	step "guest runner tests"
 	run_script "tests/vm/test-runner.sh" tests/vm/test-runner.sh
 	step "exact instruction counts are deterministic (TCG plugin)"
 	run_script "tests/icount/test-determinism.sh" tests/icount/test-determinism.sh
+	step "the planted cost shows up exactly (TCG plugin known answer)"
+	run_script "tests/icount/test-extra-work.sh" tests/icount/test-extra-work.sh
 	step "guest suites (one boot, slub_debug=FZPU)"
 	vm/run --test --timeout 1500 -- tests/guest/run-all.sh
 	rc=$?
