@@ -2,7 +2,8 @@
 """check_calibration.py - checks of a calibration run for tests/bench/test-calibrate.sh.
 
 Usage: check_calibration.py fields DIR     calibration.json fields and ranges
-       check_calibration.py planted DIR    the +10% plant found (pooled p50 pairs)
+       check_calibration.py planted DIR    the largest plant found (pooled p50 pairs)
+       check_calibration.py condition DIR  the name of the largest plant's condition (plus10 ...)
        check_calibration.py regressed FILE a regress.json FAILs a ratio as a measured regression
 Exit 0 when the check holds, 1 with the reason otherwise.
 """
@@ -44,32 +45,53 @@ def fields(d):
         for key in ("planted_ratio", "estimated_ratio_median"):
             if not (isinstance(lv[key], (int, float)) and math.isfinite(lv[key]) and 0.2 < lv[key] < 5):
                 fail(f"{key} {lv[key]!r} is not a plausible ratio: {lv}")
-    p50_10 = [lv for lv in levels if lv.get("metric") == "p50" and abs(lv["planted_cost"] - 0.10) < 1e-9]
-    if not p50_10 or abs(p50_10[0]["planted_ratio"] - 1.10) > 1e-9:
-        fail(f"no p50 level with planted ratio 1.10: {levels}")
+    top = largest_level(doc)
+    if abs(top["planted_ratio"] - (1 + top["planted_cost"])) > 1e-9:
+        fail(f"the p50 level's planted ratio is not 1 + its planted cost: {top}")
     print(f"ok: aa_false_positive_rate {doc['aa_false_positive_rate']}, {len(levels)} levels")
 
 
+def largest_level(doc):
+    """The p50 level with the largest planted cost (CALIB_LEVELS[_QUICK])."""
+    p50 = [lv for lv in doc.get("levels", []) if lv.get("metric") == "p50" and "planted_cost" in lv]
+    if not p50:
+        fail(f"no p50 level with a planted cost: {doc.get('levels')}")
+    return max(p50, key=lambda lv: lv["planted_cost"])
+
+
+def condition_name(cost):
+    """The replicate condition of a planted cost, as scripts/calibrate_guest.py names it."""
+    return f"plus{round(cost * 100)}"
+
+
+def condition(d):
+    print(condition_name(largest_level(json.loads((d / "calibration.json").read_text()))["planted_cost"]))
+
+
 def planted(d):
-    """Every replicate's +10% pairs together: the p50 ratio must be clearly above 1
-    and within 0.05 of the planted 1.10 (sizing error plus noise)."""
+    """Every replicate's pairs of the largest plant together: the p50 ratio must
+    be clearly above 1, and its CI within 0.05 of the planted ratio (sizing
+    error plus noise)."""
     import calibrate
     from analysis.conf import load_settings
+    cost = largest_level(json.loads((d / "calibration.json").read_text()))["planted_cost"]
+    want, cond_name = 1 + cost, condition_name(cost)
     _, groups = calibrate.load_pairs(d)
     merged = {}
     for (rep, cond, cell), pairs in groups.items():
-        if cond == "plus10":
+        if cond == cond_name:
             for pid, v in pairs.items():
                 merged.setdefault(cell, {})[(rep, pid)] = v
     if not merged:
-        fail("the run has no plus10 pairs")
+        fail(f"the run has no {cond_name} pairs")
     for cell, pairs in merged.items():
         r = calibrate.compare_group(pairs, "p50", load_settings())
-        print(f"{cell}: p50 ratio {r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], p {r.p:.2g}, {r.n_pairs} pairs")
+        print(f"{cell}: p50 ratio {r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], p {r.p:.2g}, "
+              f"{r.n_pairs} pairs, planted {want:.2f}")
         if not r.ci_low > 1.0:
-            fail(f"{cell}: the planted +10% is not detected (CI reaches {r.ci_low:.3f})")
-        if not r.ci_low - 0.05 <= 1.10 <= r.ci_high + 0.05:
-            fail(f"{cell}: the CI [{r.ci_low:.3f}, {r.ci_high:.3f}] is far from the planted 1.10")
+            fail(f"{cell}: the planted {want:.2f} is not detected (CI reaches {r.ci_low:.3f})")
+        if not r.ci_low - 0.05 <= want <= r.ci_high + 0.05:
+            fail(f"{cell}: the CI [{r.ci_low:.3f}, {r.ci_high:.3f}] is far from the planted {want:.2f}")
 
 
 def regressed(path):
@@ -84,7 +106,7 @@ def regressed(path):
 
 
 if __name__ == "__main__":
-    cmds = {"fields": fields, "planted": planted, "regressed": regressed}
+    cmds = {"fields": fields, "planted": planted, "regressed": regressed, "condition": condition}
     if len(sys.argv) != 3 or sys.argv[1] not in cmds:
         print(__doc__)
         sys.exit(2)
