@@ -29,14 +29,15 @@ $(error TARGET must be vm or host, not '$(TARGET)')
 endif
 
 .PHONY: help setup modules samples host build load unload status dmesg vm-shell \
-	test test-host test-guest bench report regress icount format-check clean distclean config \
+	test test-host test-guest bench calibrate report regress icount format-check clean distclean config \
 	check-host-target
 
 help:
 	@echo "kmodlab - C against C++ in Linux kernel drivers"
 	@echo
 	@echo "  make bench            build, boot the guest, run the C/C++ matrix, write the report"
-	@echo "  make bench QUICK=1    the same, small matrix (about 3 minutes)"
+	@echo "  make bench QUICK=1    the same, small matrix (about 5 minutes)"
+	@echo "  make calibrate        A/A and planted-cost pairs: false-positive and detection rates (QUICK=1: small)"
 	@echo "  make test             the whole test suite; ends with 'N passed, N failed'"
 	@echo
 	@echo "  make setup            install packages, fetch Debian's kernel, build our QEMU (idempotent)"
@@ -48,6 +49,7 @@ help:
 	@echo "  make report RESULTS=dir   re-render a report from stored JSON"
 	@echo "  make regress          compare the newest run (or RESULTS=) with results/baseline (or BASELINE=); exit 1 on regression"
 	@echo "  make icount           exact instructions per operation (QEMU TCG plugin)"
+	@echo "                        EXTRA_WORK=N: with the planted cost; EXPLAIN=driver/workload: both paths' instructions"
 	@echo "  make format-check     kernel coding style of the drivers (clang-format)"
 	@echo "  make config           every kmodlab.conf key, its value and where it came from"
 	@echo "  make clean            remove build outputs (keeps the cache in $(KMODLAB_CACHE))"
@@ -97,6 +99,9 @@ test: check-host-target build
 bench: check-host-target build
 	@TARGET=$(TARGET) QUICK=$(QUICK) PYTHON=$(PYTHON) scripts/bench.sh
 
+calibrate: check-host-target build
+	@TARGET=$(TARGET) QUICK=$(QUICK) PYTHON=$(PYTHON) scripts/calibrate.sh
+
 report:
 	@test -n "$(RESULTS)" || { echo "make report: say which run: make report RESULTS=results/<dir>"; exit 2; }
 	@$(PYTHON) -m analysis report $(RESULTS)
@@ -105,7 +110,7 @@ regress:
 	@$(PYTHON) -m analysis regress $(if $(RESULTS),--run $(RESULTS)) $(if $(BASELINE),--baseline $(BASELINE))
 
 icount: check-host-target build
-	@scripts/icount.sh
+	@scripts/icount.sh $(if $(EXTRA_WORK),--extra-work "$(EXTRA_WORK)") $(if $(EXPLAIN),--explain $(EXPLAIN))
 
 config:
 	@scripts/conf.sh show

@@ -24,6 +24,7 @@ def cmd_report(args) -> int:
     md, ht, figs = report.render(run, s)
     print(ht)
     print(md)
+    print(run.dir / report.SUMMARY)
     for f in figs:
         print(f)
     return 0
@@ -54,7 +55,7 @@ def cmd_regress(args) -> int:
     out = run_dir / "regress.json"
     out.write_text(json.dumps(verdict, indent=1) + "\n")
     if not any(g.gate.startswith("ratio ") and g.status in (gates.PASS, gates.FAIL) for g in gs):
-        print("\nwarning: no C++/C ratio could be gated (too few repetitions, or no cell in both runs): "
+        print("\nwarning: no C++/C ratio could be gated (too few pairs, or no cell in both runs): "
               "only deterministic figures and correctness were checked", file=sys.stderr)
     c = verdict["counts"]
     print(f"\n{c['PASS']} passed, {c['FAIL']} failed, {c['SKIP']} skipped, {c['INFO']} informational; "
@@ -103,8 +104,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("results", metavar="RESULTS_DIR", help="a run directory, e.g. results/20261123-ab12cd")
     r.set_defaults(func=cmd_report)
     g = sub.add_parser("regress", help="gate a run against the committed baseline (exit 1 on regression)",
-                       description="Compare a run with the baseline: C++/C ratio CIs, module sizes and stack, BPF "
-                                   "counts, correctness. Prints a table of every gate and writes RUN/regress.json. "
+                       description="Compare a run with the baseline: paired C++/C ratios (timing pass, Holm-adjusted "
+                                   "one-sided tests against a margin), module sizes and stack, BPF counts, correctness. Prints a table of every gate and writes RUN/regress.json. "
                                    "Exit 1 on regression, 2 on unusable input.")
     g.add_argument("--run", metavar="DIR", help="the run to gate (default: newest finished results/<run>/ by "
                                                 "manifest 'finished')")

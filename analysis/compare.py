@@ -14,7 +14,8 @@ import numpy as np
 
 from .conf import Settings
 from .load import LoadgenRun, Run
-from .stats import Comparison, bootstrap_ratio_ci, compare, cv
+from .stats import (Excluded, PairedResult, bootstrap_ratio_ci, cv, disturbed_pairs, histogram_percentile,
+                    holm, paired_compare, paired_verdict)
 from .syscalls import op_syscall
 
 # metric -> (unit, higher is better, how to read it from a run)
@@ -28,31 +29,110 @@ METRICS = {
 # not the workload's operations when BPF counts are matched against user counts.
 SETUP_OPS = ("openat", "close")
 
+NOT_TESTED = "not tested (outside the corrected family)"
 
-def cells(run: Run) -> dict[tuple[str, str], dict[str, list[LoadgenRun]]]:
-    """(driver, workload) -> {"c": [runs by rep], "cxx": [...]}, in a stable order."""
+
+def cells(run: Run, pass_: str = "timing") -> dict[tuple[str, str], dict[str, list[LoadgenRun]]]:
+    """(driver, workload) -> {"c": [runs by rep], "cxx": [...]} of one pass, in a stable order."""
     out: dict[tuple[str, str], dict[str, list[LoadgenRun]]] = {}
-    for r in sorted(run.loadgen, key=lambda r: (r.driver, r.workload, r.variant, r.rep)):
+    for r in sorted(run.runs_of(pass_), key=lambda r: (r.driver, r.workload, r.variant, r.rep)):
         out.setdefault((r.driver, r.workload), {"c": [], "cxx": []})[r.variant].append(r)
     return out
+
+
+@dataclass
+class Pair:
+    pair: int
+    boot: int
+    first: str
+    c: LoadgenRun
+    cxx: LoadgenRun
+
+
+def cell_pairs(run: Run) -> dict[tuple[str, str], list[Pair]]:
+    """The timing pass's pairs per cell, by pair number (load.py checked that each is one C and one C++)."""
+    by: dict[tuple, dict[int, dict[str, LoadgenRun]]] = defaultdict(dict)
+    for r in run.runs_of("timing"):
+        by[(r.driver, r.workload)].setdefault(r.pair, {})[r.variant] = r
+    return {cell: [Pair(k, v["c"].boot, v["c"].first, v["c"], v["cxx"]) for k, v in sorted(ps.items())]
+            for cell, ps in sorted(by.items())}
+
+
+@dataclass
+class MetricResult:
+    metric: str
+    unit: str
+    higher_is_better: bool
+    res: PairedResult
+    c_median: float           # over the pairs used
+    cxx_median: float
+    in_family: bool           # part of the Holm family (REGRESS_RATIO_METRICS)
+    p_adj: float = float("nan")
+    verdict: str = NOT_TESTED
 
 
 @dataclass
 class CellResult:
     driver: str
     workload: str
-    metrics: dict[str, Comparison]
+    primary: bool
+    n_pairs: int                         # pairs measured, before exclusion
+    boots: int
+    excluded: list[Excluded]             # pairs left out by the disturbed-run rule (all metrics)
+    bytes_per_op: dict[str, float]       # variant -> median bytes moved per operation
+    metrics: dict[str, MetricResult]
+    pairs: list[Pair]
+
+    @property
+    def name(self) -> str:
+        return f"{self.driver}/{self.workload}"
+
+
+def run_floor(r: LoadgenRun, pct: float) -> float:
+    """A run's latency floor: the pct-th percentile of its own histogram (disturbed-run rule)."""
+    return histogram_percentile(r.histogram, pct)
+
+
+def _cell_result(driver: str, workload: str, pairs: list[Pair], s: Settings, family_size: int) -> CellResult:
+    labels = [p.pair for p in pairs]
+    boots = [p.boot for p in pairs]
+    first = [p.first for p in pairs]
+    # One exclusion for the whole cell, decided on throughput and latency floor:
+    # a pair is either disturbed or not, whatever metric is looked at.
+    excl = disturbed_pairs([p.c.ops_per_s for p in pairs], [p.cxx.ops_per_s for p in pairs], True,
+                           s.disturbed_factor, [run_floor(p.c, s.floor_percentile) for p in pairs],
+                           [run_floor(p.cxx, s.floor_percentile) for p in pairs], labels)
+    gone = {e.pair for e in excl}
+    metrics = {}
+    for name, (unit, hib, get) in METRICS.items():
+        c = [get(p.c) for p in pairs]
+        x = [get(p.cxx) for p in pairs]
+        fam = name in s.ratio_metrics
+        res = paired_compare(c, x, boots, hib, s, first=first, exclude=excl, labels=labels,
+                             family_size=family_size if fam else 1)
+        kept_c = [v for v, lab in zip(c, labels) if lab not in gone]
+        kept_x = [v for v, lab in zip(x, labels) if lab not in gone]
+        metrics[name] = MetricResult(name, unit, hib, res, float(np.median(kept_c)) if kept_c else float("nan"),
+                                     float(np.median(kept_x)) if kept_x else float("nan"), fam)
+    bpo = {v: float(np.median([getattr(p, v).bytes_per_op for p in pairs])) for v in ("c", "cxx")}
+    return CellResult(driver, workload, f"{driver}/{workload}" in s.primary_cells, len(pairs),
+                      len(set(boots)), excl, bpo, metrics, pairs)
+
+
+def family_size(run: Run, s: Settings) -> int:
+    """Members of the Holm family: every timing-pass cell x every metric of REGRESS_RATIO_METRICS."""
+    return len(cell_pairs(run)) * len([m for m in METRICS if m in s.ratio_metrics])
 
 
 def compare_run(run: Run, settings: Settings) -> list[CellResult]:
-    """The summary table: every cell, every metric."""
-    out = []
-    for (driver, workload), sides in cells(run).items():
-        ms = {}
-        for name, (unit, hib, get) in METRICS.items():
-            ms[name] = compare(name, unit, hib, [get(r) for r in sides["c"]],
-                               [get(r) for r in sides["cxx"]], settings)
-        out.append(CellResult(driver, workload, ms))
+    """The summary table: every timing-pass cell, every metric; Holm across the family, then verdicts."""
+    s = settings
+    m = family_size(run, s)
+    out = [_cell_result(d, w, ps, s, m) for (d, w), ps in cell_pairs(run).items()]
+    fam = [mr for cr in out for mr in cr.metrics.values() if mr.in_family]
+    for mr, adj in zip(fam, holm([mr.res.p for mr in fam])):
+        mr.p_adj = adj
+        mr.verdict = paired_verdict(mr.res, adj, s.alpha, s.min_pairs)
     return out
 
 
@@ -246,7 +326,7 @@ class ToolRow:
 def tool_rows(run: Run, settings: Settings) -> list[ToolRow]:
     """fio and Google Benchmark against kmodlab-load, same cell and variant, medians of repetitions."""
     lg: dict[tuple, list[LoadgenRun]] = defaultdict(list)
-    for r in run.loadgen:
+    for r in run.runs_of("timing"):  # fio and Google Benchmark run without BPF too
         lg[(r.driver, r.workload, r.variant)].append(r)
     other: dict[tuple, list] = defaultdict(list)
     for f in run.fio:
@@ -272,7 +352,7 @@ def tool_rows(run: Run, settings: Settings) -> list[ToolRow]:
 
 def unmatched_tool_cells(run: Run) -> list[str]:
     """fio/gbench cells with no kmodlab-load run of the same driver/workload/variant."""
-    lg = {(r.driver, r.workload, r.variant) for r in run.loadgen}
+    lg = {(r.driver, r.workload, r.variant) for r in run.runs_of("timing")}
     out = set()
     for t, items in (("fio", run.fio), ("gbench", run.gbench)):
         for x in items:
@@ -297,22 +377,47 @@ class ProbeRow:
     change_lo: float
     change_hi: float
     ns_per_event: dict[str, float]  # BPF program -> median ns per event (kernel bpf_stats)
+    source: str = ""                # "timing vs bpf pass" or "manifest probe_effect"
+
+
+def _probe_row(driver, workload, variant, off: list[LoadgenRun], on: list[LoadgenRun], source: str,
+               s: Settings) -> ProbeRow:
+    offv = [r.ops_per_s for r in off]
+    onv = [r.ops_per_s for r in on]
+    point, lo, hi = bootstrap_ratio_ci(offv, onv, s.resamples, s.seed, s.confidence)
+    nspe: dict[str, list[float]] = defaultdict(list)
+    for r in on:
+        if r.bpf:
+            for ps in r.bpf.prog_stats:
+                nspe[ps["name"]].append(ps["ns_per_event"])
+    return ProbeRow(driver, workload, variant, len(offv), len(onv), float(np.median(offv)), float(np.median(onv)),
+                    cv(offv), cv(onv), point - 1, lo - 1, hi - 1,
+                    {k: float(np.median(v)) for k, v in sorted(nspe.items())}, source)
 
 
 def probe_rows(run: Run, settings: Settings) -> list[ProbeRow]:
+    """Throughput with BPF attached against without, per cell and variant.
+
+    The two passes of the same variant (timing: no BPF; bpf: kmodlab-load
+    --bpf) ran at different times, so they are not pairs: ratio of medians
+    with an unpaired bootstrap.  A manifest "probe_effect" entry (explicit
+    off/on file lists) adds its own row.
+    """
     rows = []
+    timing, bpf = cells(run, "timing"), cells(run, "bpf")
+    for (driver, workload) in sorted(set(timing) & set(bpf)):
+        for v in ("c", "cxx"):
+            off, on = timing[(driver, workload)][v], bpf[(driver, workload)][v]
+            if off and on:
+                rows.append(_probe_row(driver, workload, v, off, on, "timing vs bpf pass", settings))
+    derived = {(r.driver, r.workload, r.variant): r for r in rows}
     for p in run.probe:
-        off = [r.ops_per_s for r in p.off]
-        on = [r.ops_per_s for r in p.on]
-        point, lo, hi = bootstrap_ratio_ci(off, on, settings.resamples, settings.seed, settings.confidence)
-        nspe: dict[str, list[float]] = defaultdict(list)
-        for r in p.on:
-            if r.bpf:
-                for ps in r.bpf.prog_stats:
-                    nspe[ps["name"]].append(ps["ns_per_event"])
-        rows.append(ProbeRow(p.driver, p.workload, p.variant, len(off), len(on), float(np.median(off)),
-                             float(np.median(on)), cv(off), cv(on), point - 1, lo - 1, hi - 1,
-                             {k: float(np.median(v)) for k, v in sorted(nspe.items())}))
+        # scripts/bench_matrix.py lists the two passes' files here too: the same data, shown once.
+        same = (p.driver, p.workload, p.variant) in derived and {r.file for r in p.off} == {
+            r.file for r in timing[(p.driver, p.workload)][p.variant]} and {r.file for r in p.on} == {
+            r.file for r in bpf[(p.driver, p.workload)][p.variant]}
+        if not same:
+            rows.append(_probe_row(p.driver, p.workload, p.variant, p.off, p.on, "manifest probe_effect", settings))
     return rows
 
 

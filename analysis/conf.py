@@ -22,11 +22,13 @@ from .errors import InputError
 # README.md documents the same table.
 SCHEMA: dict[str, tuple[type, str]] = {
     "REGRESS_RATIO_THRESHOLD": (float,
-        "a C++/C ratio fails when its whole 95% CI lies this fraction beyond the "
-        "baseline ratio in the bad direction"),
+        "margin of the ratio gate: a cell fails when its C++/C ratio is significantly (one-sided, "
+        "Holm-adjusted, REGRESS_ALPHA) worse than the baseline's by more than this fraction"),
     "REGRESS_RATIO_METRICS": (str,
         "the metrics whose C++/C ratio gates (the others are shown as INFO): p99 of a short run "
         "under TCG is set by host scheduling of the vCPU threads, not by the driver"),
+    "REGRESS_ALPHA": (float,
+        "family-wise level of the ratio gate's one-sided tests (Holm over the gated ratios)"),
     "REGRESS_SIZE_TOLERANCE": (float,
         "a module's text+data+rodata+bss may grow by this fraction over the baseline"),
     "REGRESS_STACK_TOLERANCE": (float,
@@ -35,9 +37,19 @@ SCHEMA: dict[str, tuple[type, str]] = {
         "exact instruction counts (make icount): allowed rise of the C++/C driver-instructions-per-op ratio"),
     "REGRESS_ICOUNT_KERNEL_TOLERANCE": (float,
         "allowed rise of the C++/C whole-kernel-instructions-per-op ratio (core kernel state may shift)"),
-    "STATS_MIN_REPS": (int,
-        "fewer repetitions per side than this: no verdict ('too few repetitions')"),
-    "STATS_ALPHA": (float, "significance level of the Mann-Whitney U test"),
+    "STATS_MIN_PAIRS": (int,
+        "fewer usable C/C++ pairs than this: no verdict ('too few pairs'), and the ratio gate fails"),
+    "STATS_ALPHA": (float,
+        "family-wise significance level: verdicts use Holm-adjusted exact sign-flip p-values"),
+    "STATS_POWER": (float, "power at which the minimum detectable effect (MDE) is stated"),
+    "STATS_DISTURBED_FACTOR": (float,
+        "a run is disturbed (its whole pair excluded) when its throughput is below 1/F of its cell-and-variant "
+        "median, or its latency floor above F times the median floor"),
+    "STATS_DISTURBED_FLOOR_PERCENTILE": (float,
+        "the percentile of a run's own latency histogram that is its 'latency floor' for the disturbed-run rule"),
+    "BENCH_PRIMARY_CELLS": (str,
+        "driver/workload cells the report marks as primary; the ratio gate fails when one is missing, "
+        "even in a QUICK run"),
     "STATS_CONFIDENCE": (float, "confidence level of the bootstrap intervals"),
     "STATS_RESAMPLES": (int, "bootstrap resamples (at least 2000)"),
     "STATS_SEED": (int, "bootstrap random seed (fixed: reports are reproducible)"),
@@ -149,13 +161,18 @@ class Settings:
     stack_tolerance: float
     icount_driver_tolerance: float
     icount_kernel_tolerance: float
-    min_reps: int
+    min_pairs: int
     alpha: float
     confidence: float
     resamples: int
     seed: int
     agree_tolerance: float
     source: str  # where the values came from, shown in reports
+    regress_alpha: float
+    power: float
+    disturbed_factor: float
+    floor_percentile: float
+    primary_cells: tuple
 
     @staticmethod
     def defaults() -> "Settings":
@@ -173,8 +190,16 @@ class Settings:
             raise InputError(f"{source}: STATS_RESAMPLES must be at least 2000, got {got['STATS_RESAMPLES']}")
         if not 0 < got["STATS_CONFIDENCE"] < 1 or not 0 < got["STATS_ALPHA"] < 1:
             raise InputError(f"{source}: STATS_CONFIDENCE and STATS_ALPHA must lie in (0, 1)")
-        if got["STATS_MIN_REPS"] < 2:
-            raise InputError(f"{source}: STATS_MIN_REPS must be at least 2")
+        if got["STATS_MIN_PAIRS"] < 3:
+            raise InputError(f"{source}: STATS_MIN_PAIRS must be at least 3 (a t quantile needs 2 degrees of freedom)")
+        if not 0 < got["STATS_POWER"] < 1 or not 0 < got["REGRESS_ALPHA"] < 1:
+            raise InputError(f"{source}: STATS_POWER and REGRESS_ALPHA must lie in (0, 1)")
+        if got["STATS_DISTURBED_FACTOR"] <= 1 or not 0 < got["STATS_DISTURBED_FLOOR_PERCENTILE"] < 100:
+            raise InputError(f"{source}: STATS_DISTURBED_FACTOR must be > 1 and STATS_DISTURBED_FLOOR_PERCENTILE "
+                             "in (0, 100)")
+        cells = tuple(got["BENCH_PRIMARY_CELLS"].split())
+        if any(c.count("/") != 1 for c in cells):
+            raise InputError(f"{source}: BENCH_PRIMARY_CELLS must list driver/workload cells, got {cells}")
         return Settings(
             ratio_threshold=got["REGRESS_RATIO_THRESHOLD"],
             ratio_metrics=tuple(got["REGRESS_RATIO_METRICS"].split()),
@@ -182,13 +207,18 @@ class Settings:
             stack_tolerance=got["REGRESS_STACK_TOLERANCE"],
             icount_driver_tolerance=got["REGRESS_ICOUNT_DRIVER_TOLERANCE"],
             icount_kernel_tolerance=got["REGRESS_ICOUNT_KERNEL_TOLERANCE"],
-            min_reps=got["STATS_MIN_REPS"],
+            min_pairs=got["STATS_MIN_PAIRS"],
             alpha=got["STATS_ALPHA"],
             confidence=got["STATS_CONFIDENCE"],
             resamples=got["STATS_RESAMPLES"],
             seed=got["STATS_SEED"],
             agree_tolerance=got["REPORT_AGREE_TOLERANCE"],
             source=source,
+            regress_alpha=got["REGRESS_ALPHA"],
+            power=got["STATS_POWER"],
+            disturbed_factor=got["STATS_DISTURBED_FACTOR"],
+            floor_percentile=got["STATS_DISTURBED_FLOOR_PERCENTILE"],
+            primary_cells=cells,
         )
 
 

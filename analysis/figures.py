@@ -16,7 +16,7 @@ matplotlib.use("Agg")  # no display: the lab renders in CI and over ssh
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .compare import CellResult, LockRow, ProbeRow, ToolRow, cells, kernel_ops, merge_histograms  # noqa: E402
+from .compare import CellResult, LockRow, ProbeRow, ToolRow, kernel_ops, merge_histograms  # noqa: E402
 from .load import ModuleInfo, Run  # noqa: E402
 from .stats import cv  # noqa: E402
 
@@ -91,14 +91,14 @@ def _hist_panel(ax, per_variant: dict, pcts: dict):
     return True
 
 
-def latency_figure(run: Run, driver: str, workload: str, sides: dict, out: Path) -> Path:
-    """User-side (kmodlab-load) and kernel-side (BPF opslat) latency histograms, C and C++ overlaid."""
+def latency_figure(run: Run, driver: str, workload: str, timing: dict, bpf: dict, out: Path) -> Path:
+    """User side (timing pass, kmodlab-load) and kernel side (BPF pass, opslat) histograms, C and C++ overlaid."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     noise = []
     for ax, where in zip(axes, ("user", "kernel")):
         per_variant, pcts = {}, {}
         for v in ("c", "cxx"):
-            rs = sides[v]
+            rs = timing[v] if where == "user" else bpf[v]
             if not rs:
                 continue
             if where == "user":
@@ -108,75 +108,72 @@ def latency_figure(run: Run, driver: str, workload: str, sides: dict, out: Path)
                 per_variant[v] = merge_histograms(o.histogram for r in rs for o in kernel_ops(r))
         drew = _hist_panel(ax, per_variant, pcts)
         ax.set_xscale("log")
-        ax.set_xlabel("latency (ns)" + ("; dotted p50, dashed p99 (median of reps)" if where == "user" else ""))
+        ax.set_xlabel("latency (ns)" + ("; dotted p50, dashed p99 (median of runs)" if where == "user" else ""))
         ax.set_ylabel(f"share of operations per 1/{BINS_PER_DECADE} decade")
-        ax.set_title(f"{driver}/{workload}: {'user side (kmodlab-load)' if where == 'user' else 'kernel side (BPF opslat)'}",
-                     fontsize=10)
+        title = "user side, timing pass (no BPF)" if where == "user" else "kernel side, BPF pass (opslat)"
+        ax.set_title(f"{driver}/{workload}: {title}", fontsize=10)
         if drew:
             ax.legend(fontsize=8)
         else:
-            ax.text(0.5, 0.5, "no data" if where == "user" else "no BPF data in these runs",
+            ax.text(0.5, 0.5, "no data" if where == "user" else "no BPF-pass data for this cell",
                     ha="center", va="center", transform=ax.transAxes)
     for v in ("c", "cxx"):
-        p50 = [r.latency["p50"] for r in sides[v]]
-        noise.append(f"{LABELS[v]} n={len(p50)} CV(p50)={pct(cv(p50))} "
-                     f"CV(ops/s)={pct(cv([r.ops_per_s for r in sides[v]]))}")
+        p50 = [r.latency["p50"] for r in timing[v]]
+        noise.append(f"{LABELS[v]} timing n={len(p50)} CV(p50)={pct(cv(p50))} "
+                     f"CV(ops/s)={pct(cv([r.ops_per_s for r in timing[v]]))}; BPF pass n={len(bpf[v])}")
     return _finish(fig, run, "; ".join(noise), out / f"latency-{slug(driver, workload)}.png")
 
 
 def ratio_figure(run: Run, results: list[CellResult], out: Path) -> Path:
-    """Forest plot: C++/C ratio and its CI per cell, one panel per metric."""
+    """Forest plot: C++/C geometric-mean ratio and its CI per cell, one panel per metric."""
     metrics = ["throughput", "p50", "p99"]
     n = len(results)
     fig, axes = plt.subplots(1, 3, figsize=(12, 1.2 + 0.45 * max(n, 1)), sharey=True)
     ys = np.arange(n)[::-1]
     for ax, m in zip(axes, metrics):
         for y, cr in zip(ys, results):
-            c = cr.metrics[m]
-            if c.decided:
-                ax.errorbar([c.ratio], [y], xerr=[[c.ratio - c.ci_lo], [c.ci_hi - c.ratio]], fmt="o",
+            r = cr.metrics[m].res
+            if math.isfinite(r.ci_low):
+                ax.errorbar([r.ratio], [y], xerr=[[r.ratio - r.ci_low], [r.ci_high - r.ratio]], fmt="o",
                             color="black", capsize=3)
-            elif math.isfinite(c.ratio):
-                ax.plot([c.ratio], [y], "x", color="gray")
+            elif math.isfinite(r.ratio):
+                ax.plot([r.ratio], [y], "x", color="gray")
         ax.axvline(1.0, color="gray", linestyle="--", linewidth=1)
         ax.set_title(f"{m}: C++/C ({'higher' if m == 'throughput' else 'lower'} is better for C++)", fontsize=9)
-        ax.set_xlabel("ratio of medians, 95% CI (x: too few reps)")
+        ax.set_xlabel("geometric mean of pairs, 95% CI (x: too few pairs)")
     axes[0].set_yticks(ys)
-    axes[0].set_yticklabels([f"{cr.driver}/{cr.workload}" for cr in results], fontsize=8)
-    cvs = [(cr.metrics["throughput"].c_cv, cr.metrics["throughput"].cxx_cv) for cr in results]
-    cvc = [a for a, _ in cvs if math.isfinite(a)]
-    cvx = [b for _, b in cvs if math.isfinite(b)]
-    noise = (f"median CV of throughput over cells: C {pct(float(np.median(cvc))) if cvc else 'n/a'}, "
-             f"C++ {pct(float(np.median(cvx))) if cvx else 'n/a'}; reps per side: "
-             + ", ".join(sorted({f'{cr.metrics["throughput"].n[0]}/{cr.metrics["throughput"].n[1]}' for cr in results})))
+    axes[0].set_yticklabels([("* " if cr.primary else "") + cr.name for cr in results], fontsize=8)
+    sds = [cr.metrics["throughput"].res.sd_log for cr in results]
+    sds = [x for x in sds if math.isfinite(x)]
+    noise = (f"timing pass; per-pair SD of log(C++/C) throughput over cells: median {pct(float(np.median(sds)))}"
+             if sds else "timing pass; n/a") + "; pairs per cell: " + ", ".join(
+        sorted({str(cr.metrics["throughput"].res.n_pairs) for cr in results}))
     return _finish(fig, run, noise, out / "ratios.png")
 
 
-def repetitions_figure(run: Run, out: Path) -> Path:
-    """Every repetition's throughput relative to the C median of its cell: the noise itself."""
-    cs = cells(run)
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(cs) + 2), 4))
-    labels = []
-    for i, ((driver, workload), sides) in enumerate(cs.items()):
-        base = np.median([r.ops_per_s for r in sides["c"]]) if sides["c"] else None
-        labels.append(f"{driver}/\n{workload}")
-        for j, v in enumerate(("c", "cxx")):
-            vals = [r.ops_per_s for r in sides[v]]
-            if not vals or not base:
-                continue
-            x = i + (j - 0.5) * 0.3 + np.linspace(-0.05, 0.05, len(vals))
-            ax.plot(x, np.array(vals) / base, "o", color=COLORS[v], alpha=0.7,
-                    label=LABELS[v] if i == 0 else None)
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, fontsize=7)
+def pairs_figure(run: Run, results: list[CellResult], out: Path) -> Path:
+    """Every pair's throughput C++/C, per cell, coloured by boot; excluded pairs as red crosses."""
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(results) + 2), 4))
+    cmap = plt.get_cmap("tab10")
+    for i, cr in enumerate(results):
+        gone = {e.pair for e in cr.excluded}
+        for j, p in enumerate(cr.pairs):
+            x = i + (j / max(len(cr.pairs) - 1, 1) - 0.5) * 0.5
+            ratio = p.cxx.ops_per_s / p.c.ops_per_s if p.c.ops_per_s else float("nan")
+            if p.pair in gone:
+                ax.plot([x], [ratio], "x", color="red", markersize=8)
+            else:
+                ax.plot([x], [ratio], "o", color=cmap(p.boot % 10), alpha=0.8, markersize=4)
+    ax.set_xticks(range(len(results)))
+    ax.set_xticklabels([f"{cr.driver}/\n{cr.workload}" for cr in results], fontsize=7)
     ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
-    ax.set_ylabel("ops/s relative to the C median")
-    ax.set_title("throughput of every repetition (ABAB interleaved)", fontsize=10)
-    ax.legend(fontsize=8)
-    allcv = [cv([r.ops_per_s for r in s[v]]) for s in cs.values() for v in ("c", "cxx") if len(s[v]) > 1]
-    allcv = [x for x in allcv if math.isfinite(x)]
-    noise = f"CV of throughput per cell and variant: {pct(min(allcv))} .. {pct(max(allcv))}" if allcv else "n/a"
-    return _finish(fig, run, noise, out / "repetitions.png")
+    ax.set_yscale("log")
+    ax.set_ylabel("throughput C++/C of each pair (log scale)")
+    ax.set_title("every pair of the timing pass (colour: boot; red x: excluded as disturbed)", fontsize=10)
+    sds = [cr.metrics["throughput"].res.sd_log for cr in results]
+    sds = [x for x in sds if math.isfinite(x)]
+    noise = f"per-pair SD of log-ratios {pct(min(sds))} .. {pct(max(sds))}" if sds else "n/a"
+    return _finish(fig, run, noise, out / "pairs.png")
 
 
 def lock_figure(run: Run, driver: str, rows: list[LockRow], out: Path) -> Path:

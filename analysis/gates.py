@@ -2,28 +2,37 @@
 
 Only what is stable across machines may fail the gate:
 
-* within-run C++/C ratios (both variants ran interleaved in the same guest,
-  so the machine cancels out): fail when the WHOLE confidence interval of
-  the new ratio lies beyond baseline ratio * (1 +- threshold) in the bad
-  direction, the rule of criterion and Google Benchmark's compare.py;
-  throughput lower is bad, latency higher is bad;
+* within-run C++/C ratios of the timing pass (pairs of C and C++ ran back to
+  back in the same guest, so the machine cancels out): per cell and gated
+  metric, the difference of the two runs' mean log-ratios is tested with
+  both runs' standard errors (between-boot component included): FAIL when
+  the run is significantly (one-sided Welch t, Holm-adjusted across the
+  gated cells, REGRESS_ALPHA) worse than the baseline by more than
+  REGRESS_RATIO_THRESHOLD.  Power: analysis/power.py and README.md;
 * deterministic figures: module sizes and largest stack frame (against the
   baseline, with a tolerance), exact BPF counts (against kmodlab-load's own
   count, within the run);
 * correctness: check.ok, unexpected errno counts, the reliability summary.
 
-Absolute throughput and latency are printed as INFO rows and never gate: a
-faster or busier machine moves them without any code change.
+No gate is dropped silently: a baseline cell missing from a run FAILS,
+unless the run is QUICK and the cell is not primary (BENCH_PRIMARY_CELLS),
+which is a visible SKIP.  Absolute throughput and latency are printed as
+INFO rows and never gate: a faster or busier machine moves them without any
+code change.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
 
-from .compare import bpf_count_mismatches, cells, compare_run
+from scipy import stats as sps
+
+from .compare import METRICS, bpf_count_mismatches, cells, compare_run
 from .conf import Settings
 from .errors import InputError
+from .icount_profile import run_class_gates
 from .load import Run
+from .stats import PairedResult, holm
 
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 
@@ -47,61 +56,102 @@ def _abs(c: float, cxx: float, unit: str) -> str:
     return f"{f(c)} / {f(cxx)} {unit}"
 
 
+def _ci(r: PairedResult) -> str:
+    if not math.isfinite(r.ci_low):
+        return f"{_fmt_ratio(r.ratio)} (no CI, {r.n_pairs} pairs)"
+    return f"{r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] n={r.n_pairs}"
+
+
+def welch_df(se_a: float, n_a: float, se_b: float, n_b: float) -> float:
+    """Welch-Satterthwaite degrees of freedom of a difference of two means with standard errors se_a, se_b.
+
+    n_a, n_b are the pair counts behind each SE (PairedResult.n_eff).
+    """
+    num = (se_a ** 2 + se_b ** 2) ** 2
+    den = se_a ** 4 / max(n_a - 1, 1) + se_b ** 4 / max(n_b - 1, 1)
+    return num / den if den > 0 else max(n_a + n_b - 2, 1)
+
+
+def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tuple[float, str]:
+    """(one-sided p, detail) of "the run's C++/C is worse than the baseline's by more than the margin".
+
+    bad = mean log-ratio lost against the baseline in the bad direction
+    (throughput down, latency up); margin tau = -log(1 - T) for throughput,
+    log(1 + T) for latency, T = REGRESS_RATIO_THRESHOLD; t = (bad - tau) / SE,
+    SE = sqrt(se_base^2 + se_run^2), Welch degrees of freedom, p = P(T_df > t).
+    p is NaN when either side has too few usable pairs (the caller FAILS the
+    gate: one that cannot decide must not pass); the detail says why.
+    """
+    for who, r in (("run", run), ("baseline", base)):
+        if r.n_pairs < s.min_pairs or not math.isfinite(r.se_log):
+            return float("nan"), (f"{who} has {r.n_pairs} usable pairs ({len(r.excluded)} excluded as disturbed), "
+                                  f"need {s.min_pairs}: cannot gate; "
+                                  + ("regenerate the baseline" if who == "baseline" else "re-run the bench"))
+    hib = run.higher_is_better
+    bad = (base.mean_log - run.mean_log) if hib else (run.mean_log - base.mean_log)
+    tau = -math.log1p(-s.ratio_threshold) if hib else math.log1p(s.ratio_threshold)
+    se = math.hypot(base.se_log, run.se_log)
+    df = welch_df(base.se_log, base.n_eff, run.se_log, run.n_eff)
+    if se == 0:
+        p, p_better = (0.0 if bad > tau else 1.0), (0.0 if -bad > tau else 1.0)
+    else:
+        p, p_better = float(sps.t.sf((bad - tau) / se, df)), float(sps.t.sf((-bad - tau) / se, df))
+    change = math.exp(run.mean_log - base.mean_log) - 1
+    detail = (f"C++/C {change:+.1%} against the baseline; one-sided p = {p:.2g} that it is worse by more than "
+              f"{s.ratio_threshold:.0%} (SE {se:.4f}, df {df:.0f})")
+    if p_better < s.regress_alpha:
+        detail += "; improved beyond the threshold: consider a new baseline"
+    return p, detail
+
+
+def _missing_cell(name: str, new: Run, s: Settings) -> Gate:
+    """A baseline cell absent from the run: FAIL, except a non-primary cell of a QUICK run (SKIP, says why)."""
+    if new.quick and name not in s.primary_cells:
+        return Gate(f"ratio {name}", "present", "not in run", "-", SKIP,
+                    "not in the QUICK matrix (a documented subset of the full matrix, analysis/README.md)")
+    why = "primary cell (BENCH_PRIMARY_CELLS) " if name in s.primary_cells else ""
+    return Gate(f"ratio {name}", "present", "not in run", "measured", FAIL,
+                f"{why}in the baseline but not measured in this run: a missing cell never passes")
+
+
 def ratio_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
-    """One gate per (driver, workload, metric) present in both runs."""
+    """One gate per (timing-pass cell, metric) of the baseline; INFO for metrics outside REGRESS_RATIO_METRICS.
+
+    The gated cells' one-sided p-values are Holm-adjusted as one family, so an
+    unchanged run fails with probability at most REGRESS_ALPHA however many
+    cells the matrix has; a cell FAILS when its adjusted p < REGRESS_ALPHA.
+    """
     bres = {(c.driver, c.workload): c for c in compare_run(base, s)}
     nres = {(c.driver, c.workload): c for c in compare_run(new, s)}
-    gates = []
+    thr = f"not worse by > {s.ratio_threshold:.0%} (Holm p < {s.regress_alpha})"
+    gates, tested = [], []
     for key in sorted(set(bres) | set(nres)):
         name = f"{key[0]}/{key[1]}"
         if key not in nres:
-            gates.append(Gate(f"ratio {name}", "present", "not in run", "-", SKIP,
-                              "cell not measured in this run (a QUICK run measures fewer cells)"))
+            gates.append(_missing_cell(name, new, s))
             continue
         if key not in bres:
             gates.append(Gate(f"ratio {name}", "not in baseline", "present", "-", SKIP,
                               "new cell: no baseline to compare against"))
             continue
-        for metric, nc in nres[key].metrics.items():
-            bc = bres[key].metrics[metric]
-            g = f"ratio {name} {metric} C++/C"
-            base_s = _fmt_ratio(bc.ratio)
-            now_s = (f"{_fmt_ratio(nc.ratio)} [{_fmt_ratio(nc.ci_lo)}, {_fmt_ratio(nc.ci_hi)}]"
-                     if nc.decided else _fmt_ratio(nc.ratio))
+        for metric in METRICS:
+            bm, nm = bres[key].metrics[metric], nres[key].metrics[metric]
+            g = Gate(f"ratio {name} {metric} C++/C", _ci(bm.res), _ci(nm.res), thr, FAIL)
             if metric not in s.ratio_metrics:
-                gates.append(Gate(g, base_s, now_s, "never gates", INFO,
-                                  f"{metric} is not in REGRESS_RATIO_METRICS"))
-                continue
-            if not nc.decided:
-                gates.append(Gate(g, base_s, now_s, "-", SKIP,
-                                  f"run: {nc.verdict} (n={nc.n[0]}/{nc.n[1]}, need {s.min_reps} per side)"))
-                continue
-            if not math.isfinite(bc.ratio):
-                gates.append(Gate(g, base_s, now_s, "-", SKIP, f"baseline ratio undefined ({bc.verdict})"))
-                continue
-            if nc.higher_is_better:
-                limit = bc.ratio * (1 - s.ratio_threshold)
-                bad = nc.ci_hi < limit
-                better = nc.ci_lo > bc.ratio * (1 + s.ratio_threshold)
-                thr = f">= {limit:.3f} (-{s.ratio_threshold:.0%})"
+                g.threshold, g.status, g.detail = "never gates", INFO, f"{metric} is not in REGRESS_RATIO_METRICS"
             else:
-                limit = bc.ratio * (1 + s.ratio_threshold)
-                bad = nc.ci_lo > limit
-                better = nc.ci_hi < bc.ratio * (1 - s.ratio_threshold)
-                thr = f"<= {limit:.3f} (+{s.ratio_threshold:.0%})"
-            detail = ""
-            if bad:
-                detail = "whole CI beyond the threshold in the bad direction"
-            elif better:
-                detail = "improved beyond the threshold: consider a new baseline"
-            if bc.decided is False:
-                detail = (detail + "; " if detail else "") + f"baseline: {bc.verdict}"
-            gates.append(Gate(g, base_s, now_s, thr, FAIL if bad else PASS, detail))
+                p, g.detail = ratio_regression(bm.res, nm.res, s)
+                tested.append((g, p))
+            gates.append(g)
         # Absolute numbers: shown, never gated.
         for metric in ("throughput", "p99"):
-            bc, nc = bres[key].metrics[metric], nres[key].metrics[metric]
-            gates.append(Gate(f"absolute {name} {metric} C / C++", _abs(bc.c_median, bc.cxx_median, bc.unit),
-                              _abs(nc.c_median, nc.cxx_median, nc.unit), "never gates", INFO))
+            bm, nm = bres[key].metrics[metric], nres[key].metrics[metric]
+            gates.append(Gate(f"absolute {name} {metric} C / C++", _abs(bm.c_median, bm.cxx_median, bm.unit),
+                              _abs(nm.c_median, nm.cxx_median, nm.unit), "never gates", INFO))
+    for (g, p), adj in zip(tested, holm([p for _, p in tested])):
+        if math.isfinite(adj):  # NaN: too few pairs, stays FAIL with its reason
+            g.status = FAIL if adj < s.regress_alpha else PASS
+            g.detail += f"; Holm p = {adj:.2g} over {sum(math.isfinite(q) for _, q in tested)} gated ratios"
     return gates
 
 
@@ -161,6 +211,8 @@ def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
                               "improved beyond the tolerance: consider a new baseline" if better else ""))
         gates.append(Gate(f"absolute icount {name} driver insn/op C / C++", f"{b.driver_c:.0f} / {b.driver_cxx:.0f}",
                           f"{n.driver_c:.0f} / {n.driver_cxx:.0f}", "never gates", INFO))
+    # instruction classes and simulated misses: exact at driver scope (analysis/icount_profile.py)
+    gates += [Gate(**g) for g in run_class_gates(base.dir, new.dir, s.icount_kernel_tolerance)]
     return gates
 
 

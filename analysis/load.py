@@ -20,7 +20,10 @@ from pathlib import Path
 from .errors import InputError
 
 VARIANTS = ("c", "cxx")
+PASSES = ("timing", "bpf")
 MANIFEST = "manifest.json"
+REGENERATE = ("regenerate it with 'make bench' (for results/baseline: 'make bench', then "
+              "'python3 -m analysis promote results/<run>')")
 LOADGEN_TOOL = "kmodlab-load"
 LOADGEN_VERSIONS = (1,)
 
@@ -172,6 +175,16 @@ class LoadgenRun:
     bpf: Bpf | None
     interrupted: bool = False  # stopped by a signal before its planned end
     per_op: dict[str, int] = field(default_factory=dict)  # kmodlab-load op name -> operations issued
+    bytes: int = 0            # bytes moved by the measured operations (return values of read/write)
+    pass_: str = "timing"     # manifest "pass": "timing" (no BPF) or "bpf"
+    pair: int | None = None   # manifest "pair": C and C++ of one pair share it (within driver, workload, pass)
+    first: str | None = None  # manifest "first": which variant of the pair ran first
+    boot: int | None = None   # manifest "boot": guest-boot index the pair ran in
+    extra_work: int | None = None  # manifest "extra_work": planted cost (calibration runs)
+
+    @property
+    def bytes_per_op(self) -> float:
+        return self.bytes / self.ops if self.ops else float("nan")
 
 
 @dataclass
@@ -263,6 +276,11 @@ class Run:
     reliability: dict | None = None
     icount: Icount | None = None
     bench_settings: dict = field(default_factory=dict)  # manifest "settings": what the bench script varied
+    design: dict = field(default_factory=dict)          # manifest "design": boots, pairs_per_boot, order, ...
+    variant_sides: dict | None = None                   # manifest "variant_sides" (A/A and planted runs)
+
+    def runs_of(self, pass_: str) -> list[LoadgenRun]:
+        return [r for r in self.loadgen if r.pass_ == pass_]
 
 
 # --- parsers -------------------------------------------------------------------------
@@ -321,6 +339,10 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
     # The file says what it measured; a manifest that disagrees is a labelling bug
     # that would silently swap C and C++, so it is an error.
     for key, want in (("driver", driver), ("variant", variant)):
+        # A calibration side (manifest "variant_sides", entry "extra_work") may run
+        # the same module on both sides: "variant" then names the side, not the node.
+        if key == "variant" and "extra_work" in entry:
+            continue
         got = _get(doc, key, w, str, optional=True)
         # "generic" (with variant null) is kmodlab-load's name for a device that is
         # not one of the lab's drivers, e.g. /dev/null as a floor: the manifest names it.
@@ -368,7 +390,35 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
         interrupted=bool(_get(doc, "interrupted", w, bool, optional=True)),
         check_detail=str(check.get("detail") or ""),
         bpf=None if bpf_raw is None else _bpf(bpf_raw, w + ".bpf"),
+        bytes=_get(doc, "bytes", w, int),
+        **_pairing(entry, where_entry),
     )
+
+
+def _pairing(entry: dict, where: str) -> dict:
+    """The paired-design fields of a manifest loadgen entry (analysis/README.md).
+
+    A timing-pass entry without pair/first/boot cannot be analysed as a pair;
+    falling back to unpaired statistics would hide that, so it is an error.
+    """
+    if "pass" not in entry:
+        raise InputError(f"{where}: missing field 'pass' (\"timing\" or \"bpf\"): this manifest predates the "
+                         f"paired, uninstrumented bench design (issue 14) and cannot be analysed; {REGENERATE}")
+    pass_ = _get(entry, "pass", where, str)
+    if pass_ not in PASSES:
+        raise InputError(f"{where}: field 'pass' must be one of {', '.join(PASSES)}, got {pass_!r}")
+    timing = pass_ == "timing"
+    out = {"pass_": pass_}
+    for key in ("pair", "boot"):
+        out[key] = _get(entry, key, where, int, optional=not timing)
+        if timing and out[key] < 0:
+            raise InputError(f"{where}: field '{key}' must not be negative, got {out[key]}")
+    first = _get(entry, "first", where, str, optional=not timing)
+    if first is not None:
+        first = _variant(first, where + ".first")
+    out["first"] = first
+    out["extra_work"] = _get(entry, "extra_work", where, int, optional=True)
+    return out
 
 
 def load_fio(run_dir: Path, entry: dict, where_entry: str) -> FioRun:
@@ -588,12 +638,56 @@ def _probe(run_dir: Path, raw: list, where: str, by_file: dict[str, LoadgenRun])
                 if rel in by_file:
                     runs.append(by_file[rel])
                 else:
-                    entry = {"file": rel, "driver": driver, "workload": workload, "variant": variant, "rep": j + 1}
-                    runs.append(load_loadgen(run_dir, entry, f"{wp}.{side}[{j}]"))
+                    # Not a pair of the matrix: the pairing fields do not apply ("bpf" needs none).
+                    entry = {"file": rel, "driver": driver, "workload": workload, "variant": variant,
+                             "rep": j + 1, "pass": "bpf"}
+                    r = load_loadgen(run_dir, entry, f"{wp}.{side}[{j}]")
+                    r.pass_ = side
+                    runs.append(r)
             if not runs:
                 raise InputError(f"{wp}: field '{side}' lists no runs")
             sides[side] = runs
         out.append(ProbeEffect(driver, workload, variant, off=sides["bpf_off"], on=sides["bpf_on"]))
+    return out
+
+
+def _check_pairs(run: Run, where: dict[int, str]) -> None:
+    """Every timing pair is one C and one C++ run of the same cell, boot and recorded order."""
+    pairs: dict[tuple, list[LoadgenRun]] = {}
+    for r in run.loadgen:
+        if r.pair is not None:
+            pairs.setdefault((r.driver, r.workload, r.pass_, r.pair), []).append(r)
+    for (driver, workload, pass_, pair), rs in sorted(pairs.items()):
+        names = ", ".join(where[id(r)] for r in rs)
+        if sorted(r.variant for r in rs) != sorted(VARIANTS):
+            raise InputError(f"{names}: pair {pair} of {driver}/{workload} ({pass_} pass) must be exactly one C "
+                             f"and one C++ run, got {sorted(r.variant for r in rs)}")
+        for key in ("boot", "first"):
+            vals = {getattr(r, key) for r in rs}
+            if len(vals) != 1:
+                raise InputError(f"{names}: the two runs of pair {pair} of {driver}/{workload} disagree on "
+                                 f"'{key}': {sorted(map(str, vals))}")
+
+
+def _design(man: dict, w: str, run: Run) -> dict:
+    """The manifest's "design" (required when the run has a timing pass): how the pairs were laid out."""
+    if not run.runs_of("timing"):
+        raise InputError(f"{w}: no loadgen run has \"pass\": \"timing\": there is nothing to compare C and "
+                         "C++ on without BPF attached")
+    raw = _get(man, "design", w, dict, optional=True)
+    if raw is None:
+        raise InputError(f"{w}: missing field 'design' (boots, pairs_per_boot, order, pass_timing, pass_bpf); "
+                         f"{REGENERATE}")
+    wd = w + ".design"
+    out = dict(raw)
+    out["boots"] = _get(raw, "boots", wd, int)
+    out["pairs_per_boot"] = _get(raw, "pairs_per_boot", wd, int)
+    out["order"] = _get(raw, "order", wd, str)
+    out["pass_timing"] = _get(raw, "pass_timing", wd, str)
+    out["pass_bpf"] = _get(raw, "pass_bpf", wd, bool)
+    ew = _get(raw, "extra_work", wd, dict, optional=True)
+    if ew is not None:
+        out["extra_work"] = {str(k): _get(ew, k, wd + ".extra_work", int) for k in ew}
     return out
 
 
@@ -618,15 +712,17 @@ def load_run(run_dir: Path | str) -> Run:
               quick=bool(_get(man, "quick", w, bool, optional=True)), env=env, loadgen=[])
     run.bench_settings = _get(man, "settings", w, dict, optional=True) or {}
     seen = set()
+    where: dict[int, str] = {}
     for i, entry in enumerate(_get(man, "runs", w, list)):
         we = f"{w}.runs[{i}]"
         kind = _get(entry, "kind", we, str)
         if kind == "loadgen":
             r = load_loadgen(run_dir, entry, we)
-            key = (r.driver, r.workload, r.variant, r.rep)
+            key = (r.driver, r.workload, r.pass_, r.variant, r.rep)
             if key in seen:
                 raise InputError(f"{we}: duplicate repetition {key}")
             seen.add(key)
+            where[id(r)] = we
             run.loadgen.append(r)
         elif kind == "fio":
             run.fio.append(load_fio(run_dir, entry, we))
@@ -639,6 +735,11 @@ def load_run(run_dir: Path | str) -> Run:
             raise InputError(f"{we}: unknown kind {kind!r} (loadgen, fio or gbench)")
     if not run.loadgen:
         raise InputError(f"{w}: 'runs' has no kmodlab-load results (kind \"loadgen\")")
+    _check_pairs(run, where)
+    run.design = _design(man, w, run)
+    sides = _get(man, "variant_sides", w, dict, optional=True)
+    if sides is not None:
+        run.variant_sides = {v: str(_get(sides, v, w + ".variant_sides", str)) for v in VARIANTS}
     mod = _get(man, "modules", w, str, optional=True)
     if mod is not None:
         run.module_report = load_modules(run_dir / mod)

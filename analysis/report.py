@@ -8,18 +8,20 @@ directory stays self-contained and can be copied or served as is.
 from __future__ import annotations
 
 import html
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import figures
-from .compare import cells, compare_run, lock_pairs, lock_rows, probe_rows, tool_rows, unmatched_tool_cells
+from . import figures, icount_profile
+from .compare import (cells, compare_run, family_size, lock_pairs, lock_rows, probe_rows, tool_rows,
+                      unmatched_tool_cells)
 from .conf import Settings
 from .gates import correctness_gates
 from .load import Run
-from .stats import FASTER, SLOWER, cv
+from .stats import FASTER, NO_DIFF, SLOWER, cv
 
 LABELS = {"c": "C", "cxx": "C++"}
 
@@ -65,60 +67,181 @@ def _p(p: float) -> str:
     return "n/a" if not math.isfinite(p) else (f"{p:.3f}" if p >= 0.001 else f"{p:.1e}")
 
 
-def _ci(c) -> str:
-    if not c.decided:
-        return f"{_num(c.ratio)} (no CI)"
-    return f"{c.ratio:.3f} [{c.ci_lo:.3f}, {c.ci_hi:.3f}]"
+def _ci(r) -> str:
+    if not math.isfinite(r.ci_low):
+        return f"{_num(r.ratio)} (no CI)"
+    return f"{r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]"
 
 
-def build(run: Run, s: Settings, fig_dir: Path) -> list:
-    """All blocks of the report; figures are written to fig_dir as a side effect."""
+def _mde(r) -> str:
+    """The MDE as the ratio interval it could have told from 1."""
+    if not math.isfinite(r.mde):
+        return "none reachable" if r.n_pairs else "n/a"
+    return f"[{r.mde_low:.3f}, {r.mde_high:.3f}]"
+
+
+def _share(x) -> str:
+    return "n/a (1 boot)" if x is None else f"{100 * x:.0f}%"
+
+
+def _bytes(bpo: dict) -> str:
+    c, x = bpo.get("c"), bpo.get("cxx")
+    if c is None or not math.isfinite(c):
+        return "n/a"
+    same = x is not None and abs(c - x) <= 0.005 * max(c, 1)
+    return f"{c:,.0f}" if same else f"{c:,.0f} / {x:,.0f}"
+
+
+def _verdict(mr) -> str:
+    v = mr.verdict
+    if v in (FASTER, SLOWER):
+        return f"**C++ {v}**"
+    if v == NO_DIFF:
+        return f"{v} (could have detected a ratio outside {_mde(mr.res)})"
+    return v
+
+
+def _header(run: Run, s: Settings) -> list:
     b: list = [Heading(f"kmodlab report: run {run.id}", 1)]
     b.append(Para(f"Environment: {run.env.line()}. Started {run.started or 'not recorded'}, finished "
                   f"{run.finished or 'not recorded'}{' (QUICK matrix)' if run.quick else ''}. "
                   f"Settings from {s.source}."))
+    d = run.design
+    b.append(Para(f"Design: {d['boots']} guest boot(s) x {d['pairs_per_boot']} pairs per boot per cell, order "
+                  f"{d['order']} (which variant ran first is recorded per pair). Timing pass: {d['pass_timing']}. "
+                  f"BPF pass: {'yes' if d['pass_bpf'] else 'no'}."
+                  + (" Planted extra_work: " + ", ".join(f"{k}={v}" for k, v in d["extra_work"].items()) + "."
+                     if d.get("extra_work") else "")))
+    known = {"boots", "pairs_per_boot", "order", "pass_timing", "pass_bpf", "extra_work"}
+    other = {k: v for k, v in d.items() if k not in known}
+    if other:
+        b.append(Para("Other design settings: " + ", ".join(f"{k} {v}" for k, v in other.items()) + "."))
+    if run.variant_sides:
+        b.append(Para(f"**Calibration run**: the 'C' side is {run.variant_sides['c']}, the 'C++' side is "
+                      f"{run.variant_sides['cxx']}; read C/C++ below as these two."))
     if run.bench_settings:
         b.append(Para("Bench settings: " + ", ".join(f"{k} {v}" for k, v in run.bench_settings.items()) + "."))
+    return b
 
-    # --- summary ----------------------------------------------------------------------
-    results = compare_run(run, s)
-    b.append(Heading("Summary: C++ against C"))
-    b.append(Para(f"One row per matrix cell and metric. Ratio = C++ median / C median over repetitions, with a "
-                  f"{s.confidence:.0%} percentile bootstrap CI ({s.resamples} resamples, seed {s.seed}); p = two-sided "
-                  f"Mann-Whitney U. Verdict: C++ is faster/slower only when p < {s.alpha} AND the CI excludes 1.0; "
-                  f"fewer than {s.min_reps} repetitions per side gives no verdict. CV = coefficient of variation "
-                  "of each side's repetitions (the noise). Latency is faster when lower."))
+
+def _summary(run: Run, s: Settings, results: list, fig_dir: Path) -> list:
+    fam = family_size(run, s)
+    metrics = " and ".join(m for m in s.ratio_metrics)
+    npairs = sum(cr.n_pairs for cr in results)
+    nexcl = sum(len(cr.excluded) for cr in results)
+    b: list = [Heading("Summary: C++ against C (timing pass)")]
+    b.append(Para(
+        f"Pass: **timing** (kmodlab-load without --bpf; {run.design['pass_timing']}). {npairs} pairs over "
+        f"{len(results)} cells, {nexcl} excluded as disturbed (listed below). The unit is the pair (C and C++ back "
+        f"to back in one boot). Ratio = geometric mean of the pairs' C++/C; {s.confidence:.0%} CI from a two-level "
+        f"bootstrap (boots, then pairs within boots; {s.resamples} resamples, seed {s.seed}; expanded percentile). "
+        f"Raw p: exact two-sided sign-flip permutation test of the mean log-ratio. Correction: **Holm** over "
+        f"the family of {fam} comparisons (every cell x {metrics}); p99 rows are outside the family (raw p "
+        f"only, no verdict). Verdict: C++ faster/slower when the Holm p < {s.alpha} and the CI excludes 1.0 "
+        f"(latency: lower is faster). MDE: the ratio interval a true effect must leave to be detected with "
+        f"{s.power:.0%} power at the family's alpha ({s.alpha}/{fam}), from the measured pair noise. Bytes/op: "
+        f"as measured (kmodlab-load bytes / ops, median over the runs; one figure when C and C++ agree). "
+        f"Primary cells (BENCH_PRIMARY_CELLS) are marked with *."))
     rows = []
     for cr in results:
-        for m, c in cr.metrics.items():
-            v = c.verdict
-            if v in (FASTER, SLOWER):
-                v = f"**C++ {v}**"
-            rows.append([cr.driver, cr.workload, m, f"{_num(c.c_median, c.unit)} ({_pct(c.c_cv)})",
-                         f"{_num(c.cxx_median, c.unit)} ({_pct(c.cxx_cv)})", _ci(c), _p(c.p),
-                         f"{c.n[0]}/{c.n[1]}", v])
-    b.append(Table(["driver", "workload", "metric", "C median (CV)", "C++ median (CV)", "C++/C [95% CI]", "p",
-                    "n C/C++", "verdict"], rows))
-    b.append(Figure(figures.ratio_figure(run, results, fig_dir), "C++/C ratios with their confidence intervals."))
-    b.append(Figure(figures.repetitions_figure(run, fig_dir),
-                    "Every repetition's throughput relative to its cell's C median: the spread is the noise."))
+        for m, mr in cr.metrics.items():
+            r = mr.res
+            rows.append([("* " if cr.primary else "") + cr.driver, cr.workload, _bytes(cr.bytes_per_op), m,
+                         _num(mr.c_median, mr.unit), _num(mr.cxx_median, mr.unit), _ci(r), _p(r.p),
+                         _p(mr.p_adj) if mr.in_family else "-", _mde(r), str(r.n_pairs), str(len(cr.excluded)),
+                         _share(r.between_boot_share), _verdict(mr)])
+    b.append(Table(["driver", "workload", "bytes/op", "metric", "C median", "C++ median", "C++/C [95% CI]",
+                    "raw p", "Holm p", "MDE", "pairs", "excluded", "between-boot share", "verdict"], rows))
+    b.append(Para(_mde_line(results)))
+    b.append(Figure(figures.ratio_figure(run, results, fig_dir), "C++/C geometric-mean ratios with their "
+                    "two-level bootstrap CIs (timing pass)."))
+    b.append(Figure(figures.pairs_figure(run, results, fig_dir),
+                    "Every pair's C++/C (timing pass), by boot; crosses: pairs excluded as disturbed."))
+    return b
 
-    # --- latency histograms ---------------------------------------------------------
+
+def _mde_line(results: list) -> str:
+    """The throughput MDE of the primary cells and the worst cell: the run's sensitivity in one line."""
+    def mde(cr):
+        r = cr.metrics["throughput"].res
+        return f"{cr.name} {100 * r.mde:.1f}%" if math.isfinite(r.mde) else f"{cr.name} none reachable"
+    prim = [mde(cr) for cr in results if cr.primary]
+    worst = max(results, key=lambda cr: cr.metrics["throughput"].res.mde, default=None)
+    return ("Throughput MDE (e^δ - 1): primary cells " + (", ".join(prim) if prim else "none in this run")
+            + ("; largest: " + mde(worst) if worst is not None else "") + ".")
+
+
+def _order(results: list) -> list:
+    b: list = [Heading("Order effect (timing pass)")]
+    b.append(Para("The bench counterbalances which variant of a pair runs first. If the second run of a pair "
+                  "gains a factor g, C-first pairs show C++/C x g and C++-first pairs C++/C / g. Per cell: the "
+                  "geometric-mean throughput ratio of each group, g, and a two-sided permutation test of the "
+                  "difference (raw p: a diagnostic, not part of the Holm family; with balanced orders the "
+                  "effect cancels in the ratio)."))
+    rows = []
+    for cr in results:
+        r = cr.metrics["throughput"].res
+        if r.order_effect_p is None:
+            rows.append([cr.driver, cr.workload, str(r.n_c_first), str(r.n_cxx_first), "n/a", "n/a", "n/a",
+                         "n/a (fewer than 2 pairs in an order)"])
+            continue
+        rows.append([cr.driver, cr.workload, str(r.n_c_first), str(r.n_cxx_first), f"{r.order_ratio_c_first:.3f}",
+                     f"{r.order_ratio_cxx_first:.3f}", f"{r.second_run_gain:.3f}", _p(r.order_effect_p)])
+    b.append(Table(["driver", "workload", "C-first pairs", "C++-first pairs", "C++/C, C first",
+                    "C++/C, C++ first", "second-run gain g", "p"], rows))
+    return b
+
+
+def _excluded(results: list, s: Settings) -> list:
+    b: list = [Heading("Excluded pairs (disturbed runs)")]
+    b.append(Para(f"Rule fixed in advance (kmodlab.conf): a run is disturbed when its throughput is below "
+                  f"1/{s.disturbed_factor:g} of its cell-and-variant median, or its latency floor (p"
+                  f"{s.floor_percentile:g} of its own histogram) above {s.disturbed_factor:g} x the median floor; "
+                  "the WHOLE pair is then left out of every metric of the cell."))
+    rows = []
+    for cr in results:
+        by = {p.pair: p for p in cr.pairs}
+        for e in cr.excluded:
+            p = by[e.pair]
+            rows.append([cr.driver, cr.workload, str(e.pair), str(p.boot), _num(p.c.ops_per_s),
+                         _num(p.cxx.ops_per_s), _num(p.c.latency["p50"], "ns"), _num(p.cxx.latency["p50"], "ns"),
+                         e.reason])
+    if rows:
+        b.append(Table(["driver", "workload", "pair", "boot", "C ops/s", "C++ ops/s", "C p50", "C++ p50", "reason"],
+                       rows))
+    else:
+        b.append(Para("No pair was excluded."))
+    return b
+
+
+def _latency(run: Run, results: list, fig_dir: Path) -> list:
+    b: list = []
     b.append(Heading("Latency distributions"))
-    b.append(Para("User side: kmodlab-load's per-operation histogram; kernel side: the BPF opslat histogram "
-                  "of the same syscalls (entry to exit in the kernel). Repetitions are merged per variant."))
+    b.append(Para("User side: kmodlab-load's per-operation histogram from the **timing pass** (no BPF "
+                  "attached: the distribution the ratios come from); kernel side: the BPF opslat histogram of the "
+                  "same syscalls (entry to exit in the kernel) from the **BPF pass** (kmodlab-load --bpf). Runs "
+                  "are merged per variant; pairs excluded as disturbed are left out of the user side."))
+    bpf_cells = cells(run, "bpf")
+    gone = {(cr.driver, cr.workload): {e.pair for e in cr.excluded} for cr in results}
     for (driver, workload), sides in cells(run).items():
-        b.append(Figure(figures.latency_figure(run, driver, workload, sides, fig_dir),
+        drop = gone.get((driver, workload), set())
+        timing = {v: [r for r in rs if r.pair not in drop] for v, rs in sides.items()}
+        kernel = bpf_cells.get((driver, workload), {"c": [], "cxx": []})
+        b.append(Figure(figures.latency_figure(run, driver, workload, timing, kernel, fig_dir),
                         f"{driver}/{workload}: latency histograms, C and C++ overlaid."))
+    return b
 
-    # --- locks -------------------------------------------------------------------------
+
+def _locks(run: Run, fig_dir: Path) -> list:
+    b: list = []
     lrows = lock_rows(run)
     b.append(Heading("Lock contention"))
     if not lrows:
         b.append(Para("No run carried BPF lockstat data."))
     else:
-        b.append(Para("BPF lockstat inside the target syscalls: sleeping locks from lock:contention_begin "
-                      "(first begin to end of each acquisition), spinlocks from fentry/fexit on "
+        b.append(Para("Pass: **BPF** (kmodlab-load --bpf; runs carrying BPF data; ops/s here includes the "
+                      "probes' cost). BPF lockstat inside the target calls: sleeping locks from "
+                      "lock:contention_begin (first begin to end of each acquisition), spinlocks from fentry/fexit on "
                       "queued_spin_lock_slowpath (the pending-bit waiter included), waits in interrupts apart. "
                       "Medians over repetitions, per workload (not per operation), sync= mode and thread count."))
         b.append(Table(["driver", "workload", "sync", "threads", "variant", "n", "ops/s (CV)",
@@ -142,15 +265,19 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
             if len({r.threads for r in drows}) > 1 or any(r.wait_ns_per_op > 0 for r in drows):
                 b.append(Figure(figures.lock_figure(run, driver, drows, fig_dir),
                                 f"{driver}: scaling with threads per sync mode (C solid, C++ dashed)."))
+    return b
 
-    # --- other tools -----------------------------------------------------------------
+
+def _tools(run: Run, s: Settings, fig_dir: Path) -> list:
+    b: list = []
     trows = tool_rows(run, s)
     b.append(Heading("fio and Google Benchmark against kmodlab-load"))
     if not trows:
         b.append(Para("This run has no fio or Google Benchmark results matching a kmodlab-load cell."))
     else:
-        b.append(Para(f"Same cell and variant, medians of repetitions. They agree when within "
-                      f"{s.agree_tolerance:.0%} of kmodlab-load."))
+        b.append(Para(f"kmodlab-load from the **timing pass** (no BPF, like fio and Google Benchmark), same cell "
+                      f"and variant, medians of runs. They agree when within {s.agree_tolerance:.0%} of "
+                      f"kmodlab-load."))
         b.append(Table(["tool", "driver", "workload", "variant", "kmodlab-load ops/s (CV)", "tool ops/s (CV)",
                         "difference", "agree", "p50 load / tool"],
                        [[r.tool, r.driver, r.workload, LABELS[r.variant], f"{_num(r.loadgen_ops)} ({_pct(r.loadgen_cv)})",
@@ -167,8 +294,11 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
         b.append(Table(["benchmark", "ns / iteration (CV)", "n"],
                        [[name, f"{_num(float(np.median(v)), 'ns')} ({_pct(cv(v))})", str(len(v))]
                         for name, v in sorted(run.gbench_unmapped.items())]))
+    return b
 
-    # --- modules -----------------------------------------------------------------------
+
+def _modules(run: Run, fig_dir: Path) -> list:
+    b: list = []
     b.append(Heading("Module size and stack usage"))
     if run.modules is None:
         b.append(Para("This run has no module size report (manifest 'modules')."))
@@ -198,8 +328,11 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
                              str(d["cxx_helper_calls"]), str(d["c_direct_calls"]), str(d["cxx_direct_calls"]),
                              str(d["c_instructions"]), str(d["cxx_instructions"])] for d in mr.dispatch]))
         b.append(Figure(figures.modules_figure(run, run.modules, fig_dir), "Module sections and largest stack frame."))
+    return b
 
-    # --- instruction counts ----------------------------------------------------------
+
+def _icount(run: Run) -> list:
+    b: list = []
     if run.icount is not None:
         b.append(Heading("Instructions per operation (exact, QEMU TCG plugin)"))
         b.append(Para("Guest instructions executed per operation, counted by make icount: in the driver module, "
@@ -211,8 +344,14 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
                          "n/a" if r.driver_ratio is None else f"{r.driver_ratio:.3f}", f"{r.kernel_c:.1f}",
                          f"{r.kernel_cxx:.1f}", "n/a" if r.kernel_ratio is None else f"{r.kernel_ratio:.3f}"]
                         for r in run.icount.rows]))
+        # classes, simulated misses, per function C beside C++ (analysis/icount_profile.py)
+        kinds = {"heading": Heading, "para": Para, "table": Table}
+        b += [kinds[item[0]](*item[1:]) for item in icount_profile.report_section(run.dir)]
+    return b
 
-    # --- reliability -------------------------------------------------------------------------
+
+def _reliability(run: Run) -> list:
+    b: list = []
     rel = run.reliability
     if rel is not None:
         b.append(Heading("Reliability"))
@@ -231,27 +370,46 @@ def build(run: Run, s: Settings, fig_dir: Path) -> list:
             rows.append(["results by errno", ", ".join(f"{k} {v:,}" for k, v in
                                                        sorted(rel["errors_by_errno"].items(), key=lambda kv: -kv[1]))])
         b.append(Table(["what", "figure"], rows))
+    return b
 
-    # --- probe effect ----------------------------------------------------------------------
+
+def _probe(run: Run, s: Settings, fig_dir: Path) -> list:
+    b: list = []
     b.append(Heading("Probe effect"))
     prows = probe_rows(run, s)
     if not prows:
-        b.append(Para("This run has no probe-effect runs (manifest 'probe_effect')."))
+        b.append(Para("This run has no cell measured in both passes (and no manifest 'probe_effect')."))
     else:
-        b.append(Para("Throughput with the BPF programs attached against without, same cell; change = on/off - 1 "
-                      "with a bootstrap CI. ns/event: kernel BPF run-time statistics."))
-        b.append(Table(["driver", "workload", "variant", "BPF off ops/s (CV)", "BPF on ops/s (CV)",
+        b.append(Para("The two passes of the same variant: BPF off = the timing pass's runs, BPF on = the BPF "
+                      "pass's runs (they ran at different times, so not pairs: ratio of medians with an unpaired "
+                      f"{s.confidence:.0%} bootstrap CI, seed {s.seed}); change = on/off - 1. ns/event: kernel BPF "
+                      "run-time statistics of the BPF pass."))
+        b.append(Table(["driver", "workload", "variant", "source", "BPF off ops/s (CV)", "BPF on ops/s (CV)",
                         "change [95% CI]", "ns/event per program"],
-                       [[r.driver, r.workload, LABELS[r.variant], f"{_num(r.off_ops)} ({_pct(r.off_cv)}, n={r.n_off})",
+                       [[r.driver, r.workload, LABELS[r.variant], r.source,
+                         f"{_num(r.off_ops)} ({_pct(r.off_cv)}, n={r.n_off})",
                          f"{_num(r.on_ops)} ({_pct(r.on_cv)}, n={r.n_on})",
                          f"{100 * r.change:+.1f}% [{100 * r.change_lo:+.1f}%, {100 * r.change_hi:+.1f}%]",
                          ", ".join(f"{k} {v:.0f}" for k, v in r.ns_per_event.items()) or "n/a"] for r in prows]))
         b.append(Figure(figures.probe_figure(run, prows, fig_dir), "Probe effect on throughput."))
+    return b
 
-    # --- correctness -------------------------------------------------------------------------
+
+def _correctness(run: Run, s: Settings) -> list:
+    b: list = []
     b.append(Heading("Correctness"))
+    b.append(Para("Every run of both passes."))
     b.append(Table(["check", "result", "status", "detail"],
                    [[g.gate, g.now, g.status, g.detail or ""] for g in correctness_gates(run, s)]))
+    return b
+
+
+def build(run: Run, s: Settings, fig_dir: Path, results: list | None = None) -> list:
+    """All blocks of the report; figures are written to fig_dir as a side effect."""
+    results = compare_run(run, s) if results is None else results
+    b = _header(run, s) + _summary(run, s, results, fig_dir) + _order(results) + _excluded(results, s)
+    b += _latency(run, results, fig_dir) + _locks(run, fig_dir) + _tools(run, s, fig_dir) + _modules(run, fig_dir)
+    b += _icount(run) + _reliability(run) + _probe(run, s, fig_dir) + _correctness(run, s)
     return b
 
 
@@ -313,9 +471,52 @@ def render(run: Run, s: Settings) -> tuple[Path, Path, list[Path]]:
     fig_dir.mkdir(exist_ok=True)
     for old in fig_dir.glob("*.png"):  # a re-render must not keep figures of cells that are gone
         old.unlink()
-    blocks = build(run, s, fig_dir)
+    results = compare_run(run, s)
+    blocks = build(run, s, fig_dir, results)
     md = run.dir / "report.md"
     ht = run.dir / "report.html"
     md.write_text(to_markdown(blocks, run.dir))
     ht.write_text(to_html(blocks, run.dir, f"kmodlab report {run.id}"))
+    (run.dir / SUMMARY).write_text(json.dumps(summary_json(run, s, results), indent=1, default=_json_num) + "\n")
     return md, ht, [bl.path for bl in blocks if isinstance(bl, Figure)]
+
+
+SUMMARY = "summary.json"
+
+
+def _json_num(x):
+    raise TypeError(f"not JSON: {x!r}")
+
+
+def _finite(x):
+    """JSON has no NaN/inf: undefined numbers are null."""
+    return x if not isinstance(x, float) or math.isfinite(x) else None
+
+
+def summary_json(run: Run, s: Settings, results: list) -> dict:
+    """The summary table as data (schema kmodlab-summary/1): what the report's first table shows."""
+    cells_out = []
+    for cr in results:
+        metrics = {}
+        for m, mr in cr.metrics.items():
+            r = mr.res
+            metrics[m] = {k: _finite(v) for k, v in {
+                "ratio": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p, "p_holm": mr.p_adj,
+                "in_family": mr.in_family, "verdict": mr.verdict, "mde": r.mde, "mde_interval": None,
+                "mde_alpha": r.mde_alpha, "sd_log": r.sd_log, "se_log": r.se_log, "n_pairs": r.n_pairs,
+                "between_boot_share": r.between_boot_share, "order_effect_p": r.order_effect_p,
+                "second_run_gain": r.second_run_gain if r.order_effect_p is not None else None,
+                "c_median": mr.c_median, "cxx_median": mr.cxx_median, "unit": mr.unit, "p_method": r.p_method,
+            }.items()}
+            if math.isfinite(r.mde):
+                metrics[m]["mde_interval"] = [r.mde_low, r.mde_high]
+        cells_out.append({"driver": cr.driver, "workload": cr.workload, "primary": cr.primary,
+                          "pairs": cr.n_pairs, "boots": cr.boots,
+                          "bytes_per_op": {k: _finite(v) for k, v in cr.bytes_per_op.items()},
+                          "excluded": [{"pair": e.pair, "reason": e.reason, "c": e.c, "cxx": e.cxx}
+                                       for e in cr.excluded],
+                          "metrics": metrics})
+    return {"schema": "kmodlab-summary/1", "run": run.id, "pass": "timing",
+            "family": {"size": family_size(run, s), "metrics": list(s.ratio_metrics), "correction": "Holm",
+                       "alpha": s.alpha},
+            "settings": s.source, "design": run.design, "cells": cells_out}

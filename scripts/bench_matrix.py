@@ -1,24 +1,37 @@
 #!/usr/bin/python3
-"""bench_matrix.py - the guest half of `make bench`: run the C-versus-C++ matrix.
+"""bench_matrix.py - the guest half of `make bench`: one boot's share of the C-versus-C++ matrix.
 
-Runs inside the guest (scripts/bench.sh boots it once), with every module
-built.  For each driver x workload cell it runs kmodlab-load with BPF for the
-C and the C++ variant, interleaved (C, C++, C, C++, ...) for N repetitions,
-so that drift hits both alike; counter cells are grouped by `sync=` mode
-(the counter modules are reloaded with that parameter).  Then Google
-Benchmark and the fio jobs run, and manifest.json describes everything for
-analysis/ (format: analysis/README.md).
+scripts/bench.sh boots the guest BENCH_BOOTS times and runs this script once
+per boot (--boot K --boots B); every boot loads the modules afresh (new load
+addresses, new TCG translations), runs its share of the pairs and appends
+its runs to one manifest.json.  Per driver x workload cell and boot:
 
-Usage: bench_matrix.py --out DIR [--quick]
-Settings (kmodlab.conf): BENCH_REPS, BENCH_DURATION_S, BENCH_WARMUP_S,
-BENCH_THREADS (and the *_QUICK variants for --quick).
+  1. timing pass: BENCH_PAIRS_PER_BOOT pairs of kmodlab-load runs WITHOUT
+     --bpf, with no BPF program loaded and kernel.bpf_stats_enabled = 0
+     (checked before the block; the C++/C ratios come only from this pass);
+  2. BPF pass: BENCH_BPF_PAIRS_PER_BOOT pairs with --bpf and --check (latency
+     distributions, lock contention, BPF counts, data checks, probe effect).
+
+A pair is one C and one C++ run back to back; the order alternates
+(ABBA: C,C++ | C++,C | ...), starting side alternating by boot, and every
+entry records "pass", "pair", "first" and "boot" (analysis/README.md).  With
+BENCH_DISCARD_FIRST = 1 each cell's first pair of a boot is run but not
+recorded (warm-up of the TCG translations and caches).  Counter cells are
+grouped by `sync=` mode (reloading the counter modules with that parameter).
+The last boot (--extras) also runs Google Benchmark and fio.
+
+Usage: bench_matrix.py --out DIR --boot K --boots B [--quick] [--extras]
+                       [--cells DRIVER/WORKLOAD,...] [--pairs N] [--bpf-pairs N]
+Settings (kmodlab.conf, *_QUICK for --quick): BENCH_PAIRS_PER_BOOT,
+BENCH_BPF_PAIRS_PER_BOOT, BENCH_DURATION_S, BENCH_BPF_DURATION_S, BENCH_WARMUP_S, BENCH_THREADS,
+BENCH_SYNC_MODES, BENCH_DISCARD_FIRST, BENCH_PIN_GUEST_CPU.
 """
 import argparse
 import datetime
 import json
 import os
-import re
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -34,6 +47,7 @@ LOAD = ROOT / "build/cmake/loadgen/kmodlab-load"
 GBENCH = ROOT / "build/cmake/loadgen/kmodlab-gbench"
 FIO_JOBS = ROOT / "loadgen/fio/scull-matrix.fio"
 VARIANTS = ("c", "cxx")
+BPF_STATS_SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
 
 
 def uapi(name):
@@ -57,163 +71,249 @@ def now_iso():
 class Cell:
     """One matrix cell: a driver, a workload name and kmodlab-load's arguments."""
 
-    def __init__(self, driver, workload, args, threads=1, sync=None, node_suffix="", probe=False):
-        self.driver, self.workload, self.args = driver, workload, args
-        self.threads, self.sync, self.node_suffix, self.probe = threads, sync, node_suffix, probe
+    def __init__(self, base, driver, workload, args, threads=1, sync=None, node_suffix=""):
+        self.base, self.driver, self.workload, self.args = base, driver, workload, args
+        self.threads, self.sync, self.node_suffix = threads, sync, node_suffix
+
+    @property
+    def name(self):
+        return f"{self.driver}/{self.workload}"
 
     def device(self, variant):
-        return f"/dev/{self.base}{SEP}{variant}{self.node_suffix}"
+        return f"/dev/{self.base}{uapi_sep()}{variant}{self.node_suffix}"
+
+    def module(self, variant):
+        return f"{self.base}_{variant}"
+
+
+_SEP = []
+
+
+def uapi_sep():
+    if not _SEP:
+        _SEP.append(uapi("KMODLAB_DEV_SEP"))
+    return _SEP[0]
 
 
 def build_cells(quick, threads_list, sync_modes):
+    """The matrix.  Workload names give the request: scull reads stop at the
+    end of a quantum, so "pread4096" moves fewer bytes per op than it asks
+    for; every entry records the measured bytes_per_op."""
     scull, counter, lkp = uapi("SCULL_NAME"), uapi("COUNTER_NAME"), uapi("LKP_ENC_NAME")
     cells = []
-
-    def add(base, *a, **kw):
-        c = Cell(*a, **kw)
-        c.base = base
-        cells.append(c)
-
     sizes = (4096,) if quick else (64, 4096)
     for size in sizes:
-        add(scull, "scull", f"pread{size}", ["--op", "pread", "--size", str(size)],
-            node_suffix="0", probe=(size == 4096))
-        add(scull, "scull", f"pwrite{size}", ["--op", "pwrite", "--size", str(size)], node_suffix="0")
+        cells.append(Cell(scull, "scull", f"pread{size}", ["--op", "pread", "--size", str(size)], node_suffix="0"))
+        cells.append(Cell(scull, "scull", f"pwrite{size}", ["--op", "pwrite", "--size", str(size)], node_suffix="0"))
     if not quick:
-        add(scull, "scull", "pread4096-t2", ["--op", "pread", "--size", "4096"], threads=2, node_suffix="0")
-        add(scull, "scull", "ioctl-qquantum", ["--op", "ioctl:SCULL_IOCQQUANTUM"], node_suffix="0")
+        cells.append(Cell(scull, "scull", "pread4096-t2", ["--op", "pread", "--size", "4096"], threads=2,
+                          node_suffix="0"))
+        cells.append(Cell(scull, "scull", "ioctl-qquantum", ["--op", "ioctl:SCULL_IOCQQUANTUM"], node_suffix="0"))
     for sync in sync_modes:
         for t in threads_list:
-            add(counter, "counter", f"incr-t{t}-{sync}", ["--op", "incr"], threads=t, sync=sync)
-    add(counter, "counter", "ioctl-get", ["--op", "ioctl:COUNTER_IOC_GET"], sync=sync_modes[0])
+            cells.append(Cell(counter, "counter", f"incr-t{t}-{sync}", ["--op", "incr"], threads=t, sync=sync))
+    cells.append(Cell(counter, "counter", "ioctl-get", ["--op", "ioctl:COUNTER_IOC_GET"], sync=sync_modes[0]))
     if not quick:
-        add(counter, "counter", "read", ["--op", "read"], sync=sync_modes[0])
-        add(lkp, "lkp_enc", "ioctl-read-seed", ["--op", "ioctl:LKP_ENC_IOC_READ_SEED"])
-    add(lkp, "lkp_enc", "encrypt", ["--op", "encrypt"])
+        cells.append(Cell(counter, "counter", "read", ["--op", "read"], sync=sync_modes[0]))
+        cells.append(Cell(lkp, "lkp_enc", "ioctl-read-seed", ["--op", "ioctl:LKP_ENC_IOC_READ_SEED"]))
+    cells.append(Cell(lkp, "lkp_enc", "encrypt", ["--op", "encrypt"]))
     return cells
 
 
-class Progress:
-    """One line per run on stderr: where the matrix is, and the time left."""
+def select_cells(cells, wanted):
+    """--cells DRIVER/WORKLOAD,...: a subset of the matrix (unknown names are an error)."""
+    if not wanted:
+        return cells
+    names = [w.strip() for w in wanted.split(",") if w.strip()]
+    known = {c.name: c for c in cells}
+    missing = [n for n in names if n not in known]
+    if missing:
+        sys.exit(f"bench: --cells: unknown cell(s) {', '.join(missing)}; known: {', '.join(known)}")
+    return [known[n] for n in names]
 
-    def __init__(self, total):
+
+class Progress:
+    """One line per step on stderr: where the boot is, and the time left."""
+
+    def __init__(self, total, boot, boots):
         self.total, self.done, self.start = total, 0, time.monotonic()
+        self.tag = f"boot {boot + 1}/{boots}"
 
     def step(self, what):
         self.done += 1
         elapsed = time.monotonic() - self.start
-        left = elapsed / self.done * (self.total - self.done)
-        print(f"bench: [{self.done}/{self.total}] {what}  elapsed {elapsed:.0f} s, ~{left:.0f} s left",
+        left = elapsed / self.done * max(self.total - self.done, 0)
+        print(f"bench: {self.tag} [{self.done}/{self.total}] {what}  elapsed {elapsed:.0f} s, ~{left:.0f} s left",
               file=sys.stderr, flush=True)
 
 
-def run(cmd, log):
+def run(cmd, log, env=None):
     """Run a tool; its output goes to the run's log.  Failure stops the bench."""
     log.write(f"$ {shlex.join(map(str, cmd))}\n")
     log.flush()
-    res = subprocess.run(list(map(str, cmd)), stdout=log, stderr=subprocess.STDOUT)
+    res = subprocess.run(list(map(str, cmd)), stdout=log, stderr=subprocess.STDOUT,
+                         env={**os.environ, **(env or {})})
     if res.returncode != 0:
         sys.exit(f"bench: '{shlex.join(map(str, cmd))}' exited {res.returncode}; see {log.name}")
 
 
-def reload_counters(sync, log):
-    """Reload both counter modules with sync=<mode> (a load-time choice)."""
-    mods = [f"{uapi('COUNTER_NAME')}_{v}" for v in VARIANTS]
+def reload_modules(mods, params, log):
+    """Unload and load modules, MODPARAMS_<module> overridden by params (a fresh load)."""
     run([ROOT / "scripts/modules.sh", "unload", *mods], log)
-    env_param = {f"MODPARAMS_{m}": f"sync={sync}" for m in mods}
-    log.write(f"# sync={sync}\n")
-    res = subprocess.run([str(ROOT / "scripts/modules.sh"), "load", *mods], stdout=log,
-                         stderr=subprocess.STDOUT, env={**os.environ, **env_param})
-    if res.returncode != 0:
-        sys.exit(f"bench: reloading the counter modules with sync={sync} failed; see {log.name}")
+    env = {f"MODPARAMS_{m}": params[m] for m in mods if m in params}
+    log.write(f"# load {' '.join(mods)} {env}\n")
+    run([ROOT / "scripts/modules.sh", "load", *mods], log, env=env)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, type=Path, help="run directory (results/<date>-<id>)")
-    ap.add_argument("--quick", action="store_true", help="the small matrix (make bench QUICK=1)")
-    ap.add_argument("--check-config", action="store_true",
-                    help="check the BENCH_* settings and exit (bench.sh does it on the host before booting)")
-    opt = ap.parse_args()
+def module_param(module, name):
+    path = Path("/sys/module") / module / "parameters" / name
+    return path.read_text().strip() if path.exists() else None
 
-    try:
-        conf = read_conf()
-        q = "_QUICK" if opt.quick else ""
-        reps = conf.typed(f"BENCH_REPS{q}", int)
-        duration = conf.typed(f"BENCH_DURATION_S{q}", float)
-        warmup = conf.typed(f"BENCH_WARMUP_S{q}", float)
-        threads_list = [int(t) for t in conf.words(f"BENCH_THREADS{q}",
-                                                   allowed=[str(n) for n in range(1, 65)])]
-        sync_modes = conf.words(f"BENCH_SYNC_MODES{q}", allowed=sync_modes_of_uapi())
-    except InputError as e:
-        sys.exit(f"bench: {e}")
-    if opt.check_config:
-        print(f"bench: settings ok: {reps} reps, {duration} s runs, threads {threads_list}, sync {sync_modes}",
-              file=sys.stderr)
+
+def ensure_sync(mods, sync, log):
+    """The counter modules at sync=<mode>: reload unless already loaded so
+    (a reload costs 10-40 s of guest time under TCG on a busy host)."""
+    if all(module_param(m, "sync") == sync for m in mods):
+        log.write(f"# {' '.join(mods)} already at sync={sync}\n")
         return
-    global SEP
-    SEP = uapi("KMODLAB_DEV_SEP")
+    reload_modules(mods, {m: f"sync={sync}" for m in mods}, log)
 
-    out = opt.out
-    (out / "raw").mkdir(parents=True, exist_ok=True)
-    (out / "fio").mkdir(exist_ok=True)
-    log = open(out / "bench.log", "a")
-    for tool in (LOAD, GBENCH):
-        if not tool.exists():
-            sys.exit(f"bench: {tool} missing: run 'make build' first")
 
-    host_env = json.loads((ROOT / "build/env.json").read_text())
-    manifest = {
-        "id": out.name, "started": now_iso(), "quick": opt.quick,
-        "env": {"kernel": platform.release(), "accel": os.environ.get("KMODLAB_ACCEL", "unknown"),
-                "cpus": os.cpu_count(), "qemu_version": host_env.get("qemu_version", ""),
-                "compiler": host_env.get("compiler", ""), "host": os.environ.get("KMODLAB_HOST", "")},
-        "settings": {"reps": reps, "duration_s": duration, "warmup_s": warmup,
-                     "threads": threads_list, "sync_modes": sync_modes},
-        "runs": [], "probe_effect": [],
-    }
-    run([ROOT / "scripts/modules.sh", "load"], log)
+def loaded_bpf_programs():
+    """Programs loaded in the guest kernel (bpftool): the timing pass wants none."""
+    res = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit(f"bench: 'bpftool -j prog show' failed ({res.stderr.strip()}); the timing pass "
+                 "cannot verify that no BPF program is attached")
+    return json.loads(res.stdout or "[]")
 
-    cells = build_cells(opt.quick, threads_list, sync_modes)
-    total = sum(reps * len(VARIANTS) * (2 if c.probe else 1) for c in cells) + 2
-    progress = Progress(total)
-    probes = {}
+
+def assert_uninstrumented():
+    """Timing pass precondition: bpf_stats off and no BPF program loaded.
+
+    kmodlab-load --bpf frees its programs at exit, asynchronously (RCU), so
+    wait up to 5 s for them to go before calling it a failure."""
+    deadline = time.monotonic() + 5
+    while True:
+        stats = BPF_STATS_SYSCTL.read_text().strip() if BPF_STATS_SYSCTL.exists() else "0"
+        progs = loaded_bpf_programs()
+        if stats == "0" and not progs:
+            return
+        if time.monotonic() > deadline:
+            names = ", ".join(f"{p.get('type')}:{p.get('name', '?')}" for p in progs)
+            sys.exit(f"bench: timing pass needs an uninstrumented kernel, but kernel.bpf_stats_enabled={stats} "
+                     f"and {len(progs)} BPF program(s) are loaded ({names}); stop whatever attached them")
+        time.sleep(0.2)
+
+
+class Side:
+    """What one side of a pair runs: a device node, its module, and (calibration
+    only) the extra_work value written to /sys/module/<module>/parameters first."""
+
+    def __init__(self, device, module, extra_work=None):
+        self.device, self.module, self.extra_work = device, module, extra_work
+
+
+def set_extra_work(module, n):
+    """The planted cost, runtime-writable (kmod/include/uapi/kmodlab.h KMODLAB_EXTRA_WORK_PARAM)."""
+    path = Path("/sys/module") / module / "parameters" / uapi("KMODLAB_EXTRA_WORK_PARAM")
+    if not path.exists():
+        sys.exit(f"bench: {path} missing: the module has no extra_work parameter (rebuild with 'make build')")
+    path.write_text(f"{n}\n")
+    if int(path.read_text()) != n:
+        sys.exit(f"bench: writing {n} to {path} did not stick")
+
+
+def pair_order(index, boot):
+    """ABBA: pairs alternate which side runs first; boots alternate the start."""
+    first = VARIANTS[(index + boot) % 2]
+    return first, [first, VARIANTS[1 - VARIANTS.index(first)]]
+
+
+class Runner:
+    """Runs pairs of kmodlab-load and records them as manifest entries."""
+
+    def __init__(self, out, log, settings, boot):
+        self.out, self.log, self.s, self.boot = out, log, settings, boot
+        self.entries = []
+
+    def command(self, cell, side, pass_, json_path):
+        s = self.s
+        duration = s["bpf_duration_s"] if pass_ == "bpf" else s["duration_s"]
+        cmd = [LOAD, "--device", side.device, *cell.args, "--threads", cell.threads,
+               "--duration", f"{duration}s", "--warmup", f"{s['warmup_s']}s", "--quiet",
+               "--json", json_path]
+        if pass_ == "bpf":
+            cmd += ["--bpf", "--check"]
+        pin = s.get("pin_guest_cpu")
+        if pin not in (None, "", "none") and cell.threads == 1:
+            cmd = ["taskset", "-c", pin, *cmd]
+        return cmd
+
+    def one(self, cell, side, variant, pass_, tag, meta, record):
+        name = f"{cell.driver}-{cell.workload}-{tag}-{variant}"
+        rel = f"raw/{name}.json" if record else f"raw/discarded/{name}.json"
+        (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
+        if side.extra_work is not None:
+            set_extra_work(side.module, side.extra_work)
+        run(self.command(cell, side, pass_, self.out / rel), self.log)
+        if not record:
+            return None
+        doc = json.loads((self.out / rel).read_text())
+        ops = doc.get("ops") or 0
+        entry = {"file": rel, "kind": "loadgen", "driver": cell.driver, "workload": cell.workload,
+                 "variant": variant, "pass": pass_, "boot": self.boot, **meta,
+                 "bytes_per_op": round(doc.get("bytes", 0) / ops, 1) if ops else None,
+                 "params": {"threads": cell.threads, **({"sync": cell.sync} if cell.sync else {})}}
+        if side.extra_work is not None:
+            entry["extra_work"] = side.extra_work
+        self.entries.append(entry)
+        return entry
+
+    def pair(self, cell, sides, pass_, index, pair_id, record=True, label=""):
+        """One pair: both sides back to back in ABBA order.  pair_id is unique
+        within (cell, pass) over all boots; rep = pair_id + 1."""
+        first, order = pair_order(index, self.boot)
+        tag = f"{pass_}{label}-b{self.boot}-p{pair_id}" if record else f"{pass_}{label}-b{self.boot}-warm{index}"
+        meta = {"pair": pair_id, "rep": pair_id + 1, "first": first}
+        for variant in order:
+            self.one(cell, sides[variant], variant, pass_, tag, meta, record)
+
+
+def group_by_sync(cells):
+    """Counter cells that share a sync mode run together: one reload per mode."""
+    return sorted(cells, key=lambda c: (c.sync is not None, c.sync or ""))
+
+
+def run_matrix(cells, runner, s, progress):
+    """This boot's pairs: per cell a timing block then a BPF block."""
     current_sync = None
-    # Counter cells that share a sync mode run together: one reload per mode.
-    cells.sort(key=lambda c: (c.sync is not None, c.sync or ""))
-    for cell in cells:
+    counter_mods = [f"{uapi('COUNTER_NAME')}_{v}" for v in VARIANTS]
+    for cell in group_by_sync(cells):
         if cell.sync and cell.sync != current_sync:
-            reload_counters(cell.sync, log)
+            ensure_sync(counter_mods, cell.sync, runner.log)
             current_sync = cell.sync
-        for rep in range(1, reps + 1):
-            for variant in VARIANTS:
-                name = f"{cell.driver}-{cell.workload}-{variant}-r{rep}"
-                common = [LOAD, "--device", cell.device(variant), *cell.args, "--threads", cell.threads,
-                          "--duration", f"{duration}s", "--warmup", f"{warmup}s", "--quiet"]
-                run([*common, "--bpf", "--json", out / "raw" / f"{name}.json"], log)
-                entry = {"file": f"raw/{name}.json", "kind": "loadgen", "driver": cell.driver,
-                         "workload": cell.workload, "variant": variant, "rep": rep,
-                         "params": {"threads": cell.threads, **({"sync": cell.sync} if cell.sync else {})}}
-                manifest["runs"].append(entry)
-                progress.step(f"{cell.driver} {cell.workload} {variant} rep {rep}/{reps}")
-                if cell.probe:
-                    off = f"probe-{name}-off.json"
-                    run([*common, "--json", out / "raw" / off], log)
-                    p = probes.setdefault((cell.driver, cell.workload, variant),
-                                          {"driver": cell.driver, "workload": cell.workload,
-                                           "variant": variant, "bpf_off": [], "bpf_on": []})
-                    p["bpf_on"].append(entry["file"])
-                    p["bpf_off"].append(f"raw/{off}")
-                    progress.step(f"{cell.driver} {cell.workload} {variant} rep {rep}/{reps} without BPF")
-    manifest["probe_effect"] = list(probes.values())
+        sides = {v: Side(cell.device(v), cell.module(v)) for v in VARIANTS}
+        for pass_, n in (("timing", s["pairs_per_boot"]), ("bpf", s["bpf_pairs_per_boot"])):
+            if n == 0:
+                continue
+            if pass_ == "timing":
+                assert_uninstrumented()
+            for w in range(s["discard_first"]):
+                runner.pair(cell, sides, pass_, w, None, record=False)
+                progress.step(f"{cell.name} {pass_} warm-up pair (not recorded)")
+            for i in range(n):
+                runner.pair(cell, sides, pass_, i + s["discard_first"], runner.boot * n + i)
+                progress.step(f"{cell.name} {pass_} pair {i + 1}/{n}")
+    return current_sync
 
-    # Google Benchmark: the counter modules are back at the first sync mode.
-    if current_sync != sync_modes[0]:
-        reload_counters(sync_modes[0], log)
-    gb_filter = "scull/p(read|write):4096|counter/incr|COUNTER_IOC_GET|lkp_enc/encrypt" if opt.quick else "^(scull|counter|lkp_enc)/"
-    gb_reps = max(3, reps)
-    run([GBENCH, f"--benchmark_filter={gb_filter}", f"--benchmark_repetitions={gb_reps}",
-         f"--benchmark_min_time={0.05 if opt.quick else 0.2}", "--benchmark_enable_random_interleaving=true",
+
+def run_gbench(out, log, quick, reps, sync0):
+    """Google Benchmark over the same cells (the counter modules at sync0)."""
+    gb_filter = "scull/p(read|write):4096|counter/incr|COUNTER_IOC_GET|lkp_enc/encrypt" if quick \
+        else "^(scull|counter|lkp_enc)/"
+    run([GBENCH, f"--benchmark_filter={gb_filter}", f"--benchmark_repetitions={max(3, reps)}",
+         f"--benchmark_min_time={0.05 if quick else 0.2}", "--benchmark_enable_random_interleaving=true",
          "--benchmark_out_format=json", f"--benchmark_out={out / 'gbench.json'}"], log)
     gb_map = {}
     for v in VARIANTS:
@@ -221,26 +321,29 @@ def main():
         gb_map[f"scull/pwrite:4096/{v}"] = ("scull", "pwrite4096", v)
         gb_map[f"scull/pread:64/{v}"] = ("scull", "pread64", v)
         gb_map[f"scull/pwrite:64/{v}"] = ("scull", "pwrite64", v)
-        gb_map[f"counter/incr/{v}"] = ("counter", f"incr-t1-{sync_modes[0]}", v)
+        gb_map[f"counter/incr/{v}"] = ("counter", f"incr-t1-{sync0}", v)
         gb_map[f"counter/ioctl:COUNTER_IOC_GET/{v}"] = ("counter", "ioctl-get", v)
         gb_map[f"counter/read/{v}"] = ("counter", "read", v)
         gb_map[f"scull/ioctl:SCULL_IOCQQUANTUM/{v}"] = ("scull", "ioctl-qquantum", v)
         gb_map[f"lkp_enc/encrypt/{v}"] = ("lkp_enc", "encrypt", v)
         gb_map[f"lkp_enc/ioctl:LKP_ENC_IOC_READ_SEED/{v}"] = ("lkp_enc", "ioctl-read-seed", v)
-    manifest["runs"].append({"file": "gbench.json", "kind": "gbench", "benchmarks": {
-        k: {"driver": d, "workload": w, "variant": v} for k, (d, w, v) in gb_map.items()}})
-    progress.step("Google Benchmark")
+    return [{"file": "gbench.json", "kind": "gbench", "benchmarks": {
+        k: {"driver": d, "workload": w, "variant": v} for k, (d, w, v) in gb_map.items()}}]
 
-    # fio: the whole job file, or (quick) the prefills and the 4 KiB 1-job
-    # jobs.  One fio JSON per compared job, as analysis/ sums a file's jobs.
+
+def run_fio(out, log, quick):
+    """fio: the whole job file, or (quick) the prefills and the 4 KiB 1-job
+    jobs.  One fio JSON per compared job, as analysis/ sums a file's jobs."""
+    (out / "fio").mkdir(exist_ok=True)
     fio_all = out / "fio" / "scull-all.json"
     fio_cells = {"read": "pread4096", "write": "pwrite4096"}
     sections = []
-    if opt.quick:
+    if quick:
         sections = [f"--section={s}" for v in VARIANTS
                     for s in (f"prefill-{v}", *(f"scull-{rw}-4k-j1-{v}" for rw in fio_cells))]
     run(["fio", "--eta=never", "--output-format=json", f"--output={fio_all}", *sections, FIO_JOBS], log)
     fio_doc = json.loads(fio_all.read_text())
+    entries = []
     for job in fio_doc["jobs"]:
         for rw, workload in fio_cells.items():
             for v in VARIANTS:
@@ -248,14 +351,150 @@ def main():
                     continue
                 rel = f"fio/{job['jobname']}.json"
                 (out / rel).write_text(json.dumps({**fio_doc, "jobs": [job]}, indent=1))
-                manifest["runs"].append({"file": rel, "kind": "fio", "driver": "scull",
-                                         "workload": workload, "variant": v, "rep": 1})
-    progress.step("fio")
+                entries.append({"file": rel, "kind": "fio", "driver": "scull",
+                                "workload": workload, "variant": v, "rep": 1})
+    return entries
 
+
+def settings_from_conf(quick, args=None):
+    """The BENCH_* settings (kmodlab.conf, the environment wins); a bad value
+    stops the bench naming key, value and origin."""
+    conf = read_conf()
+    q = "_QUICK" if quick else ""
+    try:
+        s = {
+            "pairs_per_boot": conf.typed(f"BENCH_PAIRS_PER_BOOT{q}", int),
+            "bpf_pairs_per_boot": conf.typed(f"BENCH_BPF_PAIRS_PER_BOOT{q}", int),
+            "duration_s": conf.typed(f"BENCH_DURATION_S{q}", float),
+            "bpf_duration_s": conf.typed("BENCH_BPF_DURATION_S", float),
+            "warmup_s": conf.typed(f"BENCH_WARMUP_S{q}", float),
+            "threads": [int(t) for t in conf.words(f"BENCH_THREADS{q}", allowed=[str(n) for n in range(1, 65)])],
+            "sync_modes": conf.words(f"BENCH_SYNC_MODES{q}", allowed=sync_modes_of_uapi()),
+            "discard_first": conf.typed("BENCH_DISCARD_FIRST", int),
+            "pin_guest_cpu": conf.get("BENCH_PIN_GUEST_CPU"),
+            "boots": conf.typed(f"BENCH_BOOTS{q}", int),
+        }
+    except InputError as e:
+        sys.exit(f"bench: {e}")
+    if s["pairs_per_boot"] < 1 or s["bpf_pairs_per_boot"] < 0 or s["boots"] < 1:
+        sys.exit(f"bench: BENCH_PAIRS_PER_BOOT{q} and BENCH_BOOTS{q} must be at least 1, "
+                 f"BENCH_BPF_PAIRS_PER_BOOT{q} at least 0")
+    # Experiments (scripts/bench_levers.sh) override single settings.
+    for key in ("pairs_per_boot", "bpf_pairs_per_boot", "duration_s", "warmup_s", "discard_first",
+                "pin_guest_cpu"):
+        val = getattr(args, key, None)
+        if val is not None:
+            s[key] = val
+    return s
+
+
+def env_record():
+    host_env = json.loads((ROOT / "build/env.json").read_text())
+    return {"kernel": platform.release(), "accel": os.environ.get("KMODLAB_ACCEL", "unknown"),
+            "cpus": os.cpu_count(), "qemu_version": host_env.get("qemu_version", ""),
+            "compiler": host_env.get("compiler", ""), "host": os.environ.get("KMODLAB_HOST", "")}
+
+
+def new_manifest(out, opt, s):
+    design = {"boots": opt.boots, "pairs_per_boot": s["pairs_per_boot"],
+              "bpf_pairs_per_boot": s["bpf_pairs_per_boot"], "order": "ABBA",
+              "pass_timing": "no BPF attached, bpf_stats off",
+              "pass_bpf": s["bpf_pairs_per_boot"] > 0, "check": "bpf pass (--check)",
+              "duration_s": {"timing": s["duration_s"], "bpf": s["bpf_duration_s"]},
+              "discard_first": s["discard_first"], "pin_guest_cpu": s["pin_guest_cpu"] or "none",
+              "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
+              "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}
+    return {"id": out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
+            "settings": {"duration_s": s["duration_s"], "warmup_s": s["warmup_s"],
+                         "threads": s["threads"], "sync_modes": s["sync_modes"],
+                         "reps": opt.boots * s["pairs_per_boot"]},
+            "design": design, "runs": [], "probe_effect": []}
+
+
+def probe_effect(runs):
+    """Per cell and variant: the timing-pass runs (BPF off) against the BPF-pass runs (on)."""
+    groups = {}
+    for r in runs:
+        if r.get("kind") != "loadgen":
+            continue
+        g = groups.setdefault((r["driver"], r["workload"], r["variant"]),
+                              {"driver": r["driver"], "workload": r["workload"], "variant": r["variant"],
+                               "bpf_off": [], "bpf_on": []})
+        g["bpf_on" if r["pass"] == "bpf" else "bpf_off"].append(r["file"])
+    return [g for g in groups.values() if g["bpf_on"] and g["bpf_off"]]
+
+
+def save_manifest(out, manifest):
+    tmp = out / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    tmp.replace(out / "manifest.json")
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, type=Path, help="run directory (results/<date>-<id>)")
+    ap.add_argument("--boot", type=int, default=0, help="this boot's index (0..B-1)")
+    ap.add_argument("--boots", type=int, default=1, help="boots of the whole run (B)")
+    ap.add_argument("--quick", action="store_true", help="the small matrix (make bench QUICK=1)")
+    ap.add_argument("--extras", action="store_true", help="also run Google Benchmark and fio (the last boot)")
+    ap.add_argument("--cells", help="only these cells, DRIVER/WORKLOAD,... (experiments)")
+    ap.add_argument("--pairs", dest="pairs_per_boot", type=int, help="timing pairs per cell (overrides the conf)")
+    ap.add_argument("--bpf-pairs", dest="bpf_pairs_per_boot", type=int, help="BPF-pass pairs per cell")
+    ap.add_argument("--duration", dest="duration_s", type=float, help="seconds per run")
+    ap.add_argument("--warmup", dest="warmup_s", type=float, help="warm-up seconds per run")
+    ap.add_argument("--discard-first", dest="discard_first", type=int, help="unrecorded warm-up pairs per cell")
+    ap.add_argument("--pin-guest-cpu", dest="pin_guest_cpu", help="taskset -c CPU for 1-thread runs ('' none)")
+    ap.add_argument("--check-config", action="store_true",
+                    help="check the BENCH_* settings and exit (bench.sh does it on the host before booting)")
+    opt = ap.parse_args()
+    if not 0 <= opt.boot < opt.boots:
+        ap.error(f"--boot {opt.boot} is outside 0..{opt.boots - 1}")
+    return opt
+
+
+def main():
+    opt = parse_args()
+    s = settings_from_conf(opt.quick, opt)
+    if opt.check_config:
+        print(f"bench: settings ok: {s['boots']} boots x {s['pairs_per_boot']} pairs (+{s['bpf_pairs_per_boot']} "
+              f"BPF), {s['duration_s']} s runs, threads {s['threads']}, sync {s['sync_modes']}", file=sys.stderr)
+        return
+    out = opt.out
+    (out / "raw").mkdir(parents=True, exist_ok=True)
+    log = open(out / "bench.log", "a")
+    for tool in (LOAD, GBENCH):
+        if not tool.exists():
+            sys.exit(f"bench: {tool} missing: run 'make build' first")
+    if opt.boot == 0:
+        manifest = new_manifest(out, opt, s)
+    else:
+        manifest = json.loads((out / "manifest.json").read_text())
+    log.write(f"# boot {opt.boot}/{opt.boots} {now_iso()} kernel {platform.release()}\n")
+    run([ROOT / "scripts/modules.sh", "load"], log)
+
+    cells = select_cells(build_cells(opt.quick, s["threads"], s["sync_modes"]), opt.cells)
+    per_cell = (s["pairs_per_boot"] + s["bpf_pairs_per_boot"]) + s["discard_first"] * 2
+    progress = Progress(len(cells) * per_cell + (2 if opt.extras else 0), opt.boot, opt.boots)
+    runner = Runner(out, log, s, opt.boot)
+    current_sync = run_matrix(cells, runner, s, progress)
+    manifest["runs"].extend(runner.entries)
+    manifest.setdefault("boots_done", []).append({"boot": opt.boot, "finished": now_iso(),
+                                                  "kernel": platform.release(),
+                                                  "host_loadavg_at_boot": os.environ.get("KMODLAB_HOST_LOAD", "")})
+
+    if opt.extras:
+        sync0 = s["sync_modes"][0]
+        if current_sync not in (None, sync0):
+            ensure_sync([f"{uapi('COUNTER_NAME')}_{v}" for v in VARIANTS], sync0, log)
+        manifest["runs"].extend(run_gbench(out, log, opt.quick, opt.boots * s["pairs_per_boot"], sync0))
+        progress.step("Google Benchmark")
+        manifest["runs"].extend(run_fio(out, log, opt.quick))
+        progress.step("fio")
+    manifest["probe_effect"] = probe_effect(manifest["runs"])
     run([ROOT / "scripts/modules.sh", "unload"], log)
-    # scripts/bench.sh adds the module report and "finished" on the host.
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    print(f"bench: matrix done: {len(manifest['runs'])} result files in {out}", file=sys.stderr)
+    save_manifest(out, manifest)
+    print(f"bench: boot {opt.boot + 1}/{opt.boots} done: {len(runner.entries)} runs, "
+          f"{len(manifest['runs'])} result files in {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

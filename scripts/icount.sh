@@ -3,12 +3,19 @@
 # C++, counted by the QEMU TCG plugin vm/plugin/icount.c.
 #
 # Usage: scripts/icount.sh [--ops N] [--quick] [--workloads "DRV:WL ..."]
-#                          [--variants "c cxx"] [--out DIR] [--run-dir DIR]
+#                          [--variants "c cxx"] [--extra-work "N [M...]"]
+#                          [--explain DRIVER/WORKLOAD] [--out DIR] [--run-dir DIR]
 #
 #   --ops N         operations per window (default 1000; --quick: 200)
 #   --quick         200 ops, one workload per driver (the mode make bench uses)
 #   --workloads     DRIVER:WORKLOAD list (default: all of icount-op --list)
 #   --variants      variants to measure (default "c cxx")
+#   --extra-work N  load every driver with extra_work=N (the planted cost);
+#                   several values: one boot, every window at each value
+#                   (make icount EXTRA_WORK=N)
+#   --explain D/W   measure only workload W of driver D and print both
+#                   variants' instructions side by side with symbol+offset and
+#                   disassembly (make icount EXPLAIN=D/W)
 #   --out DIR       also copy icount.json and icount.txt into DIR (a results dir)
 #   --run-dir DIR   keep the raw run here (default build/icount/runs/<time>)
 #
@@ -24,16 +31,18 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-OPS="" QUICK=0 WORKLOADS="" OUTDIR="" RUNDIR=""
+OPS="" QUICK=0 WORKLOADS="" OUTDIR="" RUNDIR="" EXTRA="" EXPLAIN=""
 VARIANTS=${KMODLAB_VARIANTS:-c cxx}
 die() { echo "icount: error: $*" >&2; exit 1; }
-usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ops) OPS=${2:?--ops needs a number}; shift ;;
 	--quick) QUICK=1 ;;
 	--workloads) WORKLOADS=${2:?}; shift ;;
 	--variants) VARIANTS=${2:?}; shift ;;
+	--extra-work) EXTRA=${2:?--extra-work needs a number}; shift ;;
+	--explain) EXPLAIN=${2:?--explain needs DRIVER/WORKLOAD}; shift ;;
 	--out) OUTDIR=${2:?}; shift ;;
 	--run-dir) RUNDIR=${2:?}; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -41,12 +50,19 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ -n "$OPS" ] || { [ "$QUICK" = 1 ] && OPS=200 || OPS=1000; }
+# --quick and --explain: 200 ops (counts are exact; more ops only dilute interrupts)
+[ -n "$OPS" ] || { [ "$QUICK" = 1 ] || [ -n "$EXPLAIN" ] && OPS=200 || OPS=1000; }
 [[ $OPS =~ ^[1-9][0-9]*$ ]] || die "--ops must be a positive integer"
 [ "${TARGET:-vm}" = vm ] || die "icount needs the QEMU guest (TCG plugin); TARGET=host has no instruction counter"
 
 make --no-print-directory -s -C vm/plugin || die "building the plugin failed"
 OP=$ROOT/build/plugin/icount-op
+if [ -n "$EXPLAIN" ]; then
+	[[ $EXPLAIN == */* ]] || die "--explain takes DRIVER/WORKLOAD, e.g. lkp_enc/ioctl_read_seed"
+	"$OP" --list | awk -v d="${EXPLAIN%%/*}" -v w="${EXPLAIN#*/}" '$1 == d && $2 == w { f = 1 } END { exit !f }' ||
+		die "--explain: no workload $EXPLAIN (build/plugin/icount-op --list)"
+	WORKLOADS=${WORKLOADS:-${EXPLAIN%%/*}:${EXPLAIN#*/}}
+fi
 if [ -z "$WORKLOADS" ]; then
 	if [ "$QUICK" = 1 ]; then
 		WORKLOADS="kernel:null kernel:getppid scull:read4k counter:write1 counter:ioctl_get lkp_enc:cycle"
@@ -61,16 +77,27 @@ RUNDIR=$(mkdir -p "$RUNDIR" && cd "$RUNDIR" && pwd) || die "cannot create $RUNDI
 rm -f "$RUNDIR"/plugin.txt "$RUNDIR"/manifest.tsv "$RUNDIR"/kallsyms.txt
 echo "icount: $OPS ops per window; workloads: $WORKLOADS; variants: $VARIANTS; run dir ${RUNDIR#"$ROOT"/}" >&2
 
-KMODLAB_VARIANTS=$VARIANTS vm/run --smp 1 --append nokaslr --timeout "${ICOUNT_TIMEOUT_S:-900}" \
+# noreplace-smp: on one CPU the kernel would otherwise rewrite every LOCK
+# prefix it recorded (LOCK_PREFIX, .smp_locks) into a DS prefix at boot and
+# at module load, and the plugin would count those atomics as plain
+# instructions while a compiler's own lock prefix (C++ std::atomic, kcxx)
+# stays: the atomic class would differ between C and C++ for no reason.
+KMODLAB_VARIANTS=$VARIANTS vm/run --smp 1 --append "nokaslr noreplace-smp" --timeout "${ICOUNT_TIMEOUT_S:-900}" \
 	--qemu-arg -plugin \
-	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt" \
-	-- scripts/icount_guest.sh "$RUNDIR" "$OPS" $WORKLOADS
+	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt,thunks=$RUNDIR/thunks.txt" \
+	-- scripts/icount_guest.sh ${EXTRA:+--extra-work "$EXTRA"} "$RUNDIR" "$OPS" $WORKLOADS
 rc=$?
 [ -s "$RUNDIR/plugin.txt" ] || die "the plugin wrote no output (vm/run exited $rc; see the console log above)"
 [ $rc = 0 ] || echo "icount: the guest part exited $rc; the report lists what failed" >&2
 
 "$PYTHON" vm/plugin/icount_report.py "$RUNDIR"
 rrc=$?
+# the per-function C-beside-C++ profile (analysis/icount_profile.py), in the
+# text file and on the terminal
+if [ -s "$RUNDIR/icount.json" ]; then
+	"$PYTHON" -m analysis.icount_profile profile "$RUNDIR/icount.json" | tee -a "$RUNDIR/icount.txt"
+	[ -z "$EXPLAIN" ] || "$PYTHON" -m analysis.icount_profile explain "$RUNDIR/icount.json" "$EXPLAIN"
+fi
 mkdir -p build/icount
 cp "$RUNDIR/icount.json" "$RUNDIR/icount.txt" build/icount/ 2>/dev/null
 if [ -n "$OUTDIR" ]; then

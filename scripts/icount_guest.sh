@@ -2,24 +2,44 @@
 # icount_guest.sh - the in-guest half of `make icount` (scripts/icount.sh
 # boots the guest under the icount TCG plugin and runs this).
 #
-# Usage: scripts/icount_guest.sh OUTDIR OPS DRIVER:WORKLOAD...
+# Usage: scripts/icount_guest.sh [--extra-work "N [M...]"] OUTDIR OPS DRIVER:WORKLOAD...
+#
+#   --extra-work  load every driver module with extra_work=N (the planted
+#                 cost, kmod/include/uapi/kmodlab.h) and measure every
+#                 window; then for each further value M set
+#                 /sys/module/<module>/parameters/extra_work=M and measure
+#                 every window again (one boot, several settings: the
+#                 known-answer test).  Default: the modules' own value.
 #
 #   1. kptr_restrict=0, load every built module (scripts/modules.sh load)
 #   2. write OUTDIR/irq-entries.txt (the asynchronous interrupt entry stubs
-#      from /proc/kallsyms) and tell the plugin to read it and start
+#      from /proc/kallsyms) and OUTDIR/thunks.txt (the retpoline thunks'
+#      address ranges) and tell the plugin to read them and start
 #      counting (icount-op --arm; the boot runs uninstrumented)
 #   3. for each DRIVER:WORKLOAD and each variant whose device node exists,
 #      one window of OPS operations (build/plugin/icount-op); the windows'
 #      order is recorded in OUTDIR/manifest.tsv
-#   4. save /proc/kallsyms (text symbols) and /sys/module/<mod>/sections/*
-#      so the host attributes every PC to a function
+#   (before 2: save /proc/kallsyms (text symbols) and
+#      /sys/module/<mod>/sections/* so the host attributes every PC to a
+#      function)
 # Driver "kernel" runs the reference workloads once (variant "none").
 # Variants: KMODLAB_VARIANTS (default "c cxx").
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OP=$ROOT/build/plugin/icount-op
+# shellcheck source=scripts/conf.sh
+source "$ROOT/scripts/conf.sh"
 die() { echo "icount_guest: error: $*" >&2; exit 1; }
-[ $# -ge 3 ] || { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+EXTRA=""
+if [ "${1:-}" = --extra-work ]; then
+	EXTRA=${2:?--extra-work needs values}
+	shift 2
+	for n in $EXTRA; do
+		[[ $n =~ ^[0-9]+$ ]] || die "--extra-work: '$n' is not a non-negative integer"
+	done
+fi
+[ $# -ge 3 ] || { usage; exit 2; }
 OUT=$1 OPS=$2
 shift 2
 [ -n "${KMODLAB_IN_GUEST:-}" ] || die "runs inside the icount guest only (scripts/icount.sh boots it)"
@@ -30,6 +50,25 @@ echo 0 >/proc/sys/kernel/kptr_restrict
 # Same user addresses every run: user-copy paths depend on buffer alignment.
 echo 0 >/proc/sys/kernel/randomize_va_space
 echo 0 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null
+# The driver modules of the windows (base names from DRIVER:WORKLOAD).
+driver_modules() {
+	local item drv v
+	for item in "$@"; do
+		drv=${item%%:*}
+		[ "$drv" = kernel ] && continue
+		for v in ${KMODLAB_VARIANTS:-c cxx}; do echo "${drv}_$v"; done
+	done | sort -u
+}
+if [ -n "$EXTRA" ]; then
+	# Loaded with the first value: MODPARAMS_<module> from the environment
+	# wins over kmodlab.conf (scripts/conf.sh), so append to the configured one.
+	first=${EXTRA%% *}
+	for mod in $(driver_modules "$@"); do
+		params=""
+		conf_has "MODPARAMS_$mod" && params="$(conf_get "MODPARAMS_$mod") "
+		export "MODPARAMS_$mod=${params}extra_work=$first"
+	done
+fi
 "$ROOT/scripts/modules.sh" load || die "loading the modules failed"
 
 # Asynchronous interrupts enter through asm_common_interrupt (device IRQs,
@@ -40,51 +79,15 @@ awk '$2 ~ /^[tT]$/ && ($3 ~ /^asm_sysvec_/ || $3 == "asm_common_interrupt" || $3
 	/proc/kallsyms >"$OUT/irq-entries.txt"
 [ -s "$OUT/irq-entries.txt" ] || die "no interrupt entry symbols in /proc/kallsyms"
 grep -q '^0000000000000000$' "$OUT/irq-entries.txt" && die "kallsyms shows zero addresses (kptr_restrict?)"
-sync
-"$OP" --arm
-
-variants=${KMODLAB_VARIANTS:-c cxx}
-printf 'window\tdriver\tvariant\tworkload\tmodule\tops\tstatus\n' >"$OUT/manifest.tsv"
-win=0
-rc=0
-for item in "$@"; do
-	drv=${item%%:*} wl=${item#*:}
-	if [ "$drv" = kernel ]; then
-		vlist=none
-	else
-		vlist=$variants
-	fi
-	for v in $vlist; do
-		mod=-
-		if [ "$drv" != kernel ]; then
-			mod=${drv}_$v
-			dev=$("$OP" --path "$drv" "$v") || die "unknown driver $drv"
-			if [ ! -e "$dev" ]; then
-				echo "icount_guest: $drv $v: $dev not present (module $mod not built or not loaded): skipped" >&2
-				continue
-			fi
-		fi
-		# The window exists in the plugin's output once icount-op reached
-		# BEGIN; set-up failures (before BEGIN) open no window.
-		"$OP" "$drv" "$v" "$wl" "$OPS"
-		st=$?
-		case $st in
-		0) status=ok ;;
-		1) status=failed; rc=1 ;;
-		3) status=setup-failed; rc=1 ;;
-		*) die "icount-op $drv $v $wl: usage error" ;;
-		esac
-		if [ "$status" = setup-failed ]; then
-			# no window was opened: listed (window "-") so the report says so
-			printf -- '-\t%s\t%s\t%s\t%s\t%s\t%s\n' "$drv" "$v" "$wl" "$mod" "$OPS" "$status" >>"$OUT/manifest.tsv"
-		else
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$win" "$drv" "$v" "$wl" "$mod" "$OPS" "$status" >>"$OUT/manifest.tsv"
-			win=$((win + 1))
-		fi
-		echo "icount_guest: $drv $v $wl: $OPS ops, $status" >&2
-	done
-done
-
+# Retpoline thunks (CONFIG_RETPOLINE): a direct call or jump into one is an
+# indirect branch.  Each thunk runs from its symbol to the next text symbol.
+sort "/proc/kallsyms" | awk '$2 ~ /^[tT]$/ {
+	if (lo != "" && $1 != lo) { print lo, $1; lo = "" }
+	if ($3 ~ /^__x86_indirect_(call_|jump_)?thunk_/) lo = $1
+}' >"$OUT/thunks.txt"
+# Symbols and module sections now, before counting starts: the modules
+# are loaded and nothing moves after this; dumping 100k kallsyms lines under
+# the plugin would cost more than all windows together.
 awk '$2 ~ /^[tTwW]$/' /proc/kallsyms >"$OUT/kallsyms.txt"
 for m in /sys/module/*/sections; do
 	mod=$(basename "$(dirname "$m")")
@@ -94,6 +97,87 @@ for m in /sys/module/*/sections; do
 		[ -e "$s" ] && cat "$s" >"$OUT/sections/$mod/$(basename "$s")"
 	done
 done
+# DRIVER WORKLOAD FOPS of every workload, looked up once
+"$OP" --list | cut -f1 >"$OUT/workloads.txt" || die "icount-op --list failed"
+sync
+"$OP" --arm
+
+# Set (or, with no value, read) every measured module's extra_work: the
+# value the windows ran with goes into the manifest.
+extra_work_set() {
+	local mod p
+	for mod in $(driver_modules "$@"); do
+		[ -d "/sys/module/$mod" ] || continue
+		p=/sys/module/$mod/parameters/extra_work
+		[ -e "$p" ] || die "$mod has no extra_work parameter (drivers older than the planted cost?)"
+		echo "$EW" >"$p" || die "cannot set $p"
+		[ "$(cat "$p")" = "$EW" ] || die "$p reads $(cat "$p"), not $EW"
+	done
+}
+
+# One window per DRIVER:WORKLOAD x variant, at the current extra_work.
+run_windows() {
+	local item drv wl vlist v mod dev st status fops
+	for item in "$@"; do
+		drv=${item%%:*} wl=${item#*:}
+		fops=$(awk -v d="$drv" -v w="$wl" '$1 == d && $2 == w { print $3 }' "$OUT/workloads.txt")
+		[ -n "$fops" ] || die "unknown workload $drv:$wl (icount-op --list)"
+		if [ "$drv" = kernel ]; then
+			vlist=none
+		else
+			vlist=$variants
+		fi
+		for v in $vlist; do
+			mod=-
+			if [ "$drv" != kernel ]; then
+				mod=${drv}_$v
+				dev=$("$OP" --path "$drv" "$v") || die "unknown driver $drv"
+				if [ ! -e "$dev" ]; then
+					echo "icount_guest: $drv $v: $dev not present (module $mod not built or not loaded): skipped" >&2
+					continue
+				fi
+			fi
+			# The window exists in the plugin's output once icount-op
+			# reached BEGIN; set-up failures (before BEGIN) open no window.
+			"$OP" "$drv" "$v" "$wl" "$OPS"
+			st=$?
+			case $st in
+			0) status=ok ;;
+			1) status=failed; rc=1 ;;
+			3) status=setup-failed; rc=1 ;;
+			*) die "icount-op $drv $v $wl: usage error" ;;
+			esac
+			if [ "$status" = setup-failed ]; then
+				# no window was opened: listed (window "-") so the report says so
+				printf -- '-\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$drv" "$v" "$wl" "$mod" "$OPS" "$status" "$EW" "$fops" >>"$OUT/manifest.tsv"
+			else
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$win" "$drv" "$v" "$wl" "$mod" "$OPS" "$status" "$EW" "$fops" >>"$OUT/manifest.tsv"
+				win=$((win + 1))
+			fi
+			echo "icount_guest: $drv $v $wl (extra_work $EW): $OPS ops, $status" >&2
+		done
+	done
+}
+
+variants=${KMODLAB_VARIANTS:-c cxx}
+printf 'window\tdriver\tvariant\tworkload\tmodule\tops\tstatus\textra_work\tfops\n' >"$OUT/manifest.tsv"
+win=0
+rc=0
+if [ -z "$EXTRA" ]; then
+	# the modules' own value (0 unless kmodlab.conf sets one)
+	EW=0
+	for mod in $(driver_modules "$@"); do
+		p=/sys/module/$mod/parameters/extra_work
+		[ -e "$p" ] && [ "$(cat "$p")" != 0 ] && EW=$(cat "$p")
+	done
+	run_windows "$@"
+else
+	for EW in $EXTRA; do
+		extra_work_set "$@"
+		run_windows "$@"
+	done
+fi
+
 uname -r >"$OUT/kernel-release"
 cat /proc/cmdline >"$OUT/cmdline"
 sync

@@ -2,15 +2,22 @@
 # run.sh - `make test`: every suite of the lab, then the closing summary.
 #
 #   1. host unit tests (ctest: GoogleTest suites of kcxx, loadgen, ...)
-#   2. analysis tests (pytest), if analysis/ has them
+#   2. analysis tests (pytest)
 #   3. drivers' coding style (scripts/check-format.sh); the guest runner's own
-#      tests (tests/vm/test-runner.sh) and the icount determinism test [TARGET=vm]
+#      tests (tests/vm/test-runner.sh), the icount classifier (host), the
+#      icount determinism and planted-work known-answer tests [TARGET=vm]
 #   4. the guest suites: one boot, modules loaded, tests/guest/suites/*
 #      (TARGET=host: the same suites on this kernel)
-#   5. a QUICK bench and the regression gate, once scripts/bench.sh exists
+#   5. a QUICK bench (two boots, timing and BPF passes, icount) and the
+#      regression gate; the quick calibration (tests/bench/test-calibrate.sh:
+#      A/A and planted extra_work pairs, the gate against both) [TARGET=vm]
 # Results are JUnit XML in build/test-results/; tests/summarize.py prints
 # "N passed, N failed" and decides the exit status.  Every step runs even
 # when an earlier one failed, so one run shows everything that is wrong.
+# A step that cannot run (no tests registered, pytest missing, a script or
+# the guest dying) is a counted failure: build/test-results/expected.txt
+# lists the results every step must leave, and the summary fails on each
+# one missing (tests/lib/steps.sh).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -20,41 +27,55 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 RESULTS=$ROOT/build/test-results
 CHECK_SUITE=make-test
 source tests/lib/check.sh
+source tests/lib/steps.sh
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 t0=$(date +%s)
 step() { echo; echo "=== make test: $* (+$(($(date +%s) - t0)) s)"; }
 
-step "host unit tests (ctest)"
-if ctest --test-dir build/cmake -N 2>/dev/null | grep -q 'Total Tests: [1-9]'; then
-	ctest --test-dir build/cmake -j2 --output-on-failure --output-junit "$RESULTS/ctest.xml" ||
-		echo "(ctest reported failures; counted in the summary)"
-else
-	echo "no ctest tests registered yet"
+# What this run must leave behind, written before anything runs: a step
+# that never starts or a guest that dies shows up as MISSING in the summary.
+EXPECTED=$RESULTS/expected.txt
+: >"$EXPECTED"
+expect_result ctest.xml "host unit tests (ctest)"
+expect_result pytest-analysis.xml "analysis tests (pytest)"
+expect_result "checks/setup-config--*.xml" "set-up and configuration (tests/setup/test-config.sh)"
+expect_result "checks/icount-classify--*.xml" "icount instruction classifier (tests/icount/test-classify.sh)"
+if [ "$TARGET" = vm ]; then
+	expect_result "checks/vm-runner--*.xml" "guest runner tests (tests/vm/test-runner.sh)"
+	expect_result "checks/icount--*.xml" "icount determinism (tests/icount/test-determinism.sh)"
+	expect_result "checks/calibrate--*.xml" "quick calibration and the gate (tests/bench/test-calibrate.sh)"
+	expect_result "checks/icount--planted_work*.xml" "icount planted-work known answer (tests/icount/test-extra-work.sh)"
 fi
+for suite in tests/guest/suites/*; do
+	expect_check guest "suite $(basename "$suite") ran to the end" "guest suite $(basename "$suite")"
+done
+
+step "host unit tests (ctest)"
+# TARGET=vm boots our QEMU, so its qtest may not skip for want of it.
+[ "$TARGET" = vm ] && export KMODLAB_QTEST_REQUIRED=1
+run_ctest build/cmake "$RESULTS/ctest.xml"
 
 step "analysis tests (pytest)"
-if [ -d analysis/tests ]; then
-	"$PYTHON" -m pytest -q analysis/tests --junitxml="$RESULTS/pytest-analysis.xml" -p no:cacheprovider
-	rc=$?
-	# pytest exits 5 when it collected nothing: that is a failure here.
-	[ $rc = 5 ] && check_fail "analysis tests exist" "pytest collected no tests in analysis/tests"
-else
-	echo "no analysis/tests yet"
-fi
+run_pytest "analysis tests" "$PYTHON" analysis/tests "$RESULTS/pytest-analysis.xml"
 
 step "set-up and configuration (package states, kmodlab.conf precedence under make)"
-tests/setup/test-config.sh
+run_script "tests/setup/test-config.sh" tests/setup/test-config.sh
 
 step "coding style of the drivers (clang-format)"
 check "drivers follow the kernel coding style" scripts/check-format.sh
 
+step "icount plugin's instruction classifier (host)"
+run_script "tests/icount/test-classify.sh" tests/icount/test-classify.sh
+
 if [ "$TARGET" = vm ]; then
 	step "guest runner tests"
-	tests/vm/test-runner.sh
+	run_script "tests/vm/test-runner.sh" tests/vm/test-runner.sh
 	step "exact instruction counts are deterministic (TCG plugin)"
-	tests/icount/test-determinism.sh
+	run_script "tests/icount/test-determinism.sh" tests/icount/test-determinism.sh
+	step "the planted cost shows up exactly (TCG plugin known answer)"
+	run_script "tests/icount/test-extra-work.sh" tests/icount/test-extra-work.sh
 	step "guest suites (one boot, slub_debug=FZPU)"
 	vm/run --test --timeout 1500 -- tests/guest/run-all.sh
 	rc=$?
@@ -62,14 +83,16 @@ if [ "$TARGET" = vm ]; then
 		"vm/run exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
 else
 	step "suites on this host's kernel"
-	TARGET=host tests/guest/run-all.sh
+	run_script "tests/guest/run-all.sh (TARGET=host)" env TARGET=host tests/guest/run-all.sh
 fi
 
-if [ -x scripts/bench.sh ]; then
-	step "quick bench and regression gate"
-	check "make bench QUICK=1" env QUICK=1 TARGET="$TARGET" scripts/bench.sh
-	check "make regress" "$PYTHON" -m analysis regress
+step "quick bench and regression gate"
+check "make bench QUICK=1" env QUICK=1 TARGET="$TARGET" scripts/bench.sh
+check "make regress" "$PYTHON" -m analysis regress
+if [ "$TARGET" = vm ]; then
+	step "quick calibration: a planted cost is found, the gate fails it and passes A/A"
+	run_script "tests/bench/test-calibrate.sh" tests/bench/test-calibrate.sh
 fi
 
 step "summary ($(($(date +%s) - t0)) s)"
-"$PYTHON" tests/summarize.py "$RESULTS"
+"$PYTHON" tests/summarize.py "$RESULTS" --expect "$EXPECTED" --json "$RESULTS/summary.json"

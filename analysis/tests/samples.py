@@ -19,13 +19,16 @@ import numpy as np
 ENV = {"kernel": "6.1.0-56-amd64", "accel": "tcg", "cpus": 2, "qemu_version": "7.2.0+kmodlab",
        "compiler": "gcc 12.2.0", "host": "test-host"}
 
-# (driver, workload, op, threads, sync, reps, C ops/s, true C++/C throughput ratio)
+# (driver, workload, op, threads, sync, C ops/s, true C++/C throughput ratio, bytes per op)
 CELLS = [
-    ("scull", "read4096", "read", 1, None, 5, 200_000.0, 1.00),
-    ("scull", "write4096", "write", 1, None, 5, 150_000.0, 0.80),
-    ("counter", "inc-t1-mutex", "write", 1, "mutex", 3, 300_000.0, 1.00),
-    ("counter", "inc-t2-mutex", "write", 2, "mutex", 3, 380_000.0, 1.00),
+    ("scull", "pread4096", "pread", 1, None, 200_000.0, 1.00, 2057),
+    ("scull", "pwrite4096", "pwrite", 1, None, 150_000.0, 0.80, 4096),
+    ("counter", "incr-t1-mutex", "incr", 1, "mutex", 300_000.0, 1.00, 2),
+    ("counter", "incr-t2-mutex", "incr", 2, "mutex", 380_000.0, 1.00, 2),
+    ("lkp_enc", "encrypt", "encrypt", 1, None, 50_000.0, 1.00, 0),
 ]
+# kmodlab-load op -> (syscall BPF sees, syscalls per op): loadgen/src/main.cpp, analysis/compare.py
+SYSCALL = {"pread": ("pread64", 1), "pwrite": ("pwrite64", 1), "incr": ("write", 1), "encrypt": ("ioctl", 3)}
 
 MODULES = {"scull_c": (6000, 400, 900, 64, 184), "scull_cxx": (6400, 400, 1000, 64, 200),
            "counter_c": (3000, 300, 500, 16, 120), "counter_cxx": (3200, 300, 560, 16, 128),
@@ -48,7 +51,8 @@ def log_hist(lat_ns: np.ndarray) -> list[list[int]]:
 
 
 def loadgen_doc(rng, driver, workload, op, threads, sync, variant, ops_per_s, check_ok=True, errors=None,
-                bpf=True, dropped=0, bpf_count_delta=0):
+                bpf=True, dropped=0, bpf_count_delta=0, bytes_per_op=4096):
+    """One kmodlab-load result; latency follows throughput (a slow run is slow in every operation)."""
     ops = int(ops_per_s)  # one-second runs: ops == ops/s
     mean_lat = 1e9 * threads / ops_per_s
     lat = rng.lognormal(math.log(mean_lat), 0.25, 150)
@@ -58,11 +62,12 @@ def loadgen_doc(rng, driver, workload, op, threads, sync, variant, ops_per_s, ch
            "device": dev, "driver": driver, "variant": variant,
            "module_params": {"sync": sync} if sync else {}, "op": op, "mix": [[op, 1]], "threads": threads,
            "mode": "closed", "rate": 0, "duration_s": 1.0, "warmup_s": 0.2, "ops": ops,
-           "errors": errors or {}, "bytes": ops * 4096, "ops_per_s": ops_per_s, "bytes_per_s": ops_per_s * 4096,
+           "errors": errors or {}, "bytes": ops * bytes_per_op, "ops_per_s": ops_per_s,
+           "bytes_per_s": ops_per_s * bytes_per_op,
            "latency_ns": {"min": float(lat.min()), "mean": float(lat.mean()), "p50": p50, "p90": float(np.percentile(lat, 90)),
                           "p99": p99, "max": float(lat.max())},
            "histogram": log_hist(lat),
-           "per_op": {op: {"weight": 1, "ops": ops, "bytes": ops * 4096, "errors": errors or {}}},
+           "per_op": {op: {"weight": 1, "ops": ops, "bytes": ops * bytes_per_op, "errors": errors or {}}},
            "check": {"enabled": True, "ok": check_ok, "detail": "" if check_ok else "byte 17 differs"}}
     if bpf:
         klat = lat * 0.6
@@ -72,8 +77,9 @@ def loadgen_doc(rng, driver, workload, op, threads, sync, variant, ops_per_s, ch
             locks = [{"lock": f"counter_{variant}_lock+0x0 [counter_{variant}]", "kind": sync,
                       "count": int(0.1 * (threads - 1) * ops), "total_ns": wait, "max_ns": 9000.0,
                       "histogram": [[1024, 2048, max(1, int(0.1 * (threads - 1) * ops))]]}]
-        doc["bpf"] = {"opslat": [{"device": dev, "op": op, "count": ops + bpf_count_delta, "sum_ns": float(klat.sum()),
-                                  "min_ns": float(klat.min()), "max_ns": float(klat.max()),
+        sc, per = SYSCALL[op]
+        doc["bpf"] = {"opslat": [{"device": dev, "op": sc, "count": per * ops + bpf_count_delta,
+                                  "sum_ns": float(klat.sum()), "min_ns": float(klat.min()), "max_ns": float(klat.max()),
                                   "histogram": log_hist(klat), "errors": {}},
                                  {"device": dev, "op": "openat", "count": threads, "sum_ns": 5000.0 * threads,
                                   "min_ns": 4000.0, "max_ns": 6000.0, "histogram": [[4096, 8192, threads]], "errors": {}}],
@@ -89,50 +95,95 @@ def fio_doc(ops_per_s, p50, p99):
             "write": {"io_bytes": 0, "bw_bytes": 0, "bw": 0, "iops": 0.0}}]}
 
 
+def _timing_value(rng, base, ratio, variant, boot_ratio, drift, cv, second, order_gain):
+    """One run's throughput: the pair's shared drift, the boot's ratio shift, own noise, order effect."""
+    mean = base * drift * ((ratio * boot_ratio) if variant == "cxx" else 1.0)
+    return float(mean * rng.lognormal(0, cv) * ((1 + order_gain) if second else 1.0))
+
+
 def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = None, module_growth: dict | None = None,
               cv: float = 0.02, failed_check: str | None = None, bad_errors: str | None = None,
               finished: str = "2026-11-23T12:30:00Z", icount_cxx: dict | None = None,
-              icount_ok: bool = True) -> Path:
-    """A whole run directory: manifest, loadgen, fio, gbench, modules, probe effect, reliability.
+              icount_ok: bool = True, boots: int = 2, pairs_per_boot: int = 6, bpf_pairs: int = 3,
+              boot_sd: float = 0.005, order_gain: float = 0.0, disturbed: dict | None = None,
+              quick: bool = False, drop_cells=(), variant_sides: dict | None = None) -> Path:
+    """A whole run directory of the paired design: manifest, timing and BPF passes, fio, gbench, modules, ...
 
     ratio_override: {(driver, workload): true C++/C ratio} replaces the cell's default.
     module_growth:  {module: factor} multiplies that module's text size.
     icount_cxx:     {(driver, workload): C++ driver instructions per op} replaces the default.
-    failed_check / bad_errors: the workload whose C++ rep 1 fails its data check / returns EIO.
+    failed_check / bad_errors: the workload whose C++ run of timing pair 0 fails its data check / returns EIO.
+    boot_sd:        SD of a per-boot multiplicative shift of the C++/C ratio (layout effects).
+    order_gain:     the second run of every pair is this fraction faster.
+    disturbed:      {(driver, workload): [(pair, variant), ...]}: those timing runs are 10x slower throughout.
+    drop_cells:     (driver, workload) cells left out of the run.
     """
     rng = np.random.default_rng(seed)
     d.mkdir(parents=True, exist_ok=True)
     (d / "raw").mkdir(exist_ok=True)
     (d / "fio").mkdir(exist_ok=True)
-    runs, probe_on = [], []
+    runs = []
 
     def put(rel, doc):
         (d / rel).write_text(json.dumps(doc, separators=(",", ":")))
 
-    for driver, wl, op, threads, sync, reps, base, ratio in CELLS:
+    boot_ratio = rng.lognormal(0, boot_sd, boots) if boot_sd else np.ones(boots)
+    for driver, wl, op, threads, sync, base, ratio, bpo in CELLS:
+        if (driver, wl) in drop_cells:
+            continue
         ratio = (ratio_override or {}).get((driver, wl), ratio)
-        for rep in range(1, reps + 1):
-            for variant in ("c", "cxx"):  # ABAB, as the bench interleaves them
-                mean = base * (ratio if variant == "cxx" else 1.0)
-                ops_s = float(mean * rng.lognormal(0, cv))
-                rel = f"raw/{driver}-{wl}-{variant}-r{rep}.json"
-                fail = variant == "cxx" and rep == 1
-                put(rel, loadgen_doc(rng, driver, wl, op, threads, sync, variant, ops_s,
-                                     check_ok=not (fail and failed_check == wl),
-                                     errors={"EIO": 3} if fail and bad_errors == wl else None))
-                entry = {"file": rel, "kind": "loadgen", "driver": driver, "workload": wl, "variant": variant,
-                         "rep": rep, "params": {"threads": threads, **({"sync": sync} if sync else {})}}
-                runs.append(entry)
-                if driver == "scull" and wl == "read4096" and variant == "c" and rep <= 3:
-                    probe_on.append(rel)
-    # fio and gbench for scull/read4096 (fio 2% below kmodlab-load: within the 5% tolerance).
+        slow = set((disturbed or {}).get((driver, wl), []))
+        for pass_, npairs in (("timing", boots * pairs_per_boot), ("bpf", bpf_pairs)):
+            for k in range(npairs):
+                boot = k // pairs_per_boot if pass_ == "timing" else 0
+                first = "c" if k % 2 == 0 else "cxx"  # ABBA: C first, then C++ first, ...
+                drift = rng.lognormal(0, 0.03)
+                order = ("c", "cxx") if first == "c" else ("cxx", "c")
+                for variant in order:
+                    ops_s = _timing_value(rng, base, ratio, variant, boot_ratio[boot], drift, cv,
+                                          variant != first, order_gain)
+                    if pass_ == "timing" and (k, variant) in slow:
+                        ops_s /= 10.0
+                    rel = f"raw/{driver}-{wl}-{pass_}-p{k}-{variant}.json"
+                    fail = variant == "cxx" and k == 0 and pass_ == "timing"
+                    put(rel, loadgen_doc(rng, driver, wl, op, threads, sync, variant, ops_s,
+                                         check_ok=not (fail and failed_check == wl),
+                                         errors={"EIO": 3} if fail and bad_errors == wl else None,
+                                         bpf=pass_ == "bpf", bytes_per_op=bpo))
+                    runs.append({"file": rel, "kind": "loadgen", "driver": driver, "workload": wl,
+                                 "variant": variant, "rep": k + 1, "pass": pass_, "pair": k, "first": first,
+                                 "boot": boot, "params": {"threads": threads, **({"sync": sync} if sync else {})}})
+    _write_tools(d, rng, cv, runs, put)
+    _write_static(d, put, module_growth, icount_cxx, icount_ok)
+    manifest = {"id": run_id, "started": "2026-11-23T12:00:00Z", "finished": finished, "quick": quick, "env": ENV,
+                "design": {"boots": boots, "pairs_per_boot": pairs_per_boot, "order": "ABBA",
+                           "pass_timing": "no BPF attached, bpf_stats off", "pass_bpf": True},
+                "runs": runs, "modules": "modules.json", "reliability": "reliability.json", "icount": "icount.json"}
+    # As scripts/bench_matrix.py writes it: the two passes' files per cell and variant.
+    groups = {}
+    for e in runs:
+        if e["kind"] == "loadgen":
+            g = groups.setdefault((e["driver"], e["workload"], e["variant"]), {
+                "driver": e["driver"], "workload": e["workload"], "variant": e["variant"], "bpf_off": [], "bpf_on": []})
+            g["bpf_on" if e["pass"] == "bpf" else "bpf_off"].append(e["file"])
+    manifest["probe_effect"] = list(groups.values())
+    if variant_sides:
+        manifest["variant_sides"] = variant_sides
+    if finished is None:
+        del manifest["finished"]
+    (d / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return d
+
+
+def _write_tools(d, rng, cv, runs, put):
+    """fio and gbench for scull/pread4096 (fio 2% below kmodlab-load: within the 5% tolerance)."""
     gb = []
     for rep in range(1, 4):
         for variant in ("c", "cxx"):
             ops_s = float(200_000 * 0.98 * rng.lognormal(0, cv))
-            rel = f"fio/scull-read4096-{variant}-r{rep}.json"
+            rel = f"fio/scull-pread4096-{variant}-r{rep}.json"
             put(rel, fio_doc(ops_s, 4800.0, 9000.0))
-            runs.append({"file": rel, "kind": "fio", "driver": "scull", "workload": "read4096", "variant": variant,
+            runs.append({"file": rel, "kind": "fio", "driver": "scull", "workload": "pread4096", "variant": variant,
                          "rep": rep})
             rt = 1e9 / (200_000 * 1.01 * rng.lognormal(0, cv))
             gb.append({"name": f"scull/pread:4096/{variant}/repeats:3", "run_name": f"scull/pread:4096/{variant}",
@@ -145,15 +196,11 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
                "aggregate_name": "mean", "real_time": 1.0, "cpu_time": 1.0, "time_unit": "ns"})
     put("gbench.json", {"context": {"num_cpus": 2}, "benchmarks": gb})
     runs.append({"file": "gbench.json", "kind": "gbench", "benchmarks": {
-        f"scull/pread:4096/{v}": {"driver": "scull", "workload": "read4096", "variant": v} for v in ("c", "cxx")}})
-    # probe effect: scull/read4096 C with BPF off, 3% faster.
-    probe_off = []
-    for rep in range(1, 4):
-        rel = f"raw/probe-scull-read4096-c-off-r{rep}.json"
-        put(rel, loadgen_doc(rng, "scull", "read4096", "read", 1, None, "c", float(206_000 * rng.lognormal(0, cv)),
-                             bpf=False))
-        probe_off.append(rel)
-    # The format of scripts/kmod-report.sh --json (trimmed: no fops_tables).
+        f"scull/pread:4096/{v}": {"driver": "scull", "workload": "pread4096", "variant": v} for v in ("c", "cxx")}})
+
+
+def _write_static(d, put, module_growth, icount_cxx, icount_ok):
+    """modules.json (scripts/kmod-report.sh --json, trimmed), reliability.json, icount.json."""
     mods = {}
     for name, (text, data, rodata, bss, stack) in MODULES.items():
         text = int(text * (module_growth or {}).get(name, 1.0))
@@ -173,9 +220,3 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
     put("icount.json", {"schema": "kmodlab-icount/1", "kernel": ENV["kernel"], "vcpus": 1, "ok": icount_ok,
                         "problems": [] if icount_ok else ["window 7 (scull read4k cxx): 3 ops failed"],
                         "comparisons": comps, "windows": []})
-    manifest = {"id": run_id, "started": "2026-11-23T12:00:00Z", "finished": finished, "quick": False, "env": ENV,
-                "runs": runs, "modules": "modules.json", "reliability": "reliability.json", "icount": "icount.json",
-                "probe_effect": [{"driver": "scull", "workload": "read4096", "variant": "c",
-                                  "bpf_off": probe_off, "bpf_on": probe_on}]}
-    (d / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    return d

@@ -30,10 +30,10 @@ def test_one_event_lost_fails(run_dir, baseline_dir, settings):
     # BPF never counts fewer than kmodlab-load issued: one missing call is a lost event.
     def undercount(doc):
         doc["bpf"]["opslat"][0]["count"] = doc["ops"] - 1
-    _edit(run_dir, "scull-write4096-c-r2.json", undercount)
+    _edit(run_dir, "scull-pwrite4096-bpf-p1-c.json", undercount)
     g = _gate(baseline_dir, run_dir, settings)
     assert g.status == gates.FAIL
-    assert "scull-write4096-c-r2" in g.detail and "difference -1 outside [0, 1]" in g.detail
+    assert "scull-pwrite4096-bpf-p1-c" in g.detail and "difference -1 outside [0, 1]" in g.detail
 
 
 def test_in_flight_excess_passes(run_dir, baseline_dir, settings):
@@ -41,14 +41,14 @@ def test_in_flight_excess_passes(run_dir, baseline_dir, settings):
     def excess(doc):
         assert doc["threads"] == 2
         doc["bpf"]["opslat"][0]["count"] = doc["ops"] + 2
-    _edit(run_dir, "counter-inc-t2-mutex-c-r1.json", excess)
+    _edit(run_dir, "counter-incr-t2-mutex-bpf-p1-c.json", excess)
     assert _gate(baseline_dir, run_dir, settings).status == gates.PASS
 
 
 def test_excess_beyond_in_flight_bound_fails(run_dir, baseline_dir, settings):
     def excess(doc):
         doc["bpf"]["opslat"][0]["count"] = doc["ops"] + 3
-    _edit(run_dir, "counter-inc-t2-mutex-c-r1.json", excess)
+    _edit(run_dir, "counter-incr-t2-mutex-bpf-p1-c.json", excess)
     g = _gate(baseline_dir, run_dir, settings)
     assert g.status == gates.FAIL and "difference +3 outside [0, 2]" in g.detail
 
@@ -56,7 +56,7 @@ def test_excess_beyond_in_flight_bound_fails(run_dir, baseline_dir, settings):
 def test_recursion_misses_are_drops(run_dir, baseline_dir, settings):
     def missed(doc):
         doc["bpf"]["prog_stats"][0]["recursion_misses"] = 2
-    _edit(run_dir, "scull-read4096-cxx-r1.json", missed)
+    _edit(run_dir, "scull-pwrite4096-bpf-p1-cxx.json", missed)
     g = _gate(baseline_dir, run_dir, settings)
     assert g.status == gates.FAIL and "missed 2 runs (recursion_misses)" in g.detail
 

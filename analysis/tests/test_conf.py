@@ -42,10 +42,10 @@ def test_file_value_then_environment_wins(tmp_path):
 
 def test_origin_is_the_line_or_the_environment(tmp_path):
     conf = full_conf(tmp_path, STATS_SEED="7")
-    c = read_conf(conf, environ={"BENCH_REPS": "9"})
+    c = read_conf(conf, environ={"BENCH_PAIRS_PER_BOOT": "9"})
     line = len(conf.read_text().splitlines())
     assert c.origin("STATS_SEED") == f"{conf}:{line}"
-    assert c.origin("BENCH_REPS") == "environment" and c.get("BENCH_REPS") == "9"
+    assert c.origin("BENCH_PAIRS_PER_BOOT") == "environment" and c.get("BENCH_PAIRS_PER_BOOT") == "9"
 
 
 def test_bad_number_names_key_value_and_origin(tmp_path):

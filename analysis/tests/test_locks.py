@@ -47,7 +47,7 @@ def test_mangled_names_never_shown():
 
 def test_report_has_no_mangled_symbol(run_dir):
     from analysis.__main__ import main
-    p = run_dir / "raw" / "counter-inc-t2-mutex-cxx-r1.json"
+    p = run_dir / "raw" / "counter-incr-t2-mutex-bpf-p1-cxx.json"
     doc = json.loads(p.read_text())
     doc["bpf"]["lockstat"][0]["lock"] = "_ZL19kcxx_module_storage [counter_cxx]"
     p.write_text(json.dumps(doc))

@@ -15,12 +15,13 @@ REAL = DATA / "real"
 
 def test_real_kmodlab_load_file(tmp_path):
     shutil.copy(REAL / "kmodlab-load-scull-read.json", tmp_path / "x.json")
-    entry = {"file": "x.json", "driver": "scull", "workload": "read4096", "variant": "c", "rep": 1}
+    entry = {"file": "x.json", "driver": "scull", "workload": "read4096", "variant": "c", "rep": 1, "pass": "bpf"}
     r = load_loadgen(tmp_path, entry, "manifest.runs[0]")
     assert r.ops > 0 and r.ops_per_s > 0 and r.threads == 1
     assert 0 < r.latency["p50"] <= r.latency["p99"]
     assert sum(n for _, _, n in r.histogram) == r.ops
     assert r.check_enabled and r.check_ok and r.per_op == {"read": r.ops}
+    assert r.bytes_per_op == 4000  # reads stop at the 4000-byte quantum: "4096" is not what moves
     assert r.bpf is not None and r.bpf.dropped == 0
     # The run's syscall is read; the check's pread64 and the close are not its workload.
     assert expected_syscalls(r) == {"read": r.ops}

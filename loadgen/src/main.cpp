@@ -427,26 +427,6 @@ void wait_measure_go(Run &run)
 		std::this_thread::yield();
 }
 
-void wait_until(const Clock &clk, uint64_t t)
-{
-	for (;;) {
-		const uint64_t now = clk.now();
-		if (now >= t)
-			return;
-		const double ns = static_cast<double>(t - now) / clk.ticks_per_ns();
-		// Sleep through most of a long wait, spin the rest: a sleep
-		// overshoots by tens of microseconds (more in a guest), and a
-		// sched_yield on a busy machine can give the CPU away for a whole
-		// time slice, which would show up as a latency stall.
-		if (ns > 300e3)
-			std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<int64_t>(ns - 150e3)));
-#if KMODLAB_HAVE_TSC
-		else
-			_mm_pause();
-#endif
-	}
-}
-
 void verify_region(Run &run, Worker &w);
 
 uint64_t thread_cpu_ns()

@@ -10,8 +10,12 @@
 // instead of in one (coordinated omission).
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <thread>
+
+#include "clock.hpp"
 
 namespace kmodlab {
 
@@ -39,5 +43,26 @@ private:
 	double interval_;
 	double offset_;
 };
+
+// Return no earlier than clock tick t (the pacer's intended start).  Sleeps
+// through most of a long wait and spins the rest: a sleep overshoots by tens
+// of microseconds (more in a guest), and a sched_yield on a busy machine can
+// give the CPU away for a whole time slice, which would show up as a latency
+// stall.  Here, not in main.cpp, so that test_pacer.cpp tests the real wait.
+inline void wait_until(const Clock &clk, uint64_t t)
+{
+	for (;;) {
+		const uint64_t now = clk.now();
+		if (now >= t)
+			return;
+		const double ns = static_cast<double>(t - now) / clk.ticks_per_ns();
+		if (ns > 300e3)
+			std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<int64_t>(ns - 150e3)));
+#if KMODLAB_HAVE_TSC
+		else
+			_mm_pause();
+#endif
+	}
+}
 
 }  // namespace kmodlab

@@ -2,6 +2,7 @@
 // and a real paced run that neither runs ahead nor drifts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "clock.hpp"
@@ -39,30 +40,54 @@ TEST(Pacer, LatencyCountsFromIntendedStart)
 	EXPECT_EQ(Pacer::latency(1000, 1000), 0u);
 }
 
-TEST(Pacer, RealRunKeepsRate)
+// The wait kmodlab-load's open loop really uses (kmodlab::wait_until) must
+// never return before the intended start: the clock is read after it
+// returns, so an early return (say, after the coarse sleep without the spin)
+// is counted here.
+TEST(Pacer, RealRunNeverEarlyAndKeepsRate)
 {
 	Clock clk;
 	std::string err;
 	ASSERT_TRUE(clk.init("auto", &err)) << err;
-	const double rate = 2000;  // 500 us apart
+	const double rate = 2000;  // 500 us apart: both the sleep and the spin path
 	const uint64_t start = clk.now();
 	Pacer p(start, rate, 1, 0, 1e9 * clk.ticks_per_ns());
 	const int n = 200;
 	int early = 0;
+	uint64_t worst_early = 0;
 	for (int k = 0; k < n; k++) {
 		const uint64_t t = p.intended(static_cast<uint64_t>(k));
-		while (clk.now() < t)
-			std::this_thread::yield();
-		if (clk.now() < t)
+		kmodlab::wait_until(clk, t);
+		const uint64_t now = clk.now();
+		if (now < t) {
 			early++;
+			worst_early = std::max(worst_early, clk.to_ns(t - now));
+		}
 	}
 	const double elapsed_s = static_cast<double>(clk.now() - start) / clk.ticks_per_ns() / 1e9;
-	EXPECT_EQ(early, 0);
+	EXPECT_EQ(early, 0) << early << " of " << n << " waits returned before the intended start, up to "
+			    << worst_early << " ns early";
 	// 199 intervals of 0.5 ms = 99.5 ms: never faster than the schedule.
 	// No tight upper bound: on a shared 2-core machine a paced loop may be
 	// descheduled for long; the schedule arithmetic is tested above.
 	EXPECT_GT(elapsed_s, 0.0995);
 	EXPECT_LT(elapsed_s, 10.0);
+}
+
+TEST(Pacer, WaitUntilLongWaitAndPast)
+{
+	Clock clk;
+	std::string err;
+	ASSERT_TRUE(clk.init("auto", &err)) << err;
+	// 20 ms ahead: mostly the sleep path, which must still not return early.
+	const uint64_t t = clk.now() + clk.from_ns(20e6);
+	kmodlab::wait_until(clk, t);
+	const uint64_t now = clk.now();
+	EXPECT_GE(now, t) << "returned " << clk.to_ns(t - now) << " ns before a 20 ms deadline";
+	// A start already past (a thread that fell behind) returns at once.
+	const uint64_t m0 = kmodlab::mono_ns();
+	kmodlab::wait_until(clk, clk.now() - clk.from_ns(1e6));
+	EXPECT_LT(kmodlab::mono_ns() - m0, 5000000u) << "waited for a start that had passed";
 }
 
 TEST(Clock, TicksConvertToNanoseconds)

@@ -10,7 +10,8 @@ identity, the BAR size probe and that the binary finds its firmware without
 -L options (--firmwarepath was compiled in).
 
 Run by ctest (tests/device/CMakeLists.txt).  Exit 77 (ctest: skipped) when
-our QEMU is not built, e.g. TARGET=host set-up without QEMU.
+our QEMU is not built, e.g. TARGET=host set-up without QEMU; exit 1 instead
+when KMODLAB_QTEST_REQUIRED=1 (tests/run.sh sets it for TARGET=vm).
 Usage: lkp_enc_qtest.py [-v]      KMODLAB_QEMU=PATH overrides the binary.
 """
 import os
@@ -173,6 +174,13 @@ class LkpEncQTest(unittest.TestCase):
 if __name__ == "__main__":
     QEMU = find_qemu()
     if not QEMU:
+        # make test with TARGET=vm boots that very QEMU, so there a QEMU the
+        # test cannot find is a fault (say, build.sh --path broke), not a skip.
+        if os.environ.get("KMODLAB_QTEST_REQUIRED") == "1":
+            print("FAIL: vm/qemu/build.sh --path found no QEMU with lkp_enc, but this run "
+                  "needs it (KMODLAB_QTEST_REQUIRED=1, set by tests/run.sh for TARGET=vm): run 'make setup'",
+                  file=sys.stderr)
+            sys.exit(1)
         print("SKIP: our QEMU with lkp_enc is not built (vm/qemu/build.sh)", file=sys.stderr)
         sys.exit(77)
     print(f"using {QEMU}", file=sys.stderr)

@@ -8,9 +8,12 @@
 # Checks, per driver x variant x workload window of the two runs:
 #   - both runs usable (plugin armed, one vCPU, every window complete and ok)
 #   - driver instructions (the module's own code) identical, in total and
-#     per function
+#     per function; so are its instruction classes and memory accesses
+#     (loads, stores, atomics, conditional branches, indirect, calls, MMIO)
+#   - the driver's simulated L1 i/d misses per op within 0.05 of each other
+#     (interrupts, which land differently each boot, evict lines)
 #   - inside one run, every operation executed the same number of driver
-#     instructions (min = max over the ops)
+#     instructions and classes (min = max over the ops)
 #   - the whole-syscall count of ops no interrupt hit (the mode) equal
 #     within 0.1 % (core-kernel branches on heap addresses; see below)
 #   - the no-syscall baseline loop executes 0 kernel instructions per op
@@ -27,7 +30,7 @@ OPS=100 REUSE=0
 [ "${1:-}" = --ops ] && OPS=${2:?}
 # --reuse: compare the two runs already in build/icount/determinism (no boots)
 [ "${1:-}" = --reuse ] && REUSE=1
-case ${1:-} in -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 WL="kernel:null kernel:getppid counter:write1 counter:ioctl_get scull:read4k lkp_enc:cycle"
 base=$ROOT/build/icount/determinism
 [ $REUSE = 1 ] || rm -rf "$base"
@@ -39,6 +42,8 @@ compare() {
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 what = sys.argv[3]
+# the classes exact at driver scope (not the simulated misses: see "misses")
+CLASSES = ("loads", "stores", "atomics", "branches", "indirect", "calls", "io")
 bad = []
 key = lambda w: (w["driver"], w["variant"], w["workload"])
 wa = {key(w): w for w in a["windows"]}
@@ -61,11 +66,36 @@ for k in sorted(k for k in wa if k in wb):
         if fx != fy:
             bad.append(f"{name}: per-function counts differ: {fx} vs {fy}")
         print(f"{name}: {x['driver_insn_per_op']} driver insns/op in both runs" if not bad else "")
+    elif what == "classes" and x["module"]:
+        # every instruction class and memory access count of the driver's
+        # own code, in total and per function: exact
+        for c in CLASSES:
+            if x.get(f"driver_{c}_per_op") is None:
+                bad.append(f"{name}: no driver_{c}_per_op (plugin without classes?)")
+            elif x[f"driver_{c}_per_op"] != y[f"driver_{c}_per_op"]:
+                bad.append(f"{name}: driver {c}/op {x[f'driver_{c}_per_op']} vs {y[f'driver_{c}_per_op']}")
+        fx = {f["symbol"]: [f.get(f"{c}_per_op") for c in CLASSES] for f in x["functions"]}
+        fy = {f["symbol"]: [f.get(f"{c}_per_op") for c in CLASSES] for f in y["functions"]}
+        if fx != fy:
+            bad.append(f"{name}: per-function classes differ: {fx} vs {fy}")
+        print(f"{name}: " + ", ".join(f"{c} {x.get(f'driver_{c}_per_op')}" for c in CLASSES) + " per op in both runs")
+    elif what == "misses" and x["module"]:
+        # Simulated L1 misses at driver scope: steady state is (nearly) no
+        # miss; what remains comes after an interrupt evicted lines, and
+        # interrupts land differently each boot.  Bound: 0.05 per op.
+        for c in ("l1i_miss", "l1d_miss"):
+            d = abs(x[f"driver_{c}_per_op"] - y[f"driver_{c}_per_op"])
+            if d > 0.05:
+                bad.append(f"{name}: driver {c}/op {x[f'driver_{c}_per_op']} vs {y[f'driver_{c}_per_op']} (bound 0.05)")
+            print(f"{name}: driver {c}/op {x[f'driver_{c}_per_op']} / {y[f'driver_{c}_per_op']}")
     elif what == "per-op" and x["module"]:
         for r, w in (("run1", x), ("run2", y)):
             s = w["driver_insn_per_op_stats"]
             if s["min"] != s["max"]:
                 bad.append(f"{name} {r}: per-op module insns vary {s['min']}..{s['max']}")
+            for c, (lo, hi) in (w.get("driver_per_op_range") or {}).items():
+                if c not in ("l1i_miss", "l1d_miss") and lo != hi:
+                    bad.append(f"{name} {r}: per-op module {c} vary {lo}..{hi}")
     elif what == "syscall":
         ux, uy = x["kernel_insn_per_op"]["undisturbed"], y["kernel_insn_per_op"]["undisturbed"]
         if not ux or not uy:
@@ -94,7 +124,9 @@ PY
 }
 if [ -s "$base/run1/icount.json" ] && [ -s "$base/run2/icount.json" ]; then
 	check "driver instructions identical in both runs" compare driver
-	check "every op executes the same driver instructions" compare per-op
+	check "driver instruction classes and memory accesses identical in both runs" compare classes
+	check "driver simulated L1 misses within 0.05 per op in both runs" compare misses
+	check "every op executes the same driver instructions and classes" compare per-op
 	check "whole-syscall instructions (undisturbed ops) equal within 0.1%" compare syscall
 	check "no-syscall baseline counts 0 kernel instructions" compare baseline
 else

@@ -6,6 +6,8 @@
 #   check "name" CMD [ARG...]          # passes when CMD exits 0
 #   check_fail "name" "why"            # record a failure found by other means
 #   check_status "name" RC "detail"    # record a result from an exit status
+#   check_file SUITE NAME              # REPLY = that check's XML file name
+#   check_gtest_xml "name" XML RC      # a GoogleTest run left trustworthy XML
 #
 # Each check writes build/test-results/checks/<suite>--<name>.xml and prints
 # "PASS name" or "FAIL name" with CMD's output.  check returns CMD's status,
@@ -34,11 +36,18 @@ _check_usec() {	# $EPOCHREALTIME -> integer microseconds in REPLY
 	REPLY=$((10#$t))
 }
 
+# check_file SUITE NAME: the file name (no folder) a check's XML gets, in
+# REPLY; tests/run.sh names the results it expects with it.
+check_file() {
+	local file=$1--$2
+	REPLY=${file//[^A-Za-z0-9._-]/_}.xml
+}
+
 _check_write() {	# name rc seconds output-text
 	local name=$1 rc=$2 secs=$3 text=$4 file suite esc_name esc_text
 	[ -d "$CHECK_RESULTS" ] || mkdir -p "$CHECK_RESULTS"
-	file=$CHECK_SUITE--$name
-	file=$CHECK_RESULTS/${file//[^A-Za-z0-9._-]/_}.xml
+	check_file "$CHECK_SUITE" "$name"
+	file=$CHECK_RESULTS/$REPLY
 	[ ${#text} -le 8000 ] || text=${text: -8000}
 	_check_xml_escape "$CHECK_SUITE"; suite=$REPLY
 	_check_xml_escape "$name"; esc_name=$REPLY
@@ -86,4 +95,22 @@ check_status() {
 
 check_fail() {
 	check_status "$1" 1 "$2"
+}
+
+# check_gtest_xml NAME XML RC: a GoogleTest binary that exited RC left what it
+# must: its XML, at least one test case in it, and a failing one if RC is not
+# 0 (the summary counts the XML's own cases).  Otherwise records the failure
+# "NAME produced its XML" and returns 1.
+check_gtest_xml() {
+	local name=$1 xml=$2 rc=$3 why
+	if [ ! -s "$xml" ]; then
+		why="exited $rc without writing $xml (crashed?)"
+	elif ! grep -q '<testcase' "$xml"; then
+		why="$xml holds no test case (a --gtest_filter or an empty variant list?)"
+	elif [ "$rc" != 0 ] && ! grep -q '<failure' "$xml"; then
+		why="exited $rc, but $xml records no failing test (crashed after the tests?)"
+	else
+		return 0
+	fi
+	check_fail "$name produced its XML" "$why"
 }

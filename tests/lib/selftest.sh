@@ -25,4 +25,30 @@ empty=$(mktemp -d)
 rc=$?
 rmdir "$empty"
 [ "$rc" = 1 ] || fail "an empty results folder must fail (exit $rc)"
+# Only skipped tests: nothing was shown to work, so the run fails too.
+skipped=$(mktemp -d)
+printf '<testsuite><testcase classname="s" name="x"><skipped/></testcase></testsuite>\n' >"$skipped/s.xml"
+/usr/bin/python3 "$here/../summarize.py" "$skipped" >/dev/null 2>&1
+rc=$?
+rm -rf "$skipped"
+[ "$rc" = 1 ] || fail "a run whose every test was skipped must fail (exit $rc)"
+# check_gtest_xml: what a GoogleTest run must leave (tests/guest/suites/).
+g=$(mktemp -d)
+(
+	CHECK_RESULTS=$g/checks CHECK_SUITE=g
+	source "$here/check.sh"
+	printf '<testsuites tests="0"></testsuites>\n' >"$g/empty.xml"
+	printf '<testsuites><testcase name="a"/></testsuites>\n' >"$g/ok.xml"
+	printf '<testsuites><testcase name="a"><failure message="x"/></testcase></testsuites>\n' >"$g/bad.xml"
+	check_gtest_xml missing "$g/none.xml" 0 && echo "WRONG missing"
+	check_gtest_xml empty "$g/empty.xml" 0 && echo "WRONG empty"
+	check_gtest_xml crashed "$g/ok.xml" 139 && echo "WRONG crashed"
+	check_gtest_xml passed "$g/ok.xml" 0 || echo "WRONG passed"
+	check_gtest_xml failed "$g/bad.xml" 1 || echo "WRONG failed"
+) >"$g/log" 2>&1
+wrong=$(grep WRONG "$g/log")
+nfail=$(ls "$g/checks" 2>/dev/null | wc -l)
+rm -rf "$g"
+[ -z "$wrong" ] || fail "check_gtest_xml: $wrong"
+[ "$nfail" = 3 ] || fail "check_gtest_xml recorded $nfail failures, want 3 (missing, empty, crashed)"
 echo "selftest: ok"

@@ -7,15 +7,19 @@
  *   icount-op --arm                                    tell the plugin to
  *                                                      read its irqs= file
  *                                                      and start counting
- *   icount-op --list                                   the workloads
+ *   icount-op --list                                   the workloads: DRIVER
+ *                                                      WORKLOAD FOPS<TAB>what
+ *                                                      (FOPS: driver file
+ *                                                      operations per op)
  *
  * DRIVER is scull, counter, lkp_enc or "kernel" (reference workloads that do
  * not touch a driver: null = the loop alone, getppid = the cheapest syscall).
  * Device paths and ioctl numbers come from kmod/include/uapi/ headers.
  *
- * Window layout: set-up (open, prefill), W warm-up ops (first-touch page
+ * Window layout: DETAIL ON (the plugin's memory and cache callbacks, caches
+ * emptied), set-up (open, prefill), W warm-up ops (first-touch page
  * faults and lazy set-up stay out of the window), BEGIN, then N times
- * { op; OP }, then END.  So the i-th OP record holds exactly the i-th
+ * { op; OP }, then END, DETAIL OFF.  So the i-th OP record holds exactly the i-th
  * operation plus the loop's few user instructions, and whatever interrupt
  * hit it.  Every operation's result is checked; a failed op makes the exit
  * status 1 (the window is still closed so the plugin's output stays
@@ -46,6 +50,8 @@
 #define MARK_OP() MARK(2)
 #define MARK_END() MARK(3)
 #define MARK_ARM() MARK(4)
+#define MARK_DETAIL_ON() MARK(5)
+#define MARK_DETAIL_OFF() MARK(6)
 
 struct ctx {
 	char buf[4096]; /* first: page aligned */
@@ -60,6 +66,7 @@ struct workload {
 	const char *driver, *name, *what;
 	setup_fn setup;
 	op_fn op;
+	int fops; /* driver file operations one op calls (the planted-work test multiplies by it) */
 };
 
 static int open_rdwr(struct ctx *c, const char *dev)
@@ -174,16 +181,16 @@ static int op_lkp_enc_read_seed(struct ctx *c)
 }
 
 static const struct workload workloads[] = {
-	{ "kernel", "null", "the loop alone, no syscall (baseline: 0 kernel insns)", setup_none, op_null },
-	{ "kernel", "getppid", "getppid(): syscall entry and exit alone", setup_none, op_getppid },
-	{ "scull", "read4k", "pread 4096 at offset 0 (returns one 4000-byte quantum)", setup_scull, op_scull_read },
-	{ "scull", "write4k", "pwrite 4096 at offset 0 (quantum already allocated)", setup_scull, op_scull_write },
-	{ "scull", "ioctl_qquantum", "ioctl SCULL_IOCQQUANTUM", setup_scull, op_scull_ioctl },
-	{ "counter", "write1", "write \"1\" (add 1)", open_rdwr, op_counter_write },
-	{ "counter", "read", "pread the value as text at offset 0", open_rdwr, op_counter_read },
-	{ "counter", "ioctl_get", "ioctl COUNTER_IOC_GET", open_rdwr, op_counter_ioctl },
-	{ "lkp_enc", "cycle", "ioctl WRITE_SEED + WRITE_STRING (32 letters) + READ_STRING", setup_lkp_enc, op_lkp_enc_cycle },
-	{ "lkp_enc", "ioctl_read_seed", "ioctl READ_SEED", setup_lkp_enc, op_lkp_enc_read_seed },
+	{ "kernel", "null", "the loop alone, no syscall (baseline: 0 kernel insns)", setup_none, op_null, 0 },
+	{ "kernel", "getppid", "getppid(): syscall entry and exit alone", setup_none, op_getppid, 0 },
+	{ "scull", "read4k", "pread 4096 at offset 0 (returns one 4000-byte quantum)", setup_scull, op_scull_read, 1 },
+	{ "scull", "write4k", "pwrite 4096 at offset 0 (quantum already allocated)", setup_scull, op_scull_write, 1 },
+	{ "scull", "ioctl_qquantum", "ioctl SCULL_IOCQQUANTUM", setup_scull, op_scull_ioctl, 1 },
+	{ "counter", "write1", "write \"1\" (add 1)", open_rdwr, op_counter_write, 1 },
+	{ "counter", "read", "pread the value as text at offset 0", open_rdwr, op_counter_read, 1 },
+	{ "counter", "ioctl_get", "ioctl COUNTER_IOC_GET", open_rdwr, op_counter_ioctl, 1 },
+	{ "lkp_enc", "cycle", "ioctl WRITE_SEED + WRITE_STRING (32 letters) + READ_STRING", setup_lkp_enc, op_lkp_enc_cycle, 3 },
+	{ "lkp_enc", "ioctl_read_seed", "ioctl READ_SEED", setup_lkp_enc, op_lkp_enc_read_seed, 1 },
 };
 
 static const char *dev_path(const char *driver, const char *variant, char *buf, size_t n)
@@ -227,7 +234,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--list")) {
 		for (k = 0; k < sizeof(workloads) / sizeof(workloads[0]); k++)
-			printf("%s %s\t%s\n", workloads[k].driver, workloads[k].name, workloads[k].what);
+			printf("%s %s %d\t%s\n", workloads[k].driver, workloads[k].name,
+			       workloads[k].fops, workloads[k].what);
 		return 0;
 	}
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -260,12 +268,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dev = dev_path(argv[1], argv[2], path, sizeof(path));
-	if (w->setup(&c, dev))
+	/* memory and cache callbacks for this process only: the caches start
+	 * empty here and are warm after set-up and warm-up */
+	MARK_DETAIL_ON();
+	if (w->setup(&c, dev)) {
+		MARK_DETAIL_OFF();
 		return 3;
+	}
 	for (i = 0; i < warm; i++) {
 		if (w->op(&c)) {
 			fprintf(stderr, "icount-op: %s %s %s: warm-up op failed: %s\n", argv[1],
 				argv[2], argv[3], strerror(errno));
+			MARK_DETAIL_OFF();
 			return 3;
 		}
 	}
@@ -275,6 +289,7 @@ int main(int argc, char **argv)
 		MARK_OP();
 	}
 	MARK_END();
+	MARK_DETAIL_OFF();
 	if (failed) {
 		fprintf(stderr, "icount-op: %s %s %s: %ld of %ld ops failed\n", argv[1], argv[2],
 			argv[3], failed, n);

@@ -19,8 +19,10 @@ import collections
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 
 SCHEMA = "kmodlab-icount/1"
 
@@ -30,40 +32,73 @@ def die(msg):
     sys.exit(1)
 
 
+# Per-op and total fields the plugin writes, per scope (its "fields" line);
+# the classes a report shows, in order.
+CLASSES = ("loads", "stores", "atomics", "branches", "indirect", "calls", "io", "l1i_miss", "l1d_miss")
+SCOPES = ("kernel", "module", "user")
+# Class bits of an "insn" line (vm/plugin/icount-classify.h)
+CLASS_BITS = {"branches": 1, "calls": 2, "indirect": 4, "atomics": 8}
+# Per-PC columns of a "pc" line after the address
+PC_FIELDS = ("insn", "loads", "stores", "io", "l1i_miss", "l1d_miss")
+
+
+def parse_totals(words, fields):
+    """'V... irq I' -> {scope: {field: int}, 'irq': int}"""
+    n = len(fields)
+    if len(words) != n * len(SCOPES) + 2 or words[-2] != "irq":
+        raise ValueError(f"expected {n * len(SCOPES)} values and 'irq I', got {len(words)} words")
+    vals = [int(x) for x in words[:-2]]
+    out = {sc: dict(zip(fields, vals[i * n:(i + 1) * n])) for i, sc in enumerate(SCOPES)}
+    out["irq"] = int(words[-1])
+    return out
+
+
 def parse_plugin(path):
-    head = {"errors": [], "windows": []}
+    head = {"errors": [], "windows": [], "insns": {}, "cache": {}}
     win = None
+    fields = None
     with open(path) as f:
         first = f.readline().split()
-        if first != ["kmodlab-icount", "1"]:
-            die(f"{path}: not a version-1 icount plugin output")
-        for line in f:
+        if first != ["kmodlab-icount", "2"]:
+            die(f"{path}: not a version-2 icount plugin output (rebuild the plugin: make -C vm/plugin)")
+        for n, line in enumerate(f, 2):
             w = line.split()
             if not w:
                 continue
             k = w[0]
-            if k == "op":
-                win["ops"].append(tuple(int(x) for x in w[1:5]))
-            elif k == "pc":
-                win["pcs"].append((int(w[1], 16), int(w[2])))
-            elif k == "window":
-                kv = dict(zip(w[2::2], w[3::2]))
-                win = {"index": int(w[1]), "ops": [], "pcs": [],
-                       "totals": {x: int(kv[x]) for x in ("kernel", "module", "user", "irq")},
-                       "nops": int(kv["ops"])}
-                head["windows"].append(win)
-            elif k == "endwindow":
-                win = None
-            elif k == "error":
-                head["errors"].append(line[6:].strip())
-            elif k in ("vcpus", "irq_entries", "armed"):
-                head[k] = int(w[1])
-            elif k == "modrange":
-                head[k] = [int(w[1], 16), int(w[2], 16)]
-            elif k == "totals":
-                head[k] = {a: int(b) for a, b in zip(w[1::2], w[2::2])}
-            elif k == "end":
-                head["complete"] = True
+            try:
+                if k == "op":
+                    win["ops"].append(parse_totals(w[1:], fields))
+                elif k == "pc":
+                    win["pcs"].append((int(w[1], 16), dict(zip(PC_FIELDS, (int(x) for x in w[2:])))))
+                elif k == "insn":
+                    head["insns"][int(w[1], 16)] = {"size": int(w[2]), "cls": int(w[3]), "bytes": w[4]}
+                elif k == "window":
+                    win = {"index": int(w[1]), "ops": [], "pcs": [], "nops": int(w[3])}
+                    head["windows"].append(win)
+                elif k == "wtotals":
+                    win["totals"] = parse_totals(w[1:], fields)
+                elif k == "endwindow":
+                    win = None
+                elif k == "error":
+                    head["errors"].append(line[6:].strip())
+                elif k in ("vcpus", "irq_entries", "armed", "thunks", "truncated_skipped", "length_errors"):
+                    head[k] = int(w[1])
+                elif k == "modrange":
+                    head[k] = [int(w[1], 16), int(w[2], 16)]
+                elif k == "cache":
+                    head["cache"][w[1]] = {"size": int(w[2]), "ways": int(w[3]), "line": int(w[4]), "policy": w[5]}
+                elif k == "fields":
+                    fields = w[1:]
+                elif k == "totals":
+                    head[k] = parse_totals(w[1:], fields)
+                elif k == "end":
+                    head["complete"] = True
+            except (ValueError, IndexError, TypeError, AttributeError) as e:
+                die(f"{path}:{n}: malformed '{k}' line ({e})")
+    missing = [c for c in ("insn",) + CLASSES if fields is None or c not in fields]
+    if missing:
+        die(f"{path}: the plugin's fields lack {missing}")
     return head
 
 
@@ -87,10 +122,11 @@ class Symbols:
         self.rows = rows
 
     def lookup(self, pc):
+        """(symbol, module, symbol address) of the PC"""
         i = bisect.bisect_right(self.addrs, pc) - 1
         if i < 0:
-            return ("?", "?")
-        return self.rows[i][1], self.rows[i][2]
+            return ("?", "?", 0)
+        return self.rows[i][1], self.rows[i][2], self.rows[i][0]
 
 
 def demangle(names):
@@ -128,13 +164,18 @@ def per_op_stats(values):
             "min": s[0], "median": s[len(s) // 2], "max": s[-1], "ops": len(values)}
 
 
-def analyse(rundir, top):
-    plug = parse_plugin(os.path.join(rundir, "plugin.txt"))
-    manifest = read_manifest(os.path.join(rundir, "manifest.tsv"))
-    unopened = [m for m in manifest if m["window"] == "-"]
-    manifest = [m for m in manifest if m["window"] != "-"]
-    syms = Symbols(os.path.join(rundir, "kallsyms.txt"))
-    problems = list(f"plugin: {e}" for e in plug["errors"])
+def pc_events(row, insn):
+    """One PC's events in a window: its counts, and its count once per class it has."""
+    ev = {"insn": row["insn"]}
+    for c in ("loads", "stores", "io", "l1i_miss", "l1d_miss"):
+        ev[c] = row[c]
+    for c, bit in CLASS_BITS.items():
+        ev[c] = row["insn"] if insn and insn["cls"] & bit else 0
+    return ev
+
+
+def run_problems(plug, manifest, unopened, cmdline):
+    problems = [f"plugin: {e}" for e in plug["errors"]]
     problems += [f"{m['driver']} {m['variant']} {m['workload']}: {m['status']} (no window)" for m in unopened]
     if not plug.get("complete"):
         problems.append("plugin output is truncated (QEMU killed before exit?)")
@@ -144,63 +185,215 @@ def analyse(rundir, top):
         problems.append("the plugin was never armed (icount-op --arm did not run)")
     if len(plug["windows"]) != len(manifest):
         problems.append(f"plugin saw {len(plug['windows'])} windows, the manifest lists {len(manifest)}")
+    if cmdline is not None and "noreplace-smp" not in cmdline.split():
+        problems.append("guest booted without noreplace-smp: the kernel patched LOCK prefixes away on one CPU, "
+                        "the atomics are undercounted (scripts/icount.sh adds it)")
+    return problems
 
-    # attribute every PC once, then demangle all names in one c++filt call
-    attributed = []
-    names = set()
-    for w in plug["windows"]:
-        fn = collections.Counter()
-        for pc, n in w["pcs"]:
-            fn[syms.lookup(pc)] += n
-        attributed.append(fn)
-        names.update(name for name, _ in fn)
-    pretty = demangle(names)
 
-    windows = []
-    for m, w, fn in zip(manifest, plug["windows"], attributed):
-        nops = int(m["ops"])
-        if w["nops"] != nops or len(w["ops"]) != nops:
-            problems.append(f"window {m['window']}: {len(w['ops'])} op records, expected {nops}")
-        if m["status"] != "ok":
-            problems.append(f"window {m['window']} ({m['driver']} {m['variant']} {m['workload']}): {m['status']}")
-        module = m["module"] if m["module"] != "-" else None
-        driver_total = sum(n for (name, mod), n in fn.items() if module and mod == module)
-        modules_total = sum(n for (name, mod), n in fn.items() if mod != "vmlinux")
-        kernel_total = sum(fn.values())
-        und = [o[0] for o in w["ops"] if o[3] == 0]
-        funcs = sorted(((n, name, mod) for (name, mod), n in fn.items() if module and mod == module),
-                       key=lambda t: (-t[0], t[1]))
-        core = sorted(((n, name, mod) for (name, mod), n in fn.items() if mod != module),
-                      key=lambda t: (-t[0], t[1]))[:top]
+def attribute(win, syms, insns):
+    """Per function and per driver PC: the window's events."""
+    fn = {}
+    per_pc = []
+    for pc, row in win["pcs"]:
+        name, mod, base = syms.lookup(pc)
+        ev = pc_events(row, insns.get(pc))
+        acc = fn.setdefault((name, mod), collections.Counter())
+        acc.update(ev)
+        per_pc.append((pc, name, mod, base, ev))
+    return fn, per_pc
 
-        def frow(n, name, mod):
-            return {"symbol": name, "name": pretty.get(name, name), "module": mod,
-                    "insn_total": n, "insn_per_op": n / nops}
 
-        windows.append({
-            "window": int(m["window"]), "driver": m["driver"], "variant": m["variant"],
-            "workload": m["workload"], "module": module, "ops": nops, "status": m["status"],
-            "driver_insn_total": driver_total,
-            "driver_insn_per_op": driver_total / nops,
-            "driver_insn_per_op_stats": per_op_stats([o[1] for o in w["ops"]]) if module else None,
-            "kernel_insn_total": kernel_total,
-            "kernel_insn_per_op": {
-                "undisturbed": per_op_stats(und),
-                "all": per_op_stats([o[0] for o in w["ops"]]),
-                "disturbed_ops": nops - len(und),
-                "irq_entries": w["totals"]["irq"],
-            },
-            "modules_insn_total": modules_total,
-            "user_insn_per_op": w["totals"]["user"] / nops,
-            "functions": [frow(*t) for t in funcs],
-            "kernel_functions": [frow(*t) for t in core],
-        })
+# An operation counts as steady state for the simulated caches when neither
+# it nor the CLEAN_AFTER operations before it saw an interrupt entry.
+CLEAN_AFTER = 2
 
-    comparisons = []
-    by_key = {(w["driver"], w["workload"], w["variant"]): w for w in windows if w["status"] == "ok"}
+
+def clean_ops(ops):
+    return [o for k, o in enumerate(ops) if all(ops[j]["irq"] == 0 for j in range(max(0, k - CLEAN_AFTER), k + 1))]
+
+
+def sum_events(fn, pred):
+    total = collections.Counter({c: 0 for c in ("insn",) + CLASSES})
+    for (name, mod), ev in fn.items():
+        if pred(mod):
+            total.update(ev)
+    return total
+
+
+# Per-PC figures the plugin counts in callbacks: kept only for operations no
+# interrupt hit (icount.c pend_add()), so per op they divide by that number.
+CB_FIELDS = ("loads", "stores", "io", "l1i_miss", "l1d_miss")
+
+
+def per_op(ev, c, nops, nund):
+    if c in CB_FIELDS:
+        return ev[c] / nund if nund else None
+    return ev[c] / nops
+
+
+def func_row(name, mod, ev, nops, nund, pretty):
+    row = {"symbol": name, "name": pretty.get(name, name), "module": mod,
+           "insn_total": ev["insn"], "insn_per_op": ev["insn"] / nops}
+    for c in CLASSES:
+        row[f"{c}_per_op"] = per_op(ev, c, nops, nund)
+    return row
+
+
+def disassemble(insns, pcs, syms, pretty):
+    """{pc: AT&T text} for the PCs, from the bytes the plugin saw execute.
+
+    One objdump per cluster of nearby PCs: the cluster's bytes at their
+    addresses, int3 (one byte, so decoding resyncs at every known
+    instruction) where nothing ran; addresses in the text become
+    symbol+offset."""
+    out = {}
+    pcs = sorted(pc for pc in pcs if pc in insns)
+    clusters, cur = [], []
+    for pc in pcs:
+        if cur and pc - (cur[-1] + insns[cur[-1]]["size"]) > 4096:
+            clusters.append(cur)
+            cur = []
+        cur.append(pc)
+    if cur:
+        clusters.append(cur)
+    for cl in clusters:
+        lo, hi = cl[0], cl[-1] + insns[cl[-1]]["size"]
+        blob = bytearray(b"\xcc" * (hi - lo))
+        for pc in cl:
+            b = bytes.fromhex(insns[pc]["bytes"])
+            blob[pc - lo:pc - lo + len(b)] = b
+        with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+            f.write(blob)
+            f.flush()
+            try:
+                r = subprocess.run(["objdump", "-D", "-b", "binary", "-m", "i386:x86-64", "--no-show-raw-insn",
+                                    f"--adjust-vma={lo:#x}", f.name], capture_output=True, text=True, check=True)
+            except (OSError, subprocess.CalledProcessError) as e:
+                die(f"objdump failed ({e}): it disassembles the driver instructions (Debian package binutils)")
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s*([0-9a-f]+):\s+(.*)", line)
+            if m and int(m.group(1), 16) in insns:
+                out[int(m.group(1), 16)] = symbolize(m.group(2).strip(), syms, pretty)
+    return out
+
+
+def symbolize(text, syms, pretty):
+    """Kernel addresses in a disassembly become <symbol+0xoff>."""
+    def sub(m):
+        a = int(m.group(0), 16)
+        if not 0xffffffff80000000 <= a < 0xffffffffff000000:  # kernel and module text only, no constants
+            return m.group(0)
+        name, _, base = syms.lookup(a)
+        if a - base >= 0x1000:  # past any function: module data (kallsyms here has text symbols only)
+            return m.group(0)
+        return f"{m.group(0)} <{pretty.get(name, name)}+{a - base:#x}>"
+    return re.sub(r"0x[0-9a-f]{16}", sub, text)
+
+
+def driver_pcs(per_pc, module, insns, nops, nund, pretty, disas):
+    """Every instruction of the driver the window executed, in address order."""
+    out = []
+    for pc, name, mod, base, ev in sorted(per_pc):
+        if mod != module:
+            continue
+        ins = insns.get(pc, {})
+        out.append({"addr": f"{pc:#x}", "symbol": pretty.get(name, name), "offset": pc - base,
+                    "per_op": ev["insn"] / nops,
+                    "classes": [c for c, bit in CLASS_BITS.items() if ins.get("cls", 0) & bit],
+                    **{f"{c}_per_op": per_op(ev, c, nops, nund) for c in CB_FIELDS},
+                    "size": ins.get("size"), "bytes": ins.get("bytes"), "disas": disas.get(pc, "?")})
+    return out
+
+
+def code_lines(pcs, line):
+    """Distinct cache lines the executed instructions occupy (the code's i-cache footprint)."""
+    lines = set()
+    for p in pcs:
+        a = int(p["addr"], 16)
+        lines.update(range(a // line, (a + (p["size"] or 1) - 1) // line + 1))
+    return len(lines)
+
+
+def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
+    """One window's JSON and its problems."""
+    problems = []
+    nops = int(m["ops"])
+    module = m["module"] if m["module"] != "-" else None
+    if w["nops"] != nops or len(w["ops"]) != nops:
+        problems.append(f"window {m['window']}: {len(w['ops'])} op records, expected {nops}")
+    if m["status"] != "ok":
+        problems.append(f"window {m['window']} ({m['driver']} {m['variant']} {m['workload']}): {m['status']}")
+    drv = sum_events(fn, lambda mod: module is not None and mod == module)
+    mods = sum_events(fn, lambda mod: mod != "vmlinux")
+    und = [o for o in w["ops"] if o["irq"] == 0]
+    nund = len(und)
+    # The plugin's per-scope totals against its per-PC counts: two
+    # independent paths to the same module-area figures (callback-counted
+    # per-PC figures cover the undisturbed operations only).
+    for c in ("insn",) + CLASSES:
+        total = sum(o["module"][c] for o in und) if c in CB_FIELDS else w["totals"]["module"][c]
+        if mods[c] != total:
+            problems.append(f"window {m['window']}: module-area {c} per PC {mods[c]} != per-scope total {total}")
+    funcs = sorted(((ev["insn"], name, mod, ev) for (name, mod), ev in fn.items() if module and mod == module),
+                   key=lambda t: (-t[0], t[1]))
+    core = sorted(((ev["insn"], name, mod, ev) for (name, mod), ev in fn.items() if mod != module),
+                  key=lambda t: (-t[0], t[1]))[:top]
+    doc = {
+        "window": int(m["window"]), "driver": m["driver"], "variant": m["variant"],
+        "workload": m["workload"], "extra_work": int(m.get("extra_work") or 0),
+        "fops": int(m.get("fops") or 0),
+        "module": module, "ops": nops, "status": m["status"],
+        "driver_insn_total": drv["insn"],
+        "driver_insn_per_op": drv["insn"] / nops,
+        "driver_insn_per_op_stats": per_op_stats([o["module"]["insn"] for o in w["ops"]]) if module else None,
+    }
+    for c in CLASSES:
+        doc[f"driver_{c}_per_op"] = per_op(drv, c, nops, nund) if module else None
+    # Simulated misses: the steady state is the operations that neither an
+    # interrupt nor its aftermath touched (an interrupt evicts lines, the
+    # next operations miss them again).  Module-area per-op records: in
+    # those operations only the driver's module runs.
+    clean = clean_ops(w["ops"])
+    doc["cache_clean_ops"] = len(clean)
+    for c in ("l1i_miss", "l1d_miss"):
+        doc[f"driver_{c}_all_ops_per_op"] = doc[f"driver_{c}_per_op"]
+        doc[f"driver_{c}_per_op"] = (sum(o["module"][c] for o in clean) / len(clean) if clean else None) \
+            if module else None
+    doc["driver_per_op_range"] = ({c: [min(o["module"][c] for o in und), max(o["module"][c] for o in und)]
+                                   for c in ("insn",) + CLASSES} if module and und else None)
+    doc["kernel_insn_total"] = sum(ev["insn"] for ev in fn.values())
+    doc["kernel_insn_per_op"] = {
+        "undisturbed": per_op_stats([o["kernel"]["insn"] for o in und]),
+        "all": per_op_stats([o["kernel"]["insn"] for o in w["ops"]]),
+        "disturbed_ops": nops - len(und),
+        "irq_entries": w["totals"]["irq"],
+    }
+    for c in CLASSES:
+        doc[f"kernel_{c}_per_op"] = sum(o["kernel"][c] for o in und) / len(und) if und else None
+    for c in ("l1i_miss", "l1d_miss"):
+        doc[f"kernel_{c}_all_ops_per_op"] = sum(o["kernel"][c] for o in w["ops"]) / nops if nops else None
+        doc[f"kernel_{c}_per_op"] = sum(o["kernel"][c] for o in clean) / len(clean) if clean else None
+    doc["modules_insn_total"] = mods["insn"]
+    doc["user_insn_per_op"] = w["totals"]["user"]["insn"] / nops
+    doc["functions"] = [func_row(name, mod, ev, nops, nund, pretty) for _, name, mod, ev in funcs]
+    doc["kernel_functions"] = [func_row(name, mod, ev, nops, nund, pretty) for _, name, mod, ev in core]
+    doc["driver_pcs"] = driver_pcs(per_pc, module, insns, nops, nund, pretty, disas) if module else []
+    doc["driver_code_lines"] = code_lines(doc["driver_pcs"], line) if module else None
+    return doc, problems
+
+
+def ratio(c, x):
+    return x / c if c else None
+
+
+def comparisons(windows):
+    """C against C++ per driver x workload x extra_work, every class, both scopes."""
+    out = []
+    by_key = {(w["driver"], w["workload"], w["extra_work"], w["variant"]): w for w in windows if w["status"] == "ok"}
     seen = []
     for w in windows:
-        k = (w["driver"], w["workload"])
+        k = (w["driver"], w["workload"], w["extra_work"])
         if w["driver"] == "kernel" or k in seen:
             continue
         seen.append(k)
@@ -209,34 +402,99 @@ def analyse(rundir, top):
             continue
         kc = c["kernel_insn_per_op"]["undisturbed"]
         kx = x["kernel_insn_per_op"]["undisturbed"]
-        comparisons.append({
-            "driver": k[0], "workload": k[1],
-            "driver_insn_per_op": {"c": c["driver_insn_per_op"], "cxx": x["driver_insn_per_op"]},
-            "driver_ratio": x["driver_insn_per_op"] / c["driver_insn_per_op"] if c["driver_insn_per_op"] else None,
-            "kernel_insn_per_op": {"c": kc and kc["mean"], "cxx": kx and kx["mean"]},
-            "kernel_ratio": (kx["mean"] / kc["mean"]) if kc and kx and kc["mean"] else None,
-        })
-    refs = {w["workload"]: w["kernel_insn_per_op"]["undisturbed"] for w in windows if w["driver"] == "kernel"}
+        row = {"driver": k[0], "workload": k[1], "extra_work": k[2],
+               "driver_insn_per_op": {"c": c["driver_insn_per_op"], "cxx": x["driver_insn_per_op"]},
+               "driver_ratio": ratio(c["driver_insn_per_op"], x["driver_insn_per_op"]),
+               "kernel_insn_per_op": {"c": kc and kc["mean"], "cxx": kx and kx["mean"]},
+               "kernel_ratio": ratio(kc and kc["mean"], kx and kx["mean"]) if kc and kx else None}
+        for scope in ("driver", "kernel"):
+            for cl in CLASSES:
+                key = f"{scope}_{cl}_per_op"
+                row[key] = {"c": c[key], "cxx": x[key]}
+                row[f"{scope}_{cl}_ratio"] = ratio(c[key], x[key]) if c[key] is not None and x[key] is not None else None
+        row["driver_code_lines"] = {"c": c["driver_code_lines"], "cxx": x["driver_code_lines"]}
+        out.append(row)
+    return out
+
+
+def read_meta(rundir):
     meta = {}
     for f in ("kernel-release", "cmdline"):
         p = os.path.join(rundir, f)
         if os.path.exists(p):
-            meta[f.replace("-", "_")] = open(p).read().strip()
+            with open(p) as fh:
+                meta[f.replace("-", "_")] = fh.read().strip()
+    return meta
+
+
+def analyse(rundir, top):
+    plug = parse_plugin(os.path.join(rundir, "plugin.txt"))
+    manifest = read_manifest(os.path.join(rundir, "manifest.tsv"))
+    unopened = [m for m in manifest if m["window"] == "-"]
+    manifest = [m for m in manifest if m["window"] != "-"]
+    syms = Symbols(os.path.join(rundir, "kallsyms.txt"))
+    meta = read_meta(rundir)
+    problems = run_problems(plug, manifest, unopened, meta.get("cmdline"))
+    # attribute every PC once, then demangle all names in one c++filt call
+    attributed = [attribute(w, syms, plug["insns"]) for w in plug["windows"]]
+    pretty = demangle(name for fn, _ in attributed for name, _ in fn)
+    missing = {pc for w in plug["windows"] for pc, _ in w["pcs"]} - set(plug["insns"])
+    if missing:
+        problems.append(f"{len(missing)} counted PCs have no 'insn' line (classes unknown), e.g. {min(missing):#x}")
+    line = plug["cache"].get("l1i", {}).get("line", 64)
+    drivers = {m["module"] for m in manifest if m["module"] != "-"}
+    disas = disassemble(plug["insns"], {pc for _, per_pc in attributed for pc, _, mod, _, _ in per_pc
+                                        if mod in drivers}, syms, pretty)
+    windows = []
+    for m, w, (fn, per_pc) in zip(manifest, plug["windows"], attributed):
+        doc, wp = window_doc(m, w, fn, per_pc, plug["insns"], pretty, top, line, disas)
+        windows.append(doc)
+        problems += wp
+    refs = {w["workload"]: w["kernel_insn_per_op"]["undisturbed"] for w in windows if w["driver"] == "kernel"}
     return {
         "schema": SCHEMA,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "run_dir": os.path.abspath(rundir),
         "kernel": meta.get("kernel_release"), "cmdline": meta.get("cmdline"),
         "vcpus": plug.get("vcpus"), "irq_entry_points": plug.get("irq_entries"),
+        "thunk_ranges": plug.get("thunks"), "cache": plug["cache"],
+        "truncated_skipped": plug.get("truncated_skipped"),
+        "classes": list(CLASSES),
         "ok": not problems, "problems": problems,
         "reference": refs,
-        "comparisons": comparisons,
+        "comparisons": comparisons(windows),
         "windows": windows,
     }, problems
 
 
 def fmt(v, digits=1):
     return "-" if v is None else f"{v:.{digits}f}"
+
+
+def _cell(v):
+    if v is None:
+        return "-"
+    return f"{v:.0f}" if abs(v - round(v)) < 0.005 else f"{v:.2f}"
+
+
+def class_table(doc):
+    """Per path, C / C++ per operation for every class, driver scope and whole syscall."""
+    short = {"loads": "load", "stores": "store", "atomics": "atom", "branches": "jcc", "indirect": "ind",
+             "calls": "call", "io": "mmio", "l1i_miss": "L1i-m", "l1d_miss": "L1d-m"}
+    cache = doc.get("cache", {}).get("l1d", {})
+    out = ["Per operation, C / C++: loads, stores, atomics (locked), conditional branches (jcc), indirect",
+           "calls+jumps (ind), calls, MMIO accesses, simulated L1 misses (steady state; "
+           f"{cache.get('size', 0) // 1024} KiB, {cache.get('ways')}-way, {cache.get('line')} B lines, LRU, i and d)"]
+    for scope, title in (("driver", "driver's own code"), ("kernel", "whole syscall, ops no interrupt hit")):
+        out.append(f"  {title}:")
+        out.append(f"  {'driver':<8} {'workload':<16}" + "".join(f" {short[c]:>11}" for c in CLASSES))
+        for c in doc["comparisons"]:
+            ew = f" +{c['extra_work']}" if c.get("extra_work") else ""
+            cells = "".join(f" {_cell(c[f'{scope}_{k}_per_op']['c']) + '/' + _cell(c[f'{scope}_{k}_per_op']['cxx']):>11}"
+                            for k in CLASSES)
+            out.append(f"  {c['driver']:<8} {c['workload'] + ew:<16}{cells}")
+    out.append("")
+    return out
 
 
 def table(doc):
@@ -246,13 +504,15 @@ def table(doc):
     lines.append(f"{'driver':<8} {'workload':<16} {'drv C':>9} {'drv C++':>9} {'C++/C':>7}"
                  f" {'sys C':>9} {'sys C++':>9} {'C++/C':>7}")
     for c in doc["comparisons"]:
-        lines.append(f"{c['driver']:<8} {c['workload']:<16} {fmt(c['driver_insn_per_op']['c']):>9}"
+        wl = c["workload"] + (f" +{c['extra_work']}" if c.get("extra_work") else "")
+        lines.append(f"{c['driver']:<8} {wl:<16} {fmt(c['driver_insn_per_op']['c']):>9}"
                      f" {fmt(c['driver_insn_per_op']['cxx']):>9} {fmt(c['driver_ratio'], 3):>7}"
                      f" {fmt(c['kernel_insn_per_op']['c']):>9} {fmt(c['kernel_insn_per_op']['cxx']):>9}"
                      f" {fmt(c['kernel_ratio'], 3):>7}")
     for name, st in doc["reference"].items():
         lines.append(f"reference {name}: {fmt(st and st['mean'])} kernel insns/op")
     lines.append("")
+    lines += class_table(doc)
     for w in doc["windows"]:
         if not w["module"]:
             continue
@@ -274,7 +534,7 @@ def main():
     ap.add_argument("rundir")
     ap.add_argument("--json", help="write the JSON here (default RUNDIR/icount.json)")
     ap.add_argument("--text", help="write the table here (default RUNDIR/icount.txt)")
-    ap.add_argument("--top", type=int, default=25, help="core-kernel functions kept per window")
+    ap.add_argument("--top", type=int, default=60, help="core-kernel functions kept per window")
     a = ap.parse_args()
     for f in ("plugin.txt", "manifest.tsv", "kallsyms.txt"):
         if not os.path.exists(os.path.join(a.rundir, f)):
