@@ -44,7 +44,11 @@ KDIR=${KDIR:-/usr/src/linux-headers-$KVER}
 PAHOLE=${PAHOLE:-pahole}
 command -v "$PAHOLE" >/dev/null || die "pahole not found: install dwarves (make setup installs scripts/packages.txt)"
 
-has_section() { readelf -SW "$1" 2>/dev/null | grep -q " $2 "; }
+has_section() {	# file section (no grep -q on a pipe: see is_cxx)
+	local secs
+	secs=$(readelf -SW "$1" 2>/dev/null) || return 1
+	[[ $secs == *" $2 "* ]]
+}
 
 need=()
 for ko in "$@"; do
@@ -61,7 +65,7 @@ fi
 # The base BTF: the guest kernel's vmlinux, recovered once per KVER.
 vmlinux=$ROOT/build/vmlinux/$KVER/vmlinux
 if [ ! -s "$vmlinux" ]; then
-	img=$(conf_get KMODLAB_CACHE /var/cache/kmodlab)/kernel/$KVER/boot/vmlinuz-$KVER
+	img=$(conf_get KMODLAB_CACHE)/kernel/$KVER/boot/vmlinuz-$KVER
 	[ -r "$img" ] || die "$img missing: run 'make setup' (it unpacks linux-image-$KVER there)"
 	mkdir -p "$(dirname "$vmlinux")"
 	"$ROOT/bpf/extract-vmlinux.sh" "$img" "$vmlinux.tmp"
@@ -94,7 +98,14 @@ proto() {	# module symbol
 	esac
 }
 
-is_cxx() { readelf -p .comment "$1" 2>/dev/null | grep -q "GNU C++" || nm "$1" | grep -q " _Z"; }
+# C++ when it has mangled symbols.  Read into a variable, not piped into
+# grep -q: grep quitting at the first match makes nm die of SIGPIPE, and
+# under pipefail that read as "not C++" whenever the output was long.
+is_cxx() {
+	local syms
+	syms=$(nm "$1" 2>/dev/null) || return 1
+	[[ $syms == *" _Z"* ]]
+}
 
 stubs=$ROOT/build/module-btf
 cxx=()
