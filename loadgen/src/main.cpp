@@ -131,6 +131,11 @@ struct Run {
 	// --bpf: the main thread clears the BPF figures at the end of the
 	// warm-up and only then lets the workers measure, so the two agree.
 	std::atomic<bool> measure_go{true};
+	// --bpf with --check: the verification reads are not operations of the
+	// run, so the workers read their regions back only after the main
+	// thread has detached BPF (loops_done counts workers waiting for it).
+	std::atomic<unsigned> loops_done{0};
+	std::atomic<bool> verify_go{true};
 	int scull_quantum = 0, scull_qset = 0;
 	int64_t counter_set = 0;
 	uint32_t lkp_seed_arg = 0;
@@ -611,9 +616,14 @@ void worker_main(Run &run, Worker &w)
 		closed_loop(run, w);
 	if (w.first_start != UINT64_MAX)
 		w.cpu_ns = thread_cpu_ns() - w.cpu_start_ns;
-	// Only this thread's table holds the descriptor now: verify here.
-	if (run.opt.check && run.seekable)
+	// Only this thread's table holds the descriptor now: verify here, once
+	// BPF no longer counts (see Run::verify_go).
+	if (run.opt.check && run.seekable) {
+		run.loops_done.fetch_add(1, std::memory_order_acq_rel);
+		while (!run.verify_go.load(std::memory_order_acquire))
+			std::this_thread::sleep_for(std::chrono::milliseconds(1));
 		verify_region(run, w);
+	}
 	close(w.fd);
 }
 
@@ -991,6 +1001,7 @@ int run_main(int argc, char **argv)
 	if (opt.ops && opt.duration_s > 0)
 		run.deadline = run.warm_end + static_cast<uint64_t>(opt.duration_s * 1e9 * tpn);
 	run.measure_go.store(!opt.bpf, std::memory_order_relaxed);
+	run.verify_go.store(!opt.bpf, std::memory_order_relaxed);
 	wait_until(clk, run.t0);
 	run.go.store(true, std::memory_order_release);
 #ifdef KMODLAB_HAVE_BPF
@@ -1010,8 +1021,21 @@ int run_main(int argc, char **argv)
 			finished.fetch_add(1);
 		});
 	uint64_t last_ops = 0, last_t = clk.now(), next_report = run.t0 + static_cast<uint64_t>(1e9 * tpn);
+	std::string bpf_json, bpf_text;	// --bpf --check: the figures before the read-back
 	while (finished.load() < opt.threads) {
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+#ifdef KMODLAB_HAVE_BPF
+		// --check under --bpf: every worker's measured loop is over, so stop
+		// counting before they read their regions back.
+		if (session && !run.verify_go.load() && run.loops_done.load() == opt.threads) {
+			session->detach();
+			// Read the figures now: in the guest, the read-back calls
+			// that follow were still counted after detach returned.
+			bpf_json = session->json();
+			bpf_text = session->text();
+			run.verify_go.store(true, std::memory_order_release);
+		}
+#endif
 		const uint64_t now = clk.now();
 		if (now < next_report)
 			continue;
@@ -1035,7 +1059,7 @@ int run_main(int argc, char **argv)
 	for (auto &j : joiners)
 		j.join();
 #ifdef KMODLAB_HAVE_BPF
-	if (session)
+	if (session && !run.verify_go.load())
 		session->detach();
 #endif
 	const bool interrupted = g_stop.load();
@@ -1230,7 +1254,7 @@ int run_main(int argc, char **argv)
 		j.end_object();
 #ifdef KMODLAB_HAVE_BPF
 		if (session)
-			j.key("bpf").raw(session->json());
+			j.key("bpf").raw(bpf_json.empty() ? session->json() : bpf_json);
 		else
 			j.key("bpf").null();
 #else
@@ -1248,7 +1272,7 @@ int run_main(int argc, char **argv)
 	}
 #ifdef KMODLAB_HAVE_BPF
 	if (session)
-		std::fprintf(tout, "\n%s", session->text().c_str());
+		std::fprintf(tout, "\n%s", (bpf_text.empty() ? session->text() : bpf_text).c_str());
 #endif
 	std::fflush(stdout);
 	if (opt.check && !check_ok) {
