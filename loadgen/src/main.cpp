@@ -453,14 +453,18 @@ void closed_loop(Run &run, Worker &w)
 		// until it is, so that at most the one operation started before
 		// the end of the warm-up is still in the kernel during the clear
 		// (the exact-count rule: BPF - ops <= threads x calls per op).
-		if (!measuring && t_start >= run.warm_end && !run.measure_go.load(std::memory_order_acquire)) {
-			wait_measure_go(run);
-			t_start = clk.now();
-		}
+		// Checked after prepare(), which may take long enough (--check
+		// fills the write buffer) to carry t_start past the warm-up: an
+		// op issued then, before the clear, was measured by kmodlab-load
+		// and wiped from BPF (-75 in a scull pwrite run).
 		unsigned which;
 		const OpSpec &op = pick(run, w, &which);
 		if (prepare(run, w, op))
 			t_start = clk.now();
+		if (!measuring && t_start >= run.warm_end && !run.measure_go.load(std::memory_order_acquire)) {
+			wait_measure_go(run);
+			t_start = clk.now();
+		}
 		const long r = exec_op(run, w, op);
 		uint64_t t_end = clk.now();
 		if (measuring) {
