@@ -65,22 +65,26 @@ apt_update_once() {
 	apt_updated=1
 }
 
+# package_states (scripts/lib/packages.sh), asked again after one apt-get
+# update when a name is unknown: a fresh machine has empty package lists.
+package_states_fresh() {
+	local states
+	states=$(package_states "$@")
+	if grep -q ' unknown$' <<<"$states"; then
+		apt_update_once
+		states=$(package_states "$@")
+	fi
+	printf '%s\n' "$states"
+}
+
 # --- 2. kernel version ---------------------------------------------------
 # A KVER that was asked for must be one Debian has, image and headers.
 check_kver() {
-	local kver=$1 pkg missing=()
-	for pkg in "linux-image-$kver" "linux-headers-$kver"; do
-		_pkg_known_to_apt "$pkg" || missing+=("$pkg")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		apt_update_once
-		missing=()
-		for pkg in "linux-image-$kver" "linux-headers-$kver"; do
-			_pkg_known_to_apt "$pkg" || missing+=("$pkg")
-		done
-	fi
-	[ ${#missing[@]} -eq 0 ] ||
-		die "KVER = '$kver' (from $(conf_source KVER)): Debian has no ${missing[*]}
+	local kver=$1 missing
+	missing=$(package_states_fresh "linux-image-$kver" "linux-headers-$kver" |
+		awk '$2 == "unknown" { printf "%s ", $1 }')
+	[ -z "$missing" ] ||
+		die "KVER = '$kver' (from $(conf_source KVER)): Debian has no ${missing% }
 (leave KVER empty to use linux-image-amd64's; list the choices with: apt-cache search --names-only '^linux-image-[0-9].*-amd64\$')"
 }
 resolve_kver() {
@@ -115,11 +119,7 @@ lab_packages() {
 lab_package_states() {
 	local pkgs states unknown
 	mapfile -t pkgs < <(lab_packages)
-	states=$(package_states "${pkgs[@]}")
-	if grep -q ' unknown$' <<<"$states"; then
-		apt_update_once
-		states=$(package_states "${pkgs[@]}")
-	fi
+	states=$(package_states_fresh "${pkgs[@]}")
 	unknown=$(awk '$2 == "unknown" { printf "%s ", $1 }' <<<"$states")
 	[ -z "$unknown" ] || die "apt knows no package named: ${unknown% }
 (scripts/packages.txt, or linux-headers-\$KVER for KVER=$KVER; check the name with apt-cache policy NAME)"
