@@ -93,6 +93,11 @@ def dev_path(base, variant, minor=None):
     return f"{s['DEV_DIR']}{base}{s['DEV_SEP']}{variant}{'' if minor is None else minor}"
 
 
+def first_dev_path(base, variant):
+    """The node every driver has: minor 0 of a numbered driver, the only node of the others."""
+    return dev_path(base, variant, 0 if numbered(base) else None)
+
+
 def parse_dev_path(path):
     """(base, variant, minor or None) of a node the rule makes, else None.
 

@@ -39,6 +39,9 @@ int main(int argc, char **argv)
 		if (!strcmp(what, "path")) {
 			int n = kmodlab_dev_path(buf, sizeof(buf), argv[i + 1], argv[i + 2], atoi(argv[i + 3]));
 			printf("%s\n", n < 0 ? "-" : buf);
+		} else if (!strcmp(what, "first")) {
+			int n = kmodlab_dev_first_path(buf, sizeof(buf), argv[i + 1], argv[i + 2]);
+			printf("%s\n", n < 0 ? "-" : buf);
 		} else if (!strcmp(what, "module")) {
 			int n = kmodlab_module_name(buf, sizeof(buf), argv[i + 1], argv[i + 2]);
 			printf("%s\n", n < 0 ? "-" : buf);
@@ -59,6 +62,8 @@ def python_answers(queries):
         try:
             if what == "path":
                 out.append(devnames.dev_path(a, b, None if c == "-1" else int(c)))
+            elif what == "first":
+                out.append(devnames.first_dev_path(a, b))
             elif what == "module":
                 out.append(devnames.module_name(a, b))
             else:
@@ -74,6 +79,7 @@ def queries():
     for base in BASES:
         for v in VARIANTS:
             q.append(("module", base, v, "-"))
+            q.append(("first", base, v, "-"))
             for m in MINORS:
                 q.append(("path", base, v, str(m)))
     paths = {devnames.dev_path(b, v, 0 if devnames.numbered(b) else None)
@@ -107,6 +113,7 @@ def test_the_rule_itself():
     assert devnames.dev_path("scull", "c", 0) == "/dev/scull-c0"
     assert devnames.dev_path("counter", "cxx") == "/dev/counter-cxx"
     assert devnames.dev_path("lkp_enc", "c") == "/dev/lkp_enc-c"
+    assert devnames.first_dev_path("scull", "cxx") == "/dev/scull-cxx0"
     assert devnames.module_name("lkp_enc", "cxx") == "lkp_enc_cxx"
     assert devnames.parse_dev_path("/dev/scull-cxx3") == ("scull", "cxx", 3)
     assert devnames.variants() == ("c", "cxx")

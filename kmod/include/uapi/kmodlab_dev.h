@@ -149,6 +149,16 @@ static inline int kmodlab_dev_path(char *buf, size_t size, const char *base, con
 	return n >= 0 && (size_t)n < size ? n : -1;
 }
 
+/* The node every driver has: minor 0 of a numbered driver ("/dev/scull-c0"),
+ * the only node of the others ("/dev/counter-c").  Returns as kmodlab_dev_path. */
+static inline int kmodlab_dev_first_path(char *buf, size_t size, const char *base,
+					 const char *variant)
+{
+	const struct kmodlab_driver *d = kmodlab_driver_find(base, strlen(base));
+
+	return d ? kmodlab_dev_path(buf, size, base, variant, d->numbered ? 0 : -1) : -1;
+}
+
 struct kmodlab_dev_name {
 	const struct kmodlab_driver *driver;
 	const char *variant; /* one of kmodlab_variants() */
