@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from analysis.conf import read_conf  # noqa: E402  (the one config reader)
+from analysis.devnames import dev_path, module_name  # noqa: E402  (the node rule)
 from analysis.errors import InputError  # noqa: E402
 
 LOAD = ROOT / "build/cmake/loadgen/kmodlab-load"
@@ -84,19 +85,10 @@ class Cell:
         return f"{self.driver}/{self.workload}"
 
     def device(self, variant):
-        return f"/dev/{self.base}{uapi_sep()}{variant}{self.node_suffix}"
+        return dev_path(self.base, variant, int(self.node_suffix) if self.node_suffix else None)
 
     def module(self, variant):
-        return f"{self.base}_{variant}"
-
-
-_SEP = []
-
-
-def uapi_sep():
-    if not _SEP:
-        _SEP.append(uapi("KMODLAB_DEV_SEP"))
-    return _SEP[0]
+        return module_name(self.base, variant)
 
 
 def build_cells(quick, threads_list, sync_modes):

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """gen.py - write the scull fio job files from the uapi headers.
 
-The device names come from kmod/include/uapi/ (SCULL_NAME, KMODLAB_DEV_SEP,
-KMODLAB_VARIANT_C/CXX), so the job files never spell a name by hand; the
+The device names come from kmod/include/uapi/ (SCULL_NAME, and the node rule
+and variants of kmodlab_dev.h through analysis/devnames.py), so the job
+files never spell a name by hand; the
 committed .fio files are this script's output (ctest loadgen.fio_up_to_date
 fails when they drift).
 
@@ -25,7 +26,10 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-UAPI = os.path.join(HERE, "..", "..", "kmod", "include", "uapi")
+ROOT = os.path.join(HERE, "..", "..")
+UAPI = os.path.join(ROOT, "kmod", "include", "uapi")
+sys.path.insert(0, ROOT)
+from analysis import devnames  # noqa: E402  (the node rule, one owner)
 
 
 def macro(header, name):
@@ -50,12 +54,11 @@ SCULL = macro("scull.h", "SCULL_NAME")
 # writes whole quanta, and size= is a multiple of the quantum and of every
 # block size (1k, 4k, 64k): quantum x 4096 (matrix) or x 256 (smoke).
 QUANTUM = number("scull.h", "SCULL_QUANTUM_DEFAULT")
-SEP = macro("kmodlab.h", "KMODLAB_DEV_SEP")
-VARIANTS = [macro("kmodlab.h", "KMODLAB_VARIANT_C"), macro("kmodlab.h", "KMODLAB_VARIANT_CXX")]
+VARIANTS = devnames.variants()
 
 
 def node(variant):
-    return "/dev/%s%s%s0" % (SCULL, SEP, variant)
+    return devnames.first_dev_path(SCULL, variant)
 
 
 GLOBAL = """[global]

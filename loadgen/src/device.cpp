@@ -3,12 +3,12 @@
 
 #include <sys/ioctl.h>
 
-#include <cctype>
 #include <cstring>
+#include <stdexcept>
 
 extern "C" {
 #include "counter.h"
-#include "kmodlab.h"
+#include "kmodlab_dev.h"
 #include "lkp_enc.h"
 #include "scull.h"
 }
@@ -25,44 +25,56 @@ const char *kind_name(DeviceKind k)
 	}
 }
 
+// The kinds this tool knows, by the uapi base name.  A driver that
+// kmodlab_dev.h lists and this tool lacks is an error, never "generic"
+// (ctest loadgen.Device.EveryUapiDriverClassifies catches it first).
+static DeviceKind kind_of_driver(const char *base)
+{
+	for (DeviceKind k : {DeviceKind::scull, DeviceKind::counter, DeviceKind::lkp_enc})
+		if (!std::strcmp(kind_name(k), base))
+			return k;
+	throw std::logic_error(std::string("kmodlab-load has no operations for driver '") + base +
+			       "' (listed in uapi/kmodlab_dev.h): add it to loadgen/src/device.cpp");
+}
+
 DeviceInfo classify_device(const std::string &path)
 {
 	DeviceInfo d;
 	d.path = path;
-	const auto slash = path.rfind('/');
-	const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-	// The variant follows the last separator: lkp_enc-cxx has '_' in its
-	// base but never the separator.
-	const auto sep = name.rfind(KMODLAB_DEV_SEP);
-	if (sep == std::string::npos)
+	kmodlab_dev_name n;
+	if (kmodlab_dev_parse(path.c_str(), &n) != 0)
 		return d;
-	const std::string base = name.substr(0, sep);
-	std::string rest = name.substr(sep + std::strlen(KMODLAB_DEV_SEP));
-	size_t digits = rest.size();
-	while (digits > 0 && std::isdigit(static_cast<unsigned char>(rest[digits - 1])))
-		digits--;
-	const std::string variant = rest.substr(0, digits);
-	const std::string index = rest.substr(digits);
-	if (variant != KMODLAB_VARIANT_C && variant != KMODLAB_VARIANT_CXX)
-		return d;
-	DeviceKind kind;
-	if (base == SCULL_NAME)
-		kind = DeviceKind::scull;
-	else if (base == COUNTER_NAME)
-		kind = DeviceKind::counter;
-	else if (base == LKP_ENC_NAME)
-		kind = DeviceKind::lkp_enc;
-	else
-		return d;
-	// Only scull has numbered nodes.
-	if (kind != DeviceKind::scull && !index.empty())
-		return d;
-	d.kind = kind;
-	d.base = base;
-	d.variant = variant;
-	d.minor_index = index.empty() ? -1 : std::stoi(index);
-	d.module = base + "_" + variant;
+	d.base = n.driver->name;
+	d.kind = kind_of_driver(n.driver->name);
+	d.variant = n.variant;
+	d.minor_index = n.minor;
+	d.module = module_name(d.base.c_str(), n.variant);
 	return d;
+}
+
+std::string module_name(const char *base, const char *variant)
+{
+	char buf[128];
+	if (kmodlab_module_name(buf, sizeof(buf), base, variant) < 0)
+		throw std::invalid_argument(std::string("no kmodlab module for driver '") + base + "', variant '" + variant + "'");
+	return buf;
+}
+
+std::string node_path(const char *base, const char *variant, int minor)
+{
+	char buf[128];
+	if (kmodlab_dev_path(buf, sizeof(buf), base, variant, minor) < 0)
+		throw std::invalid_argument(std::string("no kmodlab node for driver '") + base + "', variant '" + variant +
+					    "', minor " + std::to_string(minor));
+	return buf;
+}
+
+std::string first_node_path(const char *base, const char *variant)
+{
+	char buf[128];
+	if (kmodlab_dev_first_path(buf, sizeof(buf), base, variant) < 0)
+		throw std::invalid_argument(std::string("no kmodlab node for driver '") + base + "', variant '" + variant + "'");
+	return buf;
 }
 
 // #name keeps the table's names identical to the header's macros.

@@ -22,10 +22,18 @@ struct DeviceInfo {
 	std::string module;   // <base>_<variant>, empty for generic
 };
 
-// Parse a node path: /dev/<base>-<variant>[N] is a kmodlab device when base
-// is one of the uapi names and variant one of the uapi variants; anything
-// else (/dev/null, a regular file) is generic.
+// Parse a node path with the rule of uapi/kmodlab_dev.h: a name the rule
+// makes, /dev/<base>-<variant>[N], is a kmodlab device; anything else
+// (/dev/null, a regular file, /dev/scull-c without its index) is generic.
 DeviceInfo classify_device(const std::string &path);
+
+// The rule the other way (uapi/kmodlab_dev.h): "scull", "c" -> "scull_c";
+// "scull", "c", 0 -> "/dev/scull-c0", "counter", "cxx", -1 -> "/dev/counter-cxx".
+// std::invalid_argument for a name or minor index the rule does not make.
+std::string module_name(const char *base, const char *variant);
+std::string node_path(const char *base, const char *variant, int minor);
+// The node every driver has: "/dev/scull-c0", "/dev/counter-c".
+std::string first_node_path(const char *base, const char *variant);
 
 enum class OpKind {
 	read,     // read() at the file position

@@ -28,7 +28,7 @@
 
 extern "C" {
 #include "counter.h"
-#include "kmodlab.h"
+#include "kmodlab_dev.h"
 #include "lkp_enc.h"
 #include "scull.h"
 }
@@ -41,11 +41,6 @@ using kmodlab::IoctlSpec;
 
 const char *const kVariants[] = {KMODLAB_VARIANT_C, KMODLAB_VARIANT_CXX};
 const int kSizes[] = {1, 64, 4096};
-
-std::string node(const char *base, const char *variant, bool numbered)
-{
-	return std::string("/dev/") + base + KMODLAB_DEV_SEP + variant + (numbered ? "0" : "");
-}
 
 // An open descriptor for one benchmark run (Google Benchmark calls the
 // function once per repetition and size probe; opening is outside the loop).
@@ -212,12 +207,12 @@ void register_all()
 	bool ok[3][2];
 	for (int b = 0; b < 3; b++)
 		for (int v = 0; v < 2; v++)
-			ok[b][v] = present(node(bases[b], kVariants[v], b == 0));
+			ok[b][v] = present(kmodlab::first_node_path(bases[b], kVariants[v]));
 
 	auto each_variant = [&](int b, const std::string &name, const std::function<void(const std::string &, const std::string &)> &reg) {
 		for (int v = 0; v < 2; v++)
 			if (ok[b][v])
-				reg(name + "/" + kVariants[v], node(bases[b], kVariants[v], b == 0));
+				reg(name + "/" + kVariants[v], kmodlab::first_node_path(bases[b], kVariants[v]));
 	};
 	for (int size : kSizes) {
 		const std::string s = std::to_string(size);
@@ -268,7 +263,7 @@ int main(int argc, char **argv)
 	benchmark::AddCustomContext("kmodlab.cmdline", env.cmdline);
 	for (const char *b : {SCULL_NAME, COUNTER_NAME, LKP_ENC_NAME})
 		for (const char *v : kVariants) {
-			const std::string mod = std::string(b) + "_" + v;
+			const std::string mod = kmodlab::module_name(b, v);
 			std::string params;
 			for (const auto &[k, val] : kmodlab::module_parameters(mod))
 				params += (params.empty() ? "" : " ") + k + "=" + val;

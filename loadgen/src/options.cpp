@@ -1,5 +1,9 @@
-// options.cpp - command-line parsing for kmodlab-load.
+// options.cpp - kmodlab-load's command line: the grammar (long and short
+// names, --name=value, help) is CLI11's; the value forms (4k, 500ms, 10k,
+// read=70,write=30) and the rules between options are the lab's, below.
 #include "options.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <cmath>
@@ -8,61 +12,6 @@
 #include <set>
 
 namespace kmodlab {
-
-std::string usage()
-{
-	return R"(kmodlab-load - load generator for kmodlab devices (and any device node or file)
-
-Usage: kmodlab-load --device PATH (--op OP | --mix OP=W,OP=W...) [options]
-
-Target and work:
-  -d, --device PATH     device node or file, e.g. /dev/scull-c0, /dev/counter-cxx,
-                        /dev/lkp_enc-c, /dev/null, /tmp/file
-  -o, --op OP           one operation (see below)
-  -m, --mix LIST        weighted mix, e.g. read=70,write=30
-  -s, --size BYTES      bytes per read/write (4096, 4k, 64KiB), default 4096;
-                        lkp_enc: string length of encrypt, default 32
-      --span BYTES      size of each thread's own region of a seekable device:
-                        thread i uses [i*span, (i+1)*span); default 1 MiB
-      --offsets seq|rand   offsets of pread/pwrite inside the region (default seq)
-      --ioctl-arg N     argument value of value-taking ioctls (default: the
-                        device's current value, so setters change nothing)
-Load:
-  -t, --threads N       worker threads, one file descriptor each (default 1)
-  -D, --duration T      measured time: 10, 10s, 500ms, 1.5m (default 5s
-                        unless --ops is given)
-  -n, --ops N           measured operations over all threads (10000, 10k)
-  -r, --rate R          open loop at R ops/s over all threads (10k); latency is
-                        measured from each operation's intended start time, so
-                        stalls are not hidden (coordinated omission)
-  -w, --warmup T        warm-up before measuring, not counted (default 0.2s)
-      --pin             pin thread i to CPU i mod ncpus
-      --seed N          random seed for offsets and mixes (default 1)
-      --clock C         auto, tsc or monotonic (default auto: the TSC when it is
-                        invariant and agrees with CLOCK_MONOTONIC)
-Output and checks:
-  -c, --check           verify data (scull/file: each thread's region reads back
-                        intact; counter: final value = increments made, reset
-                        first; lkp_enc: read-back = Caesar reference); exit 1 on
-                        any mismatch
-  -j, --json FILE       write every figure, the raw histogram and the environment
-                        (schema: loadgen/SCHEMA.md); "-" for stdout
-      --bpf             trace the device's syscalls with the kmodlab BPF session
-                        during the measured phase (needs root)
-  -q, --quiet           no progress line on stderr
-  -h, --help            this text
-  -V, --version         version
-
-Operations:
-  any device node or file:  read write pread pwrite
-  scull:    read write pread pwrite ioctl:SCULL_IOC*  (every ioctl of uapi/scull.h)
-  counter:  read (the value, at offset 0) incr (write "1") ioctl:COUNTER_IOC_*
-  lkp_enc:  encrypt (write seed, write string, read string) ioctl:LKP_ENC_IOC_*
-The device kind comes from the node name /dev/<base>-<variant>[N].
-
-Exit status: 0 ok, 1 operation errors or --check mismatch, 2 usage or set-up error.
-)";
-}
 
 bool parse_count(const std::string &s, double *out)
 {
@@ -174,176 +123,256 @@ bool parse_mix(const std::string &s, std::vector<MixEntry> *out, std::string *er
 
 namespace {
 
-struct Arg {
-	const char *lng;
-	char shrt;
-	bool takes_value;
+// Help layout: "-d, --device PATH" in a 24-column left side, and the lab's
+// usage line (which says which options go together).
+class Help : public CLI::Formatter {
+public:
+	Help() { column_width(24); }
+	std::string make_usage(const CLI::App *, std::string) const override
+	{
+		return "Usage: kmodlab-load --device PATH (--op OP | --mix OP=W,OP=W...) [options]\n\n";
+	}
+	// One blank line between groups (CLI11 adds one of its own).
+	std::string make_group(std::string group, bool positional, std::vector<const CLI::Option *> opts) const override
+	{
+		return CLI::Formatter::make_group(std::move(group), positional, std::move(opts)).substr(1);
+	}
+	std::string make_option_name(const CLI::Option *opt, bool) const override
+	{
+		const auto &s = opt->get_snames(), &l = opt->get_lnames();
+		std::string out = s.empty() ? "    " : "-" + s[0] + ", ";
+		return out + (l.empty() ? "" : "--" + l[0]);
+	}
 };
 
-const Arg kArgs[] = {
-	{"device", 'd', true}, {"op", 'o', true}, {"mix", 'm', true}, {"size", 's', true},
-	{"span", 0, true}, {"offsets", 0, true}, {"ioctl-arg", 0, true}, {"threads", 't', true},
-	{"duration", 'D', true}, {"ops", 'n', true}, {"rate", 'r', true}, {"warmup", 'w', true},
-	{"pin", 0, false}, {"seed", 0, true}, {"clock", 0, true}, {"check", 'c', false},
-	{"json", 'j', true}, {"bpf", 0, false}, {"quiet", 'q', false}, {"help", 'h', false},
-	{"version", 'V', false},
-};
+const char *const kDescription = "kmodlab-load - load generator for kmodlab devices (and any device node or file)\n";
+
+const char *const kFooter = R"(Operations:
+  any device node or file:  read write pread pwrite
+  scull:    read write pread pwrite ioctl:SCULL_IOC*  (every ioctl of uapi/scull.h)
+  counter:  read (the value, at offset 0) incr (write "1") ioctl:COUNTER_IOC_*
+  lkp_enc:  encrypt (write seed, write string, read string) ioctl:LKP_ENC_IOC_*
+The device kind comes from the node name /dev/<base>-<variant>[N] (uapi/kmodlab_dev.h).
+
+Exit status: 0 ok, 1 operation errors or --check mismatch, 2 usage or set-up error.)";
+
+// A value the lab's parsers refuse: "--size: '4x' is not a size ...".
+[[noreturn]] void bad(const std::string &name, const std::string &value, const char *what)
+{
+	throw CLI::ValidationError("--" + name + ": '" + value + "' is not " + what);
+}
+
+// One option taking a value: NAMES as CLI11 spells them ("-s,--size"),
+// TEXT for the help's left column, and the conversion into Options.
+using Setter = std::function<void(const std::string &)>;
+CLI::Option *value(CLI::App &app, const char *names, const char *text, const char *help, Setter set)
+{
+	return app.add_option_function<std::string>(names, std::move(set), help)->option_text(text);
+}
+
+CLI::Option *flag(CLI::App &app, const char *names, bool *target, bool set_to, const char *help)
+{
+	return app.add_flag_callback(names, [target, set_to] { *target = set_to; }, help)->disable_flag_override();
+}
+
+void target_options(CLI::App &app, Options &o)
+{
+	value(app, "-d,--device", "PATH", "device node or file, e.g. /dev/scull-c0, /dev/counter-cxx,\n"
+					   "/dev/lkp_enc-c, /dev/null, /tmp/file",
+	      [&](const std::string &v) { o.device = v; });
+	value(app, "-o,--op", "OP", "one operation (see below)", [&](const std::string &v) {
+		if (v.empty())
+			bad("op", v, "an operation");
+		o.mix = {{v, 1}};
+	});
+	value(app, "-m,--mix", "LIST", "weighted mix, e.g. read=70,write=30", [&](const std::string &v) {
+		std::string err;
+		if (!parse_mix(v, &o.mix, &err))
+			throw CLI::ValidationError(err);
+		o.mix_given = true;
+	});
+	value(app, "-s,--size", "BYTES", "bytes per read/write (4096, 4k, 64KiB), default 4096;\n"
+					  "lkp_enc: string length of encrypt, default 32",
+	      [&](const std::string &v) {
+		      if (!parse_size(v, &o.size) || o.size == 0 || o.size > (64u << 20))
+			      bad("size", v, "a size in 1 byte..64 MiB (4096, 4k, 64KiB)");
+	      });
+	value(app, "--span", "BYTES", "size of each thread's own region of a seekable device:\n"
+				       "thread i uses [i*span, (i+1)*span); default 1 MiB",
+	      [&](const std::string &v) {
+		      if (!parse_size(v, &o.span) || o.span == 0)
+			      bad("span", v, "a size (1M, 256k)");
+	      });
+	value(app, "--offsets", "seq|rand", "offsets of pread/pwrite inside the region (default seq)",
+	      [&](const std::string &v) {
+		      if (v != "seq" && v != "rand")
+			      bad("offsets", v, "seq or rand");
+		      o.random_offsets = v == "rand";
+	      });
+	value(app, "--ioctl-arg", "N", "argument value of value-taking ioctls (default: the\n"
+					"device's current value, so setters change nothing)",
+	      [&](const std::string &v) {
+		      char *end = nullptr;
+		      errno = 0;
+		      const long long n = std::strtoll(v.c_str(), &end, 0);
+		      if (errno || v.empty() || *end)
+			      bad("ioctl-arg", v, "an integer");
+		      o.ioctl_arg = n;
+	      });
+}
+
+void load_options(CLI::App &app, Options &o)
+{
+	value(app, "-t,--threads", "N", "worker threads, one file descriptor each (default 1)", [&](const std::string &v) {
+		double n;
+		if (!parse_count(v, &n) || n < 1 || n > 1024 || n != std::floor(n))
+			bad("threads", v, "a thread count in 1..1024");
+		o.threads = static_cast<unsigned>(n);
+	});
+	value(app, "-D,--duration", "T", "measured time: 10, 10s, 500ms, 1.5m (default 5s\n"
+					  "unless --ops is given)",
+	      [&](const std::string &v) {
+		      if (!parse_duration(v, &o.duration_s) || o.duration_s <= 0)
+			      bad("duration", v, "a duration > 0 (10, 10s, 500ms, 1.5m)");
+	      });
+	value(app, "-n,--ops", "N", "measured operations over all threads (10000, 10k)", [&](const std::string &v) {
+		double n;
+		if (!parse_count(v, &n) || n < 1 || n != std::floor(n) || n > 1e18)
+			bad("ops", v, "an operation count >= 1 (1000, 10k)");
+		o.ops = static_cast<uint64_t>(n);
+	});
+	value(app, "-r,--rate", "R", "open loop at R ops/s over all threads (10k); latency is\n"
+				     "measured from each operation's intended start time, so\n"
+				     "stalls are not hidden (coordinated omission)",
+	      [&](const std::string &v) {
+		      if (!parse_count(v, &o.rate) || o.rate <= 0 || o.rate > 1e9)
+			      bad("rate", v, "a rate in ops/s > 0 (1000, 10k)");
+	      });
+	value(app, "-w,--warmup", "T", "warm-up before measuring, not counted (default 0.2s)", [&](const std::string &v) {
+		if (!parse_duration(v, &o.warmup_s))
+			bad("warmup", v, "a duration (0, 1s, 200ms)");
+	});
+	flag(app, "--pin", &o.pin, true, "pin thread i to CPU i mod ncpus");
+	value(app, "--seed", "N", "random seed for offsets and mixes (default 1)", [&](const std::string &v) {
+		double n;
+		if (!parse_count(v, &n) || n != std::floor(n))
+			bad("seed", v, "a non-negative integer");
+		o.seed = static_cast<uint64_t>(n);
+	});
+	value(app, "--clock", "C", "auto, tsc or monotonic (default auto: the TSC when it is\n"
+				   "invariant and agrees with CLOCK_MONOTONIC)",
+	      [&](const std::string &v) {
+		      if (v != "auto" && v != "tsc" && v != "monotonic")
+			      bad("clock", v, "auto, tsc or monotonic");
+		      o.clock = v;
+	      });
+}
+
+void output_options(CLI::App &app, Options &o)
+{
+	flag(app, "-c,--check", &o.check, true,
+	     "verify data (scull/file: each thread's region reads back\n"
+	     "intact; counter: final value = increments made, reset\n"
+	     "first; lkp_enc: read-back = Caesar reference); exit 1 on\n"
+	     "any mismatch");
+	value(app, "-j,--json", "FILE", "write every figure, the raw histogram and the environment\n"
+					 "(schema: loadgen/SCHEMA.md); \"-\" for stdout",
+	      [&](const std::string &v) {
+		      if (v.empty())
+			      bad("json", v, "a file name");
+		      o.json_path = v;
+	      });
+	flag(app, "--bpf", &o.bpf, true, "trace the device's syscalls with the kmodlab BPF session\n"
+					 "during the measured phase (needs root)");
+	flag(app, "-q,--quiet", &o.progress, false, "no progress line on stderr");
+	flag(app, "-h,--help", &o.help, true, "this text");
+	flag(app, "-V,--version", &o.version, true, "version");
+}
+
+// Every option, grouped as the help shows them.
+void define(CLI::App &app, Options &o)
+{
+	app.set_help_flag();  // --help is ours: it must not exit, and it sets Options::help
+	app.formatter(std::make_shared<Help>());
+	app.description(kDescription);
+	app.footer(kFooter);
+	app.allow_extras();  // reported below in the tool's words
+	app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->group("Target and work");
+	target_options(app, o);
+	app.option_defaults()->group("Load");
+	load_options(app, o);
+	app.option_defaults()->group("Output and checks");
+	output_options(app, o);
+}
+
+// CLI11's grammar errors in the tool's words (what option, what to do).
+std::string explain(const CLI::ParseError &e)
+{
+	const std::string m = e.what();
+	if (dynamic_cast<const CLI::ValidationError *>(&e))
+		return m;
+	if (dynamic_cast<const CLI::ArgumentMismatch *>(&e)) {
+		std::string name = m.substr(0, m.find_first_of(": "));
+		if (name.rfind('-', 0) != 0)  // a flag's name comes without its dashes
+			name = "--" + name;
+		if (m.find("flag override") != std::string::npos)
+			return "option " + name + " takes no value";
+		if (m.size() > 8 && m.compare(m.size() - 8, 8, " missing") == 0)
+			return "option " + name + " needs a value";
+	}
+	return m + " (see --help)";
+}
+
+// The rules between options, once every value is known.
+bool check_combination(const CLI::App &app, Options &o, std::string *error)
+{
+	const bool have_op = app.count("--op") > 0, have_mix = app.count("--mix") > 0;
+	if (o.device.empty())
+		*error = "--device is required (see --help)";
+	else if (have_op && have_mix)
+		*error = "give either --op or --mix, not both";
+	else if (!have_op && !have_mix)
+		*error = "--op or --mix is required (see --help)";
+	else if (app.count("--ops") && o.ops < o.threads)
+		*error = "--ops must be at least --threads (every thread does a share)";
+	else if (o.rate > 0 && o.rate < o.threads)
+		*error = "--rate must be at least one op/s per thread";
+	else
+		error->clear();
+	if (!app.count("--duration") && !app.count("--ops"))
+		o.duration_s = 5.0;
+	return error->empty();
+}
 
 }  // namespace
+
+std::string usage()
+{
+	Options o;
+	CLI::App app{"", "kmodlab-load"};
+	define(app, o);
+	return app.help();
+}
 
 bool parse_options(int argc, const char *const *argv, Options *out, std::string *error)
 {
 	Options o;
-	bool have_op = false, have_mix = false, have_duration = false, have_ops = false;
-	for (int i = 1; i < argc; i++) {
-		std::string a = argv[i];
-		std::string value;
-		bool has_inline = false;
-		const Arg *spec = nullptr;
-		if (a.rfind("--", 0) == 0 && a.size() > 2) {
-			std::string name = a.substr(2);
-			const auto eq = name.find('=');
-			if (eq != std::string::npos) {
-				value = name.substr(eq + 1);
-				name = name.substr(0, eq);
-				has_inline = true;
-			}
-			for (const auto &s : kArgs)
-				if (name == s.lng)
-					spec = &s;
-		} else if (a.size() == 2 && a[0] == '-') {
-			for (const auto &s : kArgs)
-				if (s.shrt && a[1] == s.shrt)
-					spec = &s;
-		} else {
-			*error = "unexpected argument '" + a + "' (see --help)";
-			return false;
-		}
-		if (!spec) {
-			*error = "unknown option '" + a + "' (see --help)";
-			return false;
-		}
-		if (spec->takes_value && !has_inline) {
-			if (i + 1 >= argc) {
-				*error = "option --" + std::string(spec->lng) + " needs a value";
-				return false;
-			}
-			value = argv[++i];
-		} else if (!spec->takes_value && has_inline) {
-			*error = "option --" + std::string(spec->lng) + " takes no value";
-			return false;
-		}
-		const std::string n = spec->lng;
-		auto bad = [&](const char *what) {
-			*error = "--" + n + ": '" + value + "' is not " + what;
-			return false;
-		};
-		if (n == "device") {
-			o.device = value;
-		} else if (n == "op") {
-			if (value.empty())
-				return bad("an operation");
-			o.mix = {{value, 1}};
-			have_op = true;
-		} else if (n == "mix") {
-			if (!parse_mix(value, &o.mix, error))
-				return false;
-			have_mix = true;
-			o.mix_given = true;
-		} else if (n == "size") {
-			if (!parse_size(value, &o.size) || o.size == 0 || o.size > (64u << 20))
-				return bad("a size in 1 byte..64 MiB (4096, 4k, 64KiB)");
-		} else if (n == "span") {
-			if (!parse_size(value, &o.span) || o.span == 0)
-				return bad("a size (1M, 256k)");
-		} else if (n == "offsets") {
-			if (value == "seq")
-				o.random_offsets = false;
-			else if (value == "rand")
-				o.random_offsets = true;
-			else
-				return bad("seq or rand");
-		} else if (n == "ioctl-arg") {
-			char *end = nullptr;
-			errno = 0;
-			long long v = std::strtoll(value.c_str(), &end, 0);
-			if (errno || value.empty() || *end)
-				return bad("an integer");
-			o.ioctl_arg = v;
-		} else if (n == "threads") {
-			double v;
-			if (!parse_count(value, &v) || v < 1 || v > 1024 || v != std::floor(v))
-				return bad("a thread count in 1..1024");
-			o.threads = static_cast<unsigned>(v);
-		} else if (n == "duration") {
-			if (!parse_duration(value, &o.duration_s) || o.duration_s <= 0)
-				return bad("a duration > 0 (10, 10s, 500ms, 1.5m)");
-			have_duration = true;
-		} else if (n == "ops") {
-			double v;
-			if (!parse_count(value, &v) || v < 1 || v != std::floor(v) || v > 1e18)
-				return bad("an operation count >= 1 (1000, 10k)");
-			o.ops = static_cast<uint64_t>(v);
-			have_ops = true;
-		} else if (n == "rate") {
-			if (!parse_count(value, &o.rate) || o.rate <= 0 || o.rate > 1e9)
-				return bad("a rate in ops/s > 0 (1000, 10k)");
-		} else if (n == "warmup") {
-			if (!parse_duration(value, &o.warmup_s))
-				return bad("a duration (0, 1s, 200ms)");
-		} else if (n == "pin") {
-			o.pin = true;
-		} else if (n == "seed") {
-			double v;
-			if (!parse_count(value, &v) || v != std::floor(v))
-				return bad("a non-negative integer");
-			o.seed = static_cast<uint64_t>(v);
-		} else if (n == "clock") {
-			if (value != "auto" && value != "tsc" && value != "monotonic")
-				return bad("auto, tsc or monotonic");
-			o.clock = value;
-		} else if (n == "check") {
-			o.check = true;
-		} else if (n == "json") {
-			if (value.empty())
-				return bad("a file name");
-			o.json_path = value;
-		} else if (n == "bpf") {
-			o.bpf = true;
-		} else if (n == "quiet") {
-			o.progress = false;
-		} else if (n == "help") {
-			o.help = true;
-		} else if (n == "version") {
-			o.version = true;
-		}
-	}
-	if (o.help || o.version) {
-		*out = o;
-		return true;
-	}
-	if (o.device.empty()) {
-		*error = "--device is required (see --help)";
+	CLI::App app{"", "kmodlab-load"};
+	define(app, o);
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::ParseError &e) {
+		*error = explain(e);
 		return false;
 	}
-	if (have_op && have_mix) {
-		*error = "give either --op or --mix, not both";
+	const std::vector<std::string> extra = app.remaining();
+	if (!extra.empty()) {
+		const std::string &a = extra.front();
+		*error = (a.size() > 1 && a[0] == '-' ? "unknown option '" : "unexpected argument '") + a + "' (see --help)";
 		return false;
 	}
-	if (!have_op && !have_mix) {
-		*error = "--op or --mix is required (see --help)";
+	if (!o.help && !o.version && !check_combination(app, o, error))
 		return false;
-	}
-	if (have_ops && o.ops < o.threads) {
-		*error = "--ops must be at least --threads (every thread does a share)";
-		return false;
-	}
-	if (!have_duration && !have_ops)
-		o.duration_s = 5.0;
-	if (o.rate > 0 && o.rate < o.threads) {
-		*error = "--rate must be at least one op/s per thread";
-		return false;
-	}
 	*out = o;
 	return true;
 }

@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "counter.h"
+#include "kmodlab_dev.h"
 #include "scull.h"
 }
 
@@ -33,8 +34,32 @@ TEST(Device, ClassifiesKmodlabNodes)
 TEST(Device, EverythingElseIsGeneric)
 {
 	for (const char *p : {"/dev/null", "/dev/zero", "/tmp/scull-c0.txt", "/dev/scull-rust0", "/dev/counter-c1",
-			      "/dev/foo-c", "scull", "/dev/scull-"})
+			      "/dev/foo-c", "scull", "/dev/scull-", "/dev/scull-c"})
 		EXPECT_EQ(classify_device(p).kind, DeviceKind::generic) << p;
+}
+
+TEST(Device, EveryUapiDriverClassifies)
+{
+	// Every driver and variant of uapi/kmodlab_dev.h, through the rule both
+	// ways: a driver added there and not here fails.
+	size_t n = 0;
+	const kmodlab_driver *drivers = kmodlab_drivers(&n);
+	for (size_t i = 0; i < n; i++) {
+		for (int v = 0; v < KMODLAB_NR_VARIANTS; v++) {
+			const char *variant = kmodlab_variants()[v];
+			const std::string path = node_path(drivers[i].name, variant, drivers[i].numbered ? 2 : -1);
+			const DeviceInfo d = classify_device(path);
+			EXPECT_NE(d.kind, DeviceKind::generic) << path;
+			EXPECT_EQ(d.base, drivers[i].name);
+			EXPECT_STREQ(kind_name(d.kind), drivers[i].name);
+			EXPECT_EQ(d.variant, variant);
+			EXPECT_EQ(d.minor_index, drivers[i].numbered ? 2 : -1);
+			EXPECT_EQ(d.module, module_name(drivers[i].name, variant));
+		}
+	}
+	EXPECT_THROW(node_path(SCULL_NAME, "c", -1), std::invalid_argument);
+	EXPECT_THROW(node_path(COUNTER_NAME, "c", 0), std::invalid_argument);
+	EXPECT_THROW(module_name("foo", "c"), std::invalid_argument);
 }
 
 TEST(Device, OpsPerKind)

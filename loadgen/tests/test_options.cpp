@@ -131,3 +131,34 @@ TEST(Options, HelpNeedsNothingElse)
 	EXPECT_TRUE(o.help);
 	EXPECT_NE(usage().find("--rate"), std::string::npos);
 }
+
+// Forms the hand-written parser accepted, kept under CLI11.
+TEST(Options, GrammarKeptUnderCli11)
+{
+	Options o;
+	std::string err;
+	ASSERT_TRUE(parse({"-d", "/dev/null", "--op", "ioctl:X", "--ioctl-arg", "-5", "--json", "-", "--seed=7"}, &o, &err))
+		<< err;
+	EXPECT_EQ(o.ioctl_arg.value_or(0), -5);  // a negative number is a value, not an option
+	EXPECT_EQ(o.json_path, "-");             // so is "-"
+	EXPECT_EQ(o.seed, 7u);
+	ASSERT_TRUE(parse({"-d", "/dev/a", "-d", "/dev/b", "--op", "read", "--ioctl-arg=0x10"}, &o, &err)) << err;
+	EXPECT_EQ(o.device, "/dev/b");  // the last one wins
+	EXPECT_EQ(o.ioctl_arg.value_or(0), 16);
+	EXPECT_FALSE(parse({"-d", "/dev/null", "--op", "read", "--check=yes"}, &o, &err));
+	EXPECT_EQ(err, "option --check takes no value");
+	EXPECT_FALSE(parse({"-d", "/dev/null", "--op", "read", "--size", "4x"}, &o, &err));
+	EXPECT_EQ(err, "--size: '4x' is not a size in 1 byte..64 MiB (4096, 4k, 64KiB)");
+	EXPECT_FALSE(parse({"-d", "/dev/null", "--op", "read", "stray"}, &o, &err));
+	EXPECT_EQ(err, "unexpected argument 'stray' (see --help)");
+	EXPECT_FALSE(parse({"-d", "/dev/null", "--op", "read", "--threads"}, &o, &err));
+	EXPECT_EQ(err, "option --threads needs a value");
+}
+
+TEST(Options, HelpHasEveryGroupAndTheFooter)
+{
+	const std::string h = usage();
+	for (const char *s : {"Usage: kmodlab-load --device PATH", "Target and work:", "Load:", "Output and checks:",
+			      "  -d, --device PATH", "      --span BYTES", "  -V, --version", "Operations:", "Exit status: 0 ok"})
+		EXPECT_NE(h.find(s), std::string::npos) << s;
+}

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@
 #include <gtest/gtest.h>
 
 extern "C" {
-#include <uapi/kmodlab.h>
+#include <uapi/kmodlab_dev.h>
 }
 
 namespace kmodlab {
@@ -43,18 +44,24 @@ inline std::vector<std::string> variants()
 	return out;
 }
 
-// "scull" + "c" -> "scull_c" (module), "/dev/scull-c" (+ minor) (node).
+// "scull" + "c" -> "scull_c" (module), "/dev/scull-c0" (node; scull takes a
+// minor, the others none): the rule of uapi/kmodlab_dev.h, which refuses a
+// name it does not make.
 inline std::string module_name(const char *base, const std::string &variant)
 {
-	return std::string(base) + "_" + variant;
+	char buf[128];
+	if (kmodlab_module_name(buf, sizeof(buf), base, variant.c_str()) < 0)
+		throw std::invalid_argument(std::string("no module ") + base + "/" + variant + " in uapi/kmodlab_dev.h's rule");
+	return buf;
 }
 
 inline std::string node(const char *base, const std::string &variant, int minor = -1)
 {
-	std::string path = std::string("/dev/") + base + KMODLAB_DEV_SEP + variant;
-	if (minor >= 0)
-		path += std::to_string(minor);
-	return path;
+	char buf[128];
+	if (kmodlab_dev_path(buf, sizeof(buf), base, variant.c_str(), minor) < 0)
+		throw std::invalid_argument(std::string("no node ") + base + "/" + variant + "/" + std::to_string(minor) +
+					    " in uapi/kmodlab_dev.h's rule");
+	return buf;
 }
 
 inline bool exists(const std::string &path)

@@ -11,30 +11,37 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 extern "C" {
 #include <uapi/counter.h>
-#include <uapi/kmodlab.h>
+#include <uapi/kmodlab_dev.h>
 #include <uapi/lkp_enc.h>
 #include <uapi/scull.h>
 }
 
 namespace rel {
 
-// "/dev/scull-c" (+ minor), "/dev/counter-cxx", ...
+// "/dev/scull-c0" (scull takes a minor), "/dev/counter-cxx" (no minor): the
+// rule of uapi/kmodlab_dev.h, which refuses a name it does not make.
 inline std::string node(const char *base, const std::string &variant, int minor = -1)
 {
-	std::string p = std::string("/dev/") + base + KMODLAB_DEV_SEP + variant;
-	if (minor >= 0)
-		p += std::to_string(minor);
-	return p;
+	char buf[128];
+	if (kmodlab_dev_path(buf, sizeof(buf), base, variant.c_str(), minor) < 0)
+		throw std::invalid_argument(std::string("no node ") + base + "/" + variant + "/" + std::to_string(minor) +
+					    " in uapi/kmodlab_dev.h's rule");
+	return buf;
 }
 
+// "scull_c", "counter_cxx" (uapi/kmodlab_dev.h).
 inline std::string module(const char *base, const std::string &variant)
 {
-	return std::string(base) + "_" + variant;
+	char buf[128];
+	if (kmodlab_module_name(buf, sizeof(buf), base, variant.c_str()) < 0)
+		throw std::invalid_argument(std::string("no module ") + base + "/" + variant + " in uapi/kmodlab_dev.h's rule");
+	return buf;
 }
 
 inline std::vector<std::string> split_words(const std::string &s, char sep = ',')

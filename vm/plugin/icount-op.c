@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "counter.h"
-#include "kmodlab.h"
+#include "kmodlab_dev.h"
 #include "lkp_enc.h"
 #include "scull.h"
 
@@ -193,18 +193,18 @@ static const struct workload workloads[] = {
 	{ "lkp_enc", "ioctl_read_seed", "ioctl READ_SEED", setup_lkp_enc, op_lkp_enc_read_seed, 1 },
 };
 
+/* The device a workload runs on: the driver's first node (uapi/kmodlab_dev.h),
+ * "" for the kernel workloads, NULL (with a message) for an unknown driver
+ * or variant. */
 static const char *dev_path(const char *driver, const char *variant, char *buf, size_t n)
 {
 	if (!strcmp(driver, "kernel"))
 		return "";
-	if (!strcmp(driver, "scull"))
-		snprintf(buf, n, "/dev/%s%s%s0", SCULL_NAME, KMODLAB_DEV_SEP, variant);
-	else if (!strcmp(driver, "counter"))
-		snprintf(buf, n, "/dev/%s%s%s", COUNTER_NAME, KMODLAB_DEV_SEP, variant);
-	else if (!strcmp(driver, "lkp_enc"))
-		snprintf(buf, n, "/dev/%s%s%s", LKP_ENC_NAME, KMODLAB_DEV_SEP, variant);
-	else
+	if (kmodlab_dev_first_path(buf, n, driver, variant) < 0) {
+		fprintf(stderr, "icount-op: no device for driver '%s', variant '%s' (uapi/kmodlab_dev.h)\n",
+			driver, variant);
 		return NULL;
+	}
 	return buf;
 }
 
@@ -268,6 +268,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dev = dev_path(argv[1], argv[2], path, sizeof(path));
+	if (!dev)
+		return 2;
 	/* memory and cache callbacks for this process only: the caches start
 	 * empty here and are warm after set-up and warm-up */
 	MARK_DETAIL_ON();
