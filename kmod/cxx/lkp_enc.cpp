@@ -10,13 +10,17 @@
  * driver (a second one gets -EBUSY).
  *
  * Unbind while a file is open: LkpEnc is reference counted (ARef: the bound
- * driver and each open file hold one), so it outlives remove(); remove()
- * empties the Mutex-guarded register window, and every operation that finds
- * it empty fails with -ENODEV.  In C that is a convention ("check ->regs
- * after locking"); here live() is the only way to reach the registers.
+ * driver, each open file and the BAR's devres action hold one), so it
+ * outlives remove().  BAR0 lives in a Devres (kcxx/devres.h): the driver
+ * core revokes it when the device unbinds, and every operation on an open
+ * file then fails with -ENODEV.  In C that is a convention ("check ->regs
+ * after locking"); here try_access_with() is the only way to the registers,
+ * and the registers are types checked against BAR0's size (kcxx/regs.h).
  */
 #include <kcxx/kcxx.h>
+#include <kcxx/devres.h>
 #include <kcxx/pci.h>
+#include <kcxx/user_str.h>
 
 #include <uapi/kmodlab.h>
 #include <uapi/lkp_enc.h>
@@ -53,42 +57,32 @@ inline bool lkp_enc_cxx_fail_alloc()
 	return n == 1;
 }
 
-using Regs = IoMem<LKP_ENC_BAR_SIZE>;
+/* BAR0 and its registers (kmod/include/uapi/lkp_enc.h): each access below
+ * is checked against LKP_ENC_BAR_SIZE at compile time. */
+using Regs = pci::Bar<LKP_ENC_BAR_SIZE>;
+using Seed = io::Reg<LKP_ENC_REG_SEED, u32>;
+using Text = io::RegArray<LKP_ENC_REG_STRING, char, LKP_ENC_STRING_SIZE>;
+using TextLen = Bounded<LKP_ENC_STRING_MAX>; /* a string that fits with its NUL */
+using TextBuf = char[LKP_ENC_STRING_SIZE];
 
 struct LkpEnc {
-	RefCount ref{ 1 }; /* the bound driver + each open file */
-	/* BAR0; empty once the device is gone */
-	Mutex<Regs> regs{ KCXX_LOCK_CLASS(lkp_enc_cxx_regs) };
+	RefCount ref{ 1 }; /* the bound driver, each open file, the BAR's devres action */
+	Devres<Regs> regs{ KCXX_LOCK_CLASS(lkp_enc_cxx_regs) }; /* revoked at unbind */
 	MiscDevice misc;
-
-	/* The registers, locked; -ENODEV if the device was unbound. */
-	Result<Mutex<Regs>::Guard> live()
-	{
-		auto g = KCXX_TRY(regs.lock_interruptible());
-		if (!*g)
-			return errc::nodev;
-		return g;
-	}
 };
 
-/* Store len bytes and a terminating NUL in the device.  Lock held. */
-void put_string(const Regs &io, const char *s, usize len)
+/* Store s[0, len) and a terminating NUL in the device.  Lock held. */
+void put_string(const Regs &io, const TextBuf &s, TextLen len)
 {
-	for (usize i = 0; i < len; i++)
-		io.iowrite8(s[i], LKP_ENC_REG_STRING + i);
-	io.iowrite8(0, LKP_ENC_REG_STRING + len);
+	io.write_from<Text>(s, len);
+	io.write_at<Text>(len, '\0');
 }
 
-/* Read the string up to its NUL into buf[LKP_ENC_STRING_SIZE]; its length. */
-usize get_string(const Regs &io, char *buf)
+/* Read the string up to its NUL into buf; its length.  Lock held. */
+TextLen get_string(const Regs &io, TextBuf &buf)
 {
-	usize len;
-	for (len = 0; len < LKP_ENC_STRING_MAX; len++) {
-		buf[len] = io.ioread8(LKP_ENC_REG_STRING + len);
-		if (!buf[len])
-			break;
-	}
-	buf[len] = '\0';
+	TextLen len = io.read_until<Text>(buf, TextLen::constant<LKP_ENC_STRING_MAX>(), '\0');
+	buf[len.get()] = '\0';
 	return len;
 }
 
@@ -112,75 +106,58 @@ struct LkpEncFile {
 
 	static Result<usize> read(LkpEnc &enc, File, UserSlice::Writer out, loff_t &pos)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		usize len;
+		TextBuf text;
 
 		if (pos < 0)
 			return errc::inval;
-		{
-			auto io = KCXX_TRY(enc.live());
-			len = get_string(*io, text);
-		}
-		return out.read_from_buffer(pos, text, len);
+		TextLen len = KCXX_TRY(
+			enc.regs.try_access_with([&](const Regs &io) { return get_string(io, text); }));
+		return out.read_from_buffer(pos, text, len.get());
 	}
 
 	static Result<usize> write(LkpEnc &enc, File, UserSlice::Reader in, loff_t &)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		usize count = in.left() < LKP_ENC_STRING_MAX ? in.left() : LKP_ENC_STRING_MAX;
+		TextBuf text;
+		TextLen count = TextLen::clamp(in.left());
 
-		if (in.read_partial(text, count))
+		if (in.read_partial(text, count.get()))
 			return errc::fault;
-		auto io = KCXX_TRY(enc.live());
-		put_string(*io, text, count);
-		return count;
+		KCXX_TRY(enc.regs.try_access_with([&](const Regs &io) { put_string(io, text, count); }));
+		return count.get();
 	}
 
 	static Result<long> write_seed(LkpEnc &enc, unsigned long arg)
 	{
 		u32 seed = KCXX_TRY(UserPtr<u32>(arg).read());
-		auto io = KCXX_TRY(enc.live());
-		io->iowrite32(seed, LKP_ENC_REG_SEED);
+		KCXX_TRY(enc.regs.try_access_with([&](const Regs &io) { io.write<Seed>(seed); }));
 		return 0;
 	}
 
 	static Result<long> read_seed(LkpEnc &enc, unsigned long arg)
 	{
-		u32 seed;
-		{
-			auto io = KCXX_TRY(enc.live());
-			seed = io->ioread32(LKP_ENC_REG_SEED);
-		}
+		u32 seed = KCXX_TRY(enc.regs.try_access_with([](const Regs &io) { return io.read<Seed>(); }));
 		KCXX_TRY(UserPtr<u32>(arg).write(seed));
 		return 0;
 	}
 
-	static Result<long> write_string(LkpEnc &enc, unsigned long arg)
+	/* The two string ioctls stay out of line, as GCC keeps C's
+	 * lkp_enc_c_ioc_*_string (their 256-byte buffers): the entry point's
+	 * other paths then need no frame and no stack-protector check.  They
+	 * return a Result<void>, which comes back in a register. */
+	[[gnu::noinline]] static Result<void> write_string(LkpEnc &enc, unsigned long arg)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		long len =
-			strncpy_from_user(text, reinterpret_cast<const char *>(arg), sizeof(text));
-
-		if (len < 0)
-			return errc::fault;
-		if (len > LKP_ENC_STRING_MAX) /* no NUL within 256 bytes */
-			return errc::inval;
-		auto io = KCXX_TRY(enc.live());
-		put_string(*io, text, len);
-		return 0;
+		TextBuf text;
+		/* -EFAULT, or -EINVAL when there is no NUL within 256 bytes */
+		TextLen len = KCXX_TRY(UserCStr(arg).copy_into(text));
+		return enc.regs.try_access_with([&](const Regs &io) { put_string(io, text, len); });
 	}
 
-	static Result<long> read_string(LkpEnc &enc, unsigned long arg)
+	[[gnu::noinline]] static Result<void> read_string(LkpEnc &enc, unsigned long arg)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		usize len;
-		{
-			auto io = KCXX_TRY(enc.live());
-			len = get_string(*io, text);
-		}
-		if (copy_to_user(arg, text, len + 1))
-			return errc::fault;
-		return 0;
+		TextBuf text;
+		TextLen len = KCXX_TRY(
+			enc.regs.try_access_with([&](const Regs &io) { return get_string(io, text); }));
+		return UserSlice(arg, len.get() + 1).writer().write_raw(text, len.get() + 1);
 	}
 
 	static Result<long> ioctl(LkpEnc &enc, File, unsigned cmd, unsigned long arg)
@@ -191,9 +168,11 @@ struct LkpEncFile {
 		case LKP_ENC_IOC_READ_SEED:
 			return read_seed(enc, arg);
 		case LKP_ENC_IOC_WRITE_STRING:
-			return write_string(enc, arg);
+			KCXX_TRY(write_string(enc, arg));
+			return 0;
 		case LKP_ENC_IOC_READ_STRING:
-			return read_string(enc, arg);
+			KCXX_TRY(read_string(enc, arg));
+			return 0;
 		default:
 			return errc::notty;
 		}
@@ -209,40 +188,6 @@ namespace
 
 Mutex<LkpEnc *> &instance();
 
-/* Enable the device and map BAR0 into the (not yet shared) register window. */
-Result<void> map(PciDevice pdev, LkpEnc &enc)
-{
-	KCXX_TRY(pdev.enable());
-	if (auto r = pdev.request_regions(KBUILD_MODNAME); !r) {
-		pdev.disable();
-		return r.error();
-	}
-	Error err = errc::nomem;
-	if (pdev.resource_len(0) < LKP_ENC_BAR_SIZE) {
-		_dev_err(pdev.dev(), "BAR0 %pR is smaller than %d bytes\n", pdev.resource(0),
-			 LKP_ENC_BAR_SIZE);
-		err = errc::nodev;
-	} else if (void *p = pci_iomap(pdev.raw(), 0, LKP_ENC_BAR_SIZE)) {
-		*enc.regs.lock() = Regs(p);
-		return ok();
-	}
-	pdev.release_regions();
-	pdev.disable();
-	return err;
-}
-
-void unmap(PciDevice pdev, LkpEnc &enc)
-{
-	{
-		/* Open files see an empty window (-ENODEV) from here on. */
-		auto io = enc.regs.lock();
-		pci_iounmap(pdev.raw(), io->base());
-		*io = Regs();
-	}
-	pdev.release_regions();
-	pdev.disable();
-}
-
 struct LkpEncDriver {
 	using Data = LkpEnc;
 
@@ -250,9 +195,8 @@ struct LkpEncDriver {
 	{
 		auto inst = instance().lock();
 		if (*inst) {
-			_dev_err(pdev.dev(),
-				 "refusing a second device: this driver serves one (/dev/%s)\n",
-				 LKP_ENC_CXX_NODE);
+			dev_err(pdev, "refusing a second device: this driver serves one (/dev/%s)\n",
+				LKP_ENC_CXX_NODE);
 			return errc::busy;
 		}
 		if (lkp_enc_cxx_fail_alloc()) /* test-only fault injection */
@@ -261,17 +205,18 @@ struct LkpEncDriver {
 		if (!raw)
 			return errc::nomem;
 		ARef<LkpEnc> enc = ARef<LkpEnc>::adopt(raw); /* freed on any error below */
-		KCXX_TRY(map(pdev, *enc));
+		/* enable, request, map; unmapped when the device unbinds (or this
+		 * probe fails), whoever still holds enc */
+		KCXX_TRY(enc->regs.attach(pdev.dev(), KCXX_TRY(Regs::create(pdev, 0, KBUILD_MODNAME)),
+					  enc));
 		if (auto r = enc->misc.register_device(LKP_ENC_CXX_NODE, fs::vtable<LkpEncFile>,
 						       lkp_enc_cxx_mode, pdev.dev());
 		    !r) {
-			_dev_err(pdev.dev(), "misc_register failed: %d\n", r.error().to_errno());
-			unmap(pdev, *enc);
+			dev_err(pdev, "misc_register failed: %d\n", r.error().to_errno());
 			return r.error();
 		}
 		*inst = raw;
-		_dev_info(pdev.dev(), "/dev/%s ready, BAR0 %pR\n", LKP_ENC_CXX_NODE,
-			  pdev.resource(0));
+		dev_info(pdev, "/dev/%s ready, BAR0 %pR\n", LKP_ENC_CXX_NODE, pdev.resource(0));
 		return enc.into_raw();
 	}
 
@@ -279,11 +224,11 @@ struct LkpEncDriver {
 	{
 		ARef<LkpEnc> enc = ARef<LkpEnc>::adopt(raw); /* the driver's reference */
 
-		/* No new opens after this; open files keep enc alive. */
+		/* No new opens after this; open files keep enc alive, and the
+		 * driver core revokes BAR0 (Devres) when remove() returns. */
 		enc->misc.deregister();
-		unmap(pdev, *enc);
 		*instance().lock() = nullptr;
-		_dev_info(pdev.dev(), "removed\n");
+		dev_info(pdev, "removed\n");
 	}
 };
 

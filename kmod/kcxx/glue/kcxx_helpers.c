@@ -8,12 +8,14 @@
  * scripts/kmod-report.sh counts calls to kcxx_* helpers from every
  * file-operation entry point.
  */
+#include <linux/device.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
 void kcxx_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key);
 unsigned long kcxx_clear_user(void __user *to, unsigned long n);
 unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsigned long n);
+int kcxx_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data);
 
 /* spin_lock_init() is a macro that stores __SPIN_LOCK_UNLOCKED (and, with
  * CONFIG_DEBUG_SPINLOCK, a name, magic and the call site's lock class);
@@ -47,4 +49,12 @@ unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsi
 	if (!access_ok(from, n))
 		return n;
 	return __copy_from_user(to, from, n);
+}
+
+/* devm_add_action_or_reset() is an inline (6.1) or a macro naming the
+ * action (6.12: __devm_add_action_or_reset(dev, action, data, #action)):
+ * only C can call it.  kcxx/devres.h, at probe only. */
+int kcxx_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data)
+{
+	return devm_add_action_or_reset(dev, action, data);
 }

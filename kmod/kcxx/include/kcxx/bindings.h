@@ -94,8 +94,10 @@ int __pci_register_driver(kcxx::kabi::pci_driver *drv, struct module *owner, con
 void pci_unregister_driver(kcxx::kabi::pci_driver *drv);
 int pci_enable_device(struct pci_dev *dev);
 void pci_disable_device(struct pci_dev *dev);
-int pci_request_regions(struct pci_dev *dev, const char *name);
-void pci_release_regions(struct pci_dev *dev);
+int pci_request_region(struct pci_dev *dev, int bar, const char *name);
+void pci_release_region(struct pci_dev *dev, int bar);
+struct pci_dev *pci_dev_get(struct pci_dev *dev);
+void pci_dev_put(struct pci_dev *dev);
 void *pci_iomap(struct pci_dev *dev, int bar, unsigned long maxlen);
 void pci_iounmap(struct pci_dev *dev, void *addr);
 unsigned int ioread8(const void *addr);
@@ -110,6 +112,7 @@ void _dev_err(const struct device *dev, const char *fmt, ...) __attribute__((for
 void kcxx_spin_lock_init(kcxx::kabi::spinlock *l, const char *name, kcxx::kabi::lock_class_key *key);
 unsigned long kcxx_clear_user(void *to, unsigned long n);
 unsigned long kcxx_copy_from_user_nozero(void *to, const void *from, unsigned long n);
+int kcxx_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data);
 }
 
 #endif

@@ -110,6 +110,12 @@ private:
 
 inline constexpr Result<void> ok() { return {}; }
 
+/* A kernel "0 or negative errno" return as a Result (Rust's to_result). */
+constexpr Result<void> to_result(int ret)
+{
+	return ret < 0 ? Result<void>(Error::from_errno(ret)) : Result<void>();
+}
+
 /* A Result<T> for the C ABI: a non-negative value or a negative errno. */
 template <class T> constexpr long to_errno_long(const Result<T> &r)
 {
