@@ -47,14 +47,14 @@ public:
 	 * time becomes -EINVAL, as Rust-for-Linux's Error::from_errno does,
 	 * so an Error never holds 0 or a positive number.
 	 */
-	static constexpr Error from_errno(int e)
+	[[gnu::always_inline]] static constexpr Error from_errno(int e)
 	{
 		if (__builtin_is_constant_evaluated()) {
 			if (!in_range(e))
 				not_an_errno(); /* not constexpr: stops constant evaluation */
 			return Error(e);
 		}
-		if (__builtin_constant_p(in_range(e)) && !in_range(e))
+		if (__builtin_constant_p(e) && !in_range(e))
 			kcxx_from_errno_out_of_range();
 		return Error(kcxx_likely(in_range(e)) ? e : -EINVAL);
 	}
