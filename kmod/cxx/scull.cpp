@@ -69,7 +69,7 @@ struct QuantumPool {
 		if (quantum == cache_size)
 			return cache.alloc(gfp::kernel | gfp::zero);
 		/* any size root chose by ioctl: fail with -ENOMEM, not a warning */
-		return kmalloc(quantum, gfp::kernel | gfp::zero | gfp::nowarn);
+		return alloc::bytes(quantum, gfp::kernel | gfp::zero | gfp::nowarn);
 	}
 	void free(void *mem, int quantum)
 	{
@@ -78,7 +78,7 @@ struct QuantumPool {
 		if (quantum == cache_size)
 			cache.free(mem);
 		else
-			kfree(mem);
+			alloc::free(mem);
 	}
 };
 
