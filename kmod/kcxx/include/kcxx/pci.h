@@ -4,9 +4,10 @@
  *
  * A PCI driver type T provides
  *
- *   using Data = D;
- *   static Result<D *> probe(PciDevice, const kabi::pci_device_id &);
- *   static void remove(D *, PciDevice);
+ *   using Context = C;                    the driver's own state (PciDriver<T> holds it)
+ *   using Data = D;                       per bound device
+ *   static Result<D *> probe(C &, PciDevice, const kabi::pci_device_id &);
+ *   static void remove(C &, D *, PciDevice);
  *
  * KCXX_PCI_DRIVER(T, prefix) defines the extern "C" entry points
  * <prefix>_probe / <prefix>_remove; PciDriver<T> registers them under the
@@ -136,11 +137,14 @@ private:
 	int bar_;
 };
 
+template <class T> class PciDriver;
+
 template <class T> struct PciAdapter {
 	using D = typename T::Data;
+	using C = typename T::Context;
 	[[gnu::always_inline]] static int probe(struct pci_dev *p, const kabi::pci_device_id *id)
 	{
-		Result<D *> r = T::probe(PciDevice(p), *id);
+		Result<D *> r = T::probe(PciDriver<T>::context_of(p), PciDevice(p), *id);
 		if (!r)
 			return r.error().to_errno();
 		PciDevice(p).drvdata() = r.value();
@@ -150,23 +154,39 @@ template <class T> struct PciAdapter {
 	{
 		D *d = static_cast<D *>(PciDevice(p).drvdata());
 		PciDevice(p).drvdata() = nullptr;
-		T::remove(d, PciDevice(p));
+		T::remove(PciDriver<T>::context_of(p), d, PciDevice(p));
 	}
 };
 
 template <class T> struct PciEntries;
 
+/*
+ * PciDriver<T>: a registered PCI driver together with its context
+ * T::Context, the data probe() and remove() are handed (like
+ * MiscRegistration's context, kcxx/device.h; Rust-for-Linux drivers keep
+ * such state in the driver's registration instead of a global):
+ *
+ *   using Context = C; using Data = D;
+ *   static Result<D *> probe(C &, PciDevice, const kabi::pci_device_id &);
+ *   static void remove(C &, D *, PciDevice);
+ *
+ * Invariants: C is constructed with the PciDriver and outlives the
+ * registration (the destructor unregisters first, which unbinds every
+ * device); probe/remove receive exactly this C (found from the device's
+ * bound driver, dev->driver, which the driver core sets before probe).
+ */
 template <class T> class PciDriver : Pinned {
 public:
+	using Context = typename T::Context;
+	template <class... A> explicit PciDriver(A &&...args) : ctx_(kcxx::forward<A>(args)...) {}
+
 	Result<void> register_driver(const char *name, const kabi::pci_device_id *ids)
 	{
 		drv_.name = name;
 		drv_.id_table = ids;
 		drv_.probe = PciEntries<T>::probe;
 		drv_.remove = PciEntries<T>::remove;
-		int ret = __pci_register_driver(&drv_, &__this_module, KBUILD_MODNAME);
-		if (ret)
-			return Error::from_errno(ret);
+		KCXX_TRY(to_result(__pci_register_driver(&drv_, &__this_module, KBUILD_MODNAME)));
 		registered_ = true;
 		return ok();
 	}
@@ -175,10 +195,25 @@ public:
 		if (registered_)
 			pci_unregister_driver(&drv_);
 	}
+	/* For the owner (module init/exit), not for probe/remove. */
+	Context &context() { return ctx_; }
+	static constexpr usize context_offset() { return __builtin_offsetof(PciDriver, ctx_); }
 
 private:
+	friend struct PciAdapter<T>;
+	/* The context of the PciDriver p is bound (or being bound) to. */
+	[[gnu::always_inline]] static Context &context_of(struct pci_dev *p)
+	{
+		char *drv = reinterpret_cast<char *>(
+			kabi::field<void *, KABI_DEVICE_driver>(PciDevice(p).dev()));
+		return reinterpret_cast<PciDriver *>(drv - KABI_PCI_DRIVER_driver -
+						     __builtin_offsetof(PciDriver, drv_))
+			->ctx_;
+	}
+
 	kabi::pci_driver drv_{};
 	bool registered_ = false;
+	Context ctx_;
 };
 
 constexpr kabi::pci_device_id device_id(u32 vendor, u32 device)

@@ -32,14 +32,17 @@ public:
 	constexpr explicit UserCStr(uptr addr) : addr_(addr) {}
 
 	template <usize N>
-	[[gnu::always_inline]] Result<Bounded<N - 1>> copy_into(char (&buf)[N],
-								Error too_long = errc::inval) const
+	[[gnu::always_inline]] Result<void> copy_into(char (&buf)[N], Bounded<N - 1> &len,
+						      Error too_long = errc::inval) const
 	{
 		static_assert(N > 0);
-		long len = strncpy_from_user(buf, reinterpret_cast<const char *>(addr_), N);
-		if (kcxx_unlikely(len < 0))
+		long n = strncpy_from_user(buf, reinterpret_cast<const char *>(addr_), N);
+		if (kcxx_unlikely(n < 0))
 			return errc::fault;
-		return Bounded<N - 1>::check((usize)len, too_long);
+		if (kcxx_unlikely((usize)n > N - 1))
+			return too_long;
+		len = Bounded<N - 1>::clamp((usize)n); /* n <= N - 1: no code */
+		return ok();
 	}
 
 private:
