@@ -140,7 +140,7 @@ TEST(Result, ToErrnoLongIsTheKernelConvention)
 
 // Zero cost: a Result<long> is a value and a flag, nothing hidden.
 static_assert(sizeof(Result<long>) == 2 * sizeof(long));
-static_assert(sizeof(Result<void>) == sizeof(int)); // 0 or the errno, as C returns it
+static_assert(sizeof(Result<void>) == sizeof(long)); // 0 or the errno, in the register C returns it in
 
 static_assert(sizeof(Error) == sizeof(int));
 

@@ -139,8 +139,8 @@ private:
 	bool ok_;
 };
 
-/* Result<void> is the C convention itself: 0 or a negative errno in one int
- * (returned in one register).  Invariant: code_ is 0 (ok) or an Error's
+/* Result<void> is the C convention itself: 0 or a negative errno in one
+ * register.  Invariant: code_ is 0 (ok) or an Error's
  * errno; no Error with errno 0 is ever made. */
 template <> class [[nodiscard]] Result<void> {
 public:
@@ -149,11 +149,14 @@ public:
 	constexpr bool ok() const { return code_ == 0; }
 	constexpr explicit operator bool() const { return code_ == 0; }
 	/* Precondition: !ok(). */
-	constexpr Error error() const { return Error(code_); }
+	constexpr Error error() const { return Error((int)code_); }
 	void take() {}
+	/* 0 or the errno, already the C return value (no conversion, so a
+	 * Result<void> returned from a call can be returned on as is). */
+	friend constexpr long to_errno_long(const Result<void> &r) { return r.code_; }
 
 private:
-	int code_;
+	long code_; /* a long: the register C file operations return */
 };
 
 inline constexpr Result<void> ok() { return {}; }
@@ -168,10 +171,6 @@ constexpr Result<void> to_result(int ret)
 template <class T> constexpr long to_errno_long(const Result<T> &r)
 {
 	return r.ok() ? static_cast<long>(r.value()) : r.error().to_long();
-}
-inline constexpr long to_errno_long(const Result<void> &r)
-{
-	return r.ok() ? 0 : r.error().to_long();
 }
 
 /* Checked arithmetic (Rust's checked_add/_sub/_mul, the kernel's

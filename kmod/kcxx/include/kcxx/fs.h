@@ -96,7 +96,7 @@ template <class T> struct Adapter {
 			/* no open(): the registration's context, found from the file */
 			return T::Registration::context(f);
 		else if constexpr (requires { T::data(File(f)); })
-			return T::data(File(f)); /* legacy (lkp_enc until i17-pci) */
+			return T::data(File(f)); /* legacy: kmod/samples (chrdev, ioctl, misc) */
 		else
 			return *static_cast<D *>(File(f).private_data());
 	}
@@ -116,7 +116,7 @@ template <class T> struct Adapter {
 			 * the registration this file was opened through */
 			return T::open(T::Registration::context(i, f), File(f));
 		else
-			return T::open(Inode(i), File(f)); /* legacy (lkp_enc until i17-pci) */
+			return T::open(Inode(i), File(f)); /* legacy: kmod/samples (chrdev, ioctl, misc) */
 	}
 	[[gnu::always_inline]] static int release(struct inode *i, struct file *f)
 	{
@@ -124,7 +124,7 @@ template <class T> struct Adapter {
 		if constexpr (HasRegistration<T>)
 			T::release(data(f), File(f));
 		else
-			T::release(data(f), Inode(i), File(f)); /* legacy (lkp_enc until i17-pci) */
+			T::release(data(f), Inode(i), File(f)); /* legacy: kmod/samples (chrdev, ioctl, misc) */
 		return 0;
 	}
 	[[gnu::always_inline]] static loff_t llseek(struct file *f, loff_t off, int whence)
