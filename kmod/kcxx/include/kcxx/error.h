@@ -95,7 +95,16 @@ public:
 	constexpr Result(const T &v) : val_(v), ok_(true) {}
 	constexpr Result(T &&v) : val_(kcxx::move(v)), ok_(true) {}
 	constexpr Result(Error e) : err_(e), ok_(false) {}
-	Result(Result &&o) : ok_(o.ok_)
+	/* For a trivially copyable T (long, pointers, ...) the move and the
+	 * destructor are trivial, so a Result<T> is returned in two registers
+	 * even from a function that is not inlined (the ABI passes a class
+	 * with a non-trivial move or destructor through memory). */
+	Result(Result &&o)
+		requires trivially_copyable<T>
+	= default;
+	Result(Result &&o)
+		requires(!trivially_copyable<T>)
+		: ok_(o.ok_)
 	{
 		if (ok_)
 			new (&val_) T(kcxx::move(o.val_));
@@ -105,6 +114,10 @@ public:
 	Result(const Result &) = delete;
 	Result &operator=(const Result &) = delete;
 	~Result()
+		requires trivially_copyable<T>
+	= default;
+	~Result()
+		requires(!trivially_copyable<T>)
 	{
 		if (ok_)
 			val_.~T();
