@@ -331,14 +331,18 @@ struct Scull {
 	}
 
 	/* The geometry setters are out of line, as C's scull_c_ioc_* (the
-	 * compiler's choice there): the entry point then saves no more
-	 * registers than C's on the getters (ioctl_qquantum). */
+	 * compiler's choice there), and return the C convention in one
+	 * register (setter()): the entry point then saves no more registers
+	 * and needs no stack slot on the getters (ioctl_qquantum). */
+	template <auto F, class... A> [[gnu::noinline]] static long setter(A... args)
+	{
+		return to_errno_long(F(args...));
+	}
 
 	/* S: set a geometry value through a pointer. */
-	[[gnu::noinline]] static Result<long> ioc_set(ScullDevice &dev, Which param,
-						    unsigned long arg)
+	static Result<long> ioc_set(ScullDevice *dev, Which param, unsigned long arg)
 	{
-		Shared &sh = dev.shared;
+		Shared &sh = dev->shared;
 
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
@@ -350,10 +354,9 @@ struct Scull {
 		return 0;
 	}
 	/* T: tell a geometry value directly in the argument. */
-	[[gnu::noinline]] static Result<long> ioc_tell(ScullDevice &dev, Which param,
-						    unsigned long arg)
+	static Result<long> ioc_tell(ScullDevice *dev, Which param, unsigned long arg)
 	{
-		Shared &sh = dev.shared;
+		Shared &sh = dev->shared;
 
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
@@ -364,10 +367,9 @@ struct Scull {
 		return 0;
 	}
 	/* X: exchange through a pointer; on -EFAULT nothing changes. */
-	[[gnu::noinline]] static Result<long> ioc_exchange(ScullDevice &dev, Which param,
-						    unsigned long arg)
+	static Result<long> ioc_exchange(ScullDevice *dev, Which param, unsigned long arg)
 	{
-		Shared &sh = dev.shared;
+		Shared &sh = dev->shared;
 
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
@@ -381,10 +383,9 @@ struct Scull {
 		return 0;
 	}
 	/* H: shift, i.e. tell the new value and return the old one. */
-	[[gnu::noinline]] static Result<long> ioc_shift(ScullDevice &dev, Which param,
-						    unsigned long arg)
+	static Result<long> ioc_shift(ScullDevice *dev, Which param, unsigned long arg)
 	{
-		Shared &sh = dev.shared;
+		Shared &sh = dev->shared;
 
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
@@ -395,9 +396,9 @@ struct Scull {
 		(*g)[param].set((int)arg);
 		return old;
 	}
-	[[gnu::noinline]] static Result<long> ioc_reset(ScullDevice &dev)
+	static Result<long> ioc_reset(ScullDevice *dev)
 	{
-		Shared &sh = dev.shared;
+		Shared &sh = dev->shared;
 
 		auto g = sh.geometry.lock();
 		g->quantum.set(SCULL_QUANTUM_DEFAULT);
@@ -412,15 +413,15 @@ struct Scull {
 
 		switch (cmd) {
 		case SCULL_IOCRESET:
-			return ioc_reset(dev);
+			return from_errno_long(setter<ioc_reset>(&dev));
 		case SCULL_IOCSQUANTUM:
-			return ioc_set(dev, Which::quantum, arg);
+			return from_errno_long(setter<ioc_set>(&dev, Which::quantum, arg));
 		case SCULL_IOCSQSET:
-			return ioc_set(dev, Which::qset, arg);
+			return from_errno_long(setter<ioc_set>(&dev, Which::qset, arg));
 		case SCULL_IOCTQUANTUM:
-			return ioc_tell(dev, Which::quantum, arg);
+			return from_errno_long(setter<ioc_tell>(&dev, Which::quantum, arg));
 		case SCULL_IOCTQSET:
-			return ioc_tell(dev, Which::qset, arg);
+			return from_errno_long(setter<ioc_tell>(&dev, Which::qset, arg));
 		case SCULL_IOCGQUANTUM:
 			KCXX_TRY(UserPtr<int>(arg).write(params::quantum.get()));
 			return 0;
@@ -432,13 +433,13 @@ struct Scull {
 		case SCULL_IOCQQSET:
 			return params::qset.get();
 		case SCULL_IOCXQUANTUM:
-			return ioc_exchange(dev, Which::quantum, arg);
+			return from_errno_long(setter<ioc_exchange>(&dev, Which::quantum, arg));
 		case SCULL_IOCXQSET:
-			return ioc_exchange(dev, Which::qset, arg);
+			return from_errno_long(setter<ioc_exchange>(&dev, Which::qset, arg));
 		case SCULL_IOCHQUANTUM:
-			return ioc_shift(dev, Which::quantum, arg);
+			return from_errno_long(setter<ioc_shift>(&dev, Which::quantum, arg));
 		case SCULL_IOCHQSET:
-			return ioc_shift(dev, Which::qset, arg);
+			return from_errno_long(setter<ioc_shift>(&dev, Which::qset, arg));
 		default:
 			return errc::notty;
 		}
