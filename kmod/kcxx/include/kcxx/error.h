@@ -7,8 +7,9 @@
  *  - an Error always holds a negative errno in [-MAX_ERRNO, -1];
  *  - a Result<T> holds exactly one of a T or an Error, and is [[nodiscard]]:
  *    an ignored failure is a compile warning (-Werror in CI);
- *  - no allocation, no exceptions: a Result<int> or Result<void> is returned
- *    in registers (checked in the disassembly: Result<long> is {long, bool}).
+ *  - no allocation, no exceptions: a Result<void> is one int (0 or the
+ *    errno, C's convention) and a Result<T> of a trivially copyable T is
+ *    {T, int errno}, trivially copyable, returned in two registers.
  *
  * Propagate with KCXX_TRY(expr): evaluates to the value, or returns the Error
  * from the enclosing function (which must return a Result or an Error).
@@ -65,7 +66,7 @@ public:
 private:
 	constexpr explicit Error(int e) : code_(e) {}
 	static void not_an_errno() {}
-	friend class Result<void>; /* rebuilds the Error it stored */
+	template <class> friend class Result; /* rebuild the Error they stored */
 	int code_;
 };
 
@@ -95,15 +96,7 @@ public:
 	constexpr Result(const T &v) : val_(v), ok_(true) {}
 	constexpr Result(T &&v) : val_(kcxx::move(v)), ok_(true) {}
 	constexpr Result(Error e) : err_(e), ok_(false) {}
-	/* Trivially copyable when T is, like C's "value or -errno": returned
-	 * in registers and kept there (no stack slot, no zero-init of one
-	 * under -ftrivial-auto-var-init=zero). */
-	Result(Result &&)
-		requires trivially_copyable<T>
-	= default;
-	Result(Result &&o)
-		requires(!trivially_copyable<T>)
-		: ok_(o.ok_)
+	Result(Result &&o) : ok_(o.ok_)
 	{
 		if (ok_)
 			new (&val_) T(kcxx::move(o.val_));
@@ -113,10 +106,6 @@ public:
 	Result(const Result &) = delete;
 	Result &operator=(const Result &) = delete;
 	~Result()
-		requires trivially_copyable<T>
-	= default;
-	~Result()
-		requires(!trivially_copyable<T>)
 	{
 		if (ok_)
 			val_.~T();
@@ -137,6 +126,38 @@ private:
 		Error err_;
 	};
 	bool ok_;
+};
+
+/*
+ * Result<T> of a trivially copyable T (long, usize, pointers, small structs):
+ * the value and the errno side by side, no union, code_ 0 meaning ok.  It
+ * is trivially copyable itself, so it is returned in two registers even
+ * from a function that is not inlined, and GCC keeps both parts in
+ * registers instead of merging an int errno into a value-sized slot.
+ * Invariant: code_ is 0 (then val_ is the value) or an Error's errno.
+ */
+template <class T>
+	requires trivially_copyable<T>
+class [[nodiscard]] Result<T> {
+public:
+	constexpr Result(const T &v) : val_(v), code_(0) {}
+	constexpr Result(Error e) : val_(), code_(e.to_errno()) {}
+	Result(Result &&) = default;
+	Result(const Result &) = delete;
+	Result &operator=(const Result &) = delete;
+
+	constexpr bool ok() const { return code_ == 0; }
+	constexpr explicit operator bool() const { return code_ == 0; }
+	/* Precondition: !ok(). */
+	constexpr Error error() const { return Error(code_); }
+	T &value() & { return val_; }
+	const T &value() const & { return val_; }
+	T take() { return val_; }
+	T value_or(T dflt) const { return code_ == 0 ? val_ : dflt; }
+
+private:
+	T val_;
+	int code_;
 };
 
 /* Result<void> is the C convention itself: 0 or a negative errno in one
@@ -171,6 +192,14 @@ constexpr Result<void> to_result(int ret)
 template <class T> constexpr long to_errno_long(const Result<T> &r)
 {
 	return r.ok() ? static_cast<long>(r.value()) : r.error().to_long();
+}
+/* The reverse: a C-convention long (value >= 0 or negative errno) as a
+ * Result (what an out-of-line helper returns in one register). */
+[[gnu::always_inline]] inline constexpr Result<long> from_errno_long(long r)
+{
+	if (r < 0)
+		return Error::from_errno((int)r);
+	return r;
 }
 
 /* Checked arithmetic (Rust's checked_add/_sub/_mul, the kernel's
