@@ -112,7 +112,8 @@ struct LkpEncFile {
 		if (pos < 0)
 			return errc::inval;
 		TextLen len;
-		KCXX_TRY(enc.regs.try_access_with([&](const Regs &io) { len = get_string(io, text); }));
+		KCXX_TRY(enc.regs.try_access_with(
+			[&](const Regs &io) { len = get_string(io, text); }));
 		return out.read_from_buffer(pos, text, len.get());
 	}
 
@@ -123,7 +124,8 @@ struct LkpEncFile {
 
 		if (in.read_partial(text, count.get()))
 			return errc::fault;
-		KCXX_TRY(enc.regs.try_access_with([&](const Regs &io) { put_string(io, text, count); }));
+		KCXX_TRY(enc.regs.try_access_with(
+			[&](const Regs &io) { put_string(io, text, count); }));
 		return count.get();
 	}
 
@@ -156,7 +158,8 @@ struct LkpEncFile {
 	{
 		TextBuf text;
 		TextLen len;
-		KCXX_TRY(enc.regs.try_access_with([&](const Regs &io) { len = get_string(io, text); }));
+		KCXX_TRY(enc.regs.try_access_with(
+			[&](const Regs &io) { len = get_string(io, text); }));
 		return UserSlice(arg, len.get() + 1).writer().write_raw(text, len.get() + 1);
 	}
 
@@ -198,7 +201,8 @@ struct LkpEncDriver {
 	{
 		auto inst = st.instance.lock();
 		if (*inst) {
-			dev_err(pdev, "refusing a second device: this driver serves one (/dev/%s)\n",
+			dev_err(pdev,
+				"refusing a second device: this driver serves one (/dev/%s)\n",
 				LKP_ENC_CXX_NODE);
 			return errc::busy;
 		}
@@ -210,8 +214,8 @@ struct LkpEncDriver {
 		ARef<LkpEnc> enc = ARef<LkpEnc>::adopt(raw); /* freed on any error below */
 		/* enable, request, map; unmapped when the device unbinds (or this
 		 * probe fails), whoever still holds enc */
-		KCXX_TRY(enc->regs.attach(pdev.dev(), KCXX_TRY(Regs::create(pdev, 0, KBUILD_MODNAME)),
-					  enc));
+		KCXX_TRY(enc->regs.attach(pdev.dev(),
+					  KCXX_TRY(Regs::create(pdev, 0, KBUILD_MODNAME)), enc));
 		if (auto r = enc->misc.register_device(LKP_ENC_CXX_NODE, fs::ops<LkpEncFile>,
 						       params::mode.get(), pdev.dev());
 		    !r) {
@@ -261,7 +265,8 @@ struct LkpEncModule {
 
 constexpr usize LkpEncModule::state_offset()
 {
-	return __builtin_offsetof(LkpEncModule, driver) + pci::PciDriver<LkpEncDriver>::context_offset();
+	return __builtin_offsetof(LkpEncModule, driver) +
+	       pci::PciDriver<LkpEncDriver>::context_offset();
 }
 
 } // namespace
