@@ -10,22 +10,24 @@
  * driver (a second one gets -EBUSY).
  *
  * Unbind while a file is open: LkpEnc is reference counted (ARef: the bound
- * driver and each open file hold one), so it outlives remove(); remove()
- * empties the Mutex-guarded register window, and every operation that finds
- * it empty fails with -ENODEV.  In C that is a convention ("check ->regs
- * after locking"); here live() is the only way to reach the registers.
+ * driver, each open file and the BAR's devres action hold one), so it
+ * outlives remove().  BAR0 lives in a Devres (kcxx/devres.h): the driver
+ * core revokes it when the device unbinds, and every operation on an open
+ * file then fails with -ENODEV.  In C that is a convention ("check ->regs
+ * after locking"); here try_access_with() is the only way to the registers,
+ * and the registers are types checked against BAR0's size (kcxx/regs.h).
  */
 #include <kcxx/kcxx.h>
+#include <kcxx/devres.h>
+#include <kcxx/param.h>
 #include <kcxx/pci.h>
+#include <kcxx/user_str.h>
 
 #include <uapi/kmodlab.h>
 #include <uapi/lkp_enc.h>
 
-#include "lkp_enc_glue.h"
-
 using namespace kcxx;
 using kcxx::fs::File;
-using kcxx::fs::Inode;
 using kcxx::pci::PciDevice;
 
 #define LKP_ENC_CXX_NODE LKP_ENC_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_CXX
@@ -39,151 +41,130 @@ static_assert(LKP_ENC_IOC_READ_STRING == ioctl::ior<__u64>(LKP_ENC_IOC_MAGIC, 4)
 namespace
 {
 
-/* Test-only fault injection (fail_alloc_nth, as the C driver's): true for
- * the N-th allocation from now on; a lock-free countdown (sysfs writes the
- * int with a plain store). */
-inline bool lkp_enc_cxx_fail_alloc()
+/* The module parameters (lkp_enc_c's names, types and permissions). */
+namespace params
 {
-	int n = read_once(lkp_enc_cxx_fail_alloc_nth);
-	do {
-		if (n <= 0)
-			return false;
-	} while (!__atomic_compare_exchange_n(&lkp_enc_cxx_fail_alloc_nth, &n, n - 1, false,
-					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	return n == 1;
-}
+KCXX_PARAM(mode, unsigned short, KMODLAB_DEV_MODE, 0444, "permission bits of the device node");
+/* Test only (tests/reliability), as lkp_enc_c's: when N > 0 the N-th
+ * allocation from now on fails, and the parameter counts down to 0.  The
+ * driver allocates only its per-device state in probe, so this makes a bind
+ * fail with -ENOMEM. */
+KCXX_PARAM(fail_alloc_nth, FailNth, 0, 0600,
+	   "test only: fail the N-th allocation from now on (0: off)");
+} // namespace params
 
-using Regs = IoMem<LKP_ENC_BAR_SIZE>;
+/* BAR0 and its registers (kmod/include/uapi/lkp_enc.h): each access below
+ * is checked against LKP_ENC_BAR_SIZE at compile time. */
+using Regs = pci::Bar<LKP_ENC_BAR_SIZE>;
+using Seed = io::Reg<LKP_ENC_REG_SEED, u32>;
+using Text = io::RegArray<LKP_ENC_REG_STRING, char, LKP_ENC_STRING_SIZE>;
+using TextLen = Bounded<LKP_ENC_STRING_MAX>; /* a string that fits with its NUL */
+using TextBuf = char[LKP_ENC_STRING_SIZE];
+
+struct LkpEnc;
+/* The misc device's context: the device it belongs to (open() takes a
+ * reference to it). */
+using LkpEncRegistration = MiscRegistration<LkpEnc *>;
 
 struct LkpEnc {
-	RefCount ref{ 1 }; /* the bound driver + each open file */
-	/* BAR0; empty once the device is gone */
-	Mutex<Regs> regs{ KCXX_LOCK_CLASS(lkp_enc_cxx_regs) };
-	MiscDevice misc;
-
-	/* The registers, locked; -ENODEV if the device was unbound. */
-	Result<Mutex<Regs>::Guard> live()
-	{
-		auto g = KCXX_TRY(regs.lock_interruptible());
-		if (!*g)
-			return errc::nodev;
-		return g;
-	}
+	RefCount ref{ 1 }; /* the bound driver, each open file, the BAR's devres action */
+	Devres<Regs> regs{ KCXX_LOCK_CLASS(lkp_enc_cxx_regs) }; /* revoked at unbind */
+	LkpEncRegistration misc{ this };
 };
 
-/* Store len bytes and a terminating NUL in the device.  Lock held. */
-void put_string(const Regs &io, const char *s, usize len)
+/* Store s[0, len) and a terminating NUL in the device.  Lock held. */
+void put_string(const Regs &io, const TextBuf &s, TextLen len)
 {
-	for (usize i = 0; i < len; i++)
-		io.iowrite8(s[i], LKP_ENC_REG_STRING + i);
-	io.iowrite8(0, LKP_ENC_REG_STRING + len);
+	io.write_from<Text>(s, len);
+	io.write_at<Text>(len, '\0');
 }
 
-/* Read the string up to its NUL into buf[LKP_ENC_STRING_SIZE]; its length. */
-usize get_string(const Regs &io, char *buf)
+/* Read the string up to its NUL into buf; its length.  Lock held. */
+TextLen get_string(const Regs &io, TextBuf &buf)
 {
-	usize len;
-	for (len = 0; len < LKP_ENC_STRING_MAX; len++) {
-		buf[len] = io.ioread8(LKP_ENC_REG_STRING + len);
-		if (!buf[len])
-			break;
-	}
-	buf[len] = '\0';
+	TextLen len = io.read_until<Text>(buf, TextLen::constant<LKP_ENC_STRING_MAX>(), '\0');
+	buf[len.get()] = '\0';
 	return len;
 }
 
 struct LkpEncFile {
+	using Registration = LkpEncRegistration;
 	using Data = LkpEnc;
 	static constexpr auto kernel_llseek = &default_llseek;
 	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
 
-	static Result<LkpEnc *> open(Inode, File f)
+	/* misc_open() holds misc_mtx, so the device cannot be deregistered
+	 * (and dropped) before we take our reference. */
+	static Result<LkpEnc *> open(LkpEnc *&enc, File)
 	{
-		/* misc_open() put our miscdevice here; it holds misc_mtx, so the
-		 * device cannot be deregistered before we take our reference. */
-		MiscDevice *misc = MiscDevice::from_raw(f.private_data());
-		return ARef<LkpEnc>::get(KCXX_CONTAINER_OF(misc, LkpEnc, misc)).into_raw();
+		return ARef<LkpEnc>::get(enc).into_raw();
 	}
 
-	static void release(LkpEnc &enc, Inode, File)
+	static void release(LkpEnc &enc, File)
 	{
 		ARef<LkpEnc>::adopt(&enc);
 	}
 
 	static Result<usize> read(LkpEnc &enc, File, UserSlice::Writer out, loff_t &pos)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		usize len;
+		TextBuf text;
 
 		if (pos < 0)
 			return errc::inval;
-		{
-			auto io = KCXX_TRY(enc.live());
-			len = get_string(*io, text);
-		}
-		return out.read_from_buffer(pos, text, len);
+		TextLen len;
+		KCXX_TRY(enc.regs.try_access_with(
+			[&](const Regs &io) { len = get_string(io, text); }));
+		return out.read_from_buffer(pos, text, len.get());
 	}
 
 	static Result<usize> write(LkpEnc &enc, File, UserSlice::Reader in, loff_t &)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		usize count = in.left() < LKP_ENC_STRING_MAX ? in.left() : LKP_ENC_STRING_MAX;
+		TextBuf text;
+		TextLen count = TextLen::clamp(in.left());
 
-		if (in.read_partial(text, count))
+		if (in.read_partial(text, count.get()))
 			return errc::fault;
-		auto io = KCXX_TRY(enc.live());
-		put_string(*io, text, count);
-		return count;
+		KCXX_TRY(enc.regs.try_access_with(
+			[&](const Regs &io) { put_string(io, text, count); }));
+		return count.get();
 	}
 
-	static Result<long> write_seed(LkpEnc &enc, unsigned long arg)
+	static Result<void> write_seed(LkpEnc &enc, unsigned long arg)
 	{
 		u32 seed = KCXX_TRY(UserPtr<u32>(arg).read());
-		auto io = KCXX_TRY(enc.live());
-		io->iowrite32(seed, LKP_ENC_REG_SEED);
-		return 0;
+		return enc.regs.try_access_with([&](const Regs &io) { io.write<Seed>(seed); });
 	}
 
-	static Result<long> read_seed(LkpEnc &enc, unsigned long arg)
+	static Result<void> read_seed(LkpEnc &enc, unsigned long arg)
 	{
 		u32 seed;
-		{
-			auto io = KCXX_TRY(enc.live());
-			seed = io->ioread32(LKP_ENC_REG_SEED);
-		}
-		KCXX_TRY(UserPtr<u32>(arg).write(seed));
-		return 0;
+		KCXX_TRY(enc.regs.try_access_with([&](const Regs &io) { seed = io.read<Seed>(); }));
+		return UserPtr<u32>(arg).write(seed);
 	}
 
-	static Result<long> write_string(LkpEnc &enc, unsigned long arg)
+	/* The two string ioctls stay out of line, as GCC keeps C's
+	 * lkp_enc_c_ioc_*_string (their 256-byte buffers): the entry point's
+	 * other paths then need no frame and no stack-protector check. */
+	[[gnu::noinline]] static Result<void> write_string(LkpEnc &enc, unsigned long arg)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		long len =
-			strncpy_from_user(text, reinterpret_cast<const char *>(arg), sizeof(text));
-
-		if (len < 0)
-			return errc::fault;
-		if (len > LKP_ENC_STRING_MAX) /* no NUL within 256 bytes */
-			return errc::inval;
-		auto io = KCXX_TRY(enc.live());
-		put_string(*io, text, len);
-		return 0;
+		TextBuf text;
+		/* -EFAULT, or -EINVAL when there is no NUL within 256 bytes */
+		TextLen len;
+		KCXX_TRY(UserCStr(arg).copy_into(text, len));
+		return enc.regs.try_access_with([&](const Regs &io) { put_string(io, text, len); });
 	}
 
-	static Result<long> read_string(LkpEnc &enc, unsigned long arg)
+	[[gnu::noinline]] static Result<void> read_string(LkpEnc &enc, unsigned long arg)
 	{
-		char text[LKP_ENC_STRING_SIZE];
-		usize len;
-		{
-			auto io = KCXX_TRY(enc.live());
-			len = get_string(*io, text);
-		}
-		if (copy_to_user(arg, text, len + 1))
-			return errc::fault;
-		return 0;
+		TextBuf text;
+		TextLen len;
+		KCXX_TRY(enc.regs.try_access_with(
+			[&](const Regs &io) { len = get_string(io, text); }));
+		return UserSlice(arg, len.get() + 1).writer().write_raw(text, len.get() + 1);
 	}
 
-	static Result<long> ioctl(LkpEnc &enc, File, unsigned cmd, unsigned long arg)
+	/* Every lkp_enc ioctl returns 0 or an error: Result<void>, C's int. */
+	static Result<void> ioctl(LkpEnc &enc, File, unsigned cmd, unsigned long arg)
 	{
 		switch (cmd) {
 		case LKP_ENC_IOC_WRITE_SEED:
@@ -207,83 +188,54 @@ KCXX_FILE_OPERATIONS(LkpEncFile, lkp_enc_cxx, , read, write, unlocked_ioctl, ope
 namespace
 {
 
-Mutex<LkpEnc *> &instance();
-
-/* Enable the device and map BAR0 into the (not yet shared) register window. */
-Result<void> map(PciDevice pdev, LkpEnc &enc)
-{
-	KCXX_TRY(pdev.enable());
-	if (auto r = pdev.request_regions(KBUILD_MODNAME); !r) {
-		pdev.disable();
-		return r.error();
-	}
-	Error err = errc::nomem;
-	if (pdev.resource_len(0) < LKP_ENC_BAR_SIZE) {
-		_dev_err(pdev.dev(), "BAR0 %pR is smaller than %d bytes\n", pdev.resource(0),
-			 LKP_ENC_BAR_SIZE);
-		err = errc::nodev;
-	} else if (void *p = pci_iomap(pdev.raw(), 0, LKP_ENC_BAR_SIZE)) {
-		*enc.regs.lock() = Regs(p);
-		return ok();
-	}
-	pdev.release_regions();
-	pdev.disable();
-	return err;
-}
-
-void unmap(PciDevice pdev, LkpEnc &enc)
-{
-	{
-		/* Open files see an empty window (-ENODEV) from here on. */
-		auto io = enc.regs.lock();
-		pci_iounmap(pdev.raw(), io->base());
-		*io = Regs();
-	}
-	pdev.release_regions();
-	pdev.disable();
-}
+/* The driver's context: the one bound device (one per driver, as C's). */
+struct LkpEncState {
+	Mutex<LkpEnc *> instance{ KCXX_LOCK_CLASS(lkp_enc_cxx_instance_lock), nullptr };
+};
 
 struct LkpEncDriver {
+	using Context = LkpEncState;
 	using Data = LkpEnc;
 
-	static Result<LkpEnc *> probe(PciDevice pdev, const kabi::pci_device_id &)
+	static Result<LkpEnc *> probe(LkpEncState &st, PciDevice pdev, const kabi::pci_device_id &)
 	{
-		auto inst = instance().lock();
+		auto inst = st.instance.lock();
 		if (*inst) {
-			_dev_err(pdev.dev(),
-				 "refusing a second device: this driver serves one (/dev/%s)\n",
-				 LKP_ENC_CXX_NODE);
+			dev_err(pdev,
+				"refusing a second device: this driver serves one (/dev/%s)\n",
+				LKP_ENC_CXX_NODE);
 			return errc::busy;
 		}
-		if (lkp_enc_cxx_fail_alloc()) /* test-only fault injection */
+		if (params::fail_alloc_nth.should_fail()) /* test-only fault injection */
 			return errc::nomem;
 		LkpEnc *raw = new (gfp::kernel | gfp::zero) LkpEnc();
 		if (!raw)
 			return errc::nomem;
 		ARef<LkpEnc> enc = ARef<LkpEnc>::adopt(raw); /* freed on any error below */
-		KCXX_TRY(map(pdev, *enc));
-		if (auto r = enc->misc.register_device(LKP_ENC_CXX_NODE, fs::vtable<LkpEncFile>,
-						       lkp_enc_cxx_mode, pdev.dev());
+		/* enable, request, map; unmapped when the device unbinds (or this
+		 * probe fails), whoever still holds enc */
+		KCXX_TRY(enc->regs.attach(pdev.dev(),
+					  KCXX_TRY(Regs::create(pdev, 0, KBUILD_MODNAME)), enc));
+		if (auto r = enc->misc.register_device(LKP_ENC_CXX_NODE, fs::ops<LkpEncFile>,
+						       params::mode.get(), pdev.dev());
 		    !r) {
-			_dev_err(pdev.dev(), "misc_register failed: %d\n", r.error().to_errno());
-			unmap(pdev, *enc);
+			dev_err(pdev, "misc_register failed: %d\n", r.error().to_errno());
 			return r.error();
 		}
 		*inst = raw;
-		_dev_info(pdev.dev(), "/dev/%s ready, BAR0 %pR\n", LKP_ENC_CXX_NODE,
-			  pdev.resource(0));
+		dev_info(pdev, "/dev/%s ready, BAR0 %pR\n", LKP_ENC_CXX_NODE, pdev.resource(0));
 		return enc.into_raw();
 	}
 
-	static void remove(LkpEnc *raw, PciDevice pdev)
+	static void remove(LkpEncState &st, LkpEnc *raw, PciDevice pdev)
 	{
 		ARef<LkpEnc> enc = ARef<LkpEnc>::adopt(raw); /* the driver's reference */
 
-		/* No new opens after this; open files keep enc alive. */
+		/* No new opens after this; open files keep enc alive, and the
+		 * driver core revokes BAR0 (Devres) when remove() returns. */
 		enc->misc.deregister();
-		unmap(pdev, *enc);
-		*instance().lock() = nullptr;
-		_dev_info(pdev.dev(), "removed\n");
+		*st.instance.lock() = nullptr;
+		dev_info(pdev, "removed\n");
 	}
 };
 
@@ -296,30 +248,30 @@ namespace
 {
 
 struct LkpEncModule {
-	/* the one bound device */
-	Mutex<LkpEnc *> instance{ KCXX_LOCK_CLASS(lkp_enc_cxx_instance_lock), nullptr };
-	pci::PciDriver<LkpEncDriver> driver; /* unregistered first */
+	pci::PciDriver<LkpEncDriver> driver;
 
 	Result<void> init()
 	{
-		if (lkp_enc_cxx_mode & ~0777) {
-			pr_err("mode=%#o: only permission bits are allowed\n", lkp_enc_cxx_mode);
+		if (unsigned short mode = params::mode.get(); mode & ~0777) {
+			pr_err("mode=%#o: only permission bits are allowed\n", mode);
 			return errc::inval;
 		}
 		return driver.register_driver(KBUILD_MODNAME, lkp_enc_cxx_ids);
 	}
+
+	/* where the instance lock is, for its kallsyms name */
+	static constexpr usize state_offset();
 };
+
+constexpr usize LkpEncModule::state_offset()
+{
+	return __builtin_offsetof(LkpEncModule, driver) +
+	       pci::PciDriver<LkpEncDriver>::context_offset();
+}
 
 } // namespace
 
 KCXX_MODULE(LkpEncModule, "kmodlab", "lkp_enc Caesar-cipher PCI device, C++20 driver on kcxx",
 	    "GPL");
-KCXX_LOCK_SYMBOL(instance, lkp_enc_cxx_instance_lock);
-
-namespace
-{
-Mutex<LkpEnc *> &instance()
-{
-	return kcxx_this_module().instance;
-}
-} // namespace
+KCXX_LOCK_SYMBOL_AT(LkpEncModule::state_offset() + __builtin_offsetof(LkpEncState, instance),
+		    lkp_enc_cxx_instance_lock);

@@ -376,6 +376,93 @@ TEST_P(LkpEnc, UnbindWithOpenFileGivesENODEV)
 	EXPECT_EQ(ioc_read(), "Jgnnq Yqtnf");
 }
 
+// Whether /proc/iomem lists a region claimed under `name` (pci_request_region*).
+bool iomem_claims(const std::string &name)
+{
+	std::string text = kmodlab::read_text("/proc/iomem");
+	std::string needle = " : " + name + "\n";
+	return text.find(needle) != std::string::npos;
+}
+
+// Unbinding while threads are inside operations on an open file: access to
+// the BAR is revoked at unbind (kcxx: its Devres; C: remove() under the
+// mutex), not when the last file closes.  Every operation gives success or
+// ENODEV, nothing else; once a thread saw ENODEV it never succeeds again;
+// after the unbind, with the file still open, the BAR's region is released
+// (/proc/iomem) and the device disabled (sysfs enable = 0); the kernel log
+// stays clean (vm/run fails the run on an oops or warning).
+TEST_P(LkpEnc, UnbindDuringOperationsRevokesTheBar)
+{
+	const std::string drv = "/sys/bus/pci/drivers/" + module;
+	const std::string sysdev = "/sys/bus/pci/devices/" + bdf;
+	ASSERT_TRUE(iomem_claims(module)) << "/proc/iomem has no region of " << module;
+	ASSERT_EQ(kmodlab::trim(kmodlab::read_text(sysdev + "/enable")), "1");
+
+	std::atomic<bool> stop{ false };
+	std::atomic<int> ok_ops{ 0 }, nodev_ops{ 0 }, bad{ 0 }, revived{ 0 };
+	std::vector<std::thread> threads;
+	auto join = [&] {
+		stop = true;
+		for (auto &th : threads)
+			th.join();
+		threads.clear();
+	};
+	for (int t = 0; t < 3; t++)
+		threads.emplace_back([&, t] {
+			bool gone = false;
+			char buf[LKP_ENC_STRING_SIZE];
+			for (unsigned i = 0; !stop; i++) {
+				uint32_t s = i;
+				long r = t == 0 ? ioctl(fd, LKP_ENC_IOC_READ_SEED, &s) :
+				         t == 1 ? ioctl(fd, LKP_ENC_IOC_WRITE_STRING, "revoke me") :
+				                  pread(fd, buf, sizeof(buf), 0);
+				if (r >= 0) {
+					ok_ops++;
+					revived += gone;
+				} else if (errno == ENODEV) {
+					nodev_ops++;
+					gone = true;
+				} else {
+					bad++;
+				}
+			}
+		});
+	// wait (at most 20 s each) for operations before and after the unbind
+	auto wait_for = [](const std::atomic<int> &n, int target) {
+		for (int i = 0; i < 20000 && n < target; i++)
+			usleep(1000);
+		return n >= target;
+	};
+	bool ran = wait_for(ok_ops, 50);
+	int unbind_err = ran ? kmodlab::write_sysfs(drv + "/unbind", bdf) : -1;
+	bool ran_after = unbind_err == 0 && wait_for(nodev_ops, nodev_ops + 30);
+	bool claimed = iomem_claims(module);
+	std::string enabled = kmodlab::trim(kmodlab::read_text(sysdev + "/enable"));
+	join();
+	ASSERT_TRUE(ran) << "the operations did not run before the unbind (" << ok_ops << " ok)";
+	ASSERT_EQ(unbind_err, 0) << "unbind failed";
+	EXPECT_TRUE(ran_after) << "the operations did not run on after the unbind";
+	EXPECT_FALSE(claimed) << "BAR0 is still claimed with the file open";
+	EXPECT_EQ(enabled, "0") << "the device is still enabled with the file open";
+	EXPECT_EQ(bad.load(), 0) << "operations failed with an errno other than ENODEV";
+	EXPECT_EQ(revived.load(), 0) << "an operation succeeded after ENODEV";
+	uint32_t s = 1;
+	EXPECT_ERRNO(ENODEV, ioctl(fd, LKP_ENC_IOC_READ_SEED, &s));
+	close(fd);
+	fd = -1;
+
+	ASSERT_EQ(kmodlab::write_sysfs(drv + "/bind", bdf), 0);
+	ASSERT_EQ(driver_of(bdf), module) << "rebinding " << bdf << " failed";
+	EXPECT_TRUE(iomem_claims(module));
+	for (int i = 0; i < 50 && !kmodlab::exists(path); i++)
+		usleep(20000); // devtmpfs creates the node asynchronously
+	fd = open(path.c_str(), O_RDWR);
+	ASSERT_GE(fd, 0) << strerror(errno);
+	set_seed(2);
+	ioc_write("Hello World");
+	EXPECT_EQ(ioc_read(), "Jgnnq Yqtnf");
+}
+
 // One device per driver: binding the other lkp_enc device to this driver is
 // refused (probe returns -EBUSY); the other device is given back after.
 TEST_P(LkpEnc, SecondDeviceIsRefused)

@@ -8,12 +8,18 @@
  * scripts/kmod-report.sh counts calls to kcxx_* helpers from every
  * file-operation entry point.
  */
+#include <linux/device.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
-void kcxx_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key);
-unsigned long kcxx_clear_user(void __user *to, unsigned long n);
-unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsigned long n);
+/* The prototypes C++ calls, from kcxx/bindings.def: a definition below
+ * that differs from its entry is a conflicting-types error. */
+#define KT_spinlock spinlock_t
+#define KT_lock_class_key struct lock_class_key
+#define KCXX_FN(ret, name, params, attrs)
+#define KCXX_VAR(type, name)
+#define KCXX_HELPER(ret, name, params, attrs) ret name params;
+#include <kcxx/bindings.def>
 
 /* spin_lock_init() is a macro that stores __SPIN_LOCK_UNLOCKED (and, with
  * CONFIG_DEBUG_SPINLOCK, a name, magic and the call site's lock class);
@@ -47,4 +53,12 @@ unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsi
 	if (!access_ok(from, n))
 		return n;
 	return __copy_from_user(to, from, n);
+}
+
+/* devm_add_action_or_reset() is an inline (6.1) or a macro naming the
+ * action (6.12: __devm_add_action_or_reset(dev, action, data, #action)):
+ * only C can call it.  kcxx/devres.h, at probe only. */
+int kcxx_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data)
+{
+	return devm_add_action_or_reset(dev, action, data);
 }

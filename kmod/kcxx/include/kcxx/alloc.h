@@ -33,6 +33,14 @@ inline constexpr Gfp nowarn{KABI_GFP_NOWARN};
 inline void *kmalloc(usize size, Gfp g) { return __kmalloc(size, g.flags); }
 inline void *kzalloc(usize size, Gfp g) { return __kmalloc(size, (g | gfp::zero).flags); }
 
+/* Untyped heap blocks whose size is chosen at run time (scull's quanta of
+ * an ioctl-chosen size; Rust: a KVec<u8> with that capacity).  bytes() is
+ * null on failure; free() takes only what bytes() returned (or null). */
+namespace alloc {
+[[gnu::always_inline]] inline void *bytes(usize n, Gfp g) { return kmalloc(n, g); }
+[[gnu::always_inline]] inline void free(void *p) { kfree(p); }
+} // namespace alloc
+
 } // namespace kcxx
 
 /* The allocating new-expression: `new (gfp::kernel) T(args)`; null on failure. */
@@ -147,15 +155,20 @@ public:
 	constexpr KArray() = default;
 	KArray(const KArray &) = delete;
 	~KArray() { reset(); }
-	Result<void> try_init(usize n, Gfp g)
+	/* n elements, each constructed as T(args...) */
+	template <class... A> Result<void> try_init(usize n, Gfp g, A &...args)
 	{
 		if (n > ~usize(0) / sizeof(T))
 			return errc::nomem;
 		p_ = static_cast<T *>(kzalloc(n * sizeof(T), g));
 		if (!p_)
 			return errc::nomem;
-		for (; len_ < n; len_++)
-			new (&p_[len_]) T();
+		if constexpr (sizeof...(A) == 0 && __is_trivially_constructible(T) &&
+			      __has_trivial_destructor(T))
+			len_ = n; /* all-zero bytes are T() (pointers, integers) */
+		else
+			for (; len_ < n; len_++)
+				new (&p_[len_]) T(args...);
 		return ok();
 	}
 	void reset()
@@ -166,7 +179,9 @@ public:
 		p_ = nullptr;
 	}
 	usize size() const { return len_; }
+	explicit operator bool() const { return p_ != nullptr; }
 	T &operator[](usize i) { return p_[i]; }
+	const T &operator[](usize i) const { return p_[i]; }
 
 private:
 	T *p_ = nullptr;
