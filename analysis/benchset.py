@@ -58,6 +58,8 @@ def run_series(run_dir: Path) -> KernelRun:
 def load_set(run_dir: Path | str) -> BenchSet:
     """A bench set or a plain run directory, with its kernels' run directories (checked to exist)."""
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(f"{run_dir}: no such run directory")
     mpath = run_dir / MANIFEST
     if not mpath.is_file():
         raise InputError(f"{mpath}: file not found (a run directory or bench set needs the manifest "

@@ -37,7 +37,7 @@ def write_shard(d: Path, shard: Shard, kernels=("6.1",), machine=None, seed: int
     entries = []
     for i, series in enumerate(kernels):
         kd = d / series
-        ro = dict(ratio_override or {}, **(per_kernel_ratio or {}).get(series, {}))
+        ro = {**(ratio_override or {}), **(per_kernel_ratio or {}).get(series, {})}
         samples.write_run(kd, seed + 100 * i, f"{d.name}-{series}", ratio_override=ro, drop_cells=drop, quick=quick,
                           finished=finished, **kw)
 
