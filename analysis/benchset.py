@@ -24,7 +24,8 @@ SET_KIND = "bench-set"
 
 @dataclass
 class KernelRun:
-    series: str        # 6.1, 6.12: the key of baselines and of the cross-kernel report
+    series: str        # the kernel's name in kmodlab.conf KERNELS (6.1, 6.12): the key of baselines
+                       # and of the cross-kernel report; for Debian kernels it is the series
     release: str       # the ABI the guest booted (env.kernel)
     dir: Path          # a run directory (load.load_run)
 
@@ -48,11 +49,12 @@ def is_set(run_dir: Path) -> bool:
 
 
 def run_series(run_dir: Path) -> KernelRun:
-    """A plain run directory as a KernelRun (its series from env.kernel)."""
+    """A plain run directory as a KernelRun: its kernel's name as the bench recorded it
+    (kernel_name), else the series of env.kernel (runs made before kernels)."""
     w = str(Path(run_dir) / MANIFEST)
     man = read_json(Path(run_dir) / MANIFEST)
     release = _get(_get(man, "env", w, dict), "kernel", w + ".env", str)
-    return KernelRun(kernel_label(release), release, Path(run_dir))
+    return KernelRun(man.get("kernel_name") or kernel_label(release), release, Path(run_dir))
 
 
 def load_set(run_dir: Path | str) -> BenchSet:

@@ -49,21 +49,12 @@ vm_args=(--bench --timeout 2400)
 KMODLAB_PIN=""
 [ "$PIN" = 1 ] && KMODLAB_PIN="vCPU i on host CPU i"
 export KMODLAB_PIN
-# vm/run's arguments that boot kernel SERIES.  Until vm/run has --kernel
-# (issue 19's kernels half), only the one default kernel can be benched.
-vm_kernel_args() {	# series
-	if vm/run --help 2>&1 | grep -q -- '--kernel'; then
-		echo "--kernel $1"
-	elif [ "${#kernels[@]}" -gt 1 ]; then
-		echo "bench: ${#kernels[@]} kernels configured but vm/run has no --kernel option" >&2
-		exit 2
-	fi
-}
-
 # One kernel's run directory: BOOTS guest boots of bench_matrix.py, then the
 # host-side figures; `finished` is written last.
-bench_one_kernel() {	# series release dir
+bench_one_kernel() {	# name release dir
 	local series=$1 release=$2 kout=$3 b matrix
+	# The guest records it in the manifest; the host-side tools build and boot this kernel's modules.
+	export KMODLAB_KERNEL_NAME=$series KERNEL=$series
 	mkdir -p "$kout"
 	echo "bench: kernel $series ($release) -> $kout" >&2
 	for ((b = 0; b < BOOTS; b++)); do
@@ -77,7 +68,7 @@ bench_one_kernel() {	# series release dir
 			${SHARD:+--shard "$SHARD"})
 		[ $((b + 1)) = "$BOOTS" ] && matrix+=(--extras)
 		if [ "$TARGET" = vm ]; then
-			KMODLAB_HOST=$(hostname) vm/run "${vm_args[@]}" $(vm_kernel_args "$series") -- "$PYTHON" "${matrix[@]}"
+			KMODLAB_HOST=$(hostname) vm/run "${vm_args[@]}" --kernel "$series" -- "$PYTHON" "${matrix[@]}"
 		else
 			KMODLAB_IN_GUEST= TARGET=host KMODLAB_HOST=$(hostname) "$PYTHON" "${matrix[@]}"
 		fi
@@ -112,8 +103,12 @@ bench_one_kernel() {	# series release dir
 "$PYTHON" scripts/bench_matrix.py ${QUICK:+--quick} ${SHARD:+--shard "$SHARD"} --check-config
 "$PYTHON" scripts/bench_matrix.py ${QUICK:+--quick} ${SHARD:+--shard "$SHARD"} --list >/dev/null
 
-# The kernels this bench runs on: "series release" lines (scripts/bench-kernels.sh).
-mapfile -t kernels < <(scripts/bench-kernels.sh ${KERNEL:+--kernel "$KERNEL"})
+# The kernels this bench runs on: "name release" lines (scripts/bench-kernels.sh).
+if [ "$TARGET" = vm ]; then
+	mapfile -t kernels < <(scripts/bench-kernels.sh ${KERNEL:+--kernel "$KERNEL"})
+else	# this machine's own kernel, named by its series
+	kernels=("$("$PYTHON" -c 'import sys; from analysis.shard import kernel_label; print(kernel_label(sys.argv[1]))' "$(uname -r)") $(uname -r)")
+fi
 [ "${#kernels[@]}" -gt 0 ] || { echo "bench: no kernel to run on (scripts/bench-kernels.sh printed none)" >&2; exit 2; }
 
 id=$(date -u +%Y%m%d-%H%M%S)-$(git rev-parse --short HEAD 2>/dev/null || echo nogit)

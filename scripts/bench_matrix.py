@@ -447,7 +447,8 @@ def new_manifest(out, opt, s, matrix, mine):
               "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
               "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}
     return {"id": out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
-            "kernel": platform.release(), "commit": os.environ.get("KMODLAB_COMMIT", "unknown"),
+            "kernel": platform.release(), "kernel_name": os.environ.get("KMODLAB_KERNEL_NAME", ""),
+            "commit": os.environ.get("KMODLAB_COMMIT", "unknown"),
             "shard": opt.shard.as_json(), "machine": machine_record(),
             "matrix": [c.name for c in matrix], "cells": [c.name for c in mine],
             "settings": {"duration_s": s["duration_s"], "warmup_s": s["warmup_s"],
