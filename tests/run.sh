@@ -40,6 +40,7 @@ EXPECTED=$RESULTS/expected.txt
 : >"$EXPECTED"
 expect_result ctest.xml "host unit tests (ctest)"
 expect_result pytest-analysis.xml "analysis tests (pytest)"
+expect_result pytest-ci.xml "CI workflow checks (pytest tests/ci)"
 expect_result "checks/setup-config--*.xml" "set-up and configuration (tests/setup/test-config.sh)"
 expect_result "checks/icount-classify--*.xml" "icount instruction classifier (tests/icount/test-classify.sh)"
 if [ "$TARGET" = vm ]; then
@@ -59,6 +60,9 @@ run_ctest build/cmake "$RESULTS/ctest.xml"
 
 step "analysis tests (pytest)"
 run_pytest "analysis tests" "$PYTHON" analysis/tests "$RESULTS/pytest-analysis.xml"
+
+step "CI workflow (.github/workflows/bench.yml: YAML shape, the commands it calls exist)"
+run_pytest "CI workflow checks" "$PYTHON" tests/ci "$RESULTS/pytest-ci.xml"
 
 step "set-up and configuration (package states, kmodlab.conf precedence under make)"
 run_script "tests/setup/test-config.sh" tests/setup/test-config.sh
