@@ -110,6 +110,12 @@ def test_merge_two_machines(tmp_path, two_shards, settings):
         if e["kind"] == "loadgen":
             by_cell.setdefault(f"{e['driver']}/{e['workload']}", set()).add(e["machine"])
     assert all(len(v) == 1 for v in by_cell.values()) and len(set().union(*by_cell.values())) == 2
+    # a boot number (block) of the merged run belongs to one machine: shard 1's boot 0 is not shard 2's
+    machine_of_boot = {}
+    for e in man["runs"]:
+        if e["kind"] == "loadgen":
+            machine_of_boot.setdefault(e["boot"], set()).add(e["machine"])
+    assert len(machine_of_boot) == 4 and all(len(v) == 1 for v in machine_of_boot.values())
     for cr in compare_run(run, settings):  # no pair spans machines: both runs of a pair carry one machine tag
         for p in cr.pairs:
             assert p.c.file.split("/")[0] == p.cxx.file.split("/")[0]
