@@ -121,7 +121,7 @@ KMODLAB_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo nogit)
 git diff --quiet HEAD 2>/dev/null || KMODLAB_COMMIT+="-dirty"
 export KMODLAB_MACHINE KMODLAB_COMMIT
 shard_json=$(jq -n --arg s "${SHARD:-1/1}" '$s | split("/") | {index: (.[0] | tonumber), count: (.[1] | tonumber)}')
-jq -n --arg id "$id" --arg started "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson quick "${QUICK:+true}${QUICK:-false}" \
+jq -n --arg id "$id" --arg started "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson quick "$([ -n "$QUICK" ] && echo true || echo false)" \
 	--arg commit "$KMODLAB_COMMIT" --argjson machine "$KMODLAB_MACHINE" --argjson shard "$shard_json" \
 	--arg only "${KERNEL:-}" --args '{kind: "bench-set", version: 1, id: $id, started: $started, quick: $quick,
 	  commit: $commit, machine: $machine, shard: $shard, kernel_selected: $only,
