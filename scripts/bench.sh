@@ -53,8 +53,8 @@ export KMODLAB_PIN
 # host-side figures; `finished` is written last.
 bench_one_kernel() {	# name release dir
 	local series=$1 release=$2 kout=$3 b matrix
-	# The guest records it in the manifest; the host-side tools build and boot this kernel's modules.
-	export KMODLAB_KERNEL_NAME=$series KERNEL=$series
+	# The host-side tools (kmod-report, icount) take this kernel's modules and boot it.
+	export KERNEL=$series
 	mkdir -p "$kout"
 	echo "bench: kernel $series ($release) -> $kout" >&2
 	for ((b = 0; b < BOOTS; b++)); do
@@ -65,7 +65,8 @@ bench_one_kernel() {	# name release dir
 		awk -v n="$(nproc)" '{ exit !($1 > n) }' /proc/loadavg &&
 			echo "bench: host load average ${KMODLAB_HOST_LOAD%% *} on $(nproc) CPUs: other work competes with the guest; expect far larger noise and MDEs than on a quiet host" >&2
 		matrix=(scripts/bench_matrix.py --out "$ROOT/$kout" --boot "$b" --boots "$BOOTS" ${QUICK:+--quick}
-			${SHARD:+--shard "$SHARD"})
+			${SHARD:+--shard "$SHARD"} --machine "$KMODLAB_MACHINE" --commit "$KMODLAB_COMMIT"
+			--kernel-name "$series")
 		[ $((b + 1)) = "$BOOTS" ] && matrix+=(--extras)
 		if [ "$TARGET" = vm ]; then
 			KMODLAB_HOST=$(hostname) vm/run "${vm_args[@]}" --kernel "$series" -- "$PYTHON" "${matrix[@]}"
@@ -119,7 +120,6 @@ start=$(date +%s)
 KMODLAB_MACHINE=$("$PYTHON" -m analysis.shard machine)
 KMODLAB_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo nogit)
 git diff --quiet HEAD 2>/dev/null || KMODLAB_COMMIT+="-dirty"
-export KMODLAB_MACHINE KMODLAB_COMMIT
 shard_json=$(jq -n --arg s "${SHARD:-1/1}" '$s | split("/") | {index: (.[0] | tonumber), count: (.[1] | tonumber)}')
 jq -n --arg id "$id" --arg started "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson quick "$([ -n "$QUICK" ] && echo true || echo false)" \
 	--arg commit "$KMODLAB_COMMIT" --argjson machine "$KMODLAB_MACHINE" --argjson shard "$shard_json" \

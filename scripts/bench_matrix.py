@@ -23,7 +23,7 @@ The last boot (--extras) also runs Google Benchmark and fio.
 Sharding (make bench SHARD=i/N, analysis/shard.py): --shard i/N runs a
 deterministic 1/N of the cells (C and C++ of a cell always together) and
 records the shard, the whole matrix, this shard's cells and the machine
-(KMODLAB_MACHINE, set by scripts/bench.sh on the host) in the manifest; the
+(--machine, measured by scripts/bench.sh on the host) in the manifest; the
 extras (Google Benchmark, fio) then cover only this shard's cells, so their
 comparison with kmodlab-load stays on one machine.  --list prints the cells
 a shard would run and exits (no guest needed).
@@ -427,14 +427,19 @@ def env_record():
             "compiler": host_env.get("compiler", ""), "host": os.environ.get("KMODLAB_HOST", "")}
 
 
-def machine_record():
+def machine_record(raw):
     """Who runs this shard: scripts/bench.sh measures it on the host (the guest's
-    hostname is the initramfs's) and passes it as KMODLAB_MACHINE."""
-    raw = os.environ.get("KMODLAB_MACHINE")
+    hostname is the initramfs's) and passes it as --machine JSON."""
     if not raw:
-        sys.exit("bench: KMODLAB_MACHINE is not set (scripts/bench.sh sets it: python3 -m analysis.shard machine); "
+        sys.exit("bench: no --machine (scripts/bench.sh passes it: python3 -m analysis.shard machine); "
                  "run the bench through make bench")
-    return json.loads(raw)
+    try:
+        m = json.loads(raw)
+    except json.JSONDecodeError as e:
+        sys.exit(f"bench: --machine is not JSON ({e}): {raw!r}")
+    if not isinstance(m, dict) or not m.get("id"):
+        sys.exit(f"bench: --machine needs an object with an 'id': {raw!r}")
+    return m
 
 
 def new_manifest(out, opt, s, matrix, mine):
@@ -447,9 +452,9 @@ def new_manifest(out, opt, s, matrix, mine):
               "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
               "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}
     return {"id": out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
-            "kernel": platform.release(), "kernel_name": os.environ.get("KMODLAB_KERNEL_NAME", ""),
-            "commit": os.environ.get("KMODLAB_COMMIT", "unknown"),
-            "shard": opt.shard.as_json(), "machine": machine_record(),
+            "kernel": platform.release(), "kernel_name": opt.kernel_name or "",
+            "commit": opt.commit or "unknown",
+            "shard": opt.shard.as_json(), "machine": machine_record(opt.machine),
             "matrix": [c.name for c in matrix], "cells": [c.name for c in mine],
             "settings": {"duration_s": s["duration_s"], "warmup_s": s["warmup_s"],
                          "threads": s["threads"], "sync_modes": s["sync_modes"],
@@ -504,6 +509,9 @@ def parse_args():
     ap.add_argument("--cells", help="only these cells, DRIVER/WORKLOAD,... (experiments)")
     ap.add_argument("--shard", type=parse_shard_arg, default=WHOLE,
                     help="i/N: run shard i of N (a deterministic 1/N of the cells, C and C++ together)")
+    ap.add_argument("--machine", help="JSON record of the host running the guest (scripts/bench.sh)")
+    ap.add_argument("--commit", help="git commit of the checkout (scripts/bench.sh; merge compares it)")
+    ap.add_argument("--kernel-name", dest="kernel_name", help="the kernel's name in kmodlab.conf KERNELS")
     ap.add_argument("--list", action="store_true", help="print the cells this shard would run and exit (no guest)")
     ap.add_argument("--json", action="store_true", help="with --list: JSON instead of one cell a line")
     ap.add_argument("--pairs", dest="pairs_per_boot", type=int, help="timing pairs per cell (overrides the conf)")
