@@ -195,7 +195,7 @@ def merge_kernel(series: str, parts: list[Part], out: Path, out_id: str) -> dict
             probe.append(dict(pe, bpf_off=[f"{prefix}/{f}" for f in pe["bpf_off"]],
                               bpf_on=[f"{prefix}/{f}" for f in pe["bpf_on"]]))
     hosts = sorted({(p.man.get("machine") or {}).get("host", "?") for p in parts})
-    man = {"id": out_id, "started": min(p.man.get("started", "") for p in parts),
+    man = {"id": f"{out_id}/{series}", "started": min(p.man.get("started", "") for p in parts),
            "finished": max(p.man["finished"] for p in parts), "quick": first.get("quick", False),
            "env": dict(first["env"], host=", ".join(hosts)), "kernel": first.get("kernel"),
            "commit": first["commit"], "shard": {"index": 1, "count": 1}, "matrix": first["matrix"],

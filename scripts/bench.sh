@@ -66,7 +66,7 @@ bench_one_kernel() {	# name release dir
 			echo "bench: host load average ${KMODLAB_HOST_LOAD%% *} on $(nproc) CPUs: other work competes with the guest; expect far larger noise and MDEs than on a quiet host" >&2
 		matrix=(scripts/bench_matrix.py --out "$ROOT/$kout" --boot "$b" --boots "$BOOTS" ${QUICK:+--quick}
 			${SHARD:+--shard "$SHARD"} --machine "$KMODLAB_MACHINE" --commit "$KMODLAB_COMMIT"
-			--kernel-name "$series")
+			--kernel-name "$series" --run-id "$id/$series")
 		[ $((b + 1)) = "$BOOTS" ] && matrix+=(--extras)
 		if [ "$TARGET" = vm ]; then
 			KMODLAB_HOST=$(hostname) vm/run "${vm_args[@]}" --kernel "$series" -- "$PYTHON" "${matrix[@]}"

@@ -451,7 +451,7 @@ def new_manifest(out, opt, s, matrix, mine):
               "discard_first": s["discard_first"], "pin_guest_cpu": s["pin_guest_cpu"] or "none",
               "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
               "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}
-    return {"id": out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
+    return {"id": opt.run_id or out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
             "kernel": platform.release(), "kernel_name": opt.kernel_name or "",
             "commit": opt.commit or "unknown",
             "shard": opt.shard.as_json(), "machine": machine_record(opt.machine),
@@ -512,6 +512,7 @@ def parse_args():
     ap.add_argument("--machine", help="JSON record of the host running the guest (scripts/bench.sh)")
     ap.add_argument("--commit", help="git commit of the checkout (scripts/bench.sh; merge compares it)")
     ap.add_argument("--kernel-name", dest="kernel_name", help="the kernel's name in kmodlab.conf KERNELS")
+    ap.add_argument("--run-id", dest="run_id", help="the run's id (scripts/bench.sh: <set id>/<kernel>)")
     ap.add_argument("--list", action="store_true", help="print the cells this shard would run and exit (no guest)")
     ap.add_argument("--json", action="store_true", help="with --list: JSON instead of one cell a line")
     ap.add_argument("--pairs", dest="pairs_per_boot", type=int, help="timing pairs per cell (overrides the conf)")
