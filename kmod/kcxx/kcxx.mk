@@ -76,7 +76,16 @@ quiet_cmd_cxx_o_cpp = CXX $(quiet_modtag) $@
 quiet_cmd_kcxx_check = KCXXCHK $@
       cmd_kcxx_check = bash $(KCXX_CHECK) --quiet $@
 
+# No raw kernel calls in a driver source (scripts/check-cxx-raw-calls.sh):
+# on in directories that set KCXX_NO_RAW_CALLS := y (kmod/cxx); the sources
+# named in KCXX_RAW_CALLS_PENDING are reported on every build, not failed.
+KCXX_RAWCHECK := $(abspath $(src)/../../scripts/check-cxx-raw-calls.sh)
+quiet_cmd_kcxx_rawcheck = KCXXRAW $<
+      cmd_kcxx_rawcheck = KCXX_CXX=$(KCXX_CXX) bash $(KCXX_RAWCHECK) --quiet \
+		$(if $(filter $(notdir $<),$(KCXX_RAW_CALLS_PENDING)),--pending) $<
+
 define rule_cxx_o_cpp
+	$(if $(KCXX_NO_RAW_CALLS),$(if $(filter $(src)/%.cpp,$<),$(call cmd,kcxx_rawcheck)))
 	$(call cmd_and_fixdep,cxx_o_cpp)
 	$(call cmd,gen_objtooldep)
 	$(call cmd,kcxx_check)
