@@ -20,6 +20,8 @@ CMAKE_DIR  := $(BUILD)/cmake
 KVER_FILE  := $(BUILD)/kver
 JOBS       ?= 2
 QUICK      ?=
+KERNEL     ?=
+SHARD      ?=
 RESULTS    ?=
 VM_RUN     := $(ROOT)/vm/run
 export KMODLAB_ROOT := $(ROOT)
@@ -37,12 +39,14 @@ help:
 	@echo
 	@echo "  make bench            build, boot the guest, run the C/C++ matrix, write the report"
 	@echo "  make bench QUICK=1    the same, small matrix (about 5 minutes)"
+	@echo "  make bench KERNEL=6.1 one configured kernel only; SHARD=i/N: shard i of N of the cells"
+	@echo "                        (join shards: python3 -m analysis merge RUN... --out DIR)"
 	@echo "  make calibrate        A/A and planted-cost pairs: false-positive and detection rates (QUICK=1: small)"
 	@echo "  make test             the whole test suite; ends with 'N passed, N failed'"
 	@echo
 	@echo "  make setup            install packages, fetch Debian's kernel, build our QEMU (idempotent)"
 	@echo "  make build            modules + host tools (loadgen, bpf, tests)"
-	@echo "  make modules          kernel modules only (kmod/*/Kbuild); make samples: kmod/samples"
+	@echo "  make modules          kernel modules only (kmod/*/Kbuild), for every kernel of KERNELS (KERNEL=: one); make samples: kmod/samples"
 	@echo "  make load | unload    insmod/rmmod every module with kmodlab.conf parameters (in the guest)"
 	@echo "  make status | dmesg   which modules are loaded / their kernel log lines (in the guest)"
 	@echo "  make vm-shell         interactive root shell in the guest"
@@ -54,7 +58,7 @@ help:
 	@echo "  make config           every kmodlab.conf key, its value and where it came from"
 	@echo "  make clean            remove build outputs (keeps the cache in $(KMODLAB_CACHE))"
 	@echo
-	@echo "Variables: TARGET=vm|host  KVER=<abi>  QUICK=1  RESULTS=<dir>  JOBS=$(JOBS)"
+	@echo "Variables: TARGET=vm|host  KERNEL=<name|abi> (one of kmodlab.conf KERNELS)  QUICK=1  SHARD=i/N  RESULTS=<dir>  JOBS=$(JOBS)"
 	@echo "Configuration: kmodlab.conf.  Guest runner: vm/run --help."
 
 # --- set-up and builds ------------------------------------------------------
@@ -97,7 +101,7 @@ test: check-host-target build
 
 # --- the main job -----------------------------------------------------------------
 bench: check-host-target build
-	@TARGET=$(TARGET) QUICK=$(QUICK) PYTHON=$(PYTHON) scripts/bench.sh
+	@TARGET=$(TARGET) QUICK=$(QUICK) KERNEL=$(KERNEL) SHARD=$(SHARD) PYTHON=$(PYTHON) scripts/bench.sh
 
 calibrate: check-host-target build
 	@TARGET=$(TARGET) QUICK=$(QUICK) PYTHON=$(PYTHON) scripts/calibrate.sh

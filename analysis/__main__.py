@@ -1,4 +1,4 @@
-"""Command line: python3 -m analysis {report,regress,promote} ...
+"""Command line: python3 -m analysis {report,regress,promote,merge} ...
 
 Exit status: 0 success, 1 regression (regress only), 2 unusable input (a
 missing or malformed file, named in the message).
@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import conf, gates, load, report
+from . import benchset, conf, gates, load, merge, report, setreport
 from .errors import InputError
 
 EXIT_REGRESSION = 1
@@ -20,6 +20,10 @@ EXIT_INPUT = 2
 
 def cmd_report(args) -> int:
     s = conf.load_settings(args.conf)
+    if benchset.is_set(Path(args.results)):
+        for f in setreport.render_set(benchset.load_set(args.results), s):
+            print(f)
+        return 0
     run = load.load_run(args.results)
     md, ht, figs = report.render(run, s)
     print(ht)
@@ -30,19 +34,8 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_regress(args) -> int:
-    s = conf.load_settings(args.conf)
-    root = conf.repo_root()
-    base_dir = Path(args.baseline) if args.baseline else root / "results" / "baseline"
-    if not (base_dir / load.MANIFEST).exists():
-        raise InputError(f"{base_dir}/{load.MANIFEST}: no baseline run. Make one from a full run with "
-                         f"'python3 -m analysis promote results/<run>' (see results/baseline/README.md)")
-    if args.run:
-        run_dir = Path(args.run)
-    else:
-        run_dir, notes = load.newest_run(root / "results", exclude=base_dir)
-        for n in notes:
-            print(f"note: {n}", file=sys.stderr)
+def gate_one(base_dir: Path, run_dir: Path, s) -> dict:
+    """One kernel's run against its baseline: the table on stdout, RUN/regress.json; returns the verdict."""
     base = load.load_run(base_dir)
     new = load.load_run(run_dir)
     print(f"regress: run {new.id} ({run_dir}) against baseline {base.id} ({base_dir})")
@@ -60,33 +53,130 @@ def cmd_regress(args) -> int:
     c = verdict["counts"]
     print(f"\n{c['PASS']} passed, {c['FAIL']} failed, {c['SKIP']} skipped, {c['INFO']} informational; "
           f"verdict: {verdict['result'].upper()} ({out})")
-    return EXIT_REGRESSION if gates.failed(gs) else 0
+    return verdict
 
 
-def cmd_promote(args) -> int:
-    """Copy a run's manifest and the files it names (not the rendered report) into the baseline folder."""
-    src = Path(args.run)
-    dst = Path(args.to) if args.to else conf.repo_root() / "results" / "baseline"
-    run = load.load_run(src)  # validates everything first: never promote a broken run
-    if run.quick and not args.allow_quick:
-        raise InputError(f"{src}: a QUICK run has too few repetitions for a baseline; use a full make bench "
-                         "(or --allow-quick)")
-    man = load.read_json(src / load.MANIFEST)
+def _pick_run(args, root: Path, base_root: Path) -> Path:
+    if args.run:
+        return Path(args.run)
+    run_dir, notes = load.newest_run(root / "results", exclude=base_root)
+    for n in notes:
+        print(f"note: {n}", file=sys.stderr)
+    return run_dir
+
+
+def cmd_regress(args) -> int:
+    """Every kernel of the run against that kernel's baseline (results/baseline/<series>/).
+
+    A kernel without a baseline FAILS (a gate that cannot decide must not
+    pass); a baseline kernel the run did not measure (make bench KERNEL=) is
+    a visible SKIP line."""
+    s = conf.load_settings(args.conf)
+    root = conf.repo_root()
+    base_root = Path(args.baseline) if args.baseline else root / "results" / "baseline"
+    have = benchset.baseline_series(base_root)
+    if not have:
+        raise InputError(f"{base_root}: no baseline run. Make one from a full run with "
+                         f"'python3 -m analysis promote results/<run>' (see results/baseline/README.md)")
+    run_dir = _pick_run(args, root, base_root)
+    bs = benchset.load_set(run_dir)
+    if args.baseline and not bs.is_set and not benchset.is_set(base_root) and (base_root / load.MANIFEST).is_file():
+        # One plain run against one plain baseline, named explicitly: compared whatever their kernels.
+        return EXIT_REGRESSION if gate_one(base_root, run_dir, s)["result"] == "fail" else 0
+    kernels, failed = [], False
+    for k in bs.kernels:
+        base_dir = benchset.baseline_for(base_root, k.series)
+        if base_dir is None:
+            print(f"regress: kernel {k.series} ({k.release}): FAIL: no baseline for this kernel under {base_root} "
+                  f"(baselines: {', '.join(have)}); make one from a full run: python3 -m analysis promote <run>")
+            kernels.append({"series": k.series, "result": "fail", "reason": "no baseline for this kernel"})
+            failed = True
+            continue
+        v = gate_one(base_dir, k.dir, s)
+        kernels.append({"series": k.series, "result": v["result"], "baseline": str(base_dir),
+                        "regress": str(k.dir / "regress.json"), "counts": v["counts"]})
+        failed |= v["result"] == "fail"
+    for series in sorted(set(have) - {k.series for k in bs.kernels}):
+        print(f"regress: kernel {series}: SKIP: the baseline has it, this run did not measure it "
+              f"(make bench KERNEL=...); not gated")
+        kernels.append({"series": series, "result": "skip", "reason": "not in this run"})
+    if bs.is_set:
+        out = bs.dir / "regress.json"
+        out.write_text(json.dumps({"tool": "kmodlab-regress", "version": 1, "set": bs.id,
+                                   "result": "fail" if failed else "pass", "kernels": kernels}, indent=1) + "\n")
+        print(f"\nregress: {len(bs.kernels)} kernel(s): " + ", ".join(f"{k['series']} {k['result'].upper()}"
+                                                                      for k in kernels) + f" ({out})")
+    return EXIT_REGRESSION if failed else 0
+
+
+def _promote_files(man: dict) -> list[str]:
     files = [e["file"] for e in man["runs"]]
     for key in ("modules", "reliability", "icount"):
         if man.get(key):
             files.append(man[key])
     for p in man.get("probe_effect") or []:
         files += p["bpf_off"] + p["bpf_on"]
+    return sorted(set(files))
+
+
+def promote_one(src: Path, dst: Path, allow_quick: bool) -> None:
+    """Copy one run directory's manifest and the files it names (not the rendered report) into dst."""
+    run = load.load_run(src)  # validates everything first: never promote a broken run
+    if run.quick and not allow_quick:
+        raise InputError(f"{src}: a QUICK run has too few repetitions for a baseline; use a full make bench "
+                         "(or --allow-quick)")
+    man = load.read_json(src / load.MANIFEST)
+    files = _promote_files(man)
     dst.mkdir(parents=True, exist_ok=True)
     for old in dst.iterdir():
-        if old.name == "README.md":
+        if old.name == "README.md" or (old / load.MANIFEST).is_file():  # keep other kernels' baselines
             continue
         shutil.rmtree(old) if old.is_dir() else old.unlink()
-    for rel in sorted(set(files)) + [load.MANIFEST]:
+    for rel in files + [load.MANIFEST]:
         (dst / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src / rel, dst / rel)
-    print(f"baseline {dst} now holds run {run.id} ({len(set(files))} files); commit it: git add {dst}")
+    print(f"baseline {dst} now holds run {run.id} (kernel {run.env.kernel}, {len(files)} files); "
+          f"commit it: git add {dst}")
+
+
+def _drop_flat(root: Path, series: str) -> None:
+    """A flat (pre-kernel) baseline of `series` is replaced by root/<series>/: remove its files."""
+    if not (root / load.MANIFEST).is_file() or benchset.is_set(root) or benchset.run_series(root).series != series:
+        return
+    man = load.read_json(root / load.MANIFEST)
+    for rel in _promote_files(man) + [load.MANIFEST]:
+        (root / rel).unlink(missing_ok=True)
+    for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(d.iterdir()):
+            d.rmdir()
+    print(f"baseline {root}: the flat baseline of kernel {series} was replaced by {root / series}/")
+
+
+def cmd_promote(args) -> int:
+    """Each kernel of a run (a set: all of them) becomes the baseline of its kernel series."""
+    src = Path(args.run)
+    bs = benchset.load_set(src)
+    if args.to and not bs.is_set and not args.per_kernel:
+        promote_one(src, Path(args.to), args.allow_quick)  # the pre-kernel behaviour: exactly this folder
+        return 0
+    root = Path(args.to) if args.to else conf.repo_root() / "results" / "baseline"
+    for k in bs.kernels:  # validate every kernel before replacing any baseline
+        run = load.load_run(k.dir)
+        if run.quick and not args.allow_quick:
+            raise InputError(f"{k.dir}: a QUICK run has too few repetitions for a baseline; use a full make bench "
+                             "(or --allow-quick)")
+    for k in bs.kernels:
+        promote_one(k.dir, root / k.series, args.allow_quick)
+        _drop_flat(root, k.series)
+    return 0
+
+
+def cmd_merge(args) -> int:
+    out = merge.merge([Path(r) for r in args.runs], Path(args.out))
+    bs = benchset.load_set(out)
+    print(f"merge: {out}: {len(args.runs)} input(s), kernel(s) {', '.join(k.series for k in bs.kernels)}, "
+          f"machines {', '.join(m.get('host', '?') for m in bs.manifest.get('machines', []))}")
+    print(f"next: make report RESULTS={out}; make regress RESULTS={out}")
     return 0
 
 
@@ -113,11 +203,23 @@ def parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_regress)
     m = sub.add_parser("promote", help="make a run the new baseline (copies its manifest and raw JSON)",
                        description="Validate RUN and copy manifest.json and every file it names into the baseline "
-                                   "folder (default results/baseline), replacing what was there except README.md.")
+                                   "folder of each of its kernels, results/baseline/<series>/ (6.1, 6.12), replacing "
+                                   "what was there except README.md; a flat pre-kernel baseline of the same series is "
+                                   "removed. A plain run with --to DIR goes to DIR itself (unless --per-kernel).")
     m.add_argument("run", metavar="RUN", help="the run directory to promote")
-    m.add_argument("--to", metavar="DIR", help="destination (default: results/baseline)")
+    m.add_argument("--to", metavar="DIR", help="baseline root (default: results/baseline)")
     m.add_argument("--allow-quick", action="store_true", help="accept a QUICK run (few repetitions)")
+    m.add_argument("--per-kernel", action="store_true",
+                   help="with --to and a plain run: write DIR/<series>/ instead of DIR itself")
     m.set_defaults(func=cmd_promote)
+    j = sub.add_parser("merge", help="join shards (make bench SHARD=i/N) into one run for report and regress",
+                       description="Check that the runs are shards of one bench (same commit, settings, matrix, "
+                                   "kernels' releases; cells disjoint and complete per kernel) and write one bench "
+                                   "set to DIR: every input's files under part<k>/, each (input, boot) a block of its "
+                                   "own. Refuses, naming the inputs, on any mismatch, overlap or missing cell.")
+    j.add_argument("runs", nargs="+", metavar="RUN", help="the shards' run directories (bench sets)")
+    j.add_argument("--out", required=True, metavar="DIR", help="the merged run (must not exist)")
+    j.set_defaults(func=cmd_merge)
     return p
 
 

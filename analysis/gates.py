@@ -32,7 +32,7 @@ from .conf import Settings
 from .errors import InputError
 from .icount_profile import run_class_gates
 from .load import Run
-from .stats import PairedResult, holm
+from .stats import PairedResult, holm, welch_df  # noqa: F401  (welch_df: re-exported)
 
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 
@@ -60,16 +60,6 @@ def _ci(r: PairedResult) -> str:
     if not math.isfinite(r.ci_low):
         return f"{_fmt_ratio(r.ratio)} (no CI, {r.n_pairs} pairs)"
     return f"{r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] n={r.n_pairs}"
-
-
-def welch_df(se_a: float, n_a: float, se_b: float, n_b: float) -> float:
-    """Welch-Satterthwaite degrees of freedom of a difference of two means with standard errors se_a, se_b.
-
-    n_a, n_b are the pair counts behind each SE (PairedResult.n_eff).
-    """
-    num = (se_a ** 2 + se_b ** 2) ** 2
-    den = se_a ** 4 / max(n_a - 1, 1) + se_b ** 4 / max(n_b - 1, 1)
-    return num / den if den > 0 else max(n_a + n_b - 2, 1)
 
 
 def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tuple[float, str]:

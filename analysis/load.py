@@ -278,6 +278,7 @@ class Run:
     bench_settings: dict = field(default_factory=dict)  # manifest "settings": what the bench script varied
     design: dict = field(default_factory=dict)          # manifest "design": boots, pairs_per_boot, order, ...
     variant_sides: dict | None = None                   # manifest "variant_sides" (A/A and planted runs)
+    origin: dict = field(default_factory=dict)  # manifest commit, shard, machine(s), merged_from (shown, never read)
 
     def runs_of(self, pass_: str) -> list[LoadgenRun]:
         return [r for r in self.loadgen if r.pass_ == pass_]
@@ -711,6 +712,7 @@ def load_run(run_dir: Path | str) -> Run:
               finished=_get(man, "finished", w, str, optional=True),
               quick=bool(_get(man, "quick", w, bool, optional=True)), env=env, loadgen=[])
     run.bench_settings = _get(man, "settings", w, dict, optional=True) or {}
+    run.origin = {k: man[k] for k in ("commit", "shard", "machine", "machines", "merged_from") if man.get(k)}
     seen = set()
     where: dict[int, str] = {}
     for i, entry in enumerate(_get(man, "runs", w, list)):

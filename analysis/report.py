@@ -106,6 +106,7 @@ def _header(run: Run, s: Settings) -> list:
     b.append(Para(f"Environment: {run.env.line()}. Started {run.started or 'not recorded'}, finished "
                   f"{run.finished or 'not recorded'}{' (QUICK matrix)' if run.quick else ''}. "
                   f"Settings from {s.source}."))
+    b += _origin(run)
     d = run.design
     b.append(Para(f"Design: {d['boots']} guest boot(s) x {d['pairs_per_boot']} pairs per boot per cell, order "
                   f"{d['order']} (which variant ran first is recorded per pair). Timing pass: {d['pass_timing']}. "
@@ -122,6 +123,25 @@ def _header(run: Run, s: Settings) -> list:
     if run.bench_settings:
         b.append(Para("Bench settings: " + ", ".join(f"{k} {v}" for k, v in run.bench_settings.items()) + "."))
     return b
+
+
+def _origin(run: Run) -> list:
+    """Commit, shard and machines (make bench SHARD=, analysis merge): where the numbers come from."""
+    o = run.origin
+    if not o:
+        return []
+    parts = [f"commit {o['commit']}"] if o.get("commit") else []
+    sh = o.get("shard") or {}
+    if o.get("merged_from"):
+        parts.append(f"merged from {len(o['merged_from'])} shard(s): " + "; ".join(
+            f"{m['shard']} on {(m.get('machine') or {}).get('host', '?')} ({len(m['cells'])} cells)"
+            for m in o["merged_from"]) + "; each (shard, boot) is its own block and every cell, so every "
+            "ratio, comes from one machine")
+    elif sh.get("count", 1) > 1:
+        parts.append(f"shard {sh['index']}/{sh['count']} of the matrix (the other cells are in the other shards)")
+    if o.get("machine"):
+        parts.append(f"machine {o['machine'].get('host', '?')} (id {o['machine'].get('id', '?')})")
+    return [Para("Provenance: " + ", ".join(parts) + ".")] if parts else []
 
 
 def _summary(run: Run, s: Settings, results: list, fig_dir: Path) -> list:
@@ -465,13 +485,15 @@ def to_html(blocks: list, base: Path, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(run: Run, s: Settings) -> tuple[Path, Path, list[Path]]:
-    """Write report.md, report.html and figures/*.png into the run directory; return their paths."""
+def render(run: Run, s: Settings, results: list | None = None) -> tuple[Path, Path, list[Path]]:
+    """Write report.md, report.html and figures/*.png into the run directory; return their paths.
+
+    results: compare_run(run, s) when the caller has it already (the bench-set report)."""
     fig_dir = run.dir / "figures"
     fig_dir.mkdir(exist_ok=True)
     for old in fig_dir.glob("*.png"):  # a re-render must not keep figures of cells that are gone
         old.unlink()
-    results = compare_run(run, s)
+    results = compare_run(run, s) if results is None else results
     blocks = build(run, s, fig_dir, results)
     md = run.dir / "report.md"
     ht = run.dir / "report.html"

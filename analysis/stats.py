@@ -258,6 +258,25 @@ def _two_level_means(d: np.ndarray, boots: np.ndarray, resamples: int, seed: int
     return vals.sum(axis=(1, 2)) / npick.sum(axis=1)
 
 
+def two_level_se(d, boots, resamples: int, seed: int) -> tuple[float, np.ndarray]:
+    """(SE of mean d, its bootstrap distribution) under the two-level model: boots, then values in a boot.
+
+    With more than one boot the SE is the SD of the two-level bootstrap means
+    (boots drawn with replacement, then values within each drawn boot), times
+    sqrt(n/(n-1)), so the between-boot component is in it; with one boot
+    (boots None or all equal) it is the plain sd/sqrt(n).  Used for paired
+    log-ratios (paired_compare) and for the unpaired per-variant log values
+    of the cross-kernel comparison (analysis/crosskernel.py).  Needs n >= 2.
+    """
+    d = np.asarray(d, dtype=float)
+    n = d.size
+    b = np.zeros(n, dtype=int) if boots is None else np.asarray(boots)
+    means = _two_level_means(d, b, resamples, seed)
+    if np.unique(b).size > 1:
+        return float(means.std(ddof=0) * math.sqrt(n / (n - 1))), means
+    return float(d.std(ddof=1) / math.sqrt(n)), means
+
+
 def _expanded_alpha(alpha: float, n_eff: float) -> float:
     """Hesterberg's expanded percentile: the alpha whose normal quantile is sqrt(n/(n-1)) t_{1-a/2,n-1}.
 
@@ -372,12 +391,7 @@ def paired_compare(c, cxx, boots=None, higher_is_better=True, settings: Settings
     # to set the df; the between-boot component enters through the SE instead.
     n_eff = float(n)
     alpha_ci = _expanded_alpha(1 - s.confidence, n_eff)
-    if nboots > 1:
-        means = _two_level_means(d, b, s.resamples, s.seed)
-        se = float(means.std(ddof=0) * math.sqrt(n / (n - 1)))
-    else:
-        means = _two_level_means(d, np.zeros(n, dtype=int), s.resamples, s.seed)
-        se = sd / math.sqrt(n)
+    se, means = two_level_se(d, b, s.resamples, s.seed)
     lo, hi = np.quantile(means, [alpha_ci / 2, 1 - alpha_ci / 2])
     p, how = sign_flip_p(d, s.seed)
     a_mde = s.alpha / max(1, family_size)
@@ -392,6 +406,16 @@ def paired_compare(c, cxx, boots=None, higher_is_better=True, settings: Settings
         p_method=how, mde_alpha=a_mde, order_ratio_c_first=math.exp(m1), order_ratio_cxx_first=math.exp(m2),
         n_c_first=0 if f is None else int((f == "c").sum()), n_cxx_first=0 if f is None else int((f == "cxx").sum()),
         higher_is_better=higher_is_better)
+
+
+def welch_df(se_a: float, n_a: float, se_b: float, n_b: float) -> float:
+    """Welch-Satterthwaite degrees of freedom of a difference of two means with standard errors se_a, se_b.
+
+    n_a, n_b are the pair counts behind each SE (PairedResult.n_eff).
+    """
+    num = (se_a ** 2 + se_b ** 2) ** 2
+    den = se_a ** 4 / max(n_a - 1, 1) + se_b ** 4 / max(n_b - 1, 1)
+    return num / den if den > 0 else max(n_a + n_b - 2, 1)
 
 
 def holm(pvalues) -> list[float]:

@@ -20,8 +20,17 @@ recorded (warm-up of the TCG translations and caches).  Counter cells are
 grouped by `sync=` mode (reloading the counter modules with that parameter).
 The last boot (--extras) also runs Google Benchmark and fio.
 
+Sharding (make bench SHARD=i/N, analysis/shard.py): --shard i/N runs a
+deterministic 1/N of the cells (C and C++ of a cell always together) and
+records the shard, the whole matrix, this shard's cells and the machine
+(--machine, measured by scripts/bench.sh on the host) in the manifest; the
+extras (Google Benchmark, fio) then cover only this shard's cells, so their
+comparison with kmodlab-load stays on one machine.  --list prints the cells
+a shard would run and exits (no guest needed).
+
 Usage: bench_matrix.py --out DIR --boot K --boots B [--quick] [--extras]
-                       [--cells DRIVER/WORKLOAD,...] [--pairs N] [--bpf-pairs N]
+                       [--shard i/N] [--cells DRIVER/WORKLOAD,...] [--pairs N] [--bpf-pairs N]
+       bench_matrix.py --list [--quick] [--shard i/N] [--json]
 Settings (kmodlab.conf, *_QUICK for --quick): BENCH_PAIRS_PER_BOOT,
 BENCH_BPF_PAIRS_PER_BOOT, BENCH_DURATION_S, BENCH_BPF_DURATION_S, BENCH_WARMUP_S, BENCH_THREADS,
 BENCH_SYNC_MODES, BENCH_DISCARD_FIRST, BENCH_PIN_GUEST_CPU.
@@ -43,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 from analysis.conf import read_conf  # noqa: E402  (the one config reader)
 from analysis.devnames import dev_path, module_name  # noqa: E402  (the node rule)
 from analysis.errors import InputError  # noqa: E402
+from analysis.shard import WHOLE, parse_shard, shard_cells  # noqa: E402  (the one partition rule)
 
 LOAD = ROOT / "build/cmake/loadgen/kmodlab-load"
 GBENCH = ROOT / "build/cmake/loadgen/kmodlab-gbench"
@@ -259,7 +269,7 @@ class Runner:
         doc = json.loads((self.out / rel).read_text())
         ops = doc.get("ops") or 0
         entry = {"file": rel, "kind": "loadgen", "driver": cell.driver, "workload": cell.workload,
-                 "variant": variant, "pass": pass_, "boot": self.boot, **meta,
+                 "variant": variant, "pass": pass_, "boot": self.boot, **meta, "kernel": platform.release(),
                  "check": pass_ == "bpf" and cell.checkable,
                  "bytes_per_op": round(doc.get("bytes", 0) / ops, 1) if ops else None,
                  "params": {"threads": cell.threads, **({"sync": cell.sync} if cell.sync else {})}}
@@ -306,13 +316,8 @@ def run_matrix(cells, runner, s, progress):
     return current_sync
 
 
-def run_gbench(out, log, quick, reps, sync0):
-    """Google Benchmark over the same cells (the counter modules at sync0)."""
-    gb_filter = "scull/p(read|write):4096|counter/incr|COUNTER_IOC_GET|lkp_enc/encrypt" if quick \
-        else "^(scull|counter|lkp_enc)/"
-    run([GBENCH, f"--benchmark_filter={gb_filter}", f"--benchmark_repetitions={max(3, reps)}",
-         f"--benchmark_min_time={0.05 if quick else 0.2}", "--benchmark_enable_random_interleaving=true",
-         "--benchmark_out_format=json", f"--benchmark_out={out / 'gbench.json'}"], log)
+def gbench_map(sync0):
+    """Google Benchmark run name -> (driver, workload, variant) of the bench matrix."""
     gb_map = {}
     for v in VARIANTS:
         gb_map[f"scull/pread:4096/{v}"] = ("scull", "pread4096", v)
@@ -325,18 +330,45 @@ def run_gbench(out, log, quick, reps, sync0):
         gb_map[f"scull/ioctl:SCULL_IOCQQUANTUM/{v}"] = ("scull", "ioctl-qquantum", v)
         gb_map[f"lkp_enc/encrypt/{v}"] = ("lkp_enc", "encrypt", v)
         gb_map[f"lkp_enc/ioctl:LKP_ENC_IOC_READ_SEED/{v}"] = ("lkp_enc", "ioctl-read-seed", v)
+    return gb_map
+
+
+def run_gbench(out, log, quick, reps, sync0, only=None):
+    """Google Benchmark over the same cells (the counter modules at sync0).
+
+    only: the shard's cell names (None: unsharded, the whole filter); a
+    shard benchmarks only its own cells, so that tool rows never compare
+    numbers from two machines."""
+    gb_filter = "scull/p(read|write):4096|counter/incr|COUNTER_IOC_GET|lkp_enc/encrypt" if quick \
+        else "^(scull|counter|lkp_enc)/"
+    gb_map = gbench_map(sync0)
+    if only is not None:
+        gb_map = {k: dwv for k, dwv in gb_map.items() if f"{dwv[0]}/{dwv[1]}" in only}
+        if not gb_map:
+            log.write("# Google Benchmark: no cell of this shard has a benchmark\n")
+            return []
+        gb_filter = "^(" + "|".join(re.escape(k) for k in sorted(gb_map)) + ")"
+    run([GBENCH, f"--benchmark_filter={gb_filter}", f"--benchmark_repetitions={max(3, reps)}",
+         f"--benchmark_min_time={0.05 if quick else 0.2}", "--benchmark_enable_random_interleaving=true",
+         "--benchmark_out_format=json", f"--benchmark_out={out / 'gbench.json'}"], log)
     return [{"file": "gbench.json", "kind": "gbench", "benchmarks": {
         k: {"driver": d, "workload": w, "variant": v} for k, (d, w, v) in gb_map.items()}}]
 
 
-def run_fio(out, log, quick):
-    """fio: the whole job file, or (quick) the prefills and the 4 KiB 1-job
-    jobs.  One fio JSON per compared job, as analysis/ sums a file's jobs."""
+def run_fio(out, log, quick, only=None):
+    """fio: the whole job file, or (quick, or a shard) the prefills and the
+    4 KiB 1-job jobs (a shard: of its own cells only).  One fio JSON per
+    compared job, as analysis/ sums a file's jobs."""
+    fio_cells = {"read": "pread4096", "write": "pwrite4096"}
+    if only is not None:
+        fio_cells = {rw: w for rw, w in fio_cells.items() if f"scull/{w}" in only}
+        if not fio_cells:
+            log.write("# fio: no cell of this shard has a fio job\n")
+            return []
     (out / "fio").mkdir(exist_ok=True)
     fio_all = out / "fio" / "scull-all.json"
-    fio_cells = {"read": "pread4096", "write": "pwrite4096"}
     sections = []
-    if quick:
+    if quick or only is not None:
         sections = [f"--section={s}" for v in VARIANTS
                     for s in (f"prefill-{v}", *(f"scull-{rw}-4k-j1-{v}" for rw in fio_cells))]
     run(["fio", "--eta=never", "--output-format=json", f"--output={fio_all}", *sections, FIO_JOBS], log)
@@ -393,7 +425,22 @@ def env_record():
             "compiler": host_env.get("compiler", ""), "host": os.environ.get("KMODLAB_HOST", "")}
 
 
-def new_manifest(out, opt, s):
+def machine_record(raw):
+    """Who runs this shard: scripts/bench.sh measures it on the host (the guest's
+    hostname is the initramfs's) and passes it as --machine JSON."""
+    if not raw:
+        sys.exit("bench: no --machine (scripts/bench.sh passes it: python3 -m analysis.shard machine); "
+                 "run the bench through make bench")
+    try:
+        m = json.loads(raw)
+    except json.JSONDecodeError as e:
+        sys.exit(f"bench: --machine is not JSON ({e}): {raw!r}")
+    if not isinstance(m, dict) or not m.get("id"):
+        sys.exit(f"bench: --machine needs an object with an 'id': {raw!r}")
+    return m
+
+
+def new_manifest(out, opt, s, matrix, mine):
     design = {"boots": opt.boots, "pairs_per_boot": s["pairs_per_boot"],
               "bpf_pairs_per_boot": s["bpf_pairs_per_boot"], "order": "ABBA",
               "pass_timing": "no BPF attached, bpf_stats off",
@@ -402,7 +449,11 @@ def new_manifest(out, opt, s):
               "discard_first": s["discard_first"], "pin_guest_cpu": s["pin_guest_cpu"] or "none",
               "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
               "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}
-    return {"id": out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
+    return {"id": opt.run_id or out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
+            "kernel": platform.release(), "kernel_name": opt.kernel_name or "",
+            "commit": opt.commit or "unknown",
+            "shard": opt.shard.as_json(), "machine": machine_record(opt.machine),
+            "matrix": [c.name for c in matrix], "cells": [c.name for c in mine],
             "settings": {"duration_s": s["duration_s"], "warmup_s": s["warmup_s"],
                          "threads": s["threads"], "sync_modes": s["sync_modes"],
                          "reps": opt.boots * s["pairs_per_boot"]},
@@ -428,14 +479,40 @@ def save_manifest(out, manifest):
     tmp.replace(out / "manifest.json")
 
 
+def parse_shard_arg(text):
+    try:
+        return parse_shard(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e))
+
+
+def list_cells(opt, matrix, mine):
+    """--list: the shard's cells, one a line (or JSON), for checks without a guest."""
+    if opt.json:
+        print(json.dumps({"shard": opt.shard.as_json(), "quick": opt.quick, "matrix": [c.name for c in matrix],
+                          "cells": [c.name for c in mine]}, indent=1))
+    else:
+        for c in mine:
+            print(c.name)
+        print(f"bench: shard {opt.shard}: {len(mine)} of {len(matrix)} cells", file=sys.stderr)
+
+
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, type=Path, help="run directory (results/<date>-<id>)")
+    ap.add_argument("--out", type=Path, help="run directory (results/<date>-<id>); required unless --list")
     ap.add_argument("--boot", type=int, default=0, help="this boot's index (0..B-1)")
     ap.add_argument("--boots", type=int, default=1, help="boots of the whole run (B)")
     ap.add_argument("--quick", action="store_true", help="the small matrix (make bench QUICK=1)")
     ap.add_argument("--extras", action="store_true", help="also run Google Benchmark and fio (the last boot)")
     ap.add_argument("--cells", help="only these cells, DRIVER/WORKLOAD,... (experiments)")
+    ap.add_argument("--shard", type=parse_shard_arg, default=WHOLE,
+                    help="i/N: run shard i of N (a deterministic 1/N of the cells, C and C++ together)")
+    ap.add_argument("--machine", help="JSON record of the host running the guest (scripts/bench.sh)")
+    ap.add_argument("--commit", help="git commit of the checkout (scripts/bench.sh; merge compares it)")
+    ap.add_argument("--kernel-name", dest="kernel_name", help="the kernel's name in kmodlab.conf KERNELS")
+    ap.add_argument("--run-id", dest="run_id", help="the run's id (scripts/bench.sh: <set id>/<kernel>)")
+    ap.add_argument("--list", action="store_true", help="print the cells this shard would run and exit (no guest)")
+    ap.add_argument("--json", action="store_true", help="with --list: JSON instead of one cell a line")
     ap.add_argument("--pairs", dest="pairs_per_boot", type=int, help="timing pairs per cell (overrides the conf)")
     ap.add_argument("--bpf-pairs", dest="bpf_pairs_per_boot", type=int, help="BPF-pass pairs per cell")
     ap.add_argument("--duration", dest="duration_s", type=float, help="seconds per run")
@@ -445,6 +522,8 @@ def parse_args():
     ap.add_argument("--check-config", action="store_true",
                     help="check the BENCH_* settings and exit (bench.sh does it on the host before booting)")
     opt = ap.parse_args()
+    if opt.out is None and not (opt.list or opt.check_config):
+        ap.error("--out is required (unless --list or --check-config)")
     if not 0 <= opt.boot < opt.boots:
         ap.error(f"--boot {opt.boot} is outside 0..{opt.boots - 1}")
     return opt
@@ -457,6 +536,15 @@ def main():
         print(f"bench: settings ok: {s['boots']} boots x {s['pairs_per_boot']} pairs (+{s['bpf_pairs_per_boot']} "
               f"BPF), {s['duration_s']} s runs, threads {s['threads']}, sync {s['sync_modes']}", file=sys.stderr)
         return
+    matrix = select_cells(build_cells(opt.quick, s["threads"], s["sync_modes"]), opt.cells)
+    try:
+        names = shard_cells([c.name for c in matrix], opt.shard)
+    except InputError as e:
+        sys.exit(f"bench: {e}")
+    cells = [c for c in matrix if c.name in names]
+    if opt.list:
+        list_cells(opt, matrix, cells)
+        return
     out = opt.out
     (out / "raw").mkdir(parents=True, exist_ok=True)
     log = open(out / "bench.log", "a")
@@ -464,13 +552,12 @@ def main():
         if not tool.exists():
             sys.exit(f"bench: {tool} missing: run 'make build' first")
     if opt.boot == 0:
-        manifest = new_manifest(out, opt, s)
+        manifest = new_manifest(out, opt, s, matrix, cells)
     else:
         manifest = json.loads((out / "manifest.json").read_text())
     log.write(f"# boot {opt.boot}/{opt.boots} {now_iso()} kernel {platform.release()}\n")
     run([ROOT / "scripts/modules.sh", "load"], log)
 
-    cells = select_cells(build_cells(opt.quick, s["threads"], s["sync_modes"]), opt.cells)
     per_cell = (s["pairs_per_boot"] + s["bpf_pairs_per_boot"]) + s["discard_first"] * 2
     progress = Progress(len(cells) * per_cell + (2 if opt.extras else 0), opt.boot, opt.boots)
     runner = Runner(out, log, s, opt.boot)
@@ -484,9 +571,10 @@ def main():
         sync0 = s["sync_modes"][0]
         if current_sync not in (None, sync0):
             ensure_sync([f"{uapi('COUNTER_NAME')}_{v}" for v in VARIANTS], sync0, log)
-        manifest["runs"].extend(run_gbench(out, log, opt.quick, opt.boots * s["pairs_per_boot"], sync0))
+        only = set(names) if opt.shard.count > 1 else None
+        manifest["runs"].extend(run_gbench(out, log, opt.quick, opt.boots * s["pairs_per_boot"], sync0, only))
         progress.step("Google Benchmark")
-        manifest["runs"].extend(run_fio(out, log, opt.quick))
+        manifest["runs"].extend(run_fio(out, log, opt.quick, only))
         progress.step("fio")
     manifest["probe_effect"] = probe_effect(manifest["runs"])
     run([ROOT / "scripts/modules.sh", "unload"], log)

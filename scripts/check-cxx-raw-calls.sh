@@ -27,7 +27,9 @@ PENDING=0 QUIET=0
 die() { echo "check-cxx-raw-calls: error: $*" >&2; exit 2; }
 
 names() {	# every kernel name bindings.def declares, one per line
-	sed -n -E 's/^KCXX_(FN|HELPER)\([^,]+, *([A-Za-z_][A-Za-z0-9_]*),.*/\2/p; s/^KCXX_VAR\([^,]+, *([A-Za-z_][A-Za-z0-9_]*)\).*/\1/p' "$DEF"
+	sed -n -E 's/^KCXX_(FN|FN_AS|HELPER)\([^,]+, *([A-Za-z_][A-Za-z0-9_]*),.*/\2/p; s/^KCXX_VAR\([^,]+, *([A-Za-z_][A-Za-z0-9_]*)\).*/\1/p' "$DEF"
+	# KCXX_FN_AS(ret, name, symbol, ...): the kernel's symbol is raw too
+	sed -n -E 's/^KCXX_FN_AS\([^,]+, *[A-Za-z0-9_]+, *([A-Za-z_][A-Za-z0-9_]*),.*/\1/p' "$DEF"
 }
 
 while [ $# -gt 0 ]; do

@@ -7,7 +7,10 @@
 #      tests (tests/vm/test-runner.sh), the icount classifier (host), the
 #      icount determinism and planted-work known-answer tests [TARGET=vm]
 #   4. the guest suites: one boot, modules loaded, tests/guest/suites/*
-#      (TARGET=host: the same suites on this kernel)
+#      (TARGET=host: the same suites on this kernel); then on every other
+#      kernel of kmodlab.conf KERNELS the suites of TEST_OTHER_KERNEL_SUITES
+#      and the icount determinism test, results in
+#      build/test-results/kernels/<name>/ [TARGET=vm]
 #   5. a QUICK bench (two boots, timing and BPF passes, icount) and the
 #      regression gate; the quick calibration (tests/bench/test-calibrate.sh:
 #      A/A and planted extra_work pairs, the gate against both) [TARGET=vm]
@@ -40,6 +43,7 @@ EXPECTED=$RESULTS/expected.txt
 : >"$EXPECTED"
 expect_result ctest.xml "host unit tests (ctest)"
 expect_result pytest-analysis.xml "analysis tests (pytest)"
+expect_result pytest-ci.xml "CI workflow checks (pytest tests/ci)"
 expect_result "checks/setup-config--*.xml" "set-up and configuration (tests/setup/test-config.sh)"
 expect_result "checks/icount-classify--*.xml" "icount instruction classifier (tests/icount/test-classify.sh)"
 if [ "$TARGET" = vm ]; then
@@ -51,6 +55,19 @@ fi
 for suite in tests/guest/suites/*; do
 	expect_check guest "suite $(basename "$suite") ran to the end" "guest suite $(basename "$suite")"
 done
+# The other kernels (the first of KERNELS is the default, tested above).
+OTHER_KERNELS=""
+if [ "$TARGET" = vm ]; then
+	OTHER_KERNELS=$(scripts/conf.sh kernels | tail -n +2) || exit 2
+	OTHER_SUITES=$(scripts/conf.sh get TEST_OTHER_KERNEL_SUITES) || exit 2
+fi
+for k in $OTHER_KERNELS; do
+	for s in $OTHER_SUITES; do
+		check_file guest "suite $s ran to the end"
+		expect_result "kernels/$k/checks/$REPLY" "guest suite $s on kernel $k"
+	done
+	expect_result "kernels/$k/checks/icount--*.xml" "icount determinism on kernel $k"
+done
 
 step "host unit tests (ctest)"
 # TARGET=vm boots our QEMU, so its qtest may not skip for want of it.
@@ -59,6 +76,9 @@ run_ctest build/cmake "$RESULTS/ctest.xml"
 
 step "analysis tests (pytest)"
 run_pytest "analysis tests" "$PYTHON" analysis/tests "$RESULTS/pytest-analysis.xml"
+
+step "CI workflow (.github/workflows/bench.yml: YAML shape, the commands it calls exist)"
+run_pytest "CI workflow checks" "$PYTHON" tests/ci "$RESULTS/pytest-ci.xml"
 
 step "set-up and configuration (package states, kmodlab.conf precedence under make)"
 run_script "tests/setup/test-config.sh" tests/setup/test-config.sh
@@ -81,13 +101,26 @@ if [ "$TARGET" = vm ]; then
 	rc=$?
 	check_status "guest suites ran with a clean kernel log" $rc \
 		"vm/run exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
+	for k in $OTHER_KERNELS; do
+		step "kernel $k: guest suites $OTHER_SUITES, icount determinism"
+		kres=$RESULTS/kernels/$k
+		KMODLAB_TEST_RESULTS=$kres vm/run --kernel "$k" --test --timeout 1500 -- tests/guest/run-all.sh $OTHER_SUITES
+		rc=$?
+		CHECK_RESULTS=$kres/checks check_status "guest suites on kernel $k ran with a clean kernel log" $rc \
+			"vm/run exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
+		CHECK_RESULTS=$kres/checks KMODLAB_TEST_RESULTS=$kres KERNEL=$k run_script "tests/icount/test-determinism.sh (kernel $k)" \
+			tests/icount/test-determinism.sh --ops "$(scripts/conf.sh get TEST_OTHER_KERNEL_ICOUNT_OPS)"
+	done
 else
 	step "suites on this host's kernel"
 	run_script "tests/guest/run-all.sh (TARGET=host)" env TARGET=host tests/guest/run-all.sh
 fi
 
 step "quick bench and regression gate"
-check "make bench QUICK=1" env QUICK=1 TARGET="$TARGET" scripts/bench.sh
+# The quick bench runs on the default kernel (KERNEL=, else the first of KERNELS);
+# make bench without KERNEL= runs every configured kernel.
+check "make bench QUICK=1 (kernel $(scripts/conf.sh resolve ''))" env QUICK=1 TARGET="$TARGET" \
+	KERNEL="$(scripts/conf.sh resolve '')" scripts/bench.sh
 check "make regress" "$PYTHON" -m analysis regress
 if [ "$TARGET" = vm ]; then
 	step "quick calibration: a planted cost is found, the gate fails it and passes A/A"
@@ -95,4 +128,5 @@ if [ "$TARGET" = vm ]; then
 fi
 
 step "summary ($(($(date +%s) - t0)) s)"
-"$PYTHON" tests/summarize.py "$RESULTS" --expect "$EXPECTED" --json "$RESULTS/summary.json"
+"$PYTHON" tests/summarize.py "$RESULTS" --expect "$EXPECTED" --json "$RESULTS/summary.json" \
+	--default-kernel "$(scripts/conf.sh resolve "")"

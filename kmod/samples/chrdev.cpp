@@ -69,7 +69,7 @@ struct ChrdevSample {
 KCXX_FILE_OPERATIONS(ChrdevSample, sample_chrdev, , read, open, release)
 
 /* The class's devnode callback: the node's permission bits. */
-extern "C" char *sample_chrdev_devnode(struct device *, kabi::umode_t *mode)
+extern "C" char *sample_chrdev_devnode(devnode_device *, kabi::umode_t *mode)
 {
 	if (mode)
 		*mode = SAMPLE_DEV_MODE;

@@ -198,14 +198,14 @@ public:
 	~KmemCache() { destroy(); }
 	Result<void> create(const char *name, unsigned size, unsigned align = 0, unsigned flags = 0)
 	{
-		c_ = kmem_cache_create(name, size, align, flags, nullptr);
+		c_ = kcxx_kmem_cache_create(name, size, align, flags, nullptr);
 		return c_ ? ok() : Result<void>(errc::nomem);
 	}
 	/* hardened usercopy: copy_{to,from}_user may touch [off, off+size) */
 	Result<void> create_usercopy(const char *name, unsigned size, unsigned align, unsigned flags,
 				     unsigned useroffset, unsigned usersize)
 	{
-		c_ = kmem_cache_create_usercopy(name, size, align, flags, useroffset, usersize, nullptr);
+		c_ = kcxx_kmem_cache_create_usercopy(name, size, align, flags, useroffset, usersize, nullptr);
 		return c_ ? ok() : Result<void>(errc::nomem);
 	}
 	explicit operator bool() const { return c_ != nullptr; }
