@@ -37,7 +37,16 @@ const volatile bool spin_probe = false;
 /* preempt_count() bits of interrupt context: NMI_MASK | HARDIRQ_MASK |
  * SOFTIRQ_OFFSET (serving a softirq, not merely bh-disabled). */
 #define IRQ_CTX_MASK	(0x00f00000U | 0x000f0000U | 0x00000100U)
-extern int __preempt_count __ksym;
+/* The per-CPU preempt count moved: a variable of its own up to 6.1
+ * (__preempt_count), a field of struct pcpu_hot from 6.2 (and again its
+ * own variable after pcpu_hot was split up in later kernels).  Both are
+ * weak: libbpf resolves the one this kernel has and leaves the other's
+ * address 0, and the verifier drops the branch that tests it. */
+extern int __preempt_count __ksym __weak;
+struct pcpu_hot___kmodlab {
+	int preempt_count;
+} __attribute__((preserve_access_index));
+extern struct pcpu_hot___kmodlab pcpu_hot __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -94,9 +103,19 @@ static __always_inline void count_drop(__u32 why)
 
 static __always_inline __u16 irq_ctx(void)
 {
-	int *pc = bpf_this_cpu_ptr(&__preempt_count);
+	int pc = 0;
 
-	return (*pc & IRQ_CTX_MASK) ? LCTX_IRQ : LCTX_TASK;
+	/* libbpf 1.1 has no bpf_ksym_exists(): a weak ksym's address is 0 when absent. */
+	if (&pcpu_hot) {
+		struct pcpu_hot___kmodlab *hot = bpf_this_cpu_ptr(&pcpu_hot);
+
+		pc = hot->preempt_count;
+	} else if (&__preempt_count) {
+		pc = *(int *)bpf_this_cpu_ptr(&__preempt_count);
+	} else {
+		count_drop(KDROP_NO_PREEMPT_COUNT);	/* loud: counted as loss */
+	}
+	return (pc & IRQ_CTX_MASK) ? LCTX_IRQ : LCTX_TASK;
 }
 
 /* The thread's opslat state: task storage under tp_btf, the hash otherwise. */

@@ -61,6 +61,7 @@ enum drop_reason {
 	KDROP_LOCK_TABLE_FULL,	/* lockstat: (lock, device, op) table full */
 	KDROP_FUNC_START_FULL,	/* funclat: per-thread entry map full */
 	KDROP_SPIN_DEPTH,	/* lockstat: spin waits nested deeper than SPIN_DEPTH */
+	KDROP_NO_PREEMPT_COUNT,	/* lockstat: this kernel's BTF has no per-CPU preempt count */
 	KDROP_COUNT,
 };
 

@@ -40,7 +40,7 @@ const char *const kOpNames[KOP_COUNT] = {"read",     "write", "pread64", "pwrite
 					 "ioctl",    "openat", "close"};
 const char *const kDropNames[KDROP_COUNT] = {"inflight_full", "stale_exit", "lock_wait_full",
 					     "lock_table_full", "func_start_full",
-					     "spin_depth"};
+					     "spin_depth", "no_preempt_count"};
 // Attach modes of opslat (bpf/opslat.bpf.c says what each sees).
 enum Mode { M_TP_BTF, M_RAW_TP, M_TRACEPOINT, M_FENTRY, M_KPROBE, M_COUNT };
 const char *const kModes[M_COUNT] = {"tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe"};
