@@ -6,7 +6,9 @@
 #   2. resolve KVER from the linux-image-amd64 metapackage (or kmodlab.conf / KVER=)
 #   3. download linux-image-$KVER and unpack it (dpkg -x) into the cache
 #   4. build our QEMU with the lkp_enc device (vm/qemu/build.sh, cached)
-#   5. record what was resolved in build/env.json (and build/kver)
+#   5. build the lab's Rust-enabled kernel (vm/rust-kernel/build.sh, cached;
+#      RUST_KERNEL = 0 in kmodlab.conf skips it and its packages)
+#   6. record what was resolved in build/env.json (and build/kver)
 #
 # Usage: scripts/setup.sh [--no-qemu] [--quiet]
 set -euo pipefail
@@ -108,8 +110,13 @@ resolve_kver() {
 
 # --- 1. packages -----------------------------------------------------------
 
+# Lines tagged "# RUST_KERNEL" are needed only by the Rust kernel
+# (vm/rust-kernel/build.sh) and skipped when kmodlab.conf says RUST_KERNEL = 0.
 lab_packages() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*$//' "$ROOT/scripts/packages.txt"
+	awk -v rust="$(conf_get RUST_KERNEL)" '
+		/#[[:space:]]*RUST_KERNEL/ && rust != 1 { next }
+		{ sub(/#.*/, ""); sub(/[[:space:]]+$/, "") }
+		$0 != "" { print }' "$ROOT/scripts/packages.txt"
 	echo "linux-headers-$KVER"
 }
 
@@ -241,5 +248,18 @@ if [ "$WITH_QEMU" = 1 ]; then
 	"$qemu_bin" -device help 2>/dev/null | grep -q '"lkp_enc"' ||
 		die "$qemu_bin has no lkp_enc device; remove its folder under $CACHE/qemu and run make setup again"
 fi
+# The lab's Rust-enabled kernel (vm/rust-kernel/README.md), unless switched off.
+rust_kernel=""
+case $(conf_get RUST_KERNEL) in
+1)
+	if ! rust_kernel=$("$ROOT/vm/rust-kernel/build.sh" --path 2>/dev/null); then
+		say "building the Rust kernel (vm/rust-kernel; once per source/patches/fragment, see its README for the time)"
+		rust_kernel=$("$ROOT/vm/rust-kernel/build.sh" | tail -n1)
+	fi
+	[ -f "$rust_kernel/build-info.txt" ] || die "vm/rust-kernel/build.sh did not produce a kernel"
+	;;
+0) say "Rust kernel: switched off (RUST_KERNEL = 0 in $(conf_source RUST_KERNEL))" ;;
+*) die "RUST_KERNEL must be 0 or 1, not '$(conf_get RUST_KERNEL)' ($(conf_source RUST_KERNEL))" ;;
+esac
 record_env "$qemu_bin"
-say "done in $(($(date +%s) - start)) s (kernel $KVER${qemu_bin:+, qemu $qemu_bin})"
+say "done in $(($(date +%s) - start)) s (kernel $KVER${qemu_bin:+, qemu $qemu_bin}${rust_kernel:+, Rust kernel $rust_kernel})"
