@@ -229,3 +229,66 @@ def load_settings(conf_path: Path | None = None, environ: dict[str, str] | None 
     silent switch to defaults: the values are written once, in that file.
     """
     return Settings.from_conf(read_conf(conf_path, environ))
+
+
+# --- kernels (kmodlab.conf KERNELS, KERNEL_<name>; as scripts/conf.sh) ---------
+
+@dataclass(frozen=True)
+class Kernel:
+    """One guest kernel as `make setup` resolved it (build/kernels/<abi>/kernel.env)."""
+    name: str     # its name in KERNELS (6.1, 6.12)
+    abi: str      # uname -r of the guest (6.12.117+deb12-amd64)
+    source: str   # its KERNEL_<name> value ("debian linux-image-amd64", "path ...")
+    image: str    # bzImage
+    build: str    # Kbuild's tree (Debian headers or a self-built build dir)
+    modules: str  # its lib/modules/<abi> folder
+    out: str      # this clone's build outputs for it: build/kernels/<abi>
+
+    @property
+    def kmod(self) -> str:
+        """Where the lab's modules for this kernel are built (kmod/Makefile)."""
+        return f"{self.out}/kmod"
+
+
+def kernel_key(name: str) -> str:
+    """The key describing kernel name: KERNEL_ + the name with '.' and '-' as '_'."""
+    return "KERNEL_" + name.replace(".", "_").replace("-", "_")
+
+
+def kernel_names(conf: Conf | None = None) -> list[str]:
+    """The configured kernels (KERNELS), the default first."""
+    conf = read_conf() if conf is None else conf
+    names = conf.get("KERNELS").split()
+    if not names:
+        raise InputError(f"KERNELS = '' (from {conf.origin('KERNELS')}): name at least one kernel")
+    return names
+
+
+def kernels(conf: Conf | None = None, root: Path | None = None) -> list[Kernel]:
+    """Every configured kernel as set up, in KERNELS order; one not set up is an error."""
+    conf = read_conf() if conf is None else conf
+    base = (root or repo_root()) / "build" / "kernels" / "by-name"
+    out = []
+    for name in kernel_names(conf):
+        env = base / name / "kernel.env"
+        try:
+            fields = dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line)
+        except OSError:
+            raise InputError(f"kernel {name} is not set up ({env} missing): run 'make setup'") from None
+        out.append(Kernel(name=name, abi=fields["ABI"], source=fields["SOURCE"], image=fields["IMAGE"],
+                          build=fields["BUILD"], modules=fields["MODULES"],
+                          out=str((base / name).resolve())))
+    return out
+
+
+def kernel(what: str | None = None, conf: Conf | None = None, root: Path | None = None) -> Kernel:
+    """The kernel `what` means: a name or an ABI; None: $KERNEL, else the first (as kernel_resolve)."""
+    what = what or os.environ.get("KERNEL") or None
+    ks = kernels(conf, root)
+    if what is None:
+        return ks[0]
+    for k in ks:
+        if what in (k.name, k.abi):
+            return k
+    raise InputError(f"no kernel {what!r}: KERNELS = {' '.join(k.name for k in ks)!r} "
+                     f"(names or ABIs: {', '.join(k.abi for k in ks)})")

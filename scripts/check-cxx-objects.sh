@@ -14,8 +14,9 @@
 #   - (a .ko) leaves any of the above undefined after linking, including
 #     __cxa_pure_virtual.
 # Kbuild runs it on every C++ object (kmod/kcxx/kcxx.mk), so a violation
-# fails `make`.  With no FILE it checks every C++ object and module under
-# kmod/ (objects whose source is a .cpp, *-kcxx_rt.o, and *_cxx.ko).
+# fails `make`.  With no FILE it checks every C++ object and module built
+# for one kernel (KERNEL=, else the default; objects whose source is a .cpp,
+# *-kcxx_rt.o, and *_cxx.ko).
 set -euo pipefail
 
 quiet=0
@@ -24,18 +25,21 @@ case ${1:-} in
 --quiet) quiet=1; shift ;;
 esac
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
+	# The modules as built for one kernel (KERNEL=, else the default).
+	out=$("$ROOT/scripts/conf.sh" kernel "${KERNEL:-}" kmod) || exit 1
 	while IFS= read -r f; do files+=("$f"); done < <(
 		for src in "$ROOT"/kmod/*/*.cpp; do
 			[ -e "$src" ] || continue
-			o=${src%.cpp}.o
+			rel=${src#"$ROOT"/kmod/}
+			o=$out/${rel%.cpp}.o
 			[ -e "$o" ] && echo "$o"
 		done
-		ls "$ROOT"/kmod/*/*-kcxx_rt.o "$ROOT"/kmod/*/*_cxx.ko 2>/dev/null || true
+		ls "$out"/*/*-kcxx_rt.o "$out"/*/*_cxx.ko 2>/dev/null || true
 	)
-	[ ${#files[@]} -gt 0 ] || { echo "check-cxx-objects: no C++ objects built under kmod/ (run make -C kmod first)" >&2; exit 1; }
+	[ ${#files[@]} -gt 0 ] || { echo "check-cxx-objects: no C++ objects built under $out (run make modules first)" >&2; exit 1; }
 fi
 
 NM=${NM:-nm}

@@ -3,7 +3,9 @@
 #
 # Usage: scripts/kmod-report.sh [--json FILE] [--check] [--no-build] [MODULE_DIR...]
 #
-# For every .ko in kmod/c and kmod/cxx (or the given kmod/<dir>s):
+# For every .ko in kmod/c and kmod/cxx as built for the default kernel
+# (KERNEL= another; build/kernels/<abi>/kmod/, kmod/Makefile), or in the
+# given module output folders:
 #   sizes    text / rodata / data / bss in bytes, from `size -A` (text: .text*,
 #            .init.text, .exit.text; rodata: .rodata*; data: .data*; bss: .bss*)
 #   stack    the largest stack frame of the module's objects, from the
@@ -44,11 +46,13 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#dirs[@]} -gt 0 ] || dirs=("$ROOT/kmod/c" "$ROOT/kmod/cxx")
+# The modules as built for one kernel (KERNEL=, else the default one).
+KMOD_OUT=$("$ROOT/scripts/conf.sh" kernel "${KERNEL:-}" kmod) || exit 1
+[ ${#dirs[@]} -gt 0 ] || dirs=("$KMOD_OUT/c" "$KMOD_OUT/cxx")
 for d in "${dirs[@]}"; do
 	ls "$d"/*.ko >/dev/null 2>&1 || { echo "kmod-report: no .ko in $d: build first (make modules)" >&2; exit 1; }
 done
-KABI=$ROOT/kmod/cxx/kcxx_kabi.h
+KABI=$KMOD_OUT/cxx/kcxx_kabi.h
 [ -f "$KABI" ] || { echo "kmod-report: $KABI missing: build kmod/cxx first" >&2; exit 1; }
 
 # Directories whose modules lack .su files get a private -fstack-usage build.
@@ -63,15 +67,15 @@ for d in "${dirs[@]}"; do
 	if [ $missing = 0 ]; then
 		su_dirs+=("$d")
 	elif [ $build = 1 ]; then
-		kver=$(cat "$ROOT/build/kver" 2>/dev/null || uname -r)
+		kdir=$("$ROOT/scripts/conf.sh" kernel "${KERNEL:-}" build) || exit 1
 		priv=$ROOT/build/kmod-report
 		rm -rf "$priv" && mkdir -p "$priv/kmod" "$priv/scripts"
 		(cd "$ROOT/kmod" && find . -name '*.[ch]' -o -name '*.cpp' -o -name Kbuild -o -name '*.mk' |
 			grep -v '\.mod\.c$' | cpio -pdm --quiet "$priv/kmod")
 		cp "$ROOT/scripts/check-cxx-objects.sh" "$priv/scripts/"
-		rel=${d#"$ROOT"/}
+		rel=kmod/${d##*/}
 		echo "kmod-report: $rel has no .su files: building a private copy with -fstack-usage" >&2
-		make -s -C "/usr/src/linux-headers-$kver" M="$priv/$rel" KCFLAGS=-fstack-usage modules \
+		make -s -C "$kdir" M="$priv/$rel" KCFLAGS=-fstack-usage modules \
 			>"$priv/build.log" 2>&1 || { echo "kmod-report: private build failed, see $priv/build.log" >&2; exit 1; }
 		su_dirs+=("$priv/$rel")
 	else

@@ -65,7 +65,7 @@ fi
 # The base BTF: the guest kernel's vmlinux, recovered once per KVER.
 vmlinux=$ROOT/build/vmlinux/$KVER/vmlinux
 if [ ! -s "$vmlinux" ]; then
-	img=$(conf_get KMODLAB_CACHE)/kernel/$KVER/boot/vmlinuz-$KVER
+	img=${KIMAGE:-$(conf_get KMODLAB_CACHE)/kernel/$KVER/boot/vmlinuz-$KVER}
 	[ -r "$img" ] || die "$img missing: run 'make setup' (it unpacks linux-image-$KVER there)"
 	mkdir -p "$(dirname "$vmlinux")"
 	"$ROOT/bpf/extract-vmlinux.sh" "$img" "$vmlinux.tmp"

@@ -15,7 +15,9 @@
 #   dmesg    the kernel log lines of our modules
 #
 # Modules join by being built: every kmod/<dir>/ with a Kbuild file except
-# samples/.  Needs a kernel that loads modules: run it inside the guest
+# samples/, as built for this kernel (build/kernels/<abi>/kmod/<dir>/: the
+# running kernel's in the guest, KERNEL= or the default kernel for list and
+# check; scripts/conf.sh kernel "" kmod).  Needs a kernel that loads modules: run it inside the guest
 # (vm/run -- make load, or make vm-shell) or on a host with TARGET=host.
 set -euo pipefail
 # shellcheck source=scripts/conf.sh
@@ -25,12 +27,24 @@ ROOT=$KMODLAB_ROOT
 die() { echo "modules: error: $*" >&2; exit 1; }
 say() { echo "modules: $*" >&2; }
 
+# The modules built for the kernel acted on (kmod/Makefile keeps them per
+# kernel): the running one in the guest or on TARGET=host, else KERNEL= or
+# the default kernel (list, check).
+module_kernel() {
+	if [ -n "${KMODLAB_IN_GUEST:-}" ] || [ "${TARGET:-vm}" = host ]; then
+		uname -r
+	else
+		echo "${KERNEL:-}"
+	fi
+}
+
 all_kos() {
-	local kbuild dir
+	local kbuild dir out
+	out=$(kernel_field "$(module_kernel)" kmod) || exit 1
 	for kbuild in "$ROOT"/kmod/*/Kbuild; do
-		dir=$(dirname "$kbuild")
-		[ "$(basename "$dir")" = samples ] && continue
-		ls "$dir"/*.ko 2>/dev/null || true
+		dir=$(basename "$(dirname "$kbuild")")
+		[ "$dir" = samples ] && continue
+		ls "$out/$dir"/*.ko 2>/dev/null || true
 	done
 }
 
@@ -195,6 +209,11 @@ cmd_dmesg() {
 [ $# -ge 1 ] || { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2; }
 action=$1
 shift
+case $action in
+-h | --help) ;;
+# Fail here, not inside a process substitution that would just list nothing.
+*) kernel_field "$(module_kernel)" kmod >/dev/null || exit 1 ;;
+esac
 case $action in
 load | unload | status | dmesg)
 	if [ -z "${KMODLAB_IN_GUEST:-}" ] && [ "${TARGET:-vm}" != host ]; then

@@ -2,13 +2,19 @@
 # setup.sh - everything a fresh Debian 12 machine needs before the lab runs.
 #
 # Idempotent and fast when already done.  Steps:
-#   1. install the Debian packages of scripts/packages.txt (+ linux-headers-$KVER)
-#   2. resolve KVER from the linux-image-amd64 metapackage (or kmodlab.conf / KVER=)
-#   3. download linux-image-$KVER and unpack it (dpkg -x) into the cache
-#   4. build our QEMU with the lkp_enc device (vm/qemu/build.sh, cached)
-#   5. build the lab's Rust-enabled kernel (vm/rust-kernel/build.sh, cached;
-#      RUST_KERNEL = 0 in kmodlab.conf skips it and its packages)
-#   6. record what was resolved in build/env.json (and build/kver)
+#   1. resolve each kernel of kmodlab.conf KERNELS to its ABI (a Debian
+#      metapackage such as linux-image-amd64 at set-up time; a self-built
+#      kernel from its modules folder)
+#   2. install the Debian packages of scripts/packages.txt, plus
+#      linux-headers-<abi> of every Debian kernel
+#   3. download each Debian linux-image-<abi>, unpack it (dpkg -x) into the
+#      cache; check each kernel's image, build tree and modules folder
+#   4. build the lab's Rust-enabled kernel (vm/rust-kernel/build.sh, cached;
+#      RUST_KERNEL = 0 in kmodlab.conf skips it and its packages), before the
+#      kernels are checked: KERNEL_rust is a 'path' kernel pointing at it
+#      build our QEMU with the lkp_enc device (vm/qemu/build.sh, cached)
+#   5. record each kernel in build/kernels/<abi>/kernel.env (+ by-name/),
+#      everything in build/env.json, the default kernel's ABI in build/kver
 #
 # Usage: scripts/setup.sh [--no-qemu] [--quiet]
 set -euo pipefail
@@ -24,7 +30,7 @@ WITH_QEMU=1
 QUIET=0
 
 usage() {
-	sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -79,33 +85,67 @@ package_states_fresh() {
 	printf '%s\n' "$states"
 }
 
-# --- 2. kernel version ---------------------------------------------------
-# A KVER that was asked for must be one Debian has, image and headers.
-check_kver() {
-	local kver=$1 missing
-	missing=$(package_states_fresh "linux-image-$kver" "linux-headers-$kver" |
-		awk '$2 == "unknown" { printf "%s ", $1 }')
-	[ -z "$missing" ] ||
-		die "KVER = '$kver' (from $(conf_source KVER)): Debian has no ${missing% }
-(leave KVER empty to use linux-image-amd64's; list the choices with: apt-cache search --names-only '^linux-image-[0-9].*-amd64\$')"
+# --- 2. kernels (kmodlab.conf KERNELS, KERNEL_<name>) --------------------
+# Each configured kernel becomes "NAME KIND ABI IMAGE BUILD MODULES" (one
+# line in KERNEL_LINES); a Debian one names what set-up fetches and installs.
+die_kernel() {	# name message
+	local key
+	key=$(kernel_key "$1")
+	die "$key = '$(conf_get "$key")' (from $(conf_source "$key")): $2"
 }
-resolve_kver() {
-	local kver
-	kver=$(conf_get KVER)
-	if [ -n "$kver" ]; then
-		check_kver "$kver"
-		echo "$kver"
-		return
-	fi
-	kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
-	if [ -z "$kver" ]; then
-		apt_update_once
-		kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
-			sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
-	fi
-	[ -n "$kver" ] || die "cannot resolve the kernel version from linux-image-amd64; set KVER=<abi> (e.g. KVER=6.1.0-56-amd64)"
-	echo "$kver"
+
+# The ABI a Debian image package stands for: a metapackage depends on
+# linux-image-<abi>; an ABI package (no such dependency) is its own.
+debian_abi() {	# name package
+	local pkg=$2 abi state
+	state=$(package_states_fresh "$pkg" | awk '{ print $2 }')
+	[ "$state" != unknown ] ||
+		die_kernel "$1" "Debian has no package $pkg (list the choices with: apt-cache search --names-only '^linux-image-.*amd64\$')"
+	abi=$(apt-cache depends "$pkg" 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)$/\1/p' | head -n1)
+	[ -n "$abi" ] || abi=${pkg#linux-image-}
+	[[ $pkg == linux-image-* && $abi =~ ^[0-9] ]] ||
+		die_kernel "$1" "$pkg is not a linux-image-<abi> package or metapackage"
+	[ "$(package_states_fresh "linux-headers-$abi" | awk '{ print $2 }')" != unknown ] ||
+		die_kernel "$1" "$pkg means ABI $abi, but Debian has no linux-headers-$abi"
+	echo "$abi"
+}
+
+resolve_kernel() {	# name -> one KERNEL_LINES line
+	local name=$1 key spec kind abi
+	key=$(kernel_key "$name")
+	conf_has "$key" || die "KERNELS names '$name' but there is no $key (add '$key = debian linux-image-...' or '$key = path IMAGE BUILD MODULES' to kmodlab.conf)"
+	spec=$(conf_get "$key")
+	read -r kind _ <<<"$spec"
+	case $kind in
+	debian)
+		[ "$(wc -w <<<"$spec")" = 2 ] || die_kernel "$name" "write 'debian PACKAGE'"
+		abi=$(debian_abi "$name" "$(awk '{ print $2 }' <<<"$spec")") || exit 1
+		echo "$name debian $abi $CACHE/kernel/$abi/boot/vmlinuz-$abi /usr/src/linux-headers-$abi $CACHE/kernel/$abi/lib/modules/$abi"
+		;;
+	path)
+		local image build modules
+		read -r _ image build modules extra <<<"$spec"
+		[ -n "$modules" ] && [ -z "${extra:-}" ] || die_kernel "$name" "write 'path IMAGE BUILD MODULES' (three absolute paths)"
+		abi=$(basename "$modules")
+		echo "$name path $abi $image $build $modules"
+		;;
+	*) die_kernel "$name" "the first word must be 'debian' or 'path', not '$kind'" ;;
+	esac
+}
+
+resolve_kernels() {
+	local name seen=" "
+	KERNEL_LINES=""
+	for name in $(kernel_names); do
+		KERNEL_LINES+=$(resolve_kernel "$name")$'\n' || exit 1
+	done
+	KERNEL_LINES=${KERNEL_LINES%$'\n'}
+	# Two names for one ABI would share build/kernels/<abi>/: say so.
+	while read -r name _ abi _; do
+		[[ $seen == *" $abi "* ]] && die "two kernels of KERNELS resolve to ABI $abi; drop one (build outputs are kept per ABI)"
+		seen+="$abi "
+	done <<<"$KERNEL_LINES"
 }
 
 # --- 1. packages -----------------------------------------------------------
@@ -117,7 +157,7 @@ lab_packages() {
 		/#[[:space:]]*RUST_KERNEL/ && rust != 1 { next }
 		{ sub(/#.*/, ""); sub(/[[:space:]]+$/, "") }
 		$0 != "" { print }' "$ROOT/scripts/packages.txt"
-	echo "linux-headers-$KVER"
+	awk '$2 == "debian" { print "linux-headers-" $3 }' <<<"$KERNEL_LINES"
 }
 
 # "NAME STATE" for every lab package (scripts/lib/packages.sh); an unknown
@@ -129,7 +169,7 @@ lab_package_states() {
 	states=$(package_states_fresh "${pkgs[@]}")
 	unknown=$(awk '$2 == "unknown" { printf "%s ", $1 }' <<<"$states")
 	[ -z "$unknown" ] || die "apt knows no package named: ${unknown% }
-(scripts/packages.txt, or linux-headers-\$KVER for KVER=$KVER; check the name with apt-cache policy NAME)"
+(scripts/packages.txt, or the linux-headers-<abi> of a kernel of KERNELS; check the name with apt-cache policy NAME)"
 	printf '%s\n' "$states"
 }
 
@@ -151,23 +191,32 @@ install_packages() {
 }
 
 # --- 3. kernel image -------------------------------------------------------
-fetch_kernel_image() {
-	local dir=$CACHE/kernel/$KVER
-	if [ -f "$dir/boot/vmlinuz-$KVER" ] && [ -d "$dir/lib/modules/$KVER/kernel" ]; then
-		say "kernel image $KVER: cached in $dir"
+# dpkg -x leaves out what the package's postinst makes: modules.dep (the
+# guest's initramfs list follows it, and modprobe in the guest needs it).
+run_depmod() {	# root abi
+	[ -s "$1/lib/modules/$2/modules.dep" ] && return
+	say "depmod for $2 (modules.dep of the unpacked image)"
+	as_root depmod -b "$1" "$2" || die "depmod -b $1 $2 failed"
+}
+
+fetch_kernel_image() {	# abi
+	local abi=$1 dir=$CACHE/kernel/$1 tmp
+	if [ -f "$dir/boot/vmlinuz-$abi" ] && [ -d "$dir/lib/modules/$abi/kernel" ]; then
+		say "kernel image $abi: cached in $dir"
+		run_depmod "$dir" "$abi"
 		return
 	fi
-	say "downloading linux-image-$KVER into $dir"
+	say "downloading linux-image-$abi into $dir"
 	as_root mkdir -p "$CACHE/kernel"
-	local tmp
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp"
-	(cd "$tmp" && apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >/dev/null 2>&1) || {
+	(cd "$tmp" && apt-get -o APT::Sandbox::User=root download "linux-image-$abi" >/dev/null 2>&1) || {
 		apt_update_once
-		(cd "$tmp" && apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >/dev/null)
-	} || die "cannot download linux-image-$KVER"
+		(cd "$tmp" && apt-get -o APT::Sandbox::User=root download "linux-image-$abi" >/dev/null)
+	} || die "cannot download linux-image-$abi"
 	as_root rm -rf "$dir.partial"
 	as_root dpkg -x "$tmp"/linux-image-*.deb "$dir.partial"
+	run_depmod "$dir.partial" "$abi"
 	as_root rm -rf "$dir"
 	as_root mv "$dir.partial" "$dir"
 	rm -rf "$tmp"
@@ -199,45 +248,100 @@ reinstall with: apt-get install --reinstall <package>"
 		die "python3 cannot import numpy/scipy/matplotlib/pytest; apt-get install --reinstall python3-numpy python3-scipy python3-matplotlib python3-pytest"
 }
 
-check_headers() {
-	local dir=/usr/src/linux-headers-$KVER
-	[ -f "$dir/Makefile" ] && [ -f "$dir/include/config/auto.conf" ] ||
-		die "kernel headers for $KVER are incomplete ($dir/Makefile or include/config/auto.conf missing); apt-get install --reinstall linux-headers-$KVER"
+# Kbuild's tree of a kernel: Debian's headers or a self-built build tree.
+check_build_dir() {	# name abi dir
+	local fix="apt-get install --reinstall linux-headers-$2"
+	[ "$(awk -v n="$1" '$1 == n { print $2 }' <<<"$KERNEL_LINES")" = path ] &&
+		fix="build the kernel there (make), or fix $(kernel_key "$1")"
+	[ -f "$3/Makefile" ] && [ -f "$3/include/config/auto.conf" ] ||
+		die "kernel $1 ($2): build tree $3 is incomplete (Makefile or include/config/auto.conf missing); $fix"
 }
 
-check_kernel_image() {
-	local dir=$CACHE/kernel/$KVER
-	[ -s "$dir/boot/vmlinuz-$KVER" ] && [ -d "$dir/lib/modules/$KVER/kernel/fs/9p" ] ||
-		die "kernel image in $dir is incomplete (no boot/vmlinuz-$KVER or lib/modules/$KVER/kernel/fs/9p); remove $dir and run make setup again"
+# The image boots and its modules folder has what the guest loads from it.
+check_kernel_image() {	# name abi image modules
+	[ -s "$3" ] || die "kernel $1 ($2): no image $3; remove $CACHE/kernel/$2 and run make setup again (self-built: fix $(kernel_key "$1"))"
+	[ -s "$4/modules.dep" ] && [ -s "$4/modules.builtin" ] ||
+		die "kernel $1 ($2): $4 has no modules.dep / modules.builtin (Debian: remove $CACHE/kernel/$2 and run make setup again; self-built: run make modules_install and depmod)"
+}
+
+# build/kernels/<abi>/kernel.env and by-name/<name>: what scripts/conf.sh
+# (kernel_field) and analysis/conf.py (kernels()) read.
+record_kernel() {	# name kind abi image build modules
+	local out=$BUILD/kernels/$3
+	mkdir -p "$out" "$BUILD/kernels/by-name"
+	printf 'NAME=%s\nABI=%s\nSOURCE=%s\nIMAGE=%s\nBUILD=%s\nMODULES=%s\n' \
+		"$1" "$3" "$(conf_get "$(kernel_key "$1")")" "$4" "$5" "$6" >"$out/kernel.env.tmp"
+	mv "$out/kernel.env.tmp" "$out/kernel.env"
+	ln -sfn "../$3" "$BUILD/kernels/by-name/$1"
+}
+
+set_up_kernels() {
+	local name kind abi image build modules
+	while read -r name kind abi image build modules; do
+		[ "$kind" = debian ] && fetch_kernel_image "$abi"
+		check_build_dir "$name" "$abi" "$build"
+		check_kernel_image "$name" "$abi" "$image" "$modules"
+		record_kernel "$name" "$kind" "$abi" "$image" "$build" "$modules"
+		say "kernel $name: $abi ($kind)"
+	done <<<"$KERNEL_LINES"
+	# Names no longer configured must not resolve to stale outputs.
+	for link in "$BUILD"/kernels/by-name/*; do
+		[ -L "$link" ] || continue
+		grep -q "^$(basename "$link") " <<<"$KERNEL_LINES" || rm -f "$link"
+	done
+}
+
+# --- the Rust kernel --------------------------------------------------------
+# Built unless RUST_KERNEL = 0; then no kernel of KERNELS may point into its
+# cache folder (the two settings must agree).
+rust_kernel_step() {
+	local switch
+	switch=$(conf_get RUST_KERNEL)
+	case $switch in
+	1)
+		if ! RUST_KERNEL_DIR=$("$ROOT/vm/rust-kernel/build.sh" --path 2>/dev/null); then
+			say "building the Rust kernel (vm/rust-kernel/README.md: about 30-60 minutes on 2 busy cores, once)"
+			RUST_KERNEL_DIR=$("$ROOT/vm/rust-kernel/build.sh" | tail -n1)
+		fi
+		[ -f "$RUST_KERNEL_DIR/build-info.txt" ] || die "vm/rust-kernel/build.sh did not produce a kernel"
+		;;
+	0)
+		! grep -q " $CACHE/rust-kernel/" <<<"$KERNEL_LINES" ||
+			die "RUST_KERNEL = 0 ($(conf_source RUST_KERNEL)) but KERNELS still names the Rust kernel: remove it from KERNELS too"
+		say "Rust kernel: switched off (RUST_KERNEL = 0, $(conf_source RUST_KERNEL))"
+		;;
+	*) die "RUST_KERNEL must be 0 or 1, not '$switch' ($(conf_source RUST_KERNEL))" ;;
+	esac
 }
 
 # --- 5. record -----------------------------------------------------------
 record_env() {
-	local qemu=$1 qemu_version="" cc_version
+	local qemu=$1 qemu_version="" cc_version kernels
 	[ -n "$qemu" ] && qemu_version=$("$qemu" --version | head -n1)
 	cc_version=$(gcc --version | head -n1)
 	mkdir -p "$BUILD"
-	echo "$KVER" >"$BUILD/kver.tmp" && mv "$BUILD/kver.tmp" "$BUILD/kver"
-	jq -n --arg kver "$KVER" --arg qemu "$qemu" --arg qemu_version "$qemu_version" \
-		--arg cc "$cc_version" --arg cache "$CACHE" \
-		--arg vmlinuz "$CACHE/kernel/$KVER/boot/vmlinuz-$KVER" \
-		--arg headers "/usr/src/linux-headers-$KVER" \
-		'{kernel: $kver, vmlinuz: $vmlinuz, headers: $headers, qemu: $qemu,
-		  qemu_version: $qemu_version, compiler: $cc, cache: $cache}' \
+	# build/kver: the default (first) kernel's ABI, for the tools that build
+	# once (the host CMake tree: BPF objects are CO-RE, built against it).
+	echo "$DEFAULT_ABI" >"$BUILD/kver.tmp" && mv "$BUILD/kver.tmp" "$BUILD/kver"
+	kernels=$(awk '{ printf "{\"name\":\"%s\",\"kind\":\"%s\",\"abi\":\"%s\",\"image\":\"%s\",\"build\":\"%s\",\"modules\":\"%s\"}\n", $1, $2, $3, $4, $5, $6 }' <<<"$KERNEL_LINES" | jq -s .)
+	jq -n --arg kver "$DEFAULT_ABI" --arg qemu "$qemu" --arg qemu_version "$qemu_version" \
+		--arg cc "$cc_version" --arg cache "$CACHE" --argjson kernels "$kernels" \
+		'{kernel: $kver, vmlinuz: $kernels[0].image, headers: $kernels[0].build, kernels: $kernels,
+		  qemu: $qemu, qemu_version: $qemu_version, compiler: $cc, cache: $cache}' \
 		>"$BUILD/env.json.tmp"
 	mv "$BUILD/env.json.tmp" "$BUILD/env.json"
 }
 
 start=$(date +%s)
-# jq and apt-cache are needed to resolve and record; apt-cache is always there.
-KVER=$(resolve_kver)
-say "kernel ABI version: $KVER"
+resolve_kernels
+DEFAULT_ABI=$(head -n1 <<<"$KERNEL_LINES" | awk '{ print $3 }')
+say "kernels: $(awk '{ printf "%s=%s ", $1, $3 }' <<<"$KERNEL_LINES")"
 mkdir -p "$BUILD"
 install_packages
 check_tools
-check_headers
-fetch_kernel_image
-check_kernel_image
+RUST_KERNEL_DIR=""
+rust_kernel_step
+set_up_kernels
 qemu_bin=""
 if [ "$WITH_QEMU" = 1 ]; then
 	if ! qemu_bin=$("$ROOT/vm/qemu/build.sh" --path 2>/dev/null); then
@@ -248,18 +352,5 @@ if [ "$WITH_QEMU" = 1 ]; then
 	"$qemu_bin" -device help 2>/dev/null | grep -q '"lkp_enc"' ||
 		die "$qemu_bin has no lkp_enc device; remove its folder under $CACHE/qemu and run make setup again"
 fi
-# The lab's Rust-enabled kernel (vm/rust-kernel/README.md), unless switched off.
-rust_kernel=""
-case $(conf_get RUST_KERNEL) in
-1)
-	if ! rust_kernel=$("$ROOT/vm/rust-kernel/build.sh" --path 2>/dev/null); then
-		say "building the Rust kernel (vm/rust-kernel; once per source/patches/fragment, see its README for the time)"
-		rust_kernel=$("$ROOT/vm/rust-kernel/build.sh" | tail -n1)
-	fi
-	[ -f "$rust_kernel/build-info.txt" ] || die "vm/rust-kernel/build.sh did not produce a kernel"
-	;;
-0) say "Rust kernel: switched off (RUST_KERNEL = 0 in $(conf_source RUST_KERNEL))" ;;
-*) die "RUST_KERNEL must be 0 or 1, not '$(conf_get RUST_KERNEL)' ($(conf_source RUST_KERNEL))" ;;
-esac
 record_env "$qemu_bin"
-say "done in $(($(date +%s) - start)) s (kernel $KVER${qemu_bin:+, qemu $qemu_bin}${rust_kernel:+, Rust kernel $rust_kernel})"
+say "done in $(($(date +%s) - start)) s (kernels $(awk '{ print $3 }' <<<"$KERNEL_LINES" | paste -sd, -)${qemu_bin:+, qemu $qemu_bin}${RUST_KERNEL_DIR:+, Rust kernel $RUST_KERNEL_DIR})"

@@ -18,8 +18,6 @@
 #include <uapi/counter.h>
 #include <uapi/kmodlab.h>
 
-#include "counter_glue.h"
-
 using namespace kcxx;
 using kcxx::fs::File;
 
@@ -28,13 +26,18 @@ using kcxx::fs::File;
 namespace
 {
 
+/* The module parameters (counter_c's names, types and permissions). */
+namespace params
+{
+KCXX_PARAM(sync, const char *, COUNTER_SYNC_DEFAULT, 0444,
+	   "how the value is protected: mutex, spinlock or atomic");
+KCXX_PARAM(mode, unsigned short, KMODLAB_DEV_MODE, 0444, "permission bits of the device node");
+} // namespace params
+
 /* value += delta unless it overflows (check_add_overflow). */
 inline Result<void> add_checked(s64 &value, s64 delta)
 {
-	s64 sum;
-	if (__builtin_add_overflow(value, delta, &sum))
-		return errc::range;
-	value = sum;
+	value = KCXX_TRY(checked_add(value, delta, errc::range));
 	return ok();
 }
 
@@ -97,53 +100,71 @@ struct SyncAtomic {
 	{
 		s64 old = value.load(), sum;
 		do {
-			if (__builtin_add_overflow(old, d, &sum))
-				return errc::range;
+			sum = KCXX_TRY(checked_add(old, d, errc::range));
 		} while (!value.compare_exchange(old, sum));
 		return ok();
 	}
 };
 
-/* The file operations, generic over the policy. */
+/* The device's context: the three policies' state (only the chosen one is
+ * ever used; each file operations table reaches its own). */
+struct CounterState {
+	SyncMutex mutex;
+	SyncSpinLock spinlock;
+	SyncAtomic atomic;
+
+	template <class P> P &get()
+	{
+		if constexpr (same_as<P, SyncMutex>)
+			return mutex;
+		else if constexpr (same_as<P, SyncSpinLock>)
+			return spinlock;
+		else
+			return atomic;
+	}
+};
+using CounterRegistration = MiscRegistration<CounterState>;
+
+/* The file operations, generic over the policy: each receives the context
+ * of the misc device the file was opened through. */
 template <class P> struct CounterOps {
-	using Data = P;
-	static P &data(File);
+	using Registration = CounterRegistration;
 
 	static constexpr auto kernel_llseek = &default_llseek;
 	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
 
-	static Result<usize> read(P &p, File, UserSlice::Writer out, loff_t &pos)
+	static Result<usize> read(CounterState &st, File, UserSlice::Writer out, loff_t &pos)
 	{
 		char text[COUNTER_TEXT_MAX + 1];
 
 		if (pos < 0)
 			return errc::inval;
-		s64 v = KCXX_TRY(p.get());
-		int len = scnprintf(text, sizeof(text), "%lld\n", v);
+		s64 v = KCXX_TRY(st.get<P>().get());
+		usize len = KCXX_FORMAT(text, "%lld\n", v);
 		return out.read_from_buffer(pos, text, len);
 	}
 
-	static Result<usize> write(P &p, File, UserSlice::Reader in, loff_t &)
+	static Result<usize> write(CounterState &st, File, UserSlice::Reader in, loff_t &)
 	{
 		char text[COUNTER_WRITE_MAX + 1];
 		usize count = in.left();
-		long long delta;
 
 		if (count == 0 || count > COUNTER_WRITE_MAX)
 			return errc::inval;
 		KCXX_TRY(in.read_raw(text, count));
 		/* "  [+-]digits  ": NUL bytes are bad text too */
-		if (memchr(text, '\0', count))
+		if (str::contains(text, count, '\0'))
 			return errc::inval;
 		text[count] = '\0';
-		if (int err = kstrtoll(strim(text), 10, &delta))
-			return Error::from_errno(err);
-		KCXX_TRY(p.add(delta));
+		s64 delta = KCXX_TRY(str::parse_s64(text));
+		KCXX_TRY(st.get<P>().add(delta));
 		return count;
 	}
 
-	static Result<long> ioctl(P &p, File, unsigned cmd, unsigned long arg)
+	static Result<long> ioctl(CounterState &st, File, unsigned cmd, unsigned long arg)
 	{
+		P &p = st.get<P>();
+
 		switch (cmd) {
 		case COUNTER_IOC_RESET:
 			KCXX_TRY(p.set(0));
@@ -178,59 +199,53 @@ namespace
 {
 
 struct CounterModule {
-	SyncMutex mutex;
-	SyncSpinLock spinlock;
-	SyncAtomic atomic;
-	MiscDevice misc;
+	CounterRegistration misc;
 
 	Result<void> init()
 	{
 		static const char *const names[] = COUNTER_SYNC_MODES;
 		/* Chosen once: the table of the selected policy. */
-		static constexpr const kabi::file_operations *tables[] = {
-			&fs::vtable<CounterMutex>, &fs::vtable<CounterSpinLock>,
-			&fs::vtable<CounterAtomic>
+		static constexpr fs::Ops<CounterRegistration> tables[] = {
+			fs::ops<CounterMutex>, fs::ops<CounterSpinLock>, fs::ops<CounterAtomic>
 		};
 		static_assert(array_size(names) == array_size(tables));
-		const char *param = counter_cxx_sync_param;
+		const char *sync = params::sync.get();
+		unsigned short mode = params::mode.get();
 
-		int i = match_string(names, array_size(names), param ? param : "");
-		if (i < 0) {
+		auto i = str::match(names, sync ? sync : "");
+		if (!i) {
 			pr_err("sync=%s is not one of " COUNTER_SYNC_MUTEX
 			       ", " COUNTER_SYNC_SPINLOCK ", " COUNTER_SYNC_ATOMIC "\n",
-			       param ? param : "(empty)");
+			       sync ? sync : "(empty)");
 			return errc::inval;
 		}
-		if (counter_cxx_mode & ~0777) {
-			pr_err("mode=%#o: only permission bits are allowed\n", counter_cxx_mode);
+		if (mode & ~0777) {
+			pr_err("mode=%#o: only permission bits are allowed\n", mode);
 			return errc::inval;
 		}
-		KCXX_TRY(misc.register_device(COUNTER_CXX_NODE, *tables[i], counter_cxx_mode));
-		pr_info("/dev/" COUNTER_CXX_NODE " ready, sync=%s\n", names[i]);
+		KCXX_TRY(misc.register_device(COUNTER_CXX_NODE, tables[i.value()], mode));
+		pr_info("/dev/" COUNTER_CXX_NODE " ready, sync=%s\n", names[i.value()]);
 		return ok();
 	}
 	void exit()
 	{
 		pr_info("unloaded\n");
 	}
+
+	/* where the locks are, for their kallsyms names (KCXX_LOCK_SYMBOL) */
+	static constexpr usize state_offset();
 };
+
+constexpr usize CounterModule::state_offset()
+{
+	return __builtin_offsetof(CounterModule, misc) + CounterRegistration::context_offset();
+}
 
 } // namespace
 
 KCXX_MODULE(CounterModule, "kmodlab",
 	    "counter misc device with selectable locking, C++20 driver on kcxx", "GPL");
-KCXX_LOCK_SYMBOL(mutex.value, counter_cxx_mutex);
-KCXX_LOCK_SYMBOL(spinlock.value, counter_cxx_spinlock);
-
-template <> SyncMutex &CounterMutex::data(File)
-{
-	return kcxx_this_module().mutex;
-}
-template <> SyncSpinLock &CounterSpinLock::data(File)
-{
-	return kcxx_this_module().spinlock;
-}
-template <> SyncAtomic &CounterAtomic::data(File)
-{
-	return kcxx_this_module().atomic;
-}
+KCXX_LOCK_SYMBOL_AT(CounterModule::state_offset() + __builtin_offsetof(CounterState, mutex.value),
+		    counter_cxx_mutex);
+KCXX_LOCK_SYMBOL_AT(CounterModule::state_offset() + __builtin_offsetof(CounterState, spinlock.value),
+		    counter_cxx_spinlock);

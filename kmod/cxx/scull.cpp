@@ -11,49 +11,51 @@
  * from the driver's own kmem_cache "scull_cxx_quantum".
  *
  * What kcxx changes: a device's data is a Mutex<DevState>, reachable only
- * with the lock held; the module object owns cache, region, class and
- * devices and tears them down in reverse order (no error ladder); user
- * buffers are UserSlices.
+ * with the lock held, and is handed to open() by the cdev registration it
+ * belongs to; the module-wide geometry (the quantum/qset parameters) is
+ * read lock-free and written only through the writers kept inside its
+ * Mutex; the module object owns cache, region, class and devices and tears
+ * them down in reverse order (no error ladder); the quantum lists are KBox
+ * nodes with KArray pointer arrays; user buffers are UserSlices; parameters
+ * are declared here (KCXX_PARAM), with scull_c's names, types and modes.
  */
 #include <kcxx/kcxx.h>
 
 #include <uapi/kmodlab.h>
 #include <uapi/scull.h>
 
-#include "scull_glue.h"
-
 using namespace kcxx;
 using kcxx::fs::File;
-using kcxx::fs::Inode;
 
 #define SCULL_CXX_NODE SCULL_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_CXX
 
 namespace
 {
 
-/* Test-only fault injection (fail_alloc_nth, as the C driver's): true for
- * the N-th allocation from now on; a lock-free countdown (sysfs writes the
- * int with a plain store). */
-inline bool scull_cxx_fail_alloc()
+/* The module parameters: scull_c's names, types, defaults and permissions.
+ * quantum and qset are also the module-wide geometry the ioctls change, as
+ * in LDD3. */
+namespace params
 {
-	int n = read_once(scull_cxx_fail_alloc_nth);
-	do {
-		if (n <= 0)
-			return false;
-	} while (!__atomic_compare_exchange_n(&scull_cxx_fail_alloc_nth, &n, n - 1, false,
-					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	return n == 1;
-}
+KCXX_PARAM(nr_devs, int, SCULL_NR_DEVS_DEFAULT, 0444, "number of scull devices");
+KCXX_PARAM(quantum, MutableParam<int>, SCULL_QUANTUM_DEFAULT, 0444,
+	   "quantum size in bytes (changed by the quantum ioctls)");
+KCXX_PARAM(qset, MutableParam<int>, SCULL_QSET_DEFAULT, 0444,
+	   "quanta per quantum set (changed by the qset ioctls)");
+KCXX_PARAM(max_bytes, long, SCULL_MAX_BYTES_DEFAULT, 0444,
+	   "per-device size cap in bytes; writes past it get -ENOSPC");
+KCXX_PARAM(mode, unsigned short, KMODLAB_DEV_MODE, 0444, "permission bits of the device nodes");
+/* Test only (tests/reliability), as scull_c's: the N-th allocation from now
+ * on fails; asked before every allocation on the write path (quantum set
+ * nodes, pointer arrays, quanta). */
+KCXX_PARAM(fail_alloc_nth, FailNth, 0, 0600,
+	   "test only: fail the N-th allocation from now on (0: off)");
+} // namespace params
 
 /* Largest load-time quantum served by the cache (order-3 slabs). */
 constexpr unsigned long cache_max = (unsigned long)KABI_PAGE_SIZE << 3;
 /* A sanity bound on nr_devs, far above any lab run. */
 constexpr int nr_devs_max = 256;
-
-template <class T> constexpr T min(T a, T b)
-{
-	return a < b ? a : b;
-}
 
 /* Where quanta come from: the cache for the load-time size, else kmalloc. */
 struct QuantumPool {
@@ -62,7 +64,7 @@ struct QuantumPool {
 
 	void *alloc(int quantum)
 	{
-		if (scull_cxx_fail_alloc())
+		if (params::fail_alloc_nth.should_fail())
 			return nullptr;
 		if (quantum == cache_size)
 			return cache.alloc(gfp::kernel | gfp::zero);
@@ -79,11 +81,11 @@ struct QuantumPool {
 			kfree(mem);
 	}
 };
-QuantumPool &pool();
 
+/* One quantum set: qset pointers to quanta (allocated on first write). */
 struct QSet {
-	void **data;
-	QSet *next;
+	KArray<void *> data;
+	KBox<QSet> next;
 };
 
 struct Where {
@@ -92,53 +94,71 @@ struct Where {
 	int q_pos;
 };
 
+/* The module-wide geometry: read lock-free (params::quantum.get()),
+ * written only through these writers, kept inside a Mutex so that the
+ * exchange ioctls are atomic. */
+enum class Which { quantum, qset };
+struct Geometry {
+	ParamWriter<int> quantum, qset;
+	ParamWriter<int> &operator[](Which w)
+	{
+		return w == Which::quantum ? quantum : qset;
+	}
+};
+
+/* What all devices share; owned by the module, handed to each device. */
+struct Shared {
+	QuantumPool quanta;
+	Mutex<Geometry> geometry{ KCXX_LOCK_CLASS(scull_cxx_param_lock) };
+};
+
 /* One device's contents; only ever touched through its Mutex. */
 struct DevState {
-	QSet *data = nullptr; /* first quantum set */
+	KBox<QSet> data; /* first quantum set */
 	int quantum = 0; /* this device's quantum size, fixed until trim */
 	int qset = 0; /* this device's array size, fixed until trim */
 	loff_t size = 0; /* bytes stored: one past the highest written */
 
-	~DevState()
+	/* Free all data (iteratively: no recursion down the list) and adopt
+	 * the current module-wide geometry. */
+	void trim(QuantumPool &pool)
 	{
-		trim();
-	}
-
-	/* Free all data and adopt the current module-wide geometry. */
-	void trim()
-	{
-		QSet *next;
-		for (QSet *dptr = data; dptr; dptr = next) {
-			if (dptr->data) {
+		for (KBox<QSet> cur = move(data); cur;) {
+			if (cur->data)
 				for (int i = 0; i < qset; i++)
-					pool().free(dptr->data[i], quantum);
-				kfree(dptr->data);
-			}
-			next = dptr->next;
-			kfree(dptr);
+					pool.free(cur->data[i], quantum);
+			KBox<QSet> next = move(cur->next);
+			cur = move(next);
 		}
-		data = nullptr;
 		size = 0;
-		quantum = read_once(scull_cxx_quantum);
-		qset = read_once(scull_cxx_qset);
+		quantum = params::quantum.get();
+		qset = params::qset.get();
 	}
 
-	/* The n-th quantum set; with alloc, missing nodes are created. */
-	QSet *follow(u64 n, bool alloc)
+	/* The n-th quantum set, or null. */
+	QSet *follow(u64 n)
 	{
-		QSet **link = &data;
+		QSet *q = data.get();
+		for (; q && n; n--)
+			q = q->next.get();
+		return q;
+	}
+
+	/* The n-th quantum set, creating missing nodes. */
+	QSet *follow_alloc(u64 n)
+	{
+		KBox<QSet> *link = &data;
 		for (;;) {
 			if (!*link) {
-				if (!alloc)
+				if (params::fail_alloc_nth.should_fail())
 					return nullptr;
-				if (scull_cxx_fail_alloc())
+				auto node = KBox<QSet>::try_new(gfp::kernel);
+				if (!node)
 					return nullptr;
-				*link = static_cast<QSet *>(kzalloc(sizeof(QSet), gfp::kernel));
-				if (!*link)
-					return nullptr;
+				*link = node.take();
 			}
 			if (n-- == 0)
-				return *link;
+				return link->get();
 			link = &(*link)->next;
 		}
 	}
@@ -155,65 +175,54 @@ struct DevState {
 	}
 
 	/* The quantum holding w, allocating what is missing. */
-	void *quantum_for_write(const Where &w)
+	void *quantum_for_write(QuantumPool &pool, const Where &w)
 	{
-		QSet *dptr = follow(w.item, true);
+		QSet *dptr = follow_alloc(w.item);
 		if (!dptr)
 			return nullptr;
 		if (!dptr->data) {
-			if ((usize)qset > ~usize(0) / sizeof(void *))
+			if (params::fail_alloc_nth.should_fail())
 				return nullptr;
-			if (scull_cxx_fail_alloc())
-				return nullptr;
-			dptr->data = static_cast<void **>(
-				kzalloc(qset * sizeof(void *), gfp::kernel | gfp::nowarn));
-			if (!dptr->data)
+			if (!dptr->data.try_init(qset, gfp::kernel | gfp::nowarn))
 				return nullptr;
 		}
 		if (!dptr->data[w.s_pos])
-			dptr->data[w.s_pos] = pool().alloc(quantum);
+			dptr->data[w.s_pos] = pool.alloc(quantum);
 		return dptr->data[w.s_pos];
 	}
 };
 
+/* A device's context, handed to open() by its cdev registration. */
 struct ScullDevice {
 	Mutex<DevState> state{ KCXX_LOCK_CLASS(scull_cxx_dev) };
-	Cdev cdev;
-	DeviceNode node;
-};
+	Shared &shared;
 
-/* The module-wide geometry (the quantum/qset parameters), written under
- * this lock so the exchange ioctls are atomic; readers use read_once. */
-enum class Which { quantum, qset };
-struct Geometry {
-	int &quantum = scull_cxx_quantum;
-	int &qset = scull_cxx_qset;
-	int &operator[](Which w)
+	explicit ScullDevice(Shared &s) : shared(s) {}
+	~ScullDevice()
 	{
-		return w == Which::quantum ? quantum : qset;
+		state.lock()->trim(shared.quanta);
 	}
 };
-Mutex<Geometry> &geometry();
-ScullDevice *device_of(Inode);
+using ScullRegistration = CdevRegistration<ScullDevice>;
 
 struct Scull {
+	using Registration = ScullRegistration;
 	using Data = ScullDevice;
 	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
 	/* memory is as durable as it gets: fio, dd conv=fsync */
 	static constexpr auto kernel_fsync = &noop_fsync;
 
-	static Result<ScullDevice *> open(Inode inode, File f)
+	static Result<ScullDevice *> open(ScullDevice &dev, File f)
 	{
-		ScullDevice *dev = device_of(inode);
 		/* LDD3: opening write-only truncates the device. */
 		if (f.write_only()) {
-			auto st = KCXX_TRY(dev->state.lock_interruptible());
-			st->trim();
+			auto st = KCXX_TRY(dev.state.lock_interruptible());
+			st->trim(dev.shared.quanta);
 		}
-		return dev;
+		return &dev;
 	}
 
-	static void release(ScullDevice &, Inode, File)
+	static void release(ScullDevice &, File)
 	{
 	}
 
@@ -232,7 +241,7 @@ struct Scull {
 		/* short read at the quantum boundary, as in LDD3 */
 		count = min<usize>(count, st->quantum - w.q_pos);
 
-		QSet *dptr = st->follow(w.item, false);
+		QSet *dptr = st->follow(w.item);
 		void *mem = dptr && dptr->data ? dptr->data[w.s_pos] : nullptr;
 		usize left = mem ? out.write_partial(static_cast<char *>(mem) + w.q_pos, count) :
 				   out.clear(count); /* a hole reads as zeros */
@@ -245,13 +254,13 @@ struct Scull {
 
 	static Result<usize> write(ScullDevice &dev, File, UserSlice::Reader in, loff_t &f_pos)
 	{
-		long max_bytes = read_once(scull_cxx_max_bytes);
-		loff_t pos = f_pos, end;
+		long max_bytes = params::max_bytes.get();
+		loff_t pos = f_pos;
 		usize count = in.left();
 
-		if (pos < 0 || count > (usize)__LONG_LONG_MAX__ ||
-		    __builtin_add_overflow(pos, (loff_t)count, &end))
+		if (pos < 0 || count > (usize)__LONG_LONG_MAX__)
 			return errc::inval;
+		KCXX_TRY(checked_add(pos, (loff_t)count, errc::inval)); /* offsets never wrap */
 		if (count == 0)
 			return 0;
 		if (pos >= max_bytes)
@@ -261,7 +270,7 @@ struct Scull {
 		auto st = KCXX_TRY(dev.state.lock_interruptible());
 		Where w = st->locate(pos);
 		count = min<usize>(count, st->quantum - w.q_pos);
-		void *mem = st->quantum_for_write(w);
+		void *mem = st->quantum_for_write(dev.shared.quanta, w);
 		if (!mem)
 			return errc::nomem;
 		/* not copy_from_user(): on a fault it would zero stored data */
@@ -277,7 +286,7 @@ struct Scull {
 
 	static Result<loff_t> llseek(ScullDevice &dev, File f, loff_t off, int whence)
 	{
-		loff_t base, newpos;
+		loff_t base;
 
 		switch (whence) {
 		case KABI_SEEK_SET:
@@ -294,103 +303,106 @@ struct Scull {
 		default:
 			return errc::inval;
 		}
-		if (__builtin_add_overflow(base, off, &newpos) || newpos < 0)
+		loff_t newpos = KCXX_TRY(checked_add(base, off, errc::inval));
+		if (newpos < 0)
 			return errc::inval;
 		f.pos() = newpos;
 		return newpos;
 	}
 
 	/* S: set a geometry value through a pointer. */
-	static Result<long> ioc_set(Which param, unsigned long arg)
+	static Result<long> ioc_set(Shared &sh, Which param, unsigned long arg)
 	{
-		if (!capable(KABI_CAP_SYS_ADMIN))
+		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		int val = KCXX_TRY(UserPtr<int>(arg).read());
 		if (val <= 0)
 			return errc::inval;
-		auto g = geometry().lock();
-		write_once((*g)[param], val);
+		auto g = sh.geometry.lock();
+		(*g)[param].set(val);
 		return 0;
 	}
 	/* T: tell a geometry value directly in the argument. */
-	static Result<long> ioc_tell(Which param, unsigned long arg)
+	static Result<long> ioc_tell(Shared &sh, Which param, unsigned long arg)
 	{
-		if (!capable(KABI_CAP_SYS_ADMIN))
+		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		if (arg == 0 || arg > (unsigned long)KABI_INT_MAX)
 			return errc::inval;
-		auto g = geometry().lock();
-		write_once((*g)[param], (int)arg);
+		auto g = sh.geometry.lock();
+		(*g)[param].set((int)arg);
 		return 0;
 	}
 	/* X: exchange through a pointer; on -EFAULT nothing changes. */
-	static Result<long> ioc_exchange(Which param, unsigned long arg)
+	static Result<long> ioc_exchange(Shared &sh, Which param, unsigned long arg)
 	{
-		if (!capable(KABI_CAP_SYS_ADMIN))
+		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		UserPtr<int> uarg(arg);
 		int val = KCXX_TRY(uarg.read());
 		if (val <= 0)
 			return errc::inval;
-		auto g = geometry().lock();
-		KCXX_TRY(uarg.write((*g)[param]));
-		write_once((*g)[param], val);
+		auto g = sh.geometry.lock();
+		KCXX_TRY(uarg.write((*g)[param].get()));
+		(*g)[param].set(val);
 		return 0;
 	}
 	/* H: shift, i.e. tell the new value and return the old one. */
-	static Result<long> ioc_shift(Which param, unsigned long arg)
+	static Result<long> ioc_shift(Shared &sh, Which param, unsigned long arg)
 	{
-		if (!capable(KABI_CAP_SYS_ADMIN))
+		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		if (arg == 0 || arg > (unsigned long)KABI_INT_MAX)
 			return errc::inval;
-		auto g = geometry().lock();
-		int old = (*g)[param];
-		write_once((*g)[param], (int)arg);
+		auto g = sh.geometry.lock();
+		int old = (*g)[param].get();
+		(*g)[param].set((int)arg);
 		return old;
 	}
-	static Result<long> ioc_reset()
+	static Result<long> ioc_reset(Shared &sh)
 	{
-		auto g = geometry().lock();
-		write_once(g->quantum, SCULL_QUANTUM_DEFAULT);
-		write_once(g->qset, SCULL_QSET_DEFAULT);
+		auto g = sh.geometry.lock();
+		g->quantum.set(SCULL_QUANTUM_DEFAULT);
+		g->qset.set(SCULL_QSET_DEFAULT);
 		return 0;
 	}
 
-	static Result<long> ioctl(ScullDevice &, File, unsigned cmd, unsigned long arg)
+	static Result<long> ioctl(ScullDevice &dev, File, unsigned cmd, unsigned long arg)
 	{
+		Shared &sh = dev.shared;
+
 		if (ioctl::type(cmd) != SCULL_IOC_MAGIC || ioctl::nr(cmd) > SCULL_IOC_MAXNR)
 			return errc::notty;
 
 		switch (cmd) {
 		case SCULL_IOCRESET:
-			return ioc_reset();
+			return ioc_reset(sh);
 		case SCULL_IOCSQUANTUM:
-			return ioc_set(Which::quantum, arg);
+			return ioc_set(sh, Which::quantum, arg);
 		case SCULL_IOCSQSET:
-			return ioc_set(Which::qset, arg);
+			return ioc_set(sh, Which::qset, arg);
 		case SCULL_IOCTQUANTUM:
-			return ioc_tell(Which::quantum, arg);
+			return ioc_tell(sh, Which::quantum, arg);
 		case SCULL_IOCTQSET:
-			return ioc_tell(Which::qset, arg);
+			return ioc_tell(sh, Which::qset, arg);
 		case SCULL_IOCGQUANTUM:
-			KCXX_TRY(UserPtr<int>(arg).write(read_once(scull_cxx_quantum)));
+			KCXX_TRY(UserPtr<int>(arg).write(params::quantum.get()));
 			return 0;
 		case SCULL_IOCGQSET:
-			KCXX_TRY(UserPtr<int>(arg).write(read_once(scull_cxx_qset)));
+			KCXX_TRY(UserPtr<int>(arg).write(params::qset.get()));
 			return 0;
 		case SCULL_IOCQQUANTUM:
-			return read_once(scull_cxx_quantum);
+			return params::quantum.get();
 		case SCULL_IOCQQSET:
-			return read_once(scull_cxx_qset);
+			return params::qset.get();
 		case SCULL_IOCXQUANTUM:
-			return ioc_exchange(Which::quantum, arg);
+			return ioc_exchange(sh, Which::quantum, arg);
 		case SCULL_IOCXQSET:
-			return ioc_exchange(Which::qset, arg);
+			return ioc_exchange(sh, Which::qset, arg);
 		case SCULL_IOCHQUANTUM:
-			return ioc_shift(Which::quantum, arg);
+			return ioc_shift(sh, Which::quantum, arg);
 		case SCULL_IOCHQSET:
-			return ioc_shift(Which::qset, arg);
+			return ioc_shift(sh, Which::qset, arg);
 		default:
 			return errc::notty;
 		}
@@ -401,72 +413,75 @@ struct Scull {
 
 KCXX_FILE_OPERATIONS(Scull, scull_cxx, , llseek, read, write, unlocked_ioctl, open, release)
 
-extern "C" char *scull_cxx_devnode(struct device *, kabi::umode_t *mode)
-{
-	if (mode)
-		*mode = scull_cxx_mode;
-	return nullptr;
-}
-
 namespace
 {
 
+/* One minor: its cdev with the device's data, then its /dev node. */
+struct ScullSlot {
+	ScullRegistration cdev;
+	DeviceNode node;
+	explicit ScullSlot(Shared &sh) : cdev(sh) {}
+};
+
 struct ScullModule {
-	/* destroyed bottom-up: devices, class, region, then the cache */
-	QuantumPool quanta;
-	Mutex<Geometry> geometry{ KCXX_LOCK_CLASS(scull_cxx_param_lock) };
+	/* destroyed bottom-up: devices, class, region, then the shared cache */
+	Shared shared;
 	ChrdevRegion region;
 	DeviceClass cls;
-	KArray<ScullDevice> devices;
+	KArray<ScullSlot> devices;
 
 	static Result<void> check_params()
 	{
-		if (scull_cxx_nr_devs <= 0 || scull_cxx_nr_devs > nr_devs_max) {
-			pr_err("nr_devs=%d: must be 1..%d\n", scull_cxx_nr_devs, nr_devs_max);
+		int nr_devs = params::nr_devs.get(), quantum = params::quantum.get();
+		int qset = params::qset.get();
+		long max_bytes = params::max_bytes.get();
+		unsigned short mode = params::mode.get();
+
+		if (nr_devs <= 0 || nr_devs > nr_devs_max) {
+			pr_err("nr_devs=%d: must be 1..%d\n", nr_devs, nr_devs_max);
 			return errc::inval;
 		}
-		if (scull_cxx_quantum <= 0 || scull_cxx_qset <= 0) {
-			pr_err("quantum=%d qset=%d: both must be > 0\n", scull_cxx_quantum,
-			       scull_cxx_qset);
+		if (quantum <= 0 || qset <= 0) {
+			pr_err("quantum=%d qset=%d: both must be > 0\n", quantum, qset);
 			return errc::inval;
 		}
-		if (scull_cxx_max_bytes < 0) {
-			pr_err("max_bytes=%ld: must be >= 0\n", scull_cxx_max_bytes);
+		if (max_bytes < 0) {
+			pr_err("max_bytes=%ld: must be >= 0\n", max_bytes);
 			return errc::inval;
 		}
-		if (scull_cxx_mode & ~0777) {
-			pr_err("mode=%#o: only permission bits are allowed\n", scull_cxx_mode);
+		if (mode & ~0777) {
+			pr_err("mode=%#o: only permission bits are allowed\n", mode);
 			return errc::inval;
 		}
 		return ok();
 	}
 
-	Result<void> create_cache()
+	Result<void> create_cache(int quantum)
 	{
-		if ((unsigned long)scull_cxx_quantum > cache_max) {
-			pr_info("quantum=%d is above %lu: quanta come from kmalloc\n",
-				scull_cxx_quantum, cache_max);
+		if ((unsigned long)quantum > cache_max) {
+			pr_info("quantum=%d is above %lu: quanta come from kmalloc\n", quantum,
+				cache_max);
 			return ok();
 		}
-		KCXX_TRY(quanta.cache.create_usercopy(KBUILD_MODNAME "_quantum", scull_cxx_quantum,
-						      0, 0, 0, scull_cxx_quantum));
-		quanta.cache_size = scull_cxx_quantum;
+		KCXX_TRY(shared.quanta.cache.create_usercopy(KBUILD_MODNAME "_quantum", quantum, 0, 0,
+							     0, quantum));
+		shared.quanta.cache_size = quantum;
 		return ok();
 	}
 
 	Result<void> setup_dev(int i)
 	{
-		ScullDevice &dev = devices[i];
+		ScullSlot &slot = devices[i];
 		{
-			auto st = dev.state.lock();
-			st->quantum = scull_cxx_quantum;
-			st->qset = scull_cxx_qset;
+			auto st = slot.cdev.context().state.lock();
+			st->quantum = params::quantum.get();
+			st->qset = params::qset.get();
 		}
-		if (auto r = dev.cdev.add(fs::vtable<Scull>, region.dev(i), 1); !r) {
+		if (auto r = slot.cdev.add(fs::ops<Scull>, region.dev(i), 1); !r) {
 			pr_err("cdev_add of minor %d failed: %d\n", i, r.error().to_errno());
 			return r.error();
 		}
-		if (auto r = dev.node.create(cls, region.dev(i), SCULL_CXX_NODE "%d", i); !r) {
+		if (auto r = slot.node.create(cls, region.dev(i), SCULL_CXX_NODE "%d", i); !r) {
 			pr_err("device_create of " SCULL_CXX_NODE "%d failed: %d\n", i,
 			       r.error().to_errno());
 			return r.error();
@@ -477,17 +492,23 @@ struct ScullModule {
 	Result<void> init()
 	{
 		KCXX_TRY(check_params());
-		KCXX_TRY(create_cache());
-		if (auto r = region.alloc(KBUILD_MODNAME, scull_cxx_nr_devs); !r) {
+		{
+			auto g = shared.geometry.lock();
+			g->quantum = KCXX_TRY(params::quantum.take_writer());
+			g->qset = KCXX_TRY(params::qset.take_writer());
+		}
+		int nr_devs = params::nr_devs.get();
+		KCXX_TRY(create_cache(params::quantum.get()));
+		if (auto r = region.alloc(KBUILD_MODNAME, nr_devs); !r) {
 			pr_err("alloc_chrdev_region failed: %d\n", r.error().to_errno());
 			return r.error();
 		}
-		KCXX_TRY(cls.create(KBUILD_MODNAME, scull_cxx_devnode));
-		KCXX_TRY(devices.try_init(scull_cxx_nr_devs, gfp::kernel));
-		for (int i = 0; i < scull_cxx_nr_devs; i++)
+		KCXX_TRY(cls.create(KBUILD_MODNAME, &DeviceClass::devnode_mode<&params::mode>));
+		KCXX_TRY(devices.try_init(nr_devs, gfp::kernel, shared));
+		for (int i = 0; i < nr_devs; i++)
 			KCXX_TRY(setup_dev(i));
-		pr_info("%d devices, quantum %d, qset %d, max_bytes %ld\n", scull_cxx_nr_devs,
-			scull_cxx_quantum, scull_cxx_qset, scull_cxx_max_bytes);
+		pr_info("%d devices, quantum %d, qset %d, max_bytes %ld\n", nr_devs,
+			params::quantum.get(), params::qset.get(), params::max_bytes.get());
 		return ok();
 	}
 	void exit()
@@ -500,21 +521,4 @@ struct ScullModule {
 
 KCXX_MODULE(ScullModule, "kmodlab", "scull memory device (LDD3 chapter 3), C++20 driver on kcxx",
 	    "GPL");
-KCXX_LOCK_SYMBOL(geometry, scull_cxx_param_lock);
-
-namespace
-{
-QuantumPool &pool()
-{
-	return kcxx_this_module().quanta;
-}
-Mutex<Geometry> &geometry()
-{
-	return kcxx_this_module().geometry;
-}
-ScullDevice *device_of(Inode inode)
-{
-	ScullModule &m = kcxx_this_module();
-	return &m.devices[inode.minor() - m.region.base_minor()];
-}
-} // namespace
+KCXX_LOCK_SYMBOL(shared.geometry, scull_cxx_param_lock);

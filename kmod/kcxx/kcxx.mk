@@ -46,6 +46,8 @@ KCXX_CXX_ONLY_FLAGS := -std=gnu++20 -ffreestanding -fno-exceptions -fno-rtti \
 
 # Stack usage for the C-vs-C++ report (kmod-report.sh reads the .su files).
 ccflags-y += -fstack-usage
+# kcxx/bindings.def for the C readers (glue/kcxx_helpers.c, kabi/proto-check.c).
+ccflags-y += -I$(KCXX_DIR)/include
 # The shim directory comes first: it must win over the kernel's <linux/types.h>.
 kcxx_cxx_flags = -I$(KCXX_DIR)/shim $(filter-out $(KCXX_C_ONLY_FLAGS),$(c_flags)) \
 	$(KCXX_CXX_ONLY_FLAGS)
@@ -73,24 +75,26 @@ define rule_cxx_o_cpp
 	$(call cmd,kcxx_check)
 endef
 
-$(obj)/%.o: $(src)/%.cpp $(obj)/kcxx_kabi.h FORCE
+$(obj)/%.o: $(src)/%.cpp $(obj)/kcxx_kabi.h $(obj)/kcxx_proto_check.s FORCE
 	$(call if_changed_rule,cxx_o_cpp)
 
 # The kcxx runtime (__cxa_pure_virtual, operator delete) is linked into every
 # module as its own copy: one object may not belong to two modules.
-$(obj)/%-kcxx_rt.o: $(KCXX_DIR)/rt/kcxx_rt.cpp $(obj)/kcxx_kabi.h FORCE
+$(obj)/%-kcxx_rt.o: $(KCXX_DIR)/rt/kcxx_rt.cpp $(obj)/kcxx_kabi.h $(obj)/kcxx_proto_check.s FORCE
 	$(call if_changed_rule,cxx_o_cpp)
 
 # The C helpers (kernel inlines C++ cannot call), compiled as C, per module.
 $(obj)/%-kcxx_helpers.o: $(KCXX_DIR)/glue/kcxx_helpers.c FORCE
 	$(call if_changed_rule,cc_o_c)
 
-# The parameters every kcxx module has (extra_work), compiled as C, per module.
-$(obj)/%-kcxx_params.o: $(KCXX_DIR)/glue/kcxx_params.c FORCE
-	$(call if_changed_rule,cc_o_c)
+# The prototype check: kcxx/bindings.def against the real kernel headers
+# (kabi/proto-check.c), compiled as C before any C++ object of the directory.
+$(obj)/kcxx_proto_check.s: $(KCXX_DIR)/kabi/proto-check.c $(KCXX_DIR)/include/kcxx/bindings.def FORCE
+	$(call if_changed_dep,cc_s_c)
+
+targets += kcxx_proto_check.s
 
 # $(call kcxx_module,MODULE,OBJECTS)
-kcxx_module = $(eval obj-m += $(1).o)$(eval $(1)-y += $(2) $(1)-kcxx_rt.o $(1)-kcxx_helpers.o \
-	$(1)-kcxx_params.o)
+kcxx_module = $(eval obj-m += $(1).o)$(eval $(1)-y += $(2) $(1)-kcxx_rt.o $(1)-kcxx_helpers.o)
 
-clean-files += kcxx_kabi.h kcxx_kabi.s *.su
+clean-files += kcxx_kabi.h kcxx_kabi.s kcxx_proto_check.s *.su

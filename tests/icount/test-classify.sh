@@ -135,7 +135,7 @@ insn_bytes() {
 
 lengths() {
 	local files=(/lib/x86_64-linux-gnu/libc.so.6 build/plugin/icount-op) n bad
-	mapfile -t -O 2 files < <(ls kmod/c/*.ko kmod/cxx/*.ko 2>/dev/null)
+	mapfile -t -O 2 files < <(scripts/modules.sh list)
 	insn_bytes "${files[@]}" >"$work/all.txt"
 	n=$(wc -l <"$work/all.txt")
 	[ "$n" -gt 100000 ] || { echo "only $n instructions from ${files[*]}"; return 1; }

@@ -6,7 +6,8 @@
 #   * kmodlab.conf precedence under make: the file's value is used, a
 #     non-empty environment variable wins, for make itself (make config),
 #     for Python behind make (make regress), for setup and kmod/Makefile
-#     behind make (make modules with KVER), and for modules.sh (MODPARAMS_*);
+#     behind make (make modules with KERNEL_<name>, KERNEL=), for vm/run
+#     --kernel, and for modules.sh (MODPARAMS_*);
 #   * a bad value stops the command naming the key, the value and its origin.
 # Each check is reported through tests/lib/check.sh.
 set -uo pipefail
@@ -19,7 +20,7 @@ source scripts/lib/packages.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-KVER_NOW=$(cat build/kver)
+ABI_612=$(scripts/conf.sh kernel 6.12 abi)
 
 # Check bodies: CMD's output contains TEXT (out_has), and CMD also fails
 # (fails_with).  The output is printed for the check's log.
@@ -56,9 +57,9 @@ check "package states survive set -euo pipefail" bash -c \
 
 # --- precedence under make --------------------------------------------------
 conf=$tmp/kmodlab.conf
-{ cat kmodlab.conf; echo "REGRESS_RATIO_THRESHOLD = 0.33"; echo "KVER = 0.0.0-nope-amd64"; } >"$conf"
+{ cat kmodlab.conf; echo "REGRESS_RATIO_THRESHOLD = 0.33"; echo "KERNEL_6_12 = debian linux-image-0.0.0-nope-amd64"; } >"$conf"
 line_thr=$(grep -n '^REGRESS_RATIO_THRESHOLD = 0.33' "$conf" | cut -d: -f1)
-line_kver=$(grep -n '^KVER = 0.0.0-nope-amd64' "$conf" | cut -d: -f1)
+line_kver=$(grep -n '^KERNEL_6_12 = debian linux-image-0.0.0-nope-amd64' "$conf" | cut -d: -f1)
 
 check "make config: the file's value, with its line" \
 	out_has "0.33" env KMODLAB_CONF="$conf" make -s config
@@ -97,12 +98,18 @@ threshold_is() {	# WANT [VAR=value...]
 check "make regress: the file's threshold is used" threshold_is 0.33 KMODLAB_CONF="$conf"
 check "make regress: the environment's threshold wins" threshold_is 0.2 KMODLAB_CONF="$conf" REGRESS_RATIO_THRESHOLD=0.2
 
-# setup and kmod/Makefile behind make: the file's KVER, then the environment's.
-check "make modules: a KVER Debian lacks names key, value and file:line" \
-	fails_with "KVER = '0.0.0-nope-amd64' (from $conf:$line_kver): Debian has no linux-image-0.0.0-nope-amd64" \
+# setup and kmod/Makefile behind make: the file's kernel, then the environment's.
+check "make modules: a kernel package Debian lacks names key, value and file:line" \
+	fails_with "KERNEL_6_12 = 'debian linux-image-0.0.0-nope-amd64' (from $conf:$line_kver): Debian has no package linux-image-0.0.0-nope-amd64" \
 	env KMODLAB_CONF="$conf" make -s modules
-check "make modules: KVER from the environment wins over the file and reaches kmod/" \
-	out_has "kmod: kernel $KVER_NOW" env KMODLAB_CONF="$conf" KVER="$KVER_NOW" make modules
+check "make modules: a kernel from the environment wins over the file and reaches kmod/" \
+	out_has "kmod: kernel 6.12 = $ABI_612," env KMODLAB_CONF="$conf" KERNEL_6_12="debian linux-image-6.12-amd64" KERNEL=6.12 make modules
+check "make modules: KERNEL= a kernel not in KERNELS is an error naming the choices" \
+	fails_with "no kernel 'nope': KERNELS = '6.1 6.12'" env KERNEL=nope make -s modules
+check "vm/run --kernel: a kernel not in KERNELS is an error naming the choices" \
+	fails_with "no kernel '5.10': KERNELS = '6.1 6.12'" vm/run --kernel 5.10 -- true
+check "kernels: a name without its KERNEL_<name> key is an error naming the key" \
+	fails_with "KERNELS names 'extra' but there is no KERNEL_extra" env KERNELS="6.1 extra" scripts/setup.sh --no-qemu --quiet
 
 # modules.sh: MODPARAMS_<module> from the environment, checked before insmod.
 check "modules.sh: MODPARAMS from the environment wins" \

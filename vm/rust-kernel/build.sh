@@ -17,12 +17,15 @@
 # Everything lives in $KMODLAB_CACHE/rust-kernel/<key>/ (kmodlab.conf):
 #   src/                       the built tree (in-tree build: external modules
 #                              build with `make -C src M=...`)
-#   boot/vmlinuz-<release>     the kernel image
+#   boot/vmlinuz-<release>     the kernel image (boot/vmlinuz: the same)
 #   lib/modules/<release>/     modules_install output (build -> src)
 #   build-info.txt             release, toolchain, build time
 # <key> = first 12 hex digits of sha256(linux-source version, patches,
 # fragment, rustc/bindgen/clang versions): any change gives a new kernel,
-# an unchanged one is never rebuilt.  Switched off by RUST_KERNEL = 0.
+# an unchanged one is never rebuilt.  $KMODLAB_CACHE/rust-kernel/current
+# points at the last one built or found here: kmodlab.conf's KERNEL_rust
+# (a 'path' kernel) names it through that link.  Switched off by
+# RUST_KERNEL = 0.
 # Progress goes to stderr.  Environment: RUST_KERNEL_JOBS (default: nproc).
 set -euo pipefail
 
@@ -76,8 +79,21 @@ path)
 esac
 [ "$(conf_get RUST_KERNEL)" = 1 ] ||
 	die "RUST_KERNEL is '$(conf_get RUST_KERNEL)' ($(conf_source RUST_KERNEL)): the Rust kernel is switched off on this machine"
+# kmodlab.conf's KERNEL_rust reaches the kernel through $CACHE/current; its
+# modules folder must carry this kernel's release (the guest's uname -r).
+point_current() {
+	local release want
+	release=$(sed -n 's/^release=//p' "$OUT/build-info.txt")
+	if conf_has KERNEL_rust; then
+		want=$(basename "$(awk '{ print $4 }' <<<"$(conf_get KERNEL_rust)")")
+		[ "$want" = "$release" ] || die "kmodlab.conf KERNEL_rust names release '$want', but the Rust kernel built from $(dpkg-query -W -f='${Version}' linux-source-6.12) is '$release': write $release as the last path's folder name"
+	fi
+	ln -sfn "vmlinuz-$release" "$OUT/boot/vmlinuz"
+	ln -sfn "$KEY" "$CACHE/current"
+}
 if [ -f "$OUT/build-info.txt" ]; then
 	say "already built: $OUT"
+	point_current
 	echo "$OUT"
 	exit 0
 fi
@@ -88,7 +104,7 @@ if ! flock -n 9; then
 	say "another build holds $CACHE/.lock; waiting"
 	flock 9
 fi
-[ -f "$OUT/build-info.txt" ] && { say "built meanwhile by another process: $OUT"; echo "$OUT"; exit 0; }
+[ -f "$OUT/build-info.txt" ] && { say "built meanwhile by another process: $OUT"; point_current; echo "$OUT"; exit 0; }
 for tool in clang ld.lld llvm-nm pahole flex bison bc xz; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (run make setup: scripts/packages.txt)"
 done
@@ -188,4 +204,5 @@ configure
 build
 install_kernel
 finish
+point_current
 echo "$OUT"

@@ -11,9 +11,14 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
-void kcxx_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key);
-unsigned long kcxx_clear_user(void __user *to, unsigned long n);
-unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsigned long n);
+/* The prototypes C++ calls, from kcxx/bindings.def: a definition below
+ * that differs from its entry is a conflicting-types error. */
+#define KT_spinlock spinlock_t
+#define KT_lock_class_key struct lock_class_key
+#define KCXX_FN(ret, name, params, attrs)
+#define KCXX_VAR(type, name)
+#define KCXX_HELPER(ret, name, params, attrs) ret name params;
+#include <kcxx/bindings.def>
 
 /* spin_lock_init() is a macro that stores __SPIN_LOCK_UNLOCKED (and, with
  * CONFIG_DEBUG_SPINLOCK, a name, magic and the call site's lock class);

@@ -28,6 +28,7 @@
 #include <linux/mod_devicetable.h>
 #include <linux/refcount.h>
 #include <linux/ioport.h>
+#include <linux/moduleparam.h>
 
 #define KABI_SIZE(name, type) \
 	DEFINE(KABI_##name##_SIZE, sizeof(type)); \
@@ -73,6 +74,7 @@ void kcxx_kabi_gen(void)
 	KABI_FIELD(FILE, struct file, f_pos, loff_t);
 	KABI_FIELD(INODE, struct inode, i_rdev, dev_t);
 	KABI_FIELD(INODE, struct inode, i_size, loff_t);
+	KABI_FIELD(INODE, struct inode, i_cdev, struct cdev *);
 	BLANK();
 
 	/* char device region + class */
@@ -115,6 +117,17 @@ void kcxx_kabi_gen(void)
 	KABI_FIELD(RESOURCE, struct resource, end, resource_size_t);
 	KABI_FIELD(DEVICE, struct device, driver_data, void *);
 	DEFINE(KABI_PCI_ANY_ID, PCI_ANY_ID);
+	BLANK();
+
+	/* struct kernel_param: what module_param() puts in section __param */
+	KABI_SIZE(KPARAM, struct kernel_param);
+	KABI_FIELD(KPARAM, struct kernel_param, name, const char *);
+	KABI_FIELD(KPARAM, struct kernel_param, mod, struct module *);
+	KABI_FIELD(KPARAM, struct kernel_param, ops, const struct kernel_param_ops *);
+	KABI_FIELD(KPARAM, struct kernel_param, perm, const u16);
+	KABI_FIELD(KPARAM, struct kernel_param, level, s8);
+	KABI_FIELD(KPARAM, struct kernel_param, flags, u8);
+	KABI_FIELD(KPARAM, struct kernel_param, arg, void *);
 	BLANK();
 
 	/* locks: opaque storage of the right size and alignment */

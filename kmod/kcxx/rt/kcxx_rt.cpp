@@ -13,6 +13,7 @@
  *    placement form), so these free kmalloc memory.
  */
 #include <kcxx/bindings.h>
+#include <kcxx/planted.h>
 #include <kcxx/print.h>
 
 extern "C" [[noreturn, gnu::cold]] void __cxa_pure_virtual()
@@ -23,3 +24,9 @@ extern "C" [[noreturn, gnu::cold]] void __cxa_pure_virtual()
 
 void operator delete(void *p) noexcept { kfree(p); }
 void operator delete(void *p, __SIZE_TYPE__) noexcept { kfree(p); }
+
+/* The parameter every kcxx module has: extra_work, the lab's planted cost
+ * (kcxx/planted.h), with the C drivers' name, type and permission. */
+namespace kcxx::planted {
+KCXX_PARAM(extra_work, unsigned int, 0, 0644, KMODLAB_EXTRA_WORK_DESC);
+}

@@ -147,15 +147,20 @@ public:
 	constexpr KArray() = default;
 	KArray(const KArray &) = delete;
 	~KArray() { reset(); }
-	Result<void> try_init(usize n, Gfp g)
+	/* n elements, each constructed as T(args...) */
+	template <class... A> Result<void> try_init(usize n, Gfp g, A &...args)
 	{
 		if (n > ~usize(0) / sizeof(T))
 			return errc::nomem;
 		p_ = static_cast<T *>(kzalloc(n * sizeof(T), g));
 		if (!p_)
 			return errc::nomem;
-		for (; len_ < n; len_++)
-			new (&p_[len_]) T();
+		if constexpr (sizeof...(A) == 0 && __is_trivially_constructible(T) &&
+			      __has_trivial_destructor(T))
+			len_ = n; /* all-zero bytes are T() (pointers, integers) */
+		else
+			for (; len_ < n; len_++)
+				new (&p_[len_]) T(args...);
 		return ok();
 	}
 	void reset()
@@ -166,7 +171,9 @@ public:
 		p_ = nullptr;
 	}
 	usize size() const { return len_; }
+	explicit operator bool() const { return p_ != nullptr; }
 	T &operator[](usize i) { return p_[i]; }
+	const T &operator[](usize i) const { return p_[i]; }
 
 private:
 	T *p_ = nullptr;

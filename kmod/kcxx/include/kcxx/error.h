@@ -23,16 +23,49 @@
 
 namespace kcxx {
 
+#ifdef __KERNEL__
+/* Called only when a constant out-of-range errno reaches from_errno: the
+ * error attribute makes that a compile error at the call site. */
+extern "C" void kcxx_from_errno_out_of_range()
+	__attribute__((error("Error::from_errno: not a negative errno in [-MAX_ERRNO, -1]")));
+#else
+inline void kcxx_from_errno_out_of_range() {}
+#endif
+
+template <class T> class Result;
+
 class Error {
 public:
-	/* From a negative errno; anything else is a bug in the caller. */
-	static constexpr Error from_errno(int e) { return Error(e); }
+	static constexpr int max_errno = 4095; /* MAX_ERRNO (kcxx_kabi.h: KABI_MAX_ERRNO) */
+	static constexpr bool in_range(int e) { return e < 0 && e >= -max_errno; }
+
+	/*
+	 * From a negative errno in [-MAX_ERRNO, -1].  Out of range: in a
+	 * constant expression (errc::, static_assert) the program does not
+	 * compile; a compile-time-known argument after inlining is a compile
+	 * error too (kcxx_from_errno_out_of_range); a value known only at run
+	 * time becomes -EINVAL, as Rust-for-Linux's Error::from_errno does,
+	 * so an Error never holds 0 or a positive number.
+	 */
+	static constexpr Error from_errno(int e)
+	{
+		if (__builtin_is_constant_evaluated()) {
+			if (!in_range(e))
+				not_an_errno(); /* not constexpr: stops constant evaluation */
+			return Error(e);
+		}
+		if (__builtin_constant_p(in_range(e)) && !in_range(e))
+			kcxx_from_errno_out_of_range();
+		return Error(kcxx_likely(in_range(e)) ? e : -EINVAL);
+	}
 	constexpr int to_errno() const { return code_; }
 	constexpr long to_long() const { return code_; }
 	constexpr bool operator==(const Error &o) const = default;
 
 private:
 	constexpr explicit Error(int e) : code_(e) {}
+	static void not_an_errno() {}
+	friend class Result<void>; /* rebuilds the Error it stored */
 	int code_;
 };
 
@@ -94,21 +127,30 @@ private:
 	bool ok_;
 };
 
+/* Result<void> is the C convention itself: 0 or a negative errno in one int
+ * (returned in one register).  Invariant: code_ is 0 (ok) or an Error's
+ * errno; no Error with errno 0 is ever made. */
 template <> class [[nodiscard]] Result<void> {
 public:
-	constexpr Result() : err_(Error::from_errno(0)), ok_(true) {}
-	constexpr Result(Error e) : err_(e), ok_(false) {}
-	constexpr bool ok() const { return ok_; }
-	constexpr explicit operator bool() const { return ok_; }
-	constexpr Error error() const { return err_; }
+	constexpr Result() : code_(0) {}
+	constexpr Result(Error e) : code_(e.to_errno()) {}
+	constexpr bool ok() const { return code_ == 0; }
+	constexpr explicit operator bool() const { return code_ == 0; }
+	/* Precondition: !ok(). */
+	constexpr Error error() const { return Error(code_); }
 	void take() {}
 
 private:
-	Error err_;
-	bool ok_;
+	int code_;
 };
 
 inline constexpr Result<void> ok() { return {}; }
+
+/* A kernel "0 or negative errno" return as a Result (Rust's to_result). */
+constexpr Result<void> to_result(int ret)
+{
+	return ret < 0 ? Result<void>(Error::from_errno(ret)) : Result<void>();
+}
 
 /* A Result<T> for the C ABI: a non-negative value or a negative errno. */
 template <class T> constexpr long to_errno_long(const Result<T> &r)
@@ -118,6 +160,31 @@ template <class T> constexpr long to_errno_long(const Result<T> &r)
 inline constexpr long to_errno_long(const Result<void> &r)
 {
 	return r.ok() ? 0 : r.error().to_long();
+}
+
+/* Checked arithmetic (Rust's checked_add/_sub/_mul, the kernel's
+ * check_*_overflow): the exact result, or `on_overflow` when it does not
+ * fit in T.  One add/sub/mul and a jo, as in C. */
+template <class T> [[gnu::always_inline]] constexpr Result<T> checked_add(T a, T b, Error on_overflow)
+{
+	T r;
+	if (kcxx_unlikely(__builtin_add_overflow(a, b, &r)))
+		return on_overflow;
+	return r;
+}
+template <class T> [[gnu::always_inline]] constexpr Result<T> checked_sub(T a, T b, Error on_overflow)
+{
+	T r;
+	if (kcxx_unlikely(__builtin_sub_overflow(a, b, &r)))
+		return on_overflow;
+	return r;
+}
+template <class T> [[gnu::always_inline]] constexpr Result<T> checked_mul(T a, T b, Error on_overflow)
+{
+	T r;
+	if (kcxx_unlikely(__builtin_mul_overflow(a, b, &r)))
+		return on_overflow;
+	return r;
 }
 
 } // namespace kcxx

@@ -3,18 +3,26 @@
  * kcxx/fs.h - file operations (Rust-for-Linux: kernel::fs::File and the
  * miscdevice/cdev operation traits).
  *
- * A driver type T implements any subset of (all static, all optional):
+ * A driver type T names the registration its files are opened through and
+ * implements any subset of (all static, all optional):
  *
- *   using Data = D;                       what file->private_data points at
- *   Result<D *>     open(Inode, File)     (its result becomes private_data)
- *   void            release(D &, Inode, File)
+ *   using Registration = MiscRegistration<C> or CdevRegistration<C>;
+ *   using Data = D;                       what open() returns (private_data)
+ *   Result<D *>     open(C &, File)       C: the registration's context
+ *   void            release(D &, File)
  *   Result<loff_t>  llseek(D &, File, loff_t off, int whence)
  *   Result<usize>   read(D &, File, UserSlice::Writer, loff_t &pos)
  *   Result<usize>   write(D &, File, UserSlice::Reader, loff_t &pos)
  *   Result<long>    ioctl(D &, File, unsigned cmd, unsigned long arg)
  *   Result<long>    compat_ioctl(D &, File, unsigned cmd, unsigned long arg)
  *   Result<void>    fsync(D &, File, loff_t start, loff_t end, bool datasync)
- *   D &             data(File)            how to find D when there is no open
+ *
+ * Registration context handed in (Rust's MiscDevice::open(file,
+ * &registration)): open() receives the context object of the registration
+ * the file was opened through (kcxx/device.h finds it from the inode's cdev
+ * or from the miscdevice misc_open() stores); without open(), D is C itself
+ * and every operation receives it.  No driver code looks up a module-wide
+ * singleton or converts private_data.
  *
  * Adapter<T> turns these into the C signatures (always inlined into the
  * extern "C" entry points KCXX_FILE_OPERATIONS defines); kcxx::fs::vtable<T>
@@ -63,29 +71,58 @@ private:
 	struct inode *i_;
 };
 
+/* Which slot T's per-open data comes from (see the header comment). */
+template <class T> concept HasRegistration = requires { typename T::Registration; };
+template <class T> concept HasOpen = requires { &T::open; };
+
+/* The data the non-open operations of T receive. */
+template <class T> struct DataOf {
+	using type = typename T::Data;
+};
+template <class T>
+	requires HasRegistration<T> && (!HasOpen<T>)
+struct DataOf<T> {
+	using type = typename T::Registration::Context;
+};
+
 template <class T> struct Adapter {
-	using D = typename T::Data;
+	using D = typename DataOf<T>::type;
 
 	[[gnu::always_inline]] static D &data(struct file *f)
 	{
-		if constexpr (requires { T::data(File(f)); })
-			return T::data(File(f));
+		if constexpr (HasRegistration<T> && !HasOpen<T>)
+			/* no open(): the registration's context, found from the file */
+			return T::Registration::context(f);
+		else if constexpr (requires { T::data(File(f)); })
+			return T::data(File(f)); /* legacy (lkp_enc until i17-pci) */
 		else
 			return *static_cast<D *>(File(f).private_data());
 	}
 	[[gnu::always_inline]] static int open(struct inode *i, struct file *f)
 	{
 		planted_work();
-		Result<D *> r = T::open(Inode(i), File(f));
+		Result<D *> r = open_result(i, f);
 		if (!r)
 			return r.error().to_errno();
 		File(f).private_data() = r.value();
 		return 0;
 	}
+	[[gnu::always_inline]] static Result<D *> open_result(struct inode *i, struct file *f)
+	{
+		if constexpr (HasRegistration<T>)
+			/* Rust's MiscDevice::open(file, &registration): the context of
+			 * the registration this file was opened through */
+			return T::open(T::Registration::context(i, f), File(f));
+		else
+			return T::open(Inode(i), File(f)); /* legacy (lkp_enc until i17-pci) */
+	}
 	[[gnu::always_inline]] static int release(struct inode *i, struct file *f)
 	{
 		planted_work();
-		T::release(data(f), Inode(i), File(f));
+		if constexpr (HasRegistration<T>)
+			T::release(data(f), File(f));
+		else
+			T::release(data(f), Inode(i), File(f)); /* legacy (lkp_enc until i17-pci) */
 		return 0;
 	}
 	[[gnu::always_inline]] static loff_t llseek(struct file *f, loff_t off, int whence)
@@ -130,6 +167,15 @@ template <class T> struct Adapter {
 template <class T>
 inline constexpr const kabi::file_operations &vtable =
 	make_vtable<kabi::file_operations, T, &__this_module>;
+
+/* A file_operations table typed by the registration kind its operations
+ * expect (what their context lookup assumes): a registration accepts only
+ * Ops of its own type, so scull's table cannot be registered as a misc
+ * device, nor counter's as a cdev. */
+template <class R> struct Ops {
+	const kabi::file_operations *table;
+};
+template <class T> inline constexpr Ops<typename T::Registration> ops{ &vtable<T> };
 
 } // namespace kcxx::fs
 

@@ -135,6 +135,33 @@ static_assert(__builtin_offsetof(pci_driver, id_table) == KABI_PCI_DRIVER_id_tab
 static_assert(__builtin_offsetof(pci_driver, probe) == KABI_PCI_DRIVER_probe);
 static_assert(__builtin_offsetof(pci_driver, remove) == KABI_PCI_DRIVER_remove);
 
+/* struct kernel_param (module_param's record in section __param). */
+struct kernel_param_ops; /* opaque: only the kernel's param_ops_* are used */
+struct alignas(KABI_KPARAM_ALIGN) kernel_param {
+	const char *name;
+	KCXX_PAD(0, KABI_KPARAM_name, 8, KABI_KPARAM_mod);
+	module *mod;
+	KCXX_PAD(1, KABI_KPARAM_mod, 8, KABI_KPARAM_ops);
+	const kernel_param_ops *ops;
+	KCXX_PAD(2, KABI_KPARAM_ops, 8, KABI_KPARAM_perm);
+	u16 perm;
+	KCXX_PAD(3, KABI_KPARAM_perm, 2, KABI_KPARAM_level);
+	s8 level;
+	KCXX_PAD(4, KABI_KPARAM_level, 1, KABI_KPARAM_flags);
+	u8 flags;
+	KCXX_PAD(5, KABI_KPARAM_flags, 1, KABI_KPARAM_arg);
+	void *arg;
+	KCXX_PAD(6, KABI_KPARAM_arg, 8, KABI_KPARAM_SIZE);
+};
+static_assert(sizeof(kernel_param) == KABI_KPARAM_SIZE);
+static_assert(__builtin_offsetof(kernel_param, name) == KABI_KPARAM_name);
+static_assert(__builtin_offsetof(kernel_param, mod) == KABI_KPARAM_mod);
+static_assert(__builtin_offsetof(kernel_param, ops) == KABI_KPARAM_ops);
+static_assert(__builtin_offsetof(kernel_param, perm) == KABI_KPARAM_perm);
+static_assert(__builtin_offsetof(kernel_param, level) == KABI_KPARAM_level);
+static_assert(__builtin_offsetof(kernel_param, flags) == KABI_KPARAM_flags);
+static_assert(__builtin_offsetof(kernel_param, arg) == KABI_KPARAM_arg);
+
 /* Opaque storage for structs kcxx only passes to kernel functions. */
 struct alignas(KABI_MUTEX_ALIGN) mutex { unsigned char raw[KABI_MUTEX_SIZE]; };
 struct alignas(KABI_SPINLOCK_ALIGN) spinlock { unsigned char raw[KABI_SPINLOCK_SIZE]; };

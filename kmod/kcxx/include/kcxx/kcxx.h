@@ -9,6 +9,9 @@
 #include <kcxx/uaccess.h>
 #include <kcxx/ioctl.h>
 #include <kcxx/print.h>
+#include <kcxx/str.h>
+#include <kcxx/cred.h>
+#include <kcxx/param.h>
 #include <kcxx/io.h>
 #include <kcxx/fs.h>
 #include <kcxx/device.h>

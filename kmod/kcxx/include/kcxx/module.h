@@ -79,11 +79,14 @@ template <class T> inline void module_exit(T *m)
  * offset; the function holding it emits no code besides its return and is
  * freed with .init.text.
  */
-#define KCXX_LOCK_SYMBOL(member, name)                                                   \
+#define KCXX_LOCK_SYMBOL(member, name) \
+	KCXX_LOCK_SYMBOL_AT(__builtin_offsetof(kcxx_module_type, member), name)
+/* The same at a byte offset into the module object (a lock inside a
+ * registration's context: see counter.cpp). */
+#define KCXX_LOCK_SYMBOL_AT(offset, name)                                                \
 	[[gnu::used, gnu::section(".init.text"), gnu::cold]] static void kcxx_lock_symbol_##name() \
 	{                                                                                  \
-		asm(".set " #name ", %c0"                                                  \
-		    : : "i"(kcxx_module_storage.bytes + __builtin_offsetof(kcxx_module_type, member))); \
+		asm(".set " #name ", %c0" : : "i"(kcxx_module_storage.bytes + (offset)));     \
 	}
 
 #endif

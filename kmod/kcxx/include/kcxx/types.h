@@ -71,6 +71,10 @@ concept integral = is_integral_v<remove_cvref_t<T>>;
 #define kcxx_likely(x) __builtin_expect(!!(x), 1)
 #define kcxx_unlikely(x) __builtin_expect(!!(x), 0)
 
+/* min/max of one type (the kernel's type-checked min()/max()). */
+template <class T> constexpr T min(T a, T b) { return a < b ? a : b; }
+template <class T> constexpr T max(T a, T b) { return a < b ? b : a; }
+
 /* Storage for a T constructed later (module state, registrations):
  * constinit-able, no constructor runs at load time. */
 template <class T> struct alignas(T) RawStorage {

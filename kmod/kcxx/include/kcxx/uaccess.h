@@ -20,7 +20,6 @@
 #include <kcxx/bindings.h>
 #include <kcxx/error.h>
 
-extern "C" void __copy_overflow(int size, unsigned long count);
 /* what ASM_CALL_CONSTRAINT names: tells GCC the asm makes a call, so the
  * frame is set up first (objtool checks this) */
 register unsigned long kcxx_current_stack_pointer asm("rsp");
@@ -118,49 +117,80 @@ private:
 	uptr addr_;
 };
 
-/* A __user buffer of `len` bytes, read or written front to back. */
+/*
+ * A __user buffer of `len` bytes, read or written front to back
+ * (Rust-for-Linux: UserSlice, UserSliceReader, UserSliceWriter).
+ *
+ * Invariants:
+ *  - a slice is turned into one Reader or one Writer and is consumed
+ *    doing so (reader()/writer() exist only on an rvalue slice), and
+ *    Readers/Writers cannot be copied: each user byte is fetched at most
+ *    once through them (no double fetch: what user space changes between
+ *    two reads can never be seen as "the same" data twice);
+ *  - every read or write advances past the bytes it transferred, partial
+ *    ones included, and none touches a byte outside [addr, addr + len):
+ *    a request beyond what is left is clamped (partial) or -EFAULT (raw).
+ */
 class UserSlice {
 public:
 	constexpr UserSlice(uptr addr, usize len) : addr_(addr), len_(len) {}
 	constexpr usize len() const { return len_; }
-	constexpr uptr addr() const { return addr_; }
 
 	class Reader {
 	public:
-		constexpr Reader(uptr a, usize n) : addr_(a), left_(n) {}
+		Reader(Reader &&) = default;
+		Reader(const Reader &) = delete;
+		Reader &operator=(const Reader &) = delete;
 		constexpr usize left() const { return left_; }
-		/* Copy n bytes into dst; -EFAULT if any byte could not be read. */
+		/* Copy n bytes into dst; -EFAULT if any byte could not be read
+		 * (then dst may hold a prefix and nothing is consumed). */
 		[[gnu::always_inline]] Result<void> read_raw(void *dst, usize n)
 		{
 			if (kcxx_unlikely(n > left_))
 				return errc::fault;
 			if (kcxx_unlikely(copy_from_user(dst, addr_, n)))
 				return errc::fault;
-			addr_ += n;
-			left_ -= n;
+			advance(n);
 			return ok();
 		}
 		/* copy_from_user() semantics for drivers that accept a short copy:
-		 * the number of bytes NOT copied (the slice is not advanced). */
+		 * the number of the min(n, left()) bytes NOT copied (the rest of
+		 * them zeroed in dst); consumes the bytes copied. */
 		[[gnu::always_inline]] usize read_partial(void *dst, usize n)
 		{
-			return copy_from_user(dst, addr_, n);
+			n = clamp(n);
+			usize left = copy_from_user(dst, addr_, n);
+			advance(n - left);
+			return left;
 		}
 		/* Like read_partial, but bytes that could not be read leave dst
 		 * untouched (copy_from_user zeroes them).  One call to a kcxx C
 		 * helper (access_ok + __copy_from_user are C-only inlines). */
-		usize read_partial_nozero(void *dst, usize n)
+		[[gnu::always_inline]] usize read_partial_nozero(void *dst, usize n)
 		{
-			return kcxx_copy_from_user_nozero(dst, reinterpret_cast<const void *>(addr_), n);
+			n = clamp(n);
+			usize left = kcxx_copy_from_user_nozero(dst, reinterpret_cast<const void *>(addr_), n);
+			advance(n - left);
+			return left;
 		}
 
 	private:
+		friend class UserSlice;
+		constexpr Reader(uptr a, usize n) : addr_(a), left_(n) {}
+		[[gnu::always_inline]] usize clamp(usize n) const { return n < left_ ? n : left_; }
+		[[gnu::always_inline]] void advance(usize n)
+		{
+			addr_ += n;
+			left_ -= n;
+		}
 		uptr addr_;
 		usize left_;
 	};
 	class Writer {
 	public:
-		constexpr Writer(uptr a, usize n) : addr_(a), left_(n) {}
+		Writer(Writer &&) = default;
+		Writer(const Writer &) = delete;
+		Writer &operator=(const Writer &) = delete;
 		constexpr usize left() const { return left_; }
 		[[gnu::always_inline]] Result<void> write_raw(const void *src, usize n)
 		{
@@ -168,35 +198,56 @@ public:
 				return errc::fault;
 			if (kcxx_unlikely(copy_to_user(addr_, src, n)))
 				return errc::fault;
-			addr_ += n;
-			left_ -= n;
+			advance(n);
 			return ok();
 		}
-
-		/* copy_to_user() semantics: the number of bytes NOT copied. */
+		/* copy_to_user() semantics: the number of the min(n, left())
+		 * bytes NOT copied; consumes the bytes copied. */
 		[[gnu::always_inline]] usize write_partial(const void *src, usize n)
 		{
-			return copy_to_user(addr_, src, n);
+			n = clamp(n);
+			usize left = copy_to_user(addr_, src, n);
+			advance(n - left);
+			return left;
 		}
 		/* simple_read_from_buffer(): copy from kernel buffer `from` of
-		 * `avail` bytes at *pos; the bytes copied, pos advanced. */
+		 * `avail` bytes at *pos; the bytes copied, pos advanced, and so is
+		 * the writer. */
 		Result<usize> read_from_buffer(loff_t &pos, const void *from, usize avail)
 		{
 			long r = simple_read_from_buffer(reinterpret_cast<void *>(addr_), left_, &pos,
 							 from, avail);
 			if (r < 0)
 				return Error::from_errno((int)r);
+			advance((usize)r);
 			return (usize)r;
 		}
-		/* clear_user(): the bytes NOT cleared (kcxx C helper). */
-		usize clear(usize n) { return kcxx_clear_user(reinterpret_cast<void *>(addr_), n); }
+		/* clear_user(): zero min(n, left()) bytes; the bytes NOT cleared
+		 * (kcxx C helper); consumes the bytes cleared. */
+		[[gnu::always_inline]] usize clear(usize n)
+		{
+			n = clamp(n);
+			usize left = kcxx_clear_user(reinterpret_cast<void *>(addr_), n);
+			advance(n - left);
+			return left;
+		}
 
 	private:
+		friend class UserSlice;
+		constexpr Writer(uptr a, usize n) : addr_(a), left_(n) {}
+		[[gnu::always_inline]] usize clamp(usize n) const { return n < left_ ? n : left_; }
+		[[gnu::always_inline]] void advance(usize n)
+		{
+			addr_ += n;
+			left_ -= n;
+		}
 		uptr addr_;
 		usize left_;
 	};
-	constexpr Reader reader() const { return Reader(addr_, len_); }
-	constexpr Writer writer() const { return Writer(addr_, len_); }
+	/* Consume the slice: rvalue only (UserSlice(a, n).reader(), or
+	 * kcxx::move(s).reader() once). */
+	constexpr Reader reader() && { return Reader(addr_, len_); }
+	constexpr Writer writer() && { return Writer(addr_, len_); }
 
 private:
 	uptr addr_;
