@@ -89,6 +89,8 @@ point_current() {
 		[ "$want" = "$release" ] || die "kmodlab.conf KERNEL_rust names release '$want', but the Rust kernel built from $(dpkg-query -W -f='${Version}' linux-source-6.12) is '$release': write $release as the last path's folder name"
 	fi
 	ln -sfn "vmlinuz-$release" "$OUT/boot/vmlinuz"
+	# How external modules must be built against this tree (kmod/Makefile).
+	echo "${KMAKE_ARGS[*]}" >"$OUT/src/kmodlab-make-args"
 	ln -sfn "$KEY" "$CACHE/current"
 }
 if [ -f "$OUT/build-info.txt" ]; then
