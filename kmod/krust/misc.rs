@@ -94,7 +94,7 @@ impl<T: MiscDevice> Registration<T> {
                 misc.write(MaybeUninit::zeroed().assume_init());
                 (*misc).minor = bindings::MISC_DYNAMIC_MINOR as _;
                 (*misc).name = name.as_char_ptr();
-                (*misc).fops = &FileOps::<T>::TABLE;
+                (*misc).fops = FileOps::<T>::table();
                 (*misc).mode = mode;
                 if let Err(e) = to_result(bindings::misc_register(misc)) {
                     core::ptr::drop_in_place(dev_slot);
@@ -172,6 +172,12 @@ impl<T: MiscDevice> FileOps<T> {
         // SAFETY: all-zero is a valid `file_operations` (no operations).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
+
+    /// The table, as a `'static` reference: the constant is promoted to
+    /// static memory (a compile error if it could not be).
+    const fn table() -> &'static bindings::file_operations {
+        &Self::TABLE
+    }
 
     /// # Safety
     ///
