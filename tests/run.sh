@@ -8,6 +8,9 @@
 #      icount determinism and planted-work known-answer tests [TARGET=vm]
 #   4. the guest suites: one boot, modules loaded, tests/guest/suites/*
 #      (TARGET=host: the same suites on this kernel)
+#   4b. on the lab's Rust kernel, when KERNELS names it (vm/rust-kernel/):
+#      one boot of tests/guest/rust/run.sh (rust_minimal, every module
+#      loads, counter_rust's conformance suite and parameters) [TARGET=vm]
 #   5. a QUICK bench (two boots, timing and BPF passes, icount) and the
 #      regression gate; the quick calibration (tests/bench/test-calibrate.sh:
 #      A/A and planted extra_work pairs, the gate against both) [TARGET=vm]
@@ -51,6 +54,11 @@ fi
 for suite in tests/guest/suites/*; do
 	expect_check guest "suite $(basename "$suite") ran to the end" "guest suite $(basename "$suite")"
 done
+RUST_KERNEL_NAME=$(scripts/conf.sh kernels | tr ' ' '\n' | grep -x rust || true)
+if [ "$TARGET" = vm ] && [ -n "$RUST_KERNEL_NAME" ]; then
+	expect_result "rust-kernel-counter.xml" "counter_test on counter_rust (tests/guest/rust/run.sh)"
+	expect_result "checks/rust-kernel--*.xml" "Rust kernel checks (tests/guest/rust/run.sh)"
+fi
 
 step "host unit tests (ctest)"
 # TARGET=vm boots our QEMU, so its qtest may not skip for want of it.
@@ -81,6 +89,13 @@ if [ "$TARGET" = vm ]; then
 	rc=$?
 	check_status "guest suites ran with a clean kernel log" $rc \
 		"vm/run exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
+	if [ -n "$RUST_KERNEL_NAME" ]; then
+		step "the Rust kernel: rust_minimal, every module, counter_rust (one boot)"
+		vm/run --test --kernel "$RUST_KERNEL_NAME" --timeout 1500 -- tests/guest/rust/run.sh
+		rc=$?
+		check_status "Rust kernel checks ran with a clean kernel log" $rc \
+			"vm/run --kernel $RUST_KERNEL_NAME exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
+	fi
 else
 	step "suites on this host's kernel"
 	run_script "tests/guest/run-all.sh (TARGET=host)" env TARGET=host tests/guest/run-all.sh
