@@ -7,7 +7,7 @@
 //! `file_operations` table exists per `T`, built at compile time, with only
 //! the operations `T` implements (the `#[vtable]` `HAS_*` constants).
 
-use core::ffi::{c_char, c_uint, c_ulong};
+use kernel::ffi::{c_char, c_long, c_uint, c_ulong};
 use core::marker::{PhantomData, PhantomPinned};
 use core::mem::MaybeUninit;
 use core::ptr::{addr_of, addr_of_mut};
@@ -158,6 +158,15 @@ pub fn read_from_buffer(out: &mut UserSliceWriter, pos: &mut i64, data: &[u8]) -
     Ok(n)
 }
 
+type IoctlFn = Option<unsafe extern "C" fn(*mut bindings::file, c_uint, c_ulong) -> c_long>;
+
+/// `compat_ptr_ioctl`, as the C drivers set it: a function with CONFIG_COMPAT,
+/// else the C header's `NULL` (and no binding exists).
+#[cfg(CONFIG_COMPAT)]
+const COMPAT_PTR_IOCTL: IoctlFn = Some(bindings::compat_ptr_ioctl);
+#[cfg(not(CONFIG_COMPAT))]
+const COMPAT_PTR_IOCTL: IoctlFn = None;
+
 /// The `file_operations` table of `T` and its C-ABI callbacks.
 struct FileOps<T>(PhantomData<T>);
 
@@ -168,7 +177,7 @@ impl<T: MiscDevice> FileOps<T> {
         read: if T::HAS_READ { Some(Self::read) } else { None },
         write: if T::HAS_WRITE { Some(Self::write) } else { None },
         unlocked_ioctl: if T::HAS_IOCTL { Some(Self::ioctl) } else { None },
-        compat_ioctl: if T::HAS_IOCTL { Some(bindings::compat_ptr_ioctl) } else { None },
+        compat_ioctl: if T::HAS_IOCTL { COMPAT_PTR_IOCTL } else { None },
         // SAFETY: all-zero is a valid `file_operations` (no operations).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
@@ -217,12 +226,12 @@ impl<T: MiscDevice> FileOps<T> {
     /// # Safety
     ///
     /// Called by the VFS with an open file of a `Registration<T>` device.
-    unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> i64 {
+    unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
         // SAFETY: the function's contract.
         let dev = unsafe { Registration::<T>::from_file(file) };
         match dev.ioctl(cmd, arg as usize) {
-            Ok(n) => n as i64,
-            Err(e) => e.to_errno() as i64,
+            Ok(n) => n as c_long,
+            Err(e) => e.to_errno() as c_long,
         }
     }
 }

@@ -11,7 +11,9 @@
 //! A driver crate includes it as a module (out-of-tree Rust modules in 6.12
 //! are single crates): `#[path = "../krust/mod.rs"] mod krust;`.  krust uses
 //! the crate root's `THIS_MODULE`, which `module!` defines.
-#![allow(dead_code)]
+// Included into each driver crate: `pub` items are reachable from that
+// crate only, and a driver uses part of them.
+#![allow(dead_code, unreachable_pub)]
 
 pub mod misc;
 pub mod param;

@@ -105,9 +105,9 @@ macro_rules! param {
             #[used]
             static KP: $crate::krust::param::KernelParam = $crate::krust::param::KernelParam::new(
                 kernel::c_str!($name),
-                // SAFETY: only the address of the kernel's ops table is taken.
+                // Only the address of the kernel's ops table is taken.
                 ::kernel::macros::paste! {
-                    unsafe { ::core::ptr::addr_of!(::kernel::bindings::[<param_ops_ $kind>]) }
+                    ::core::ptr::addr_of!(::kernel::bindings::[<param_ops_ $kind>])
                 },
                 $perm,
                 $store.as_ptr().cast(),

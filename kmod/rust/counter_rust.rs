@@ -49,7 +49,7 @@ module! {
     license: "GPL",
 }
 
-param!(SYNC: *mut core::ffi::c_char = kernel::c_str!(COUNTER_SYNC_DEFAULT!()).as_char_ptr().cast_mut(),
+param!(SYNC: *mut kernel::ffi::c_char = kernel::c_str!(COUNTER_SYNC_DEFAULT!()).as_char_ptr().cast_mut(),
     "sync", charp, 0o444, "how the value is protected: mutex, spinlock or atomic");
 param!(MODE: u16 = KMODLAB_DEV_MODE, "mode", ushort, 0o444, "permission bits of the device node");
 param!(EXTRA_WORK: u32 = 0, "extra_work", uint, 0o644, KMODLAB_EXTRA_WORK_DESC!());
@@ -70,12 +70,15 @@ impl Policy for Mutex<i64> {
     fn new() -> impl PinInit<Self> {
         new_mutex!(0, "counter_rust_mutex")
     }
+    #[inline]
     fn get(&self) -> i64 {
         *self.lock()
     }
+    #[inline]
     fn set(&self, v: i64) {
         *self.lock() = v;
     }
+    #[inline]
     fn add(&self, delta: i64) -> Result {
         let mut value = self.lock();
         *value = value.checked_add(delta).ok_or(ERANGE)?;
@@ -88,12 +91,15 @@ impl Policy for SpinLock<i64> {
     fn new() -> impl PinInit<Self> {
         new_spinlock!(0, "counter_rust_spinlock")
     }
+    #[inline]
     fn get(&self) -> i64 {
         *self.lock()
     }
+    #[inline]
     fn set(&self, v: i64) {
         *self.lock() = v;
     }
+    #[inline]
     fn add(&self, delta: i64) -> Result {
         let mut value = self.lock();
         *value = value.checked_add(delta).ok_or(ERANGE)?;
@@ -108,12 +114,15 @@ impl Policy for AtomicI64 {
     fn new() -> impl PinInit<Self> {
         AtomicI64::new(0)
     }
+    #[inline]
     fn get(&self) -> i64 {
         self.load(Ordering::Relaxed)
     }
+    #[inline]
     fn set(&self, v: i64) {
         self.store(v, Ordering::Relaxed)
     }
+    #[inline]
     fn add(&self, delta: i64) -> Result {
         let mut old = self.load(Ordering::Relaxed);
         loop {
@@ -145,7 +154,7 @@ impl<P: Policy> MiscDevice for Counter<P> {
         // SAFETY: `text` has room for `text.len()` bytes; the format is
         // NUL-terminated and "%lld" takes the one `long long` passed.
         let len = unsafe {
-            bindings::scnprintf(text.as_mut_ptr().cast(), text.len(), c"%lld\n".as_ptr(), v)
+            bindings::scnprintf(text.as_mut_ptr().cast(), text.len(), c"%lld\n".as_ptr().cast(), v)
         };
         read_from_buffer(&mut out, pos, &text[..len as usize])
     }
@@ -190,7 +199,9 @@ impl<P: Policy> MiscDevice for Counter<P> {
 
 const NODE: &CStr = kernel::c_str!(concat!(COUNTER_NAME!(), KMODLAB_DEV_SEP!(), KMODLAB_VARIANT_RUST!()));
 
-/// The module state: the one registered device, of the chosen policy.
+/// The module state: the one registered device, of the chosen policy (held
+/// for its `Drop`: the device is deregistered when the module unloads).
+#[allow(dead_code)]
 enum CounterRust {
     Mutex(Pin<KBox<Registration<Counter<Mutex<i64>>>>>),
     SpinLock(Pin<KBox<Registration<Counter<SpinLock<i64>>>>>),
