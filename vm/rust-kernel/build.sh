@@ -46,6 +46,7 @@ die() { printf 'vm/rust-kernel/build.sh: error: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 MODE=build
+RESUMED=0
 case ${1:-} in
 "") ;;
 --path) MODE=path ;;
@@ -184,7 +185,7 @@ build() {
 	say "step 3/5: make -j$JOBS ${KMAKE_ARGS[*]} (log: $OUT/build.log)"
 	local t0=$SECONDS
 	set +e
-	kmake -j"$JOBS" all 2>&1 | tee "$OUT/build.log" |
+	kmake -j"$JOBS" all 2>&1 | tee -a "$OUT/build.log" |
 		awk -v start="$START" '/^  (CC|RUSTC|LD|AR|BTF)/ { if (++n % 250 == 0) { printf "[rust-kernel +%ds] step 3/5: %d objects built\n", systime() - start, n > "/dev/stderr"; fflush("/dev/stderr") } }'
 	local rc=${PIPESTATUS[0]}
 	set -e
@@ -214,6 +215,7 @@ finish() {
 		echo "release=$RELEASE"
 		echo "key=$KEY"
 		echo "build_seconds=$BUILD_SECONDS"
+		echo "resumed=$RESUMED"
 		echo "jobs=$JOBS"
 		echo "nice=$(nice)"
 		echo "built=$(date -u +%FT%TZ)"
@@ -223,8 +225,15 @@ finish() {
 	say "done: $OUT ($RELEASE, build ${BUILD_SECONDS}s)"
 }
 
-unpack
-configure
+# A configured tree whose .config still matches the fragment (an earlier run
+# stopped during the build) resumes: make builds only what is missing.
+if [ -f "$OUT/src/.config" ] && (check_config) 2>/dev/null; then
+	say "resuming the build in $OUT/src (configured by an earlier run)"
+	RESUMED=1
+else
+	unpack
+	configure
+fi
 build
 install_kernel
 finish
