@@ -42,7 +42,7 @@ help:
 	@echo
 	@echo "  make setup            install packages, fetch Debian's kernel, build our QEMU (idempotent)"
 	@echo "  make build            modules + host tools (loadgen, bpf, tests)"
-	@echo "  make modules          kernel modules only (kmod/*/Kbuild); make samples: kmod/samples"
+	@echo "  make modules          kernel modules only (kmod/*/Kbuild), for every kernel of KERNELS (KERNEL=: one); make samples: kmod/samples"
 	@echo "  make load | unload    insmod/rmmod every module with kmodlab.conf parameters (in the guest)"
 	@echo "  make status | dmesg   which modules are loaded / their kernel log lines (in the guest)"
 	@echo "  make vm-shell         interactive root shell in the guest"
@@ -54,7 +54,7 @@ help:
 	@echo "  make config           every kmodlab.conf key, its value and where it came from"
 	@echo "  make clean            remove build outputs (keeps the cache in $(KMODLAB_CACHE))"
 	@echo
-	@echo "Variables: TARGET=vm|host  KVER=<abi>  QUICK=1  RESULTS=<dir>  JOBS=$(JOBS)"
+	@echo "Variables: TARGET=vm|host  KERNEL=<name|abi> (one of kmodlab.conf KERNELS)  QUICK=1  RESULTS=<dir>  JOBS=$(JOBS)"
 	@echo "Configuration: kmodlab.conf.  Guest runner: vm/run --help."
 
 # --- set-up and builds ------------------------------------------------------

@@ -107,7 +107,7 @@ is_cxx() {
 	[[ $syms == *" _Z"* ]]
 }
 
-stubs=$ROOT/build/module-btf
+stubs=$ROOT/build/module-btf/$KVER
 cxx=()
 for ko in "${need[@]}"; do
 	if is_cxx "$ko"; then
@@ -145,7 +145,7 @@ for ko in "${cxx[@]}"; do
 	grep -q "{ " "$stubs/${mod}_btf.c" || die "$ko: no extern \"C\" entry point found (nm)"
 	echo "obj-m += ${mod}_btf.o" >>"$stubs/Kbuild"
 done
-make -s -C "$KDIR" M="$stubs" modules >"$stubs/build.log" 2>&1 || {
+make -s -C "$KDIR" M="$stubs" CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$stubs/build.log" 2>&1 || {
 	cat "$stubs/build.log" >&2
 	die "building the BTF stubs failed (log: $stubs/build.log)"
 }

@@ -7,9 +7,12 @@
 #      tests (tests/vm/test-runner.sh), the icount classifier (host), the
 #      icount determinism and planted-work known-answer tests [TARGET=vm]
 #   4. the guest suites: one boot, modules loaded, tests/guest/suites/*
-#      (TARGET=host: the same suites on this kernel)
+#      (TARGET=host: the same suites on this kernel); then on every other
+#      kernel of kmodlab.conf KERNELS the suites of TEST_OTHER_KERNEL_SUITES
+#      and the icount determinism test, results in
+#      build/test-results/kernels/<name>/ [TARGET=vm]
 #   4b. on the lab's Rust kernel, when KERNELS names it (vm/rust-kernel/):
-#      one boot of tests/guest/rust/run.sh (rust_minimal, every module
+#      one more boot of tests/guest/rust/run.sh (rust_minimal, every module
 #      loads, counter_rust's conformance suite and parameters) [TARGET=vm]
 #   5. a QUICK bench (two boots, timing and BPF passes, icount) and the
 #      regression gate; the quick calibration (tests/bench/test-calibrate.sh:
@@ -54,6 +57,19 @@ fi
 for suite in tests/guest/suites/*; do
 	expect_check guest "suite $(basename "$suite") ran to the end" "guest suite $(basename "$suite")"
 done
+# The other kernels (the first of KERNELS is the default, tested above).
+OTHER_KERNELS=""
+if [ "$TARGET" = vm ]; then
+	OTHER_KERNELS=$(scripts/conf.sh kernels | tail -n +2) || exit 2
+	OTHER_SUITES=$(scripts/conf.sh get TEST_OTHER_KERNEL_SUITES) || exit 2
+fi
+for k in $OTHER_KERNELS; do
+	for s in $OTHER_SUITES; do
+		check_file guest "suite $s ran to the end"
+		expect_result "kernels/$k/checks/$REPLY" "guest suite $s on kernel $k"
+	done
+	expect_result "kernels/$k/checks/icount--*.xml" "icount determinism on kernel $k"
+done
 RUST_KERNEL_NAME=$(scripts/conf.sh kernels | tr ' ' '\n' | grep -x rust || true)
 if [ "$TARGET" = vm ] && [ -n "$RUST_KERNEL_NAME" ]; then
 	expect_result "rust-kernel-counter.xml" "counter_test on counter_rust (tests/guest/rust/run.sh)"
@@ -89,6 +105,16 @@ if [ "$TARGET" = vm ]; then
 	rc=$?
 	check_status "guest suites ran with a clean kernel log" $rc \
 		"vm/run exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
+	for k in $OTHER_KERNELS; do
+		step "kernel $k: guest suites $OTHER_SUITES, icount determinism"
+		kres=$RESULTS/kernels/$k
+		KMODLAB_TEST_RESULTS=$kres vm/run --kernel "$k" --test --timeout 1500 -- tests/guest/run-all.sh $OTHER_SUITES
+		rc=$?
+		CHECK_RESULTS=$kres/checks check_status "guest suites on kernel $k ran with a clean kernel log" $rc \
+			"vm/run exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
+		CHECK_RESULTS=$kres/checks KMODLAB_TEST_RESULTS=$kres KERNEL=$k run_script "tests/icount/test-determinism.sh (kernel $k)" \
+			tests/icount/test-determinism.sh --ops "$(scripts/conf.sh get TEST_OTHER_KERNEL_ICOUNT_OPS)"
+	done
 	if [ -n "$RUST_KERNEL_NAME" ]; then
 		step "the Rust kernel: rust_minimal, every module, counter_rust (one boot)"
 		vm/run --test --kernel "$RUST_KERNEL_NAME" --timeout 1500 -- tests/guest/rust/run.sh
@@ -110,4 +136,5 @@ if [ "$TARGET" = vm ]; then
 fi
 
 step "summary ($(($(date +%s) - t0)) s)"
-"$PYTHON" tests/summarize.py "$RESULTS" --expect "$EXPECTED" --json "$RESULTS/summary.json"
+"$PYTHON" tests/summarize.py "$RESULTS" --expect "$EXPECTED" --json "$RESULTS/summary.json" \
+	--default-kernel "$(scripts/conf.sh resolve "")"

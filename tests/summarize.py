@@ -17,6 +17,11 @@ not count) is a failure of its own, "MISSING DESCRIPTION": that is how a
 guest that died before its suites wrote anything, or a step that never
 started, shows up instead of silently shrinking the count.
 
+Results below RESULTS_DIR/kernels/<name>/ are those of another guest kernel
+(tests/run.sh: the suites it runs on every kernel but the default): their
+names carry "[<name>]", and a line per kernel before the closing one gives
+that kernel's counts ("--default-kernel NAME" labels everything else).
+
 Exits 1 when anything failed, when an expected result is missing, or when no
 test passed at all (an empty or all-skipped run is not a success).
 """
@@ -72,6 +77,27 @@ def parse_results(root):
     return results
 
 
+def kernel_of(root, path):
+    """The kernel a result file belongs to: <name> under kernels/<name>/, else None."""
+    parts = path.relative_to(root).parts
+    return parts[1] if len(parts) > 2 and parts[0] == "kernels" else None
+
+
+def per_kernel(root, results, default_kernel):
+    """{label: {"pass": n, "fail": n, "skip": n}} by kernel; the default's label names it."""
+    out = {}
+    default = f"default kernel {default_kernel} and host" if default_kernel else "default kernel and host"
+    for path, cases in results.items():
+        k = kernel_of(root, path)
+        c = out.setdefault(f"kernel {k}" if k else default, {"pass": 0, "fail": 0, "skip": 0})
+        if isinstance(cases, Exception):
+            c["fail"] += 1
+            continue
+        for kind, _ in cases:
+            c[kind] += 1
+    return out
+
+
 def missing(root, results, expectations):
     """Descriptions of the expectations no file with a test that ran meets."""
     out = []
@@ -90,6 +116,7 @@ def parse_args(argv):
     ap.add_argument("results", nargs="?", default="build/test-results", help="folder of JUnit XML files")
     ap.add_argument("--expect", metavar="FILE", help="results the run must have left (GLOB DESCRIPTION a line)")
     ap.add_argument("--json", metavar="FILE", help="also write the counts and names as JSON")
+    ap.add_argument("--default-kernel", metavar="NAME", help="the kernel the results outside kernels/ ran on")
     return ap.parse_args(argv)
 
 
@@ -104,10 +131,11 @@ def main(argv):
             counts["fail"] += 1
             named["fail"].append(f"{path.name}: unreadable result file ({cases})")
             continue
+        k = kernel_of(root, path)
         for kind, name in cases:
             counts[kind] += 1
             if kind != "pass":
-                named[kind].append(name)
+                named[kind].append(f"[{k}] {name}" if k else name)
     if args.expect:
         try:
             named["missing"] = missing(root, results, read_expectations(args.expect))
@@ -117,6 +145,10 @@ def main(argv):
     for kind, label in (("skip", "SKIPPED"), ("fail", "FAILED"), ("missing", "MISSING")):
         for name in named[kind]:
             print(f"{label} {name}")
+    kernels = per_kernel(root, results, args.default_kernel)
+    if len(kernels) > 1:
+        for label, c in sorted(kernels.items()):
+            print(f"{label}: {c['pass']} passed, {c['fail']} failed" + (f", {c['skip']} skipped" if c["skip"] else ""))
     # A missing result is a failure: the closing line says so in its count.
     line = f"{counts['pass']} passed, {counts['fail'] + counts['missing']} failed"
     if counts["skip"]:
@@ -128,7 +160,7 @@ def main(argv):
               f"{'s' if counts['missing'] > 1 else ''} missing)")
     print(line)
     if args.json:
-        Path(args.json).write_text(json.dumps({"counts": counts, **named}, indent=1) + "\n")
+        Path(args.json).write_text(json.dumps({"counts": counts, "kernels": kernels, **named}, indent=1) + "\n")
     if counts["pass"] == 0:
         print(f"summarize: no test passed in {root} (none ran, or all were skipped)", file=sys.stderr)
         return 1

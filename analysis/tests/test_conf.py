@@ -71,3 +71,43 @@ def test_words_with_allowed_values(tmp_path):
 
 def test_defaults_are_the_repository_file():
     assert Settings.defaults() == load_settings(repo_root() / "kmodlab.conf", environ={})
+
+
+# --- kernels (KERNELS, KERNEL_<name>, set-up's build/kernels/) --------------------
+
+def _setup_kernel(root, name, abi):
+    """What scripts/setup.sh records for one kernel."""
+    out = root / "build" / "kernels" / abi
+    out.mkdir(parents=True)
+    (out / "kernel.env").write_text(
+        f"NAME={name}\nABI={abi}\nSOURCE=debian linux-image-x\nIMAGE=/img/{abi}\n"
+        f"BUILD=/usr/src/linux-headers-{abi}\nMODULES=/mods/{abi}\n")
+    byname = root / "build" / "kernels" / "by-name"
+    byname.mkdir(exist_ok=True)
+    (byname / name).symlink_to(f"../{abi}")
+
+
+def test_kernels_in_order_with_their_paths(tmp_path):
+    from analysis.conf import kernel, kernel_key, kernels
+    _setup_kernel(tmp_path, "6.1", "6.1.0-57-amd64")
+    _setup_kernel(tmp_path, "6.12", "6.12.117+deb12-amd64")
+    (tmp_path / "k.conf").write_text("KERNELS = 6.1 6.12\n")
+    conf = read_conf(tmp_path / "k.conf", environ={})
+    ks = kernels(conf, tmp_path)
+    assert [k.name for k in ks] == ["6.1", "6.12"]
+    assert ks[1].abi == "6.12.117+deb12-amd64"
+    assert ks[1].kmod == str((tmp_path / "build/kernels/6.12.117+deb12-amd64/kmod").resolve())
+    assert ks[0].build == "/usr/src/linux-headers-6.1.0-57-amd64"
+    assert kernel(None, conf, tmp_path).name == "6.1"          # the first is the default
+    assert kernel("6.12.117+deb12-amd64", conf, tmp_path).name == "6.12"  # by ABI
+    assert kernel_key("6.12") == "KERNEL_6_12"
+    with pytest.raises(InputError, match="no kernel '5.10'"):
+        kernel("5.10", conf, tmp_path)
+
+
+def test_a_kernel_not_set_up_is_an_error_naming_make_setup(tmp_path):
+    from analysis.conf import kernels
+    _setup_kernel(tmp_path, "6.1", "6.1.0-57-amd64")
+    (tmp_path / "k.conf").write_text("KERNELS = 6.1 6.12\n")
+    with pytest.raises(InputError, match="kernel 6.12 is not set up.*make setup"):
+        kernels(read_conf(tmp_path / "k.conf", environ={}), tmp_path)

@@ -35,6 +35,7 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include <uapi/kmodlab.h>
 #include <kmodlab/extra_work.h>
@@ -488,7 +489,23 @@ static const struct file_operations scull_c_fops = {
 	.fsync = noop_fsync, /* memory is as durable as it gets: fio, dd conv=fsync */
 };
 
-static char *scull_c_devnode(struct device *dev, umode_t *mode)
+/*
+ * The two kernel API moves between the lab's kernels that a C driver sees
+ * (kcxx hides them from the C++ drivers): devnode's device became const in
+ * 6.2, class_create() lost its owner argument in 6.4.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define SCULL_C_DEVNODE_DEV struct device
+#else
+#define SCULL_C_DEVNODE_DEV const struct device
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define scull_c_class_create(name) class_create(THIS_MODULE, name)
+#else
+#define scull_c_class_create(name) class_create(name)
+#endif
+
+static char *scull_c_devnode(SCULL_C_DEVNODE_DEV *dev, umode_t *mode)
 {
 	if (mode)
 		*mode = scull_c_mode;
@@ -581,7 +598,7 @@ static int __init scull_c_init(void)
 		pr_err("alloc_chrdev_region failed: %d\n", err);
 		goto fail_cache;
 	}
-	scull_c_class = class_create(THIS_MODULE, KBUILD_MODNAME);
+	scull_c_class = scull_c_class_create(KBUILD_MODNAME);
 	if (IS_ERR(scull_c_class)) {
 		err = PTR_ERR(scull_c_class);
 		goto fail_region;

@@ -69,7 +69,7 @@ struct QuantumPool {
 		if (quantum == cache_size)
 			return cache.alloc(gfp::kernel | gfp::zero);
 		/* any size root chose by ioctl: fail with -ENOMEM, not a warning */
-		return kmalloc(quantum, gfp::kernel | gfp::zero | gfp::nowarn);
+		return alloc::bytes(quantum, gfp::kernel | gfp::zero | gfp::nowarn);
 	}
 	void free(void *mem, int quantum)
 	{
@@ -78,14 +78,27 @@ struct QuantumPool {
 		if (quantum == cache_size)
 			cache.free(mem);
 		else
-			kfree(mem);
+			alloc::free(mem);
 	}
 };
 
-/* One quantum set: qset pointers to quanta (allocated on first write). */
+/* One quantum set: qset pointers to quanta (allocated on first write).
+ * The quanta themselves go back to the pool in DevState::trim. */
 struct QSet {
 	KArray<void *> data;
 	KBox<QSet> next;
+
+	QSet() = default;
+	/* Out of line and iterative: dropping a node drops its successors one
+	 * by one (no recursion down a long list, no unrolled copies of this
+	 * destructor inlined into the write path). */
+	[[gnu::noinline]] ~QSet()
+	{
+		while (next) {
+			KBox<QSet> after = move(next->next);
+			next = move(after);
+		}
+	}
 };
 
 struct Where {
@@ -123,13 +136,11 @@ struct DevState {
 	 * the current module-wide geometry. */
 	void trim(QuantumPool &pool)
 	{
-		for (KBox<QSet> cur = move(data); cur;) {
-			if (cur->data)
+		for (QSet *q = data.get(); q; q = q->next.get())
+			if (q->data)
 				for (int i = 0; i < qset; i++)
-					pool.free(cur->data[i], quantum);
-			KBox<QSet> next = move(cur->next);
-			cur = move(next);
-		}
+					pool.free(q->data[i], quantum);
+		data.reset(); /* the nodes and pointer arrays (~QSet: iterative) */
 		size = 0;
 		quantum = params::quantum.get();
 		qset = params::qset.get();
@@ -174,8 +185,17 @@ struct DevState {
 		return w;
 	}
 
-	/* The quantum holding w, allocating what is missing. */
+	/* The quantum holding w, allocating what is missing.  The common case
+	 * (all there) is inlined; the allocations are out of line, as C's
+	 * scull_c_quantum_for_write is (fewer registers live in write()). */
 	void *quantum_for_write(QuantumPool &pool, const Where &w)
+	{
+		QSet *dptr = follow(w.item);
+		if (kcxx_likely(dptr && dptr->data && dptr->data[w.s_pos]))
+			return dptr->data[w.s_pos];
+		return quantum_alloc(pool, w);
+	}
+	[[gnu::noinline]] void *quantum_alloc(QuantumPool &pool, Where w)
 	{
 		QSet *dptr = follow_alloc(w.item);
 		if (!dptr)
@@ -229,22 +249,22 @@ struct Scull {
 	static Result<usize> read(ScullDevice &dev, File, UserSlice::Writer out, loff_t &f_pos)
 	{
 		loff_t pos = f_pos;
-		usize count = out.left();
 
 		if (pos < 0)
 			return errc::inval;
 		auto st = KCXX_TRY(dev.state.lock_interruptible());
-		if (pos >= st->size || count == 0)
+		if (pos >= st->size || out.left() == 0)
 			return 0;
-		count = min<u64>(count, st->size - pos);
+		out.truncate(st->size - pos);
 		Where w = st->locate(pos);
 		/* short read at the quantum boundary, as in LDD3 */
-		count = min<usize>(count, st->quantum - w.q_pos);
+		out.truncate(st->quantum - w.q_pos);
+		usize count = out.left();
 
 		QSet *dptr = st->follow(w.item);
 		void *mem = dptr && dptr->data ? dptr->data[w.s_pos] : nullptr;
-		usize left = mem ? out.write_partial(static_cast<char *>(mem) + w.q_pos, count) :
-				   out.clear(count); /* a hole reads as zeros */
+		usize left = mem ? out.write_partial(static_cast<char *>(mem) + w.q_pos) :
+				   out.clear(); /* a hole reads as zeros */
 		if (left == count)
 			return errc::fault;
 		usize done = count - left;
@@ -256,25 +276,25 @@ struct Scull {
 	{
 		long max_bytes = params::max_bytes.get();
 		loff_t pos = f_pos;
-		usize count = in.left();
 
-		if (pos < 0 || count > (usize)__LONG_LONG_MAX__)
+		if (pos < 0 || in.left() > (usize)__LONG_LONG_MAX__)
 			return errc::inval;
-		KCXX_TRY(checked_add(pos, (loff_t)count, errc::inval)); /* offsets never wrap */
-		if (count == 0)
+		KCXX_TRY(checked_add(pos, (loff_t)in.left(), errc::inval)); /* offsets never wrap */
+		if (in.left() == 0)
 			return 0;
 		if (pos >= max_bytes)
 			return errc::nospc;
-		count = min<u64>(count, max_bytes - pos); /* short write up to the cap */
+		in.truncate(max_bytes - pos); /* short write up to the cap */
 
 		auto st = KCXX_TRY(dev.state.lock_interruptible());
 		Where w = st->locate(pos);
-		count = min<usize>(count, st->quantum - w.q_pos);
+		in.truncate(st->quantum - w.q_pos);
+		usize count = in.left();
 		void *mem = st->quantum_for_write(dev.shared.quanta, w);
 		if (!mem)
 			return errc::nomem;
 		/* not copy_from_user(): on a fault it would zero stored data */
-		usize left = in.read_partial_nozero(static_cast<char *>(mem) + w.q_pos, count);
+		usize left = in.read_partial_nozero(static_cast<char *>(mem) + w.q_pos);
 		if (left == count)
 			return errc::fault;
 		usize done = count - left;
@@ -310,9 +330,16 @@ struct Scull {
 		return newpos;
 	}
 
+	/* The geometry setters are out of line, as C's scull_c_ioc_* (the
+	 * compiler's choice there): the entry point then saves no more
+	 * registers than C's on the getters (ioctl_qquantum). */
+
 	/* S: set a geometry value through a pointer. */
-	static Result<long> ioc_set(Shared &sh, Which param, unsigned long arg)
+	[[gnu::noinline]] static Result<long> ioc_set(ScullDevice &dev, Which param,
+						    unsigned long arg)
 	{
+		Shared &sh = dev.shared;
+
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		int val = KCXX_TRY(UserPtr<int>(arg).read());
@@ -323,8 +350,11 @@ struct Scull {
 		return 0;
 	}
 	/* T: tell a geometry value directly in the argument. */
-	static Result<long> ioc_tell(Shared &sh, Which param, unsigned long arg)
+	[[gnu::noinline]] static Result<long> ioc_tell(ScullDevice &dev, Which param,
+						    unsigned long arg)
 	{
+		Shared &sh = dev.shared;
+
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		if (arg == 0 || arg > (unsigned long)KABI_INT_MAX)
@@ -334,8 +364,11 @@ struct Scull {
 		return 0;
 	}
 	/* X: exchange through a pointer; on -EFAULT nothing changes. */
-	static Result<long> ioc_exchange(Shared &sh, Which param, unsigned long arg)
+	[[gnu::noinline]] static Result<long> ioc_exchange(ScullDevice &dev, Which param,
+						    unsigned long arg)
 	{
+		Shared &sh = dev.shared;
+
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		UserPtr<int> uarg(arg);
@@ -348,8 +381,11 @@ struct Scull {
 		return 0;
 	}
 	/* H: shift, i.e. tell the new value and return the old one. */
-	static Result<long> ioc_shift(Shared &sh, Which param, unsigned long arg)
+	[[gnu::noinline]] static Result<long> ioc_shift(ScullDevice &dev, Which param,
+						    unsigned long arg)
 	{
+		Shared &sh = dev.shared;
+
 		if (!has_capability(Cap::sys_admin))
 			return errc::perm;
 		if (arg == 0 || arg > (unsigned long)KABI_INT_MAX)
@@ -359,8 +395,10 @@ struct Scull {
 		(*g)[param].set((int)arg);
 		return old;
 	}
-	static Result<long> ioc_reset(Shared &sh)
+	[[gnu::noinline]] static Result<long> ioc_reset(ScullDevice &dev)
 	{
+		Shared &sh = dev.shared;
+
 		auto g = sh.geometry.lock();
 		g->quantum.set(SCULL_QUANTUM_DEFAULT);
 		g->qset.set(SCULL_QSET_DEFAULT);
@@ -369,22 +407,20 @@ struct Scull {
 
 	static Result<long> ioctl(ScullDevice &dev, File, unsigned cmd, unsigned long arg)
 	{
-		Shared &sh = dev.shared;
-
 		if (ioctl::type(cmd) != SCULL_IOC_MAGIC || ioctl::nr(cmd) > SCULL_IOC_MAXNR)
 			return errc::notty;
 
 		switch (cmd) {
 		case SCULL_IOCRESET:
-			return ioc_reset(sh);
+			return ioc_reset(dev);
 		case SCULL_IOCSQUANTUM:
-			return ioc_set(sh, Which::quantum, arg);
+			return ioc_set(dev, Which::quantum, arg);
 		case SCULL_IOCSQSET:
-			return ioc_set(sh, Which::qset, arg);
+			return ioc_set(dev, Which::qset, arg);
 		case SCULL_IOCTQUANTUM:
-			return ioc_tell(sh, Which::quantum, arg);
+			return ioc_tell(dev, Which::quantum, arg);
 		case SCULL_IOCTQSET:
-			return ioc_tell(sh, Which::qset, arg);
+			return ioc_tell(dev, Which::qset, arg);
 		case SCULL_IOCGQUANTUM:
 			KCXX_TRY(UserPtr<int>(arg).write(params::quantum.get()));
 			return 0;
@@ -396,13 +432,13 @@ struct Scull {
 		case SCULL_IOCQQSET:
 			return params::qset.get();
 		case SCULL_IOCXQUANTUM:
-			return ioc_exchange(sh, Which::quantum, arg);
+			return ioc_exchange(dev, Which::quantum, arg);
 		case SCULL_IOCXQSET:
-			return ioc_exchange(sh, Which::qset, arg);
+			return ioc_exchange(dev, Which::qset, arg);
 		case SCULL_IOCHQUANTUM:
-			return ioc_shift(sh, Which::quantum, arg);
+			return ioc_shift(dev, Which::quantum, arg);
 		case SCULL_IOCHQSET:
-			return ioc_shift(sh, Which::qset, arg);
+			return ioc_shift(dev, Which::qset, arg);
 		default:
 			return errc::notty;
 		}

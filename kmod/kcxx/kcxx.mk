@@ -25,7 +25,11 @@ KCXX_UAPI := $(abspath $(src)/../include)
 KCXX_CHECK := $(abspath $(src)/../../scripts/check-cxx-objects.sh)
 KCXX_CXX ?= $(patsubst gcc%,g++%,$(CC))
 
-# Flags g++ rejects or that mean nothing to C++.  compiler_types.h and
+# Flags g++ rejects or that mean nothing to C++.  -Wno-override-init (6.12)
+# is C-only; -Wmissing-declarations (6.12's C flags) is the C twin of
+# -Wmissing-prototypes: in C++ it would flag every extern "C" entry point the
+# kcxx macros define (file operations, init_module), which are reached only
+# through the tables and the module loader, as static C functions are.  compiler_types.h and
 # compiler-version.h are C-only force-includes (their "-include" word is
 # removed as well; kconfig.h, pure macros, is re-added below).
 KCXX_C_ONLY_FLAGS := -std=gnu11 -std=gnu89 -Werror=strict-prototypes \
@@ -33,6 +37,7 @@ KCXX_C_ONLY_FLAGS := -std=gnu11 -std=gnu89 -Werror=strict-prototypes \
 	-Werror=implicit-int -Werror=incompatible-pointer-types \
 	-Werror=designated-init -Wno-pointer-sign -Wdeclaration-after-statement \
 	-Wmissing-prototypes -Wold-style-definition -Wnested-externs \
+	-Wno-override-init -Wmissing-declarations \
 	-include %/compiler_types.h %/compiler-version.h %/kconfig.h
 
 # -fno-asynchronous-unwind-tables is already in c_flags; -fno-unwind-tables
@@ -53,6 +58,8 @@ endif
 ccflags-y += -fstack-usage
 # kcxx/bindings.def for the C readers (glue/kcxx_helpers.c, kabi/proto-check.c).
 ccflags-y += -I$(KCXX_DIR)/include
+# The generated kcxx_kabi.h for the C readers too (proto-check.c, kcxx_helpers.c).
+ccflags-y += -I$(obj)
 # The shim directory comes first: it must win over the kernel's <linux/types.h>.
 kcxx_cxx_flags = -I$(KCXX_DIR)/shim $(filter-out $(KCXX_C_ONLY_FLAGS),$(c_flags)) \
 	$(KCXX_CXX_ONLY_FLAGS)
@@ -74,7 +81,16 @@ quiet_cmd_cxx_o_cpp = CXX $(quiet_modtag) $@
 quiet_cmd_kcxx_check = KCXXCHK $@
       cmd_kcxx_check = bash $(KCXX_CHECK) --quiet $@
 
+# No raw kernel calls in a driver source (scripts/check-cxx-raw-calls.sh):
+# on in directories that set KCXX_NO_RAW_CALLS := y (kmod/cxx); the sources
+# named in KCXX_RAW_CALLS_PENDING are reported on every build, not failed.
+KCXX_RAWCHECK := $(abspath $(src)/../../scripts/check-cxx-raw-calls.sh)
+quiet_cmd_kcxx_rawcheck = KCXXRAW $<
+      cmd_kcxx_rawcheck = KCXX_CXX=$(KCXX_CXX) bash $(KCXX_RAWCHECK) --quiet \
+		$(if $(filter $(notdir $<),$(KCXX_RAW_CALLS_PENDING)),--pending) $<
+
 define rule_cxx_o_cpp
+	$(if $(KCXX_NO_RAW_CALLS),$(if $(filter $(src)/%.cpp,$<),$(call cmd,kcxx_rawcheck)))
 	$(call cmd_and_fixdep,cxx_o_cpp)
 	$(call cmd,gen_objtooldep)
 	$(call cmd,kcxx_check)
@@ -89,12 +105,13 @@ $(obj)/%-kcxx_rt.o: $(KCXX_DIR)/rt/kcxx_rt.cpp $(obj)/kcxx_kabi.h $(obj)/kcxx_pr
 	$(call if_changed_rule,cxx_o_cpp)
 
 # The C helpers (kernel inlines C++ cannot call), compiled as C, per module.
-$(obj)/%-kcxx_helpers.o: $(KCXX_DIR)/glue/kcxx_helpers.c FORCE
+$(obj)/%-kcxx_helpers.o: $(KCXX_DIR)/glue/kcxx_helpers.c $(obj)/kcxx_kabi.h FORCE
 	$(call if_changed_rule,cc_o_c)
 
 # The prototype check: kcxx/bindings.def against the real kernel headers
 # (kabi/proto-check.c), compiled as C before any C++ object of the directory.
-$(obj)/kcxx_proto_check.s: $(KCXX_DIR)/kabi/proto-check.c $(KCXX_DIR)/include/kcxx/bindings.def FORCE
+$(obj)/kcxx_proto_check.s: $(KCXX_DIR)/kabi/proto-check.c $(KCXX_DIR)/include/kcxx/bindings.def \
+		$(obj)/kcxx_kabi.h FORCE
 	$(call if_changed_dep,cc_s_c)
 
 targets += kcxx_proto_check.s

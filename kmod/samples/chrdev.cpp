@@ -32,20 +32,26 @@ struct OpenFile {
 	int number; /* this was the number-th open */
 };
 
-Atomic<int> &open_count();
+/* The cdev's context: how often it was opened. */
+struct Opens {
+	Atomic<int> count{0};
+};
+using ChrdevRegistration = CdevRegistration<Opens>;
 
 struct ChrdevSample {
+	using Registration = ChrdevRegistration;
 	using Data = OpenFile;
 
-	static Result<OpenFile *> open(Inode, File)
+	/* Handed the context of the cdev the file was opened through. */
+	static Result<OpenFile *> open(Opens &opens, File)
 	{
-		int n = open_count().fetch_add(1) + 1;
+		int n = opens.count.fetch_add(1) + 1;
 		KBox<OpenFile> state = KCXX_TRY(KBox<OpenFile>::try_new(gfp::kernel, OpenFile{n}));
 		pr_info("Opened the file %d times\n", n);
 		return state.into_raw(); /* owned by the file until release */
 	}
 
-	static void release(OpenFile &state, Inode, File)
+	static void release(OpenFile &state, File)
 	{
 		KBox<OpenFile>::from_raw(&state); /* freed here, at the end of the statement */
 	}
@@ -63,7 +69,7 @@ struct ChrdevSample {
 KCXX_FILE_OPERATIONS(ChrdevSample, sample_chrdev, , read, open, release)
 
 /* The class's devnode callback: the node's permission bits. */
-extern "C" char *sample_chrdev_devnode(struct device *, kabi::umode_t *mode)
+extern "C" char *sample_chrdev_devnode(devnode_device *, kabi::umode_t *mode)
 {
 	if (mode)
 		*mode = SAMPLE_DEV_MODE;
@@ -73,29 +79,25 @@ extern "C" char *sample_chrdev_devnode(struct device *, kabi::umode_t *mode)
 namespace {
 
 struct ChrdevModule {
-	Atomic<int> opens{0};
 	/* created top-down in init, destroyed bottom-up */
 	ChrdevRegion region;
 	DeviceClass cls;
-	Cdev cdev;
+	ChrdevRegistration cdev;
 	DeviceNode node;
 
 	Result<void> init()
 	{
 		KCXX_TRY(region.alloc(KBUILD_MODNAME, 1));
 		KCXX_TRY(cls.create(KBUILD_MODNAME, sample_chrdev_devnode));
-		KCXX_TRY(cdev.add(fs::vtable<ChrdevSample>, region.dev(0), 1));
+		KCXX_TRY(cdev.add(fs::ops<ChrdevSample>, region.dev(0), 1));
 		KCXX_TRY(node.create(cls, region.dev(0), SAMPLE_CHRDEV_NAME));
 		pr_info("/dev/" SAMPLE_CHRDEV_NAME " registered (major %u)\n", region.major());
 		return ok();
 	}
-	void exit() { pr_info("unloaded after %d opens\n", opens.load()); }
+	void exit() { pr_info("unloaded after %d opens\n", cdev.context().count.load()); }
 };
 
 } // namespace
 
 KCXX_MODULE(ChrdevModule, "kmodlab", "kcxx sample: character device counting its opens", "GPL");
 
-namespace {
-Atomic<int> &open_count() { return kcxx_this_module().opens; }
-} // namespace

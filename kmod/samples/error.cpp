@@ -17,13 +17,14 @@
  */
 #include "common.h"
 
-#include "error_glue.h"
-
 using namespace kcxx;
 
 SAMPLE_NAME_IS(SAMPLE_ERROR_MODULE);
 
 namespace {
+
+/* The module parameter, declared in C++ (kcxx/param.h). */
+KCXX_PARAM(fail, bool, false, 0444, "make init fail with -ENODEV (the device is \"missing\")");
 
 struct Buffer {
 	char bytes[64];
@@ -35,7 +36,7 @@ Result<KBox<Buffer>> alloc_buffer() { return KBox<Buffer>::try_new(gfp::kernel |
 /* Step 2: a check that fails with -ENODEV when the parameter says so. */
 Result<void> probe_device()
 {
-	if (read_once(sample_error_fail)) {
+	if (fail.get()) {
 		pr_err("probe: no device (fail=1)\n");
 		return errc::nodev;
 	}

@@ -29,33 +29,35 @@ static_assert(ioctl::io(SAMPLE_IOC_MAGIC, 3) == SAMPLE_IOC_RESET);
 
 namespace {
 
-struct IoctlModule;
-Mutex<int> &value();
+/* The device's context: the value, behind its lock. */
+struct IoctlState {
+	Mutex<int> value{KCXX_LOCK_CLASS(sample_ioctl_value), 0};
+};
+using IoctlRegistration = MiscRegistration<IoctlState>;
 
 struct IoctlSample {
-	using Data = IoctlModule;
-	static IoctlModule &data(File);
+	using Registration = IoctlRegistration;
 	/* 32-bit callers: the int layout is the same, so the kernel's helper
 	 * forwards to unlocked_ioctl (what a C driver puts here) */
 	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
 
-	static Result<long> ioctl(IoctlModule &, File, unsigned cmd, unsigned long arg)
+	static Result<long> ioctl(IoctlState &st, File, unsigned cmd, unsigned long arg)
 	{
 		switch (cmd) {
 		case SAMPLE_IOC_GET: {
-			int v = *value().lock();
+			int v = *st.value.lock();
 			KCXX_TRY(UserPtr<int>(arg).write(v)); /* put_user: -EFAULT */
 			return 0;
 		}
 		case SAMPLE_IOC_SET: {
 			/* copy in before taking the lock: a fault never holds it */
 			int v = KCXX_TRY(UserPtr<int>(arg).read());
-			*value().lock() = v;
+			*st.value.lock() = v;
 			pr_info("set to %d\n", v);
 			return 0;
 		}
 		case SAMPLE_IOC_RESET:
-			*value().lock() = 0;
+			*st.value.lock() = 0;
 			pr_info("reset\n");
 			return 0;
 		default:
@@ -71,24 +73,19 @@ KCXX_FILE_OPERATIONS(IoctlSample, sample_ioctl, , unlocked_ioctl)
 namespace {
 
 struct IoctlModule {
-	Mutex<int> value{KCXX_LOCK_CLASS(sample_ioctl_value), 0};
-	MiscDevice misc; /* last member: deregistered first, before the Mutex goes */
+	IoctlRegistration misc; /* deregistered before its context (the Mutex) goes */
 
 	Result<void> init()
 	{
-		KCXX_TRY(misc.register_device(SAMPLE_IOCTL_NAME, fs::vtable<IoctlSample>,
+		KCXX_TRY(misc.register_device(SAMPLE_IOCTL_NAME, fs::ops<IoctlSample>,
 					      SAMPLE_DEV_MODE));
 		pr_info("/dev/" SAMPLE_IOCTL_NAME " registered\n");
 		return ok();
 	}
-	void exit() { pr_info("unloaded, value %d\n", *value.lock()); }
+	void exit() { pr_info("unloaded, value %d\n", *misc.context().value.lock()); }
 };
 
 } // namespace
 
 KCXX_MODULE(IoctlModule, "kmodlab", "kcxx sample: misc device with GET/SET/RESET ioctls", "GPL");
 
-IoctlModule &IoctlSample::data(File) { return kcxx_this_module(); }
-namespace {
-Mutex<int> &value() { return kcxx_this_module().value; }
-} // namespace

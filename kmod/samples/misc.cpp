@@ -25,22 +25,23 @@ SAMPLE_NAME_IS(SAMPLE_MISC_MODULE);
 
 namespace {
 
-struct MiscModule;
+/* The misc device's context (nothing to keep: the sample only logs). */
+struct Nothing {};
+using MiscSampleRegistration = MiscRegistration<Nothing>;
 
-/* The file operations.  misc_open() leaves private_data pointing at the
- * struct miscdevice; data() finds the module object instead. */
+/* The file operations: without open(), each receives the context of the
+ * registration the file was opened through. */
 struct MiscSample {
-	using Data = MiscModule;
-	static MiscModule &data(File);
+	using Registration = MiscSampleRegistration;
 
-	static Result<usize> read(MiscModule &, File, UserSlice::Writer out, loff_t &pos)
+	static Result<usize> read(Nothing &, File, UserSlice::Writer out, loff_t &pos)
 	{
 		static constexpr char greeting[] = SAMPLE_MISC_GREETING;
 		/* copy_to_user from *pos; 0 (EOF) once pos reaches the end */
 		return out.read_from_buffer(pos, greeting, sizeof(greeting) - 1);
 	}
 
-	static Result<usize> write(MiscModule &, File, UserSlice::Reader in, loff_t &)
+	static Result<usize> write(Nothing &, File, UserSlice::Reader in, loff_t &)
 	{
 		usize n = in.left();
 		pr_info("received %zu bytes\n", n);
@@ -55,11 +56,11 @@ KCXX_FILE_OPERATIONS(MiscSample, sample_misc, , read, write)
 namespace {
 
 struct MiscModule {
-	MiscDevice misc; /* deregistered by its destructor at rmmod */
+	MiscSampleRegistration misc; /* deregistered by its destructor at rmmod */
 
 	Result<void> init()
 	{
-		KCXX_TRY(misc.register_device(SAMPLE_MISC_NAME, fs::vtable<MiscSample>,
+		KCXX_TRY(misc.register_device(SAMPLE_MISC_NAME, fs::ops<MiscSample>,
 					      SAMPLE_DEV_MODE));
 		pr_info("/dev/" SAMPLE_MISC_NAME " registered\n");
 		return ok();
@@ -71,4 +72,3 @@ struct MiscModule {
 
 KCXX_MODULE(MiscModule, "kmodlab", "kcxx sample: misc device with read and write", "GPL");
 
-MiscModule &MiscSample::data(File) { return kcxx_this_module(); }

@@ -32,7 +32,8 @@ OPS=100 REUSE=0
 [ "${1:-}" = --reuse ] && REUSE=1
 case ${1:-} in -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 WL="kernel:null kernel:getppid counter:write1 counter:ioctl_get scull:read4k lkp_enc:cycle"
-base=$ROOT/build/icount/determinism
+# KERNEL= (tests/run.sh's other kernels): vm/run boots it; its runs apart.
+base=$ROOT/build/icount/determinism${KERNEL:+-$KERNEL}
 [ $REUSE = 1 ] || rm -rf "$base"
 [ $REUSE = 1 ] || for i in 1 2; do
 	check "run $i completes and is usable" scripts/icount.sh --ops "$OPS" --workloads "$WL" --run-dir "$base/run$i"

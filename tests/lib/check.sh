@@ -9,7 +9,8 @@
 #   check_file SUITE NAME              # REPLY = that check's XML file name
 #   check_gtest_xml "name" XML RC      # a GoogleTest run left trustworthy XML
 #
-# Each check writes build/test-results/checks/<suite>--<name>.xml and prints
+# Each check writes build/test-results/checks/<suite>--<name>.xml (the folder:
+# $KMODLAB_TEST_RESULTS/checks when set) and prints
 # "PASS name" or "FAIL name" with CMD's output.  check returns CMD's status,
 # so `check ... || something` works; a suite script should still exit 0
 # unless it cannot run at all (the summary counts the failures).
@@ -17,7 +18,9 @@
 # Written with bash built-ins only (no date/bc/sed/mktemp per check): under
 # TCG every process a check starts costs tens of milliseconds.
 _check_root=${KMODLAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-CHECK_RESULTS=${CHECK_RESULTS:-$_check_root/build/test-results/checks}
+# KMODLAB_TEST_RESULTS: the results folder of a whole run (tests/run.sh puts
+# a second kernel's guest suites in build/test-results/kernels/<name>/).
+CHECK_RESULTS=${CHECK_RESULTS:-${KMODLAB_TEST_RESULTS:-$_check_root/build/test-results}/checks}
 CHECK_SUITE=${CHECK_SUITE:-$(basename "$0")}
 _check_out=${TMPDIR:-/tmp}/kmodlab-check.$$.out
 

@@ -51,4 +51,19 @@ nfail=$(ls "$g/checks" 2>/dev/null | wc -l)
 rm -rf "$g"
 [ -z "$wrong" ] || fail "check_gtest_xml: $wrong"
 [ "$nfail" = 3 ] || fail "check_gtest_xml recorded $nfail failures, want 3 (missing, empty, crashed)"
+# Another kernel's results (kernels/<name>/, KMODLAB_TEST_RESULTS): check.sh
+# writes there, the summary names the kernel on its failures and per kernel.
+kr=$(mktemp -d)
+(
+	unset CHECK_RESULTS
+	KMODLAB_TEST_RESULTS=$kr/kernels/6.12 CHECK_SUITE=k
+	source "$here/check.sh"
+	check_fail 'fails on 6.12' 'because'
+	CHECK_RESULTS=$kr/checks check_status 'passes on the default' 0
+) >"$kr/log" 2>&1
+kout=$(/usr/bin/python3 "$here/../summarize.py" "$kr" --default-kernel 6.1)
+rm -rf "$kr"
+grep -qxF 'FAILED [6.12] k.fails on 6.12' <<<"$kout" || fail "per-kernel: no '[6.12]' failure line in: $kout"
+grep -qxF 'kernel 6.12: 0 passed, 1 failed' <<<"$kout" || fail "per-kernel: no 'kernel 6.12' count line in: $kout"
+grep -qxF 'default kernel 6.1 and host: 1 passed, 0 failed' <<<"$kout" || fail "per-kernel: no default-kernel count line in: $kout"
 echo "selftest: ok"

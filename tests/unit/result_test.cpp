@@ -140,5 +140,59 @@ TEST(Result, ToErrnoLongIsTheKernelConvention)
 
 // Zero cost: a Result<long> is a value and a flag, nothing hidden.
 static_assert(sizeof(Result<long>) == 2 * sizeof(long));
-static_assert(sizeof(Result<void>) == 2 * sizeof(int));
+static_assert(sizeof(Result<void>) == sizeof(int)); // 0 or the errno, as C returns it
+
 static_assert(sizeof(Error) == sizeof(int));
+
+// Error::from_errno: an out-of-range value known only at run time becomes
+// -EINVAL (Rust-for-Linux's choice), so no Error ever holds 0 or a positive
+// number; constants out of range do not compile (errno_out_of_range.cpp).
+static int volatile runtime_value;
+TEST(Error, FromErrnoOutOfRangeAtRunTimeIsEinval)
+{
+	runtime_value = 0;
+	EXPECT_EQ(Error::from_errno(runtime_value).to_errno(), -EINVAL);
+	runtime_value = 5;
+	EXPECT_EQ(Error::from_errno(runtime_value).to_errno(), -EINVAL);
+	runtime_value = -4096;
+	EXPECT_EQ(Error::from_errno(runtime_value).to_errno(), -EINVAL);
+	runtime_value = -4095;
+	EXPECT_EQ(Error::from_errno(runtime_value).to_errno(), -4095);
+	runtime_value = -EIO;
+	EXPECT_EQ(Error::from_errno(runtime_value).to_errno(), -EIO);
+}
+static_assert(Error::from_errno(-1).to_errno() == -1);
+static_assert(Error::from_errno(-4095).to_errno() == -4095);
+
+TEST(Result, VoidKeepsItsInvariant)
+{
+	Result<void> good = ok();
+	EXPECT_TRUE(good.ok());
+	Result<void> bad = errc::nomem;
+	EXPECT_FALSE(bad.ok());
+	EXPECT_EQ(bad.error().to_errno(), -ENOMEM);
+}
+
+TEST(Result, ToResultIsRustsToResult)
+{
+	EXPECT_TRUE(to_result(0).ok());
+	EXPECT_TRUE(to_result(7).ok()); // positive: success, as in Rust
+	runtime_value = -EBUSY;
+	Result<void> r = to_result(runtime_value);
+	ASSERT_FALSE(r.ok());
+	EXPECT_EQ(r.error().to_errno(), -EBUSY);
+}
+
+TEST(Checked, AddSubMulReportOverflow)
+{
+	constexpr long long max = __LONG_LONG_MAX__;
+	EXPECT_EQ(checked_add(max - 1, 1LL, errc::range).value(), max);
+	auto o = checked_add(max, 1LL, errc::range);
+	ASSERT_FALSE(o.ok());
+	EXPECT_EQ(o.error(), errc::range);
+	EXPECT_FALSE(checked_sub(-max - 1, 1LL, errc::overflow).ok());
+	EXPECT_FALSE(checked_mul(1LL << 62, 2LL, errc::overflow).ok());
+	EXPECT_EQ(checked_mul(3, 4, errc::overflow).value(), 12);
+	EXPECT_EQ(kcxx::min(3, 4), 3);
+	EXPECT_EQ(kcxx::max(3u, 4u), 4u);
+}

@@ -8,14 +8,20 @@
  * scripts/kmod-report.sh counts calls to kcxx_* helpers from every
  * file-operation entry point.
  */
+#include <linux/device.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
+#include "kcxx_kabi.h"
 
 /* The prototypes C++ calls, from kcxx/bindings.def: a definition below
  * that differs from its entry is a conflicting-types error. */
 #define KT_spinlock spinlock_t
 #define KT_lock_class_key struct lock_class_key
+#define KT_class struct class
 #define KCXX_FN(ret, name, params, attrs)
+#define KCXX_FN_AS(ret, name, sym, params, attrs)
 #define KCXX_VAR(type, name)
 #define KCXX_HELPER(ret, name, params, attrs) ret name params;
 #include <kcxx/bindings.def>
@@ -33,6 +39,37 @@ void kcxx_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key 
 	(void)key;
 	spin_lock_init(l);
 #endif
+}
+
+/* class_create() was a macro (owner, name) that made a lock class key at
+ * the call site until 6.4, and is a function of the name alone since: one
+ * wrapper, so that neither kcxx nor a driver needs the version test.  The
+ * helper is linked into each module, so THIS_MODULE is that module. */
+struct class *kcxx_class_create(const char *name)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+	return class_create(THIS_MODULE, name);
+#else
+	return class_create(name);
+#endif
+}
+
+/* kmem_cache_create() and kmem_cache_create_usercopy() are inlines (and a
+ * _Generic macro) over __kmem_cache_create_args() since 6.12, functions
+ * before: the kernel's own spelling works on both.  Init path only. */
+struct kmem_cache *kcxx_kmem_cache_create(const char *name, unsigned int size,
+					  unsigned int align, slab_flags_t flags,
+					  void (*ctor)(void *))
+{
+	return kmem_cache_create(name, size, align, flags, ctor);
+}
+
+struct kmem_cache *kcxx_kmem_cache_create_usercopy(const char *name, unsigned int size,
+						   unsigned int align, slab_flags_t flags,
+						   unsigned int useroffset, unsigned int usersize,
+						   void (*ctor)(void *))
+{
+	return kmem_cache_create_usercopy(name, size, align, flags, useroffset, usersize, ctor);
 }
 
 /* clear_user() is access_ok() plus an ALTERNATIVE_3 of "rep stosb" or calls,

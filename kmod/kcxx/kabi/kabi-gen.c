@@ -42,6 +42,10 @@
 		#type "." #member " changed type: update kcxx"); \
 	KABI_OFF(name, type, member)
 
+/* struct class.devnode has the type of a callback taking a DEV * */
+#define KABI_DEVNODE_IS(dev) __builtin_types_compatible_p( \
+	typeof(((struct class *)0)->devnode), char *(*)(dev *, umode_t *))
+
 void kcxx_kabi_gen(void);
 void kcxx_kabi_gen(void)
 {
@@ -80,8 +84,23 @@ void kcxx_kabi_gen(void)
 	/* char device region + class */
 	KABI_SIZE(CDEV, struct cdev);
 	KABI_FIELD(CDEV, struct cdev, owner, struct module *);
-	KABI_FIELD(CLASS, struct class, devnode,
-		   char *(*)(struct device *, umode_t *));
+	/* Two API moves kcxx follows by probing the headers, not by version
+	 * numbers: devnode's device became const (6.2), and the class
+	 * functions take a const class (6.4).  kcxx/device.h and the KT_cclass
+	 * token of bindings.def are typed from these; any third shape fails. */
+	_Static_assert(KABI_DEVNODE_IS(struct device) || KABI_DEVNODE_IS(const struct device),
+		       "struct class.devnode changed type: update kcxx");
+	DEFINE(KABI_CLASS_DEVNODE_CONST, KABI_DEVNODE_IS(const struct device));
+	KABI_OFF(CLASS, struct class, devnode);
+	/* Allocation profiling (6.10): kmalloc()/kmem_cache_alloc() became
+	 * macros over *_noprof functions (kcxx/bindings.def follows). */
+#ifdef kmem_cache_alloc
+	DEFINE(KABI_SLAB_NOPROF, 1);
+#else
+	DEFINE(KABI_SLAB_NOPROF, 0);
+#endif
+	DEFINE(KABI_CLASS_ARG_CONST, __builtin_types_compatible_p(typeof(&class_destroy),
+								  void (*)(const struct class *)));
 	DEFINE(KABI_MINORBITS, MINORBITS);
 	BLANK();
 

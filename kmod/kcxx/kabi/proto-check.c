@@ -26,6 +26,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include "kcxx_kabi.h" /* the probes KT_cclass follows (kabi-gen.c) */
 
 /* The C spelling of each KT_ token (C++'s: kcxx/bindings.h). */
 #define KT_mutex struct mutex
@@ -37,6 +38,11 @@
 #define KT_miscdevice struct miscdevice
 #define KT_pci_driver struct pci_driver
 #define KT_class struct class
+#if KABI_CLASS_ARG_CONST
+#define KT_cclass const struct class
+#else
+#define KT_cclass struct class
+#endif
 #define KT_refcount refcount_t
 #define KT_refcount_saturation enum refcount_saturation_type
 #define KT_kernel_param_ops struct kernel_param_ops
@@ -46,6 +52,7 @@ typedef size_t usize;
 	_Static_assert(__builtin_types_compatible_p(typeof(&name), ret(*) params), \
 		       "kcxx/bindings.def: the kernel's prototype of " #name      \
 		       " differs: update the entry (and its callers in kcxx)");
+#define KCXX_FN_AS(ret, name, sym, params, attrs) KCXX_FN(ret, sym, params, attrs)
 #define KCXX_VAR(type, name)                                                \
 	_Static_assert(__builtin_types_compatible_p(typeof(&name), type *),  \
 		       "kcxx/bindings.def: the kernel's declaration of " #name    \

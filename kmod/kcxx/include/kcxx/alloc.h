@@ -33,6 +33,14 @@ inline constexpr Gfp nowarn{KABI_GFP_NOWARN};
 inline void *kmalloc(usize size, Gfp g) { return __kmalloc(size, g.flags); }
 inline void *kzalloc(usize size, Gfp g) { return __kmalloc(size, (g | gfp::zero).flags); }
 
+/* Untyped heap blocks whose size is chosen at run time (scull's quanta of
+ * an ioctl-chosen size; Rust: a KVec<u8> with that capacity).  bytes() is
+ * null on failure; free() takes only what bytes() returned (or null). */
+namespace alloc {
+[[gnu::always_inline]] inline void *bytes(usize n, Gfp g) { return kmalloc(n, g); }
+[[gnu::always_inline]] inline void free(void *p) { kfree(p); }
+} // namespace alloc
+
 } // namespace kcxx
 
 /* The allocating new-expression: `new (gfp::kernel) T(args)`; null on failure. */
@@ -190,14 +198,14 @@ public:
 	~KmemCache() { destroy(); }
 	Result<void> create(const char *name, unsigned size, unsigned align = 0, unsigned flags = 0)
 	{
-		c_ = kmem_cache_create(name, size, align, flags, nullptr);
+		c_ = kcxx_kmem_cache_create(name, size, align, flags, nullptr);
 		return c_ ? ok() : Result<void>(errc::nomem);
 	}
 	/* hardened usercopy: copy_{to,from}_user may touch [off, off+size) */
 	Result<void> create_usercopy(const char *name, unsigned size, unsigned align, unsigned flags,
 				     unsigned useroffset, unsigned usersize)
 	{
-		c_ = kmem_cache_create_usercopy(name, size, align, flags, useroffset, usersize, nullptr);
+		c_ = kcxx_kmem_cache_create_usercopy(name, size, align, flags, useroffset, usersize, nullptr);
 		return c_ ? ok() : Result<void>(errc::nomem);
 	}
 	explicit operator bool() const { return c_ != nullptr; }

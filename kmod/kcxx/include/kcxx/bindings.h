@@ -32,6 +32,11 @@
 #define KT_miscdevice kcxx::kabi::miscdevice
 #define KT_pci_driver kcxx::kabi::pci_driver
 #define KT_class struct class_
+#if KABI_CLASS_ARG_CONST
+#define KT_cclass const struct class_
+#else
+#define KT_cclass struct class_
+#endif
 #define KT_refcount void
 #define KT_refcount_saturation int
 #define KT_kernel_param_ops kcxx::kabi::kernel_param_ops
@@ -49,10 +54,12 @@ using kcxx::kabi::slab_flags_t;
 extern struct module __this_module;
 
 #define KCXX_FN(ret, name, params, attrs) ret name params attrs;
+#define KCXX_FN_AS(ret, name, sym, params, attrs) ret name params __asm__(#sym) attrs;
 #define KCXX_HELPER(ret, name, params, attrs) ret name params attrs;
 #define KCXX_VAR(type, name) extern type name;
 #include <kcxx/bindings.def>
 #undef KCXX_FN
+#undef KCXX_FN_AS
 #undef KCXX_HELPER
 #undef KCXX_VAR
 }

@@ -234,13 +234,17 @@ private:
 	bool added_ = false;
 };
 
-using devnode_fn = char *(*)(struct device *, kabi::umode_t *);
+/* The device argument of a class's devnode callback: const since 6.2
+ * (probed by kabi-gen.c, so a callback written with this type fits the
+ * kernel it is built for). */
+using devnode_device = conditional_t<KABI_CLASS_DEVNODE_CONST, const struct device, struct device>;
+using devnode_fn = char *(*)(devnode_device *, kabi::umode_t *);
 
 class DeviceClass : Pinned {
 public:
 	/* A devnode callback giving every node of the class the permission
 	 * bits of parameter P (the drivers' mode= parameter). */
-	template <auto *P> static char *devnode_mode(struct device *, kabi::umode_t *mode)
+	template <auto *P> static char *devnode_mode(devnode_device *, kabi::umode_t *mode)
 	{
 		if (mode)
 			*mode = P->get();
@@ -249,8 +253,7 @@ public:
 
 	Result<void> create(const char *name, devnode_fn devnode = nullptr)
 	{
-		static constinit kabi::lock_class_key key{};
-		cls_ = KCXX_TRY(from_err_ptr(__class_create(&__this_module, name, &key)));
+		cls_ = KCXX_TRY(from_err_ptr(kcxx_class_create(name)));
 		if (devnode)
 			kabi::field<devnode_fn, KABI_CLASS_devnode>(cls_) = devnode;
 		return ok();

@@ -47,14 +47,14 @@ public:
 	 * time becomes -EINVAL, as Rust-for-Linux's Error::from_errno does,
 	 * so an Error never holds 0 or a positive number.
 	 */
-	static constexpr Error from_errno(int e)
+	[[gnu::always_inline]] static constexpr Error from_errno(int e)
 	{
 		if (__builtin_is_constant_evaluated()) {
 			if (!in_range(e))
 				not_an_errno(); /* not constexpr: stops constant evaluation */
 			return Error(e);
 		}
-		if (__builtin_constant_p(in_range(e)) && !in_range(e))
+		if (__builtin_constant_p(e) && !in_range(e))
 			kcxx_from_errno_out_of_range();
 		return Error(kcxx_likely(in_range(e)) ? e : -EINVAL);
 	}
@@ -95,7 +95,16 @@ public:
 	constexpr Result(const T &v) : val_(v), ok_(true) {}
 	constexpr Result(T &&v) : val_(kcxx::move(v)), ok_(true) {}
 	constexpr Result(Error e) : err_(e), ok_(false) {}
-	Result(Result &&o) : ok_(o.ok_)
+	/* For a trivially copyable T (long, pointers, ...) the move and the
+	 * destructor are trivial, so a Result<T> is returned in two registers
+	 * even from a function that is not inlined (the ABI passes a class
+	 * with a non-trivial move or destructor through memory). */
+	Result(Result &&o)
+		requires trivially_copyable<T>
+	= default;
+	Result(Result &&o)
+		requires(!trivially_copyable<T>)
+		: ok_(o.ok_)
 	{
 		if (ok_)
 			new (&val_) T(kcxx::move(o.val_));
@@ -105,6 +114,10 @@ public:
 	Result(const Result &) = delete;
 	Result &operator=(const Result &) = delete;
 	~Result()
+		requires trivially_copyable<T>
+	= default;
+	~Result()
+		requires(!trivially_copyable<T>)
 	{
 		if (ok_)
 			val_.~T();

@@ -62,6 +62,13 @@ template <class T> inline void module_exit(T *m)
 	{                                                                            \
 		kcxx::module_exit(kcxx_module_storage.get());                       \
 	}                                                                            \
+	/* As module_init()/module_exit() (___ADDRESSABLE): the module loader   \
+	 * calls both through pointers, so objtool must keep their ENDBR (IBT); \
+	 * objtool 6.12 says "not an indirect call target" without these. */   \
+	[[gnu::used, gnu::section(".init.data")]] static void *kcxx_addressable_init = \
+		reinterpret_cast<void *>(&init_module);                              \
+	[[gnu::used, gnu::section(".exit.data")]] static void *kcxx_addressable_exit = \
+		reinterpret_cast<void *>(&cleanup_module);                           \
 	KCXX_MODINFO(author, author_);                                               \
 	KCXX_MODINFO(description, description_);                                     \
 	KCXX_MODINFO(license, license_)

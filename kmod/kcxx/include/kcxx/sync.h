@@ -81,7 +81,14 @@ public:
 
 	private:
 		friend class Lock;
-		explicit Guard(Lock *l) : l_(l) {}
+		/* l is a lock's `this`, never null; the kernel builds with
+		 * -fno-delete-null-pointer-checks, so say it: the unlock in the
+		 * destructor then needs no null test (as C's mutex_unlock). */
+		explicit Guard(Lock *l) : l_(l)
+		{
+			if (!l)
+				__builtin_unreachable();
+		}
 		Lock *l_;
 	};
 

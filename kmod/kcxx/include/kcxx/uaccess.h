@@ -142,6 +142,9 @@ public:
 		Reader(const Reader &) = delete;
 		Reader &operator=(const Reader &) = delete;
 		constexpr usize left() const { return left_; }
+		/* Shorten the slice to at most n bytes (a driver's cap: size
+		 * limits, quantum boundaries); what is cut off is never read. */
+		[[gnu::always_inline]] void truncate(usize n) { left_ = n < left_ ? n : left_; }
 		/* Copy n bytes into dst; -EFAULT if any byte could not be read
 		 * (then dst may hold a prefix and nothing is consumed). */
 		[[gnu::always_inline]] Result<void> read_raw(void *dst, usize n)
@@ -168,15 +171,23 @@ public:
 		 * helper (access_ok + __copy_from_user are C-only inlines). */
 		[[gnu::always_inline]] usize read_partial_nozero(void *dst, usize n)
 		{
-			n = clamp(n);
-			usize left = kcxx_copy_from_user_nozero(dst, reinterpret_cast<const void *>(addr_), n);
-			advance(n - left);
-			return left;
+			return read_rest_nozero(dst, clamp(n));
+		}
+		/* read_partial_nozero of everything left (dst holds left() bytes). */
+		[[gnu::always_inline]] usize read_partial_nozero(void *dst)
+		{
+			return read_rest_nozero(dst, left_);
 		}
 
 	private:
 		friend class UserSlice;
 		constexpr Reader(uptr a, usize n) : addr_(a), left_(n) {}
+		[[gnu::always_inline]] usize read_rest_nozero(void *dst, usize n)
+		{
+			usize left = kcxx_copy_from_user_nozero(dst, reinterpret_cast<const void *>(addr_), n);
+			advance(n - left);
+			return left;
+		}
 		[[gnu::always_inline]] usize clamp(usize n) const { return n < left_ ? n : left_; }
 		[[gnu::always_inline]] void advance(usize n)
 		{
@@ -192,6 +203,9 @@ public:
 		Writer(const Writer &) = delete;
 		Writer &operator=(const Writer &) = delete;
 		constexpr usize left() const { return left_; }
+		/* Shorten the slice to at most n bytes; what is cut off is never
+		 * written. */
+		[[gnu::always_inline]] void truncate(usize n) { left_ = n < left_ ? n : left_; }
 		[[gnu::always_inline]] Result<void> write_raw(const void *src, usize n)
 		{
 			if (kcxx_unlikely(n > left_))
@@ -205,11 +219,10 @@ public:
 		 * bytes NOT copied; consumes the bytes copied. */
 		[[gnu::always_inline]] usize write_partial(const void *src, usize n)
 		{
-			n = clamp(n);
-			usize left = copy_to_user(addr_, src, n);
-			advance(n - left);
-			return left;
+			return write_rest(src, clamp(n));
 		}
+		/* write_partial of everything left (src holds left() bytes). */
+		[[gnu::always_inline]] usize write_partial(const void *src) { return write_rest(src, left_); }
 		/* simple_read_from_buffer(): copy from kernel buffer `from` of
 		 * `avail` bytes at *pos; the bytes copied, pos advanced, and so is
 		 * the writer. */
@@ -224,17 +237,25 @@ public:
 		}
 		/* clear_user(): zero min(n, left()) bytes; the bytes NOT cleared
 		 * (kcxx C helper); consumes the bytes cleared. */
-		[[gnu::always_inline]] usize clear(usize n)
-		{
-			n = clamp(n);
-			usize left = kcxx_clear_user(reinterpret_cast<void *>(addr_), n);
-			advance(n - left);
-			return left;
-		}
+		[[gnu::always_inline]] usize clear(usize n) { return clear_rest(clamp(n)); }
+		/* clear everything left */
+		[[gnu::always_inline]] usize clear() { return clear_rest(left_); }
 
 	private:
 		friend class UserSlice;
 		constexpr Writer(uptr a, usize n) : addr_(a), left_(n) {}
+		[[gnu::always_inline]] usize write_rest(const void *src, usize n)
+		{
+			usize left = copy_to_user(addr_, src, n);
+			advance(n - left);
+			return left;
+		}
+		[[gnu::always_inline]] usize clear_rest(usize n)
+		{
+			usize left = kcxx_clear_user(reinterpret_cast<void *>(addr_), n);
+			advance(n - left);
+			return left;
+		}
 		[[gnu::always_inline]] usize clamp(usize n) const { return n < left_ ? n : left_; }
 		[[gnu::always_inline]] void advance(usize n)
 		{
