@@ -9,7 +9,10 @@
 #      linux-headers-<abi> of every Debian kernel
 #   3. download each Debian linux-image-<abi>, unpack it (dpkg -x) into the
 #      cache; check each kernel's image, build tree and modules folder
-#   4. build our QEMU with the lkp_enc device (vm/qemu/build.sh, cached)
+#   4. build the lab's Rust-enabled kernel (vm/rust-kernel/build.sh, cached;
+#      RUST_KERNEL = 0 in kmodlab.conf skips it and its packages), before the
+#      kernels are checked: KERNEL_rust is a 'path' kernel pointing at it
+#      build our QEMU with the lkp_enc device (vm/qemu/build.sh, cached)
 #   5. record each kernel in build/kernels/<abi>/kernel.env (+ by-name/),
 #      everything in build/env.json, the default kernel's ABI in build/kver
 #
@@ -147,8 +150,13 @@ resolve_kernels() {
 
 # --- 1. packages -----------------------------------------------------------
 
+# Lines tagged "# RUST_KERNEL" are needed only by the Rust kernel
+# (vm/rust-kernel/build.sh) and skipped when kmodlab.conf says RUST_KERNEL = 0.
 lab_packages() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*$//' "$ROOT/scripts/packages.txt"
+	awk -v rust="$(conf_get RUST_KERNEL)" '
+		/#[[:space:]]*RUST_KERNEL/ && rust != 1 { next }
+		{ sub(/#.*/, ""); sub(/[[:space:]]+$/, "") }
+		$0 != "" { print }' "$ROOT/scripts/packages.txt"
 	awk '$2 == "debian" { print "linux-headers-" $3 }' <<<"$KERNEL_LINES"
 }
 
@@ -283,6 +291,29 @@ set_up_kernels() {
 	done
 }
 
+# --- the Rust kernel --------------------------------------------------------
+# Built unless RUST_KERNEL = 0; then no kernel of KERNELS may point into its
+# cache folder (the two settings must agree).
+rust_kernel_step() {
+	local switch
+	switch=$(conf_get RUST_KERNEL)
+	case $switch in
+	1)
+		if ! RUST_KERNEL_DIR=$("$ROOT/vm/rust-kernel/build.sh" --path 2>/dev/null); then
+			say "building the Rust kernel (vm/rust-kernel/README.md: about 30-60 minutes on 2 busy cores, once)"
+			RUST_KERNEL_DIR=$("$ROOT/vm/rust-kernel/build.sh" | tail -n1)
+		fi
+		[ -f "$RUST_KERNEL_DIR/build-info.txt" ] || die "vm/rust-kernel/build.sh did not produce a kernel"
+		;;
+	0)
+		! grep -q " $CACHE/rust-kernel/" <<<"$KERNEL_LINES" ||
+			die "RUST_KERNEL = 0 ($(conf_source RUST_KERNEL)) but KERNELS still names the Rust kernel: remove it from KERNELS too"
+		say "Rust kernel: switched off (RUST_KERNEL = 0, $(conf_source RUST_KERNEL))"
+		;;
+	*) die "RUST_KERNEL must be 0 or 1, not '$switch' ($(conf_source RUST_KERNEL))" ;;
+	esac
+}
+
 # --- 5. record -----------------------------------------------------------
 record_env() {
 	local qemu=$1 qemu_version="" cc_version kernels
@@ -308,6 +339,8 @@ say "kernels: $(awk '{ printf "%s=%s ", $1, $3 }' <<<"$KERNEL_LINES")"
 mkdir -p "$BUILD"
 install_packages
 check_tools
+RUST_KERNEL_DIR=""
+rust_kernel_step
 set_up_kernels
 qemu_bin=""
 if [ "$WITH_QEMU" = 1 ]; then
@@ -320,4 +353,4 @@ if [ "$WITH_QEMU" = 1 ]; then
 		die "$qemu_bin has no lkp_enc device; remove its folder under $CACHE/qemu and run make setup again"
 fi
 record_env "$qemu_bin"
-say "done in $(($(date +%s) - start)) s (kernels $(awk '{ print $3 }' <<<"$KERNEL_LINES" | paste -sd, -)${qemu_bin:+, qemu $qemu_bin})"
+say "done in $(($(date +%s) - start)) s (kernels $(awk '{ print $3 }' <<<"$KERNEL_LINES" | paste -sd, -)${qemu_bin:+, qemu $qemu_bin}${RUST_KERNEL_DIR:+, Rust kernel $RUST_KERNEL_DIR})"

@@ -11,6 +11,9 @@
 #      kernel of kmodlab.conf KERNELS the suites of TEST_OTHER_KERNEL_SUITES
 #      and the icount determinism test, results in
 #      build/test-results/kernels/<name>/ [TARGET=vm]
+#   4b. on the lab's Rust kernel, when KERNELS names it (vm/rust-kernel/):
+#      one more boot of tests/guest/rust/run.sh (rust_minimal, every module
+#      loads, counter_rust's conformance suite and parameters) [TARGET=vm]
 #   5. a QUICK bench (two boots, timing and BPF passes, icount) and the
 #      regression gate; the quick calibration (tests/bench/test-calibrate.sh:
 #      A/A and planted extra_work pairs, the gate against both) [TARGET=vm]
@@ -68,6 +71,11 @@ for k in $OTHER_KERNELS; do
 	done
 	expect_result "kernels/$k/checks/icount--*.xml" "icount determinism on kernel $k"
 done
+RUST_KERNEL_NAME=$(scripts/conf.sh kernels | tr ' ' '\n' | grep -x rust || true)
+if [ "$TARGET" = vm ] && [ -n "$RUST_KERNEL_NAME" ]; then
+	expect_result "rust-kernel-counter.xml" "counter_test on counter_rust (tests/guest/rust/run.sh)"
+	expect_result "checks/rust-kernel--*.xml" "Rust kernel checks (tests/guest/rust/run.sh)"
+fi
 
 step "host unit tests (ctest)"
 # TARGET=vm boots our QEMU, so its qtest may not skip for want of it.
@@ -111,6 +119,13 @@ if [ "$TARGET" = vm ]; then
 		CHECK_RESULTS=$kres/checks KMODLAB_TEST_RESULTS=$kres KERNEL=$k run_script "tests/icount/test-determinism.sh (kernel $k)" \
 			tests/icount/test-determinism.sh --ops "$(scripts/conf.sh get TEST_OTHER_KERNEL_ICOUNT_OPS)"
 	done
+	if [ -n "$RUST_KERNEL_NAME" ]; then
+		step "the Rust kernel: rust_minimal, every module, counter_rust (one boot)"
+		vm/run --test --kernel "$RUST_KERNEL_NAME" --timeout 1500 -- tests/guest/rust/run.sh
+		rc=$?
+		check_status "Rust kernel checks ran with a clean kernel log" $rc \
+			"vm/run --kernel $RUST_KERNEL_NAME exited $rc (70: kernel log problem, 124: timeout, 125: guest died)"
+	fi
 else
 	step "suites on this host's kernel"
 	run_script "tests/guest/run-all.sh (TARGET=host)" env TARGET=host tests/guest/run-all.sh

@@ -48,6 +48,11 @@ KCXX_CXX_ONLY_FLAGS := -std=gnu++20 -ffreestanding -fno-exceptions -fno-rtti \
 	-nostdinc++ -fno-gnu-unique -fno-operator-names -Wno-invalid-offsetof \
 	-include $(srctree)/include/linux/kconfig.h \
 	-I$(KCXX_DIR)/include -I$(KCXX_UAPI) -I$(obj)
+# A clang-built kernel (the lab's Rust kernel, LLVM=1): $(CC) is clang, which
+# compiles a .cpp as C++ by itself; -fno-gnu-unique is GCC's alone.
+ifdef CONFIG_CC_IS_CLANG
+KCXX_CXX_ONLY_FLAGS := $(filter-out -fno-gnu-unique,$(KCXX_CXX_ONLY_FLAGS))
+endif
 
 # Stack usage for the C-vs-C++ report (kmod-report.sh reads the .su files).
 ccflags-y += -fstack-usage

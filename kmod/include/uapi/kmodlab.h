@@ -18,6 +18,10 @@
 #define KMODLAB_VARIANT_C	"c"
 #define KMODLAB_VARIANT_CXX	"cxx"
 #define KMODLAB_NR_VARIANTS	2
+/* A third variant, for the drivers that exist in Rust (counter: /dev/counter-rust,
+ * module counter_rust), on the lab's Rust-enabled kernel only (vm/rust-kernel/).
+ * Not counted in KMODLAB_NR_VARIANTS, which every driver has. */
+#define KMODLAB_VARIANT_RUST	"rust"
 
 /* Separator between a device's base name and its variant in /dev. */
 #define KMODLAB_DEV_SEP		"-"
