@@ -205,9 +205,9 @@ struct CounterModule {
 	{
 		static const char *const names[] = COUNTER_SYNC_MODES;
 		/* Chosen once: the table of the selected policy. */
-		static constexpr fs::Ops<CounterRegistration> tables[] = {
-			fs::ops<CounterMutex>, fs::ops<CounterSpinLock>, fs::ops<CounterAtomic>
-		};
+		static constexpr fs::Ops<CounterRegistration> tables[] = { fs::ops<CounterMutex>,
+									   fs::ops<CounterSpinLock>,
+									   fs::ops<CounterAtomic> };
 		static_assert(array_size(names) == array_size(tables));
 		const char *sync = params::sync.get();
 		unsigned short mode = params::mode.get();
@@ -247,5 +247,6 @@ KCXX_MODULE(CounterModule, "kmodlab",
 	    "counter misc device with selectable locking, C++20 driver on kcxx", "GPL");
 KCXX_LOCK_SYMBOL_AT(CounterModule::state_offset() + __builtin_offsetof(CounterState, mutex.value),
 		    counter_cxx_mutex);
-KCXX_LOCK_SYMBOL_AT(CounterModule::state_offset() + __builtin_offsetof(CounterState, spinlock.value),
+KCXX_LOCK_SYMBOL_AT(CounterModule::state_offset() +
+			    __builtin_offsetof(CounterState, spinlock.value),
 		    counter_cxx_spinlock);

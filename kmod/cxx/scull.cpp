@@ -217,7 +217,10 @@ struct ScullDevice {
 	Mutex<DevState> state{ KCXX_LOCK_CLASS(scull_cxx_dev) };
 	Shared &shared;
 
-	explicit ScullDevice(Shared &s) : shared(s) {}
+	explicit ScullDevice(Shared &s)
+		: shared(s)
+	{
+	}
 	~ScullDevice()
 	{
 		state.lock()->trim(shared.quanta);
@@ -457,7 +460,10 @@ namespace
 struct ScullSlot {
 	ScullRegistration cdev;
 	DeviceNode node;
-	explicit ScullSlot(Shared &sh) : cdev(sh) {}
+	explicit ScullSlot(Shared &sh)
+		: cdev(sh)
+	{
+	}
 };
 
 struct ScullModule {
@@ -500,8 +506,8 @@ struct ScullModule {
 				cache_max);
 			return ok();
 		}
-		KCXX_TRY(shared.quanta.cache.create_usercopy(KBUILD_MODNAME "_quantum", quantum, 0, 0,
-							     0, quantum));
+		KCXX_TRY(shared.quanta.cache.create_usercopy(KBUILD_MODNAME "_quantum", quantum, 0,
+							     0, 0, quantum));
 		shared.quanta.cache_size = quantum;
 		return ok();
 	}
