@@ -167,49 +167,51 @@ struct ScullFuzz : Fuzzer {
 		wrote(pos, p, count, r.ret);
 	}
 
+	// write() at f_pos or pwrite() at a drawn offset, from a drawn pointer
+	// filled with random bytes.
+	void step_write(bool positional)
+	{
+		Ptr p = buf.pick(rng);
+		size_t n = size_arg();
+		long long pos = positional ? offset() : fpos;
+		fill(rng, p, std::min<size_t>(n, 70000));
+		desc = std::string(positional ? "pwrite " : "write ") + std::to_string(n) + " from " + kind_name(p.kind) +
+		       (positional ? " at " : " at f_pos ") + std::to_string(pos);
+		vfs_check(p, n);
+		Result r = sys([&] { return positional ? pwrite(fd, p.p, n, pos) : write(fd, p.p, n); });
+		count(r);
+		check_write(pos, p, n, r);
+		if (!positional && !r.err)
+			fpos += r.ret;
+	}
+
+	// read() at f_pos or pread() at a drawn offset, into a drawn pointer.
+	void step_read(bool positional)
+	{
+		Ptr p = buf.pick(rng);
+		size_t n = size_arg();
+		long long pos = positional ? offset() : fpos;
+		desc = std::string(positional ? "pread " : "read ") + std::to_string(n) + " into " + kind_name(p.kind) +
+		       (positional ? " at " : " at f_pos ") + std::to_string(pos);
+		vfs_check(p, n);
+		Result r = sys([&] { return positional ? pread(fd, p.p, n, pos) : read(fd, p.p, n); });
+		count(r);
+		check_read(pos, p, n, r);
+		if (!positional && !r.err)
+			fpos += r.ret;
+	}
+
 	void step()
 	{
 		unsigned op = rng.below(100);
 		if (op < 15) { // write at f_pos
-			Ptr p = buf.pick(rng);
-			size_t n = size_arg();
-			fill(rng, p, std::min<size_t>(n, 70000));
-			desc = std::string("write ") + std::to_string(n) + " from " + kind_name(p.kind) + " at f_pos " + std::to_string(fpos);
-			vfs_check(p, n);
-			Result r = sys([&] { return write(fd, p.p, n); });
-			count(r);
-			check_write(fpos, p, n, r);
-			if (!r.err)
-				fpos += r.ret;
+			step_write(false);
 		} else if (op < 35) { // pwrite
-			Ptr p = buf.pick(rng);
-			size_t n = size_arg();
-			long long pos = offset();
-			fill(rng, p, std::min<size_t>(n, 70000));
-			desc = std::string("pwrite ") + std::to_string(n) + " from " + kind_name(p.kind) + " at " + std::to_string(pos);
-			vfs_check(p, n);
-			Result r = sys([&] { return pwrite(fd, p.p, n, pos); });
-			count(r);
-			check_write(pos, p, n, r);
+			step_write(true);
 		} else if (op < 50) { // read at f_pos
-			Ptr p = buf.pick(rng);
-			size_t n = size_arg();
-			desc = std::string("read ") + std::to_string(n) + " into " + kind_name(p.kind) + " at f_pos " + std::to_string(fpos);
-			vfs_check(p, n);
-			Result r = sys([&] { return read(fd, p.p, n); });
-			count(r);
-			check_read(fpos, p, n, r);
-			if (!r.err)
-				fpos += r.ret;
+			step_read(false);
 		} else if (op < 70) { // pread
-			Ptr p = buf.pick(rng);
-			size_t n = size_arg();
-			long long pos = offset();
-			desc = std::string("pread ") + std::to_string(n) + " into " + kind_name(p.kind) + " at " + std::to_string(pos);
-			vfs_check(p, n);
-			Result r = sys([&] { return pread(fd, p.p, n, pos); });
-			count(r);
-			check_read(pos, p, n, r);
+			step_read(true);
 		} else if (op < 80) { // lseek
 			long long off = rng.chance(50) ? offset() : (long long)rng.below(W) - (long long)(W / 2);
 			int wh = whence();
