@@ -39,6 +39,25 @@ void usage(FILE *out)
 		"model predicts.  Exit 0 when nothing failed, 1 on failures, 2 on usage errors.\n");
 }
 
+// The result JSON (the summary schema of tests/reliability/README.md reads it).
+bool write_json(const std::string &json, uint64_t seed, double secs, const Stats &st, uint64_t alloc_passed)
+{
+	FILE *f = fopen(json.c_str(), "w");
+	if (!f) {
+		fprintf(stderr, "kmodlab-fuzz: cannot write %s: %s\n", json.c_str(), strerror(errno));
+		return false;
+	}
+	fprintf(f,
+		"{\"tool\": \"kmodlab-fuzz\", \"seed\": %llu, \"seconds\": %.2f, \"calls_fuzzed\": %s,\n"
+		" \"errors_by_errno\": %s, \"fault_arms\": %llu, \"faults_injected\": %llu,\n"
+		" \"alloc_test_passed\": %llu, \"failed\": %llu, \"failures\": %s}\n",
+		(unsigned long long)seed, secs, json_counts(st.calls).c_str(), json_counts(st.errnos).c_str(),
+		(unsigned long long)st.fault_arms, (unsigned long long)st.faults_injected,
+		(unsigned long long)alloc_passed, (unsigned long long)st.failed, json_list(st.failures).c_str());
+	fclose(f);
+	return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -109,21 +128,8 @@ int main(int argc, char **argv)
 	printf("\nallocation faults: %llu armed, %llu observed; %llu failures; %.1f s\n",
 	       (unsigned long long)st.fault_arms, (unsigned long long)st.faults_injected,
 	       (unsigned long long)st.failed, secs);
-	if (!json.empty()) {
-		FILE *f = fopen(json.c_str(), "w");
-		if (!f) {
-			fprintf(stderr, "kmodlab-fuzz: cannot write %s: %s\n", json.c_str(), strerror(errno));
-			return 2;
-		}
-		fprintf(f,
-			"{\"tool\": \"kmodlab-fuzz\", \"seed\": %llu, \"seconds\": %.2f, \"calls_fuzzed\": %s,\n"
-			" \"errors_by_errno\": %s, \"fault_arms\": %llu, \"faults_injected\": %llu,\n"
-			" \"alloc_test_passed\": %llu, \"failed\": %llu, \"failures\": %s}\n",
-			(unsigned long long)seed, secs, json_counts(st.calls).c_str(), json_counts(st.errnos).c_str(),
-			(unsigned long long)st.fault_arms, (unsigned long long)st.faults_injected,
-			(unsigned long long)alloc_passed, (unsigned long long)st.failed, json_list(st.failures).c_str());
-		fclose(f);
-	}
+	if (!json.empty() && !write_json(json, seed, secs, st, alloc_passed))
+		return 2;
 	return st.failed ? 1 : 0;
 }
 

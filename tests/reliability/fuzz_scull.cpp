@@ -311,65 +311,61 @@ void fuzz_scull(const std::string &variant, uint64_t seed, uint64_t calls, Buffe
 // write where new allocations are needed.  While N is within the write's
 // allocations the write fails with ENOMEM, the parameter is back to 0, the
 // old data reads back intact and the same write then succeeds.
-void alloc_test(const std::string &variant, Stats &st, std::vector<std::string> &lines, uint64_t &passed)
-{
-	std::string path = node(SCULL_NAME, variant, 2), mod = module(SCULL_NAME, variant);
-	std::string param = param_path(mod, "fail_alloc_nth");
-	auto failure = [&](const std::string &why) {
+namespace {
+
+struct AllocTest {
+	const std::string variant, path, param;
+	Stats &st;
+	int fd = -1;
+	int enomem = 0;
+	std::vector<char> old, fresh;
+	// Two quantum sets further: two new list nodes, a pointer array and a
+	// quantum: four allocations for the geometry the module started with.
+	const off_t far = (off_t)SCULL_QUANTUM_DEFAULT * SCULL_QSET_DEFAULT * 2;
+
+	AllocTest(const std::string &v, Stats &stats)
+		: variant(v), path(node(SCULL_NAME, v, 2)), param(param_path(module(SCULL_NAME, v), "fail_alloc_nth")),
+		  st(stats), old(3 * SCULL_QUANTUM_DEFAULT), fresh(SCULL_QUANTUM_DEFAULT)
+	{
+		for (size_t i = 0; i < old.size(); i++)
+			old[i] = static_cast<char>(i * 7 + 3);
+		for (size_t i = 0; i < fresh.size(); i++)
+			fresh[i] = static_cast<char>(i * 13 + 1);
+	}
+
+	void failure(const std::string &why)
+	{
 		std::string m = variant + "/scull alloc-test: " + why;
 		fprintf(stderr, "FAIL %s\n", m.c_str());
 		st.failures.push_back(m);
 		st.failed++;
-	};
-	int fd = open(path.c_str(), O_RDWR);
-	if (fd < 0)
-		return failure(path + ": " + strerror(errno));
-	std::vector<char> old(3 * SCULL_QUANTUM_DEFAULT), fresh(SCULL_QUANTUM_DEFAULT), back(old.size());
-	for (size_t i = 0; i < old.size(); i++)
-		old[i] = static_cast<char>(i * 7 + 3);
-	for (size_t i = 0; i < fresh.size(); i++)
-		fresh[i] = static_cast<char>(i * 13 + 1);
-	// Two quantum sets further: two new list nodes, a pointer array and a
-	// quantum: four allocations for the geometry the module started with.
-	const off_t far = (off_t)SCULL_QUANTUM_DEFAULT * SCULL_QSET_DEFAULT * 2;
-	int enomem = 0;
-	for (int n = 1; n <= 6; n++) {
+	}
+
+	// Trim, reset the geometry and store `old` from offset 0 (short writes
+	// stop at a quantum: write the rest in a loop).
+	bool store_reference()
+	{
 		int w = open(path.c_str(), O_WRONLY); // trim
 		close(w);
 		ioctl(fd, SCULL_IOCRESET);
 		if (pwrite(fd, old.data(), old.size(), 0) <= 0) {
-			// short writes stop at a quantum: write the rest in a loop
+			// the loop below writes what this one did not
 		}
 		for (size_t done = 0; done < old.size();) {
 			ssize_t k = pwrite(fd, old.data() + done, old.size() - done, done);
 			if (k <= 0)
-				return failure(std::string("storing the reference data: ") + strerror(errno)), (void)close(fd);
+				return failure(std::string("storing the reference data: ") + strerror(errno)), false;
 			done += k;
 		}
-		if (int e = sysfs_write(param, std::to_string(n)))
-			return failure("setting " + param + ": " + strerror(e)), (void)close(fd);
-		ssize_t r = pwrite(fd, fresh.data(), fresh.size(), far);
-		int err = r < 0 ? errno : 0;
-		long left = -1;
-		sysfs_read_long(param, &left);
-		std::string tag = variant + "/scull fail_alloc_nth=" + std::to_string(n) + ": ";
+		return true;
+	}
+
+	// After the armed write: the reference still reads back, a failed write
+	// succeeds when repeated, and the quantum it wrote reads back.
+	bool data_intact(const std::string &tag, ssize_t r)
+	{
 		bool ok = true;
-		if (r < 0) {
-			st.errnos[errno_name(err)]++;
-			if (err != ENOMEM) {
-				failure(tag + "write failed with " + errno_name(err) + ", not ENOMEM");
-				ok = false;
-			} else {
-				enomem++;
-				st.faults_injected++;
-			}
-			if (left != 0) {
-				failure(tag + "parameter reads " + std::to_string(left) + " after the failure, not 0");
-				ok = false;
-			}
-		} else {
-			sysfs_write(param, "0");
-		}
+		std::vector<char> back(old.size());
 		ssize_t k = 0;
 		for (size_t done = 0; done < back.size(); done += k) {
 			k = pread(fd, back.data() + done, back.size() - done, done);
@@ -393,18 +389,69 @@ void alloc_test(const std::string &variant, Stats &st, std::vector<std::string> 
 			failure(tag + "the written quantum does not read back");
 			ok = false;
 		}
+		return ok;
+	}
+
+	// One N.  NEXT: the write failed as armed, try N + 1; DONE: N was past
+	// the write's allocations; ABORT: the set-up failed (said why).
+	enum Step { NEXT, DONE, ABORT };
+	Step round(int n, std::vector<std::string> &lines, uint64_t &passed)
+	{
+		if (!store_reference())
+			return ABORT;
+		if (int e = sysfs_write(param, std::to_string(n)))
+			return failure("setting " + param + ": " + strerror(e)), ABORT;
+		ssize_t r = pwrite(fd, fresh.data(), fresh.size(), far);
+		int err = r < 0 ? errno : 0;
+		long left = -1;
+		sysfs_read_long(param, &left);
+		std::string tag = variant + "/scull fail_alloc_nth=" + std::to_string(n) + ": ";
+		bool ok = true;
+		if (r < 0) {
+			st.errnos[errno_name(err)]++;
+			if (err != ENOMEM) {
+				failure(tag + "write failed with " + errno_name(err) + ", not ENOMEM");
+				ok = false;
+			} else {
+				enomem++;
+				st.faults_injected++;
+			}
+			if (left != 0) {
+				failure(tag + "parameter reads " + std::to_string(left) + " after the failure, not 0");
+				ok = false;
+			}
+		} else {
+			sysfs_write(param, "0");
+		}
+		ok = data_intact(tag, r) && ok;
 		lines.push_back(tag + (r < 0 ? "ENOMEM" : "write succeeded (N beyond its allocations)") +
 				(ok ? ", ok" : ", FAILED"));
 		if (ok)
 			passed++;
-		if (r >= 0)
-			break; // N is past the allocations this write makes
+		return r < 0 ? NEXT : DONE;
 	}
-	if (enomem == 0)
-		failure("no allocation failure was ever injected (is fail_alloc_nth wired to the write path?)");
-	int w = open(path.c_str(), O_WRONLY);
+};
+
+} // namespace
+
+void alloc_test(const std::string &variant, Stats &st, std::vector<std::string> &lines, uint64_t &passed)
+{
+	AllocTest t(variant, st);
+	t.fd = open(t.path.c_str(), O_RDWR);
+	if (t.fd < 0)
+		return t.failure(t.path + ": " + strerror(errno));
+	for (int n = 1; n <= 6; n++) {
+		AllocTest::Step next = t.round(n, lines, passed);
+		if (next == AllocTest::ABORT)
+			return (void)close(t.fd);
+		if (next == AllocTest::DONE)
+			break;
+	}
+	if (t.enomem == 0)
+		t.failure("no allocation failure was ever injected (is fail_alloc_nth wired to the write path?)");
+	int w = open(t.path.c_str(), O_WRONLY);
 	close(w);
-	close(fd);
+	close(t.fd);
 }
 
 } // namespace rel::fuzz
