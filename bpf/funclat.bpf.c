@@ -9,10 +9,7 @@
  * every function.  kretprobes cost more than the tracepoints (about 150 ns
  * per call on bare metal), which is why this view is optional.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include "opslat.h"
+#include "common.bpf.h"
 #include "funclat.h"
 
 struct {
@@ -29,13 +26,6 @@ struct {
 	__type(value, struct func_hist);
 } funcs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KDROP_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
 SEC("kprobe")
 int BPF_KPROBE(funclat_entry)
 {
@@ -44,13 +34,8 @@ int BPF_KPROBE(funclat_entry)
 
 	k.tid = (__u32)bpf_get_current_pid_tgid();
 	k.idx = (__u32)bpf_get_attach_cookie(ctx);
-	if (bpf_map_update_elem(&starts, &k, &now, BPF_ANY)) {
-		__u32 why = KDROP_FUNC_START_FULL;
-		__u64 *n = bpf_map_lookup_elem(&drops, &why);
-
-		if (n)
-			(*n)++;
-	}
+	if (bpf_map_update_elem(&starts, &k, &now, BPF_ANY))
+		count_drop(KDROP_FUNC_START_FULL);
 	return 0;
 }
 
@@ -74,5 +59,3 @@ int BPF_KRETPROBE(funclat_exit)
 	HIST_RECORD(h, lat);
 	return 0;
 }
-
-char LICENSE[] SEC("license") = "GPL";

@@ -25,10 +25,8 @@
  * "inflight"/"inflight_ts" are opslat's maps: the loader hands this object
  * opslat's map fds before load.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include "opslat.h"
+#define KMODLAB_BPF_INFLIGHT	/* it reads opslat's per-thread maps */
+#include "common.bpf.h"
 #include "lockstat.h"
 
 /* Set by the loader: the spin slow path is probed (fentry/fexit attached). */
@@ -47,20 +45,6 @@ struct pcpu_hot___kmodlab {
 	int preempt_count;
 } __attribute__((preserve_access_index));
 extern struct pcpu_hot___kmodlab pcpu_hot __ksym __weak;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OPSLAT_MAX_THREADS);
-	__type(key, __u32);
-	__type(value, struct inflight);
-} inflight SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct inflight);
-} inflight_ts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -83,23 +67,8 @@ struct {
 	__type(value, struct lock_stat);
 } locks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KDROP_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
 /* All zero: the initial value of a new "locks" entry (too big for the stack). */
 static struct lock_stat zero_stat;
-
-static __always_inline void count_drop(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &why);
-
-	if (n)
-		(*n)++;
-}
 
 static __always_inline __u16 irq_ctx(void)
 {
@@ -301,5 +270,3 @@ int lockstat_end_tp(struct trace_event_raw_contention_end *ctx)
 	on_end(ctx->lock_addr, false);
 	return 0;
 }
-
-char LICENSE[] SEC("license") = "GPL";

@@ -25,11 +25,9 @@
  * syscall, and see only read/write/pread64/pwrite64/ioctl (no openat/close).
  * Syscall numbers are x86-64's.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
+#define KMODLAB_BPF_INFLIGHT	/* it writes the per-thread maps */
+#include "common.bpf.h"
 #include <bpf/bpf_core_read.h>
-#include "opslat.h"
 
 #define NR_read		0
 #define NR_write	1
@@ -55,29 +53,10 @@ const volatile __u32 target_tgid = 0;
 const volatile __u32 n_targets = 0;
 const volatile __u32 target_rdev[OPSLAT_MAX_DEVS] = {};
 
-/* Per-thread state between entry and exit.  tp_btf programs keep it in
- * task-local storage (a pointer in the task, no hashing, no bucket lock,
- * nothing to delete); raw_tp and classic tracepoints cannot use task
- * storage and use the tid-keyed hash.  Both are shared with lockstat.bpf.c
- * (the loader reuses the fds there). */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct inflight);
-} inflight_ts SEC(".maps");
-
 /* Task storage entries are never deleted: the loader bumps this on every
  * attach so that an entry left by a call whose exit was missed in an
  * earlier attach period is ignored. */
 __u32 generation = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OPSLAT_MAX_THREADS);
-	__type(key, __u32);	/* tid */
-	__type(value, struct inflight);
-} inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -85,21 +64,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct opslat_hist);
 } hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KDROP_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
-static __always_inline void count_drop(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &why);
-
-	if (n)
-		(*n)++;
-}
 
 static __always_inline int syscall_op(long id)
 {
@@ -422,5 +386,3 @@ TP_PAIR(pwrite64, KOP_PWRITE64)
 TP_PAIR(ioctl, KOP_IOCTL)
 TP_PAIR(openat, KOP_OPENAT)
 TP_PAIR(close, KOP_CLOSE)
-
-char LICENSE[] SEC("license") = "GPL";

@@ -1,53 +1,48 @@
-// render.cpp - a Report as JSON (schema in bpf/README.md) and as text
-// tables with bars, the way the libbpf-tools print histograms.
+// render.cpp - a Report as JSON (schema in bpf/README.md, written with
+// nlohmann-json) and as text tables with bars, the way the libbpf-tools
+// print histograms.
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
+#include <linux/types.h>
+#include <nlohmann/json.hpp>
+
+#include "hist.h"
 #include "session_internal.hpp"
 
 namespace kmodlab::bpf {
+
+// What "%.<decimals>f" prints, read back: the JSON holds exactly the
+// number the printf-based writer before nlohmann-json printed.
+double rounded(double v, int decimals)
+{
+	char b[64];
+	snprintf(b, sizeof(b), "%.*f", decimals, v);
+	return strtod(b, nullptr);
+}
 
 namespace {
 
 const double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 0.9999};
 const char *const kQuantileNames[] = {"p50", "p90", "p99", "p99.9", "p99.99"};
 
-std::string esc(const std::string &s)
-{
-	std::string o = "\"";
-	for (unsigned char c : s) {
-		if (c == '"' || c == '\\') {
-			o += '\\';
-			o += char(c);
-		} else if (c < 0x20) {
-			char b[8];
-			snprintf(b, sizeof(b), "\\u%04x", c);
-			o += b;
-		} else {
-			o += char(c);
-		}
-	}
-	return o + "\"";
-}
+// Keys in the schema's order (bpf/README.md), as the hand-written writer
+// this replaces printed them.
+using Json = nlohmann::ordered_json;
 
-std::string num(double v)
+// "histogram": [[lo, hi, count], ...] and "percentiles" into object o.
+void hist_json(Json &o, const Histogram &h)
 {
-	char b[64];
-	snprintf(b, sizeof(b), "%.1f", v);
-	return b;
-}
-
-void hist_json(std::ostringstream &o, const Histogram &h)
-{
-	o << "\"histogram\":[";
-	for (size_t i = 0; i < h.buckets.size(); i++)
-		o << (i ? "," : "") << "[" << h.buckets[i].lo << "," << h.buckets[i].hi << "," << h.buckets[i].count
-		  << "]";
-	o << "],\"percentiles\":{";
+	Json buckets = Json::array();
+	for (const auto &b : h.buckets)
+		buckets.push_back({b.lo, b.hi, b.count});
+	o["histogram"] = std::move(buckets);
+	Json p = Json::object();
 	for (size_t i = 0; i < std::size(kQuantiles); i++)
-		o << (i ? "," : "") << esc(kQuantileNames[i]) << ":" << num(h.percentile(kQuantiles[i]));
-	o << "}";
+		p[kQuantileNames[i]] = rounded(h.percentile(kQuantiles[i]), 1);
+	o["percentiles"] = std::move(p);
 }
 
 std::string dur(double ns)
@@ -105,58 +100,68 @@ void summary_text(std::ostringstream &o, const Histogram &h)
 
 } // namespace
 
+namespace {
+
+Json opslat_json(const OpStat &s)
+{
+	Json o = {{"device", s.device}, {"rdev", std::to_string(s.major) + ":" + std::to_string(s.minor)},
+		  {"op", s.op}, {"count", s.hist.count}, {"sum_ns", s.hist.sum_ns},
+		  {"min_ns", s.hist.min_ns}, {"max_ns", s.hist.max_ns}};
+	hist_json(o, s.hist);
+	o["errors"] = Json::object();
+	for (const auto &[name, n] : s.errors)
+		o["errors"][name] = n;
+	return o;
+}
+
+Json lockstat_json(const LockStat &l)
+{
+	Json o = {{"lock", l.lock}, {"kind", l.kind}, {"context", l.context}, {"device", l.device},
+		  {"op", l.op}, {"count", l.count}, {"total_ns", l.total_ns}, {"max_ns", l.max_ns}};
+	hist_json(o, l.hist);
+	return o;
+}
+
+Json funclat_json(const FuncStat &f)
+{
+	Json o = {{"function", f.func}, {"module", f.module}, {"count", f.hist.count},
+		  {"sum_ns", f.hist.sum_ns}, {"min_ns", f.hist.min_ns}, {"max_ns", f.hist.max_ns}};
+	hist_json(o, f.hist);
+	return o;
+}
+
+Json prog_stat_json(const ProgStat &p)
+{
+	return {{"name", p.name}, {"run_cnt", p.run_cnt}, {"run_time_ns", p.run_time_ns},
+		{"ns_per_event", rounded(p.ns_per_event, 1)}, {"recursion_misses", p.recursion_misses}};
+}
+
+} // namespace
+
 std::string render_json(const Report &r)
 {
-	std::ostringstream o;
-	o << "{\"attach_mode\":" << esc(r.attach_mode) << ",\"duration_ns\":" << r.duration_ns;
-	o << ",\"histogram_format\":{\"sub_buckets_per_power_of_two\":32,\"max_relative_width\":0.03125}";
-	o << ",\"opslat\":[";
-	for (size_t i = 0; i < r.opslat.size(); i++) {
-		const auto &s = r.opslat[i];
-		o << (i ? "," : "") << "{\"device\":" << esc(s.device) << ",\"rdev\":\"" << s.major << ":" << s.minor
-		  << "\",\"op\":" << esc(s.op) << ",\"count\":" << s.hist.count << ",\"sum_ns\":" << s.hist.sum_ns
-		  << ",\"min_ns\":" << s.hist.min_ns << ",\"max_ns\":" << s.hist.max_ns << ",";
-		hist_json(o, s.hist);
-		o << ",\"errors\":{";
-		size_t j = 0;
-		for (const auto &[name, n] : s.errors)
-			o << (j++ ? "," : "") << esc(name) << ":" << n;
-		o << "}}";
-	}
-	o << "],\"lockstat\":[";
-	for (size_t i = 0; i < r.lockstat.size(); i++) {
-		const auto &l = r.lockstat[i];
-		o << (i ? "," : "") << "{\"lock\":" << esc(l.lock) << ",\"kind\":" << esc(l.kind)
-		  << ",\"context\":" << esc(l.context) << ",\"device\":" << esc(l.device) << ",\"op\":" << esc(l.op) << ",\"count\":" << l.count
-		  << ",\"total_ns\":" << l.total_ns << ",\"max_ns\":" << l.max_ns << ",";
-		hist_json(o, l.hist);
-		o << "}";
-	}
-	o << "],\"funclat\":[";
-	for (size_t i = 0; i < r.funclat.size(); i++) {
-		const auto &f = r.funclat[i];
-		o << (i ? "," : "") << "{\"function\":" << esc(f.func) << ",\"module\":" << esc(f.module)
-		  << ",\"count\":" << f.hist.count << ",\"sum_ns\":" << f.hist.sum_ns << ",\"min_ns\":" << f.hist.min_ns
-		  << ",\"max_ns\":" << f.hist.max_ns << ",";
-		hist_json(o, f.hist);
-		o << "}";
-	}
-	o << "],\"dropped\":" << r.dropped << ",\"drops\":{";
-	size_t j = 0;
+	Json j = {{"attach_mode", r.attach_mode}, {"duration_ns", r.duration_ns}};
+	j["histogram_format"] = {{"sub_buckets_per_power_of_two", HIST_SUB},
+				 {"max_relative_width", 1.0 / HIST_SUB}};
+	auto list = [](const auto &items, Json (*one)(const std::decay_t<decltype(items[0])> &)) {
+		Json a = Json::array();
+		for (const auto &x : items)
+			a.push_back(one(x));
+		return a;
+	};
+	j["opslat"] = list(r.opslat, opslat_json);
+	j["lockstat"] = list(r.lockstat, lockstat_json);
+	j["funclat"] = list(r.funclat, funclat_json);
+	j["dropped"] = r.dropped;
+	j["drops"] = Json::object();
 	for (const auto &[name, n] : r.drops)
-		o << (j++ ? "," : "") << esc(name) << ":" << n;
-	o << "},\"prog_stats_enabled\":" << (r.prog_stats_enabled ? "true" : "false") << ",\"prog_stats\":[";
-	for (size_t i = 0; i < r.prog_stats.size(); i++) {
-		const auto &p = r.prog_stats[i];
-		o << (i ? "," : "") << "{\"name\":" << esc(p.name) << ",\"run_cnt\":" << p.run_cnt
-		  << ",\"run_time_ns\":" << p.run_time_ns << ",\"ns_per_event\":" << num(p.ns_per_event)
-		  << ",\"recursion_misses\":" << p.recursion_misses << "}";
-	}
-	o << "],\"notes\":[";
-	for (size_t i = 0; i < r.notes.size(); i++)
-		o << (i ? "," : "") << esc(r.notes[i]);
-	o << "]}";
-	return o.str();
+		j["drops"][name] = n;
+	j["prog_stats_enabled"] = r.prog_stats_enabled;
+	j["prog_stats"] = list(r.prog_stats, prog_stat_json);
+	j["notes"] = r.notes;
+	// Compact, as before; a byte that is not UTF-8 (none of our names has
+	// one) becomes U+FFFD instead of an exception.
+	return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string render_text(const Report &r)

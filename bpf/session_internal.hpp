@@ -32,6 +32,14 @@ private:
 	std::vector<Sym> syms_;
 };
 
+uint64_t now_ns();  // CLOCK_MONOTONIC
+// printf into a std::string (messages and names, at most 511 bytes).
+std::string fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+// v as printf("%.<decimals>f") shows it, as a number (fractional JSON
+// figures keep the precision they always had).
+double rounded(double v, int decimals);
+
 std::string render_json(const Report &r);
 std::string render_text(const Report &r);
 

@@ -1,12 +1,22 @@
 // hist_test.cpp - the log-linear bucket arithmetic of bpf/hist.h, the same
-// code the BPF programs run, checked on the host.
+// code the BPF programs run (include/kmodlab/loglin.h), checked on the
+// host, and that the programs, their decoder and kmodlab-load share one
+// layout.
 #include <linux/types.h>
 #include <gtest/gtest.h>
 
 #include <random>
+#include <vector>
 
 #include "hist.h"
+#include "kmodlab/histogram.hpp"
 #include "kmodlab_bpf.hpp"
+#include "opslat.h"
+#include "lockstat.h"
+#include "funclat.h"
+#include "opslat.skel.h"
+#include "lockstat.skel.h"
+#include "funclat.skel.h"
 
 TEST(Hist, EveryValueFallsInsideItsBucket)
 {
@@ -50,4 +60,84 @@ TEST(Hist, PercentilesFromBuckets)
 	EXPECT_NEAR(h.percentile(0.5), 1000, 1000 * 0.032);
 	EXPECT_NEAR(h.percentile(0.99), 5000, 5000 * 0.032);
 	EXPECT_LE(h.percentile(1.0), 5000);
+}
+
+// ---- one layout for the programs, their decoder and kmodlab-load --------------
+
+// The BPF programs find the msb by halving (no loop, no clz instruction);
+// user space uses the CPU's clz.  Both must give the same bucket.
+TEST(Hist, MsbByShiftsEqualsClz)
+{
+	std::mt19937_64 rng(3);
+	std::vector<__u64> values;
+	for (int k = 0; k < 64; k++) {
+		const __u64 p = 1ull << k;
+		values.insert(values.end(), {p, p + 1, p - 1 ? p - 1 : 1, p | (p - 1)});
+	}
+	for (int i = 0; i < 100000; i++)
+		values.push_back((rng() >> (rng() % 64)) | 1);
+	for (__u64 v : values) {
+		ASSERT_EQ(loglin_msb_shifts(v), 63u - __builtin_clzll(v)) << v;
+		ASSERT_EQ(loglin_msb_shifts(v), loglin_msb(v)) << v;
+	}
+}
+
+// bpf/hist.h is kmodlab's histogram template with 32 sub-buckets capped at
+// 2^40: the same index and bounds for every value and bucket, and the
+// numbers pinned (a change of layout must be a deliberate one: the JSON
+// says sub_buckets_per_power_of_two = 32).
+TEST(Hist, BpfLayoutIsTheTemplateWith5SubBitsAnd40Powers)
+{
+	using Layout = kmodlab::LogLinearHistogram<HIST_SUB_BITS, HIST_MAX_POW>;
+	static_assert(Layout::NBUCKETS == HIST_NBUCKETS);
+	EXPECT_EQ(HIST_NBUCKETS, 1152u);
+	EXPECT_EQ(HIST_SUB, 32u);
+	// 1000 = 0b1111101000, msb 9: group 9 - 5 + 1 = 5, sub (1000 >> 4) - 32 = 30.
+	EXPECT_EQ(hist_bucket(1000), 5u * 32 + 30);
+	EXPECT_EQ(hist_lo(190), 992u);
+	EXPECT_EQ(hist_hi(190), 1008u);  // width 2^(9 - 5) = 16
+	EXPECT_EQ(hist_bucket(~0ull), HIST_NBUCKETS - 1);  // overflow bucket
+	std::mt19937_64 rng(5);
+	for (int i = 0; i < 100000; i++) {
+		__u64 v = rng() >> (rng() % 64);
+		ASSERT_EQ(hist_bucket(v), Layout::index(v)) << v;
+	}
+	for (__u32 b = 0; b < HIST_NBUCKETS; b++) {
+		ASSERT_EQ(hist_lo(b), Layout::lower(b)) << b;
+		ASSERT_EQ(hist_hi(b), Layout::upper(b)) << b;
+	}
+}
+
+// kmodlab-load's histogram is the same template with 128 sub-buckets: at
+// 7 sub-bits the formula gives its documented numbers (loadgen/SCHEMA.md).
+TEST(Hist, LoadgenLayoutIsTheTemplateWith7SubBits)
+{
+	using H = kmodlab::Histogram;
+	EXPECT_EQ(H::NBUCKETS, 7424u);
+	EXPECT_EQ(H::index(127), 127u);
+	EXPECT_EQ(H::index(128), 128u);
+	// 1000: msb 9, shift 2, group 3, sub (1000 >> 2) - 128 = 122.
+	EXPECT_EQ(H::index(1000), 128u + 2 * 128 + 122);
+	EXPECT_EQ(H::lower(H::index(1000)), 1000u);
+	EXPECT_EQ(H::upper(H::NBUCKETS - 1), ~0ull);  // saturates at 2^64
+}
+
+// The maps the compiled BPF objects create hold exactly the structs the
+// decoder reads (opslat.h, lockstat.h, funclat.h with HIST_NBUCKETS slots):
+// the objects' own BTF says their value sizes.  Opening an object parses
+// it; nothing is loaded, no privileges needed.
+TEST(Hist, BpfMapsHoldTheDecodersStructs)
+{
+	opslat_bpf *o = opslat_bpf__open();
+	ASSERT_NE(o, nullptr);
+	EXPECT_EQ(bpf_map__value_size(o->maps.hists), sizeof(opslat_hist));
+	opslat_bpf__destroy(o);
+	lockstat_bpf *l = lockstat_bpf__open();
+	ASSERT_NE(l, nullptr);
+	EXPECT_EQ(bpf_map__value_size(l->maps.locks), sizeof(lock_stat));
+	lockstat_bpf__destroy(l);
+	funclat_bpf *f = funclat_bpf__open();
+	ASSERT_NE(f, nullptr);
+	EXPECT_EQ(bpf_map__value_size(f->maps.funcs), sizeof(func_hist));
+	funclat_bpf__destroy(f);
 }

@@ -35,7 +35,10 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "kmodlab_bpf.hpp"
+#include "session_internal.hpp"  // rounded()
 
 using namespace kmodlab::bpf;
 
@@ -596,9 +599,9 @@ int cmd_overhead(const Args &a)
 	       a.device.c_str(), a.rounds, (unsigned long long)a.ops);
 	printf("%-10s %10s %10s %7s %7s %9s %9s %9s %9s %9s %6s\n", "method", "best off", "best on", "loss%",
 	       "med%", "added/op", "enter/ev", "exit/ev", "bpf/op", "(median)", "ev/op");
-	std::ostringstream js;
-	js << "{\"device\":\"" << a.device << "\",\"op\":\"" << a.op << "\",\"size\":" << a.size
-	   << ",\"ops_per_round\":" << a.ops << ",\"rounds\":" << a.rounds << ",\"methods\":[";
+	using kmodlab::bpf::rounded;
+	nlohmann::ordered_json js = {{"device", a.device}, {"op", a.op},           {"size", a.size},
+				     {"ops_per_round", a.ops}, {"rounds", a.rounds}, {"methods", nlohmann::ordered_json::array()}};
 	for (size_t i = 0; i < ms.size(); i++) {
 		const auto &m = ms[i];
 		double loss = (1.0 - most(m.on) / most(m.off)) * 100.0, loss_med = (1.0 - median(m.ratio)) * 100.0;
@@ -606,25 +609,28 @@ int cmd_overhead(const Args &a)
 		printf("%-10s %10.0f %10.0f %7.2f %7.2f %7.0fns %7.0fns %7.0fns %7.0fns %7.0fns %6.2f\n",
 		       m.method.c_str(), most(m.off), most(m.on), loss, loss_med, added, least(m.enter), least(m.exit),
 		       least(m.per_op), median(m.per_op), m.events_per_op);
-		char b[900];
-		snprintf(b, sizeof(b),
-			 "%s{\"method\":\"%s\",\"attach_mode\":\"%s\",\"ops_per_s_off_best\":%.1f,\"ops_per_s_on_best\":%.1f,"
-			 "\"loss_pct\":%.2f,\"loss_pct_median\":%.2f,\"added_ns_per_op\":%.1f,"
-			 "\"enter_ns_per_event\":%.1f,\"exit_ns_per_event\":%.1f,\"bpf_ns_per_op\":%.1f,"
-			 "\"bpf_ns_per_op_median\":%.1f,\"events_per_op\":%.3f,\"counted\":%llu}",
-			 i ? "," : "", m.method.c_str(), m.attach_mode.c_str(), most(m.off), most(m.on), loss, loss_med,
-			 added, least(m.enter), least(m.exit), least(m.per_op), median(m.per_op), m.events_per_op,
-			 (unsigned long long)m.counted);
-		js << b;
+		// The precision each figure always had in this file.
+		js["methods"].push_back({{"method", m.method},
+					 {"attach_mode", m.attach_mode},
+					 {"ops_per_s_off_best", rounded(most(m.off), 1)},
+					 {"ops_per_s_on_best", rounded(most(m.on), 1)},
+					 {"loss_pct", rounded(loss, 2)},
+					 {"loss_pct_median", rounded(loss_med, 2)},
+					 {"added_ns_per_op", rounded(added, 1)},
+					 {"enter_ns_per_event", rounded(least(m.enter), 1)},
+					 {"exit_ns_per_event", rounded(least(m.exit), 1)},
+					 {"bpf_ns_per_op", rounded(least(m.per_op), 1)},
+					 {"bpf_ns_per_op_median", rounded(median(m.per_op), 1)},
+					 {"events_per_op", rounded(m.events_per_op, 3)},
+					 {"counted", m.counted}});
 		// Optional gate (--max-loss); by default this is a measurement:
 		// the figures belong in the report, not in a timed test.
 		if (a.max_loss_pct >= 0)
 			expect(loss <= a.max_loss_pct, (m.method + ": probe effect within --max-loss").c_str(),
 			       std::to_string(loss) + " % <= " + std::to_string(a.max_loss_pct) + " %");
 	}
-	js << "]}\n";
 	if (!a.json.empty())
-		std::ofstream(a.json) << js.str();
+		std::ofstream(a.json) << js.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 	return failures ? 1 : 0;
 }
 

@@ -171,18 +171,4 @@ bool op_uses_size(const OpSpec &op)
 	}
 }
 
-std::string caesar(const std::string &in, uint32_t seed)
-{
-	const unsigned k = seed % 26;
-	std::string out = in;
-	for (auto &ch : out) {
-		const unsigned char c = static_cast<unsigned char>(ch);
-		if (c >= 'A' && c <= 'Z')
-			ch = static_cast<char>('A' + (c - 'A' + k) % 26);
-		else if (c >= 'a' && c <= 'z')
-			ch = static_cast<char>('a' + (c - 'a' + k) % 26);
-	}
-	return out;
-}
-
 }  // namespace kmodlab

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "kmodlab/caesar.hpp"
+
 namespace kmodlab {
 
 enum class DeviceKind { generic, scull, counter, lkp_enc };
@@ -82,8 +84,6 @@ bool lookup_op(DeviceKind kind, const std::string &name, OpSpec *out, std::strin
 // Whether an operation moves data through a buffer whose size is --size.
 bool op_uses_size(const OpSpec &op);
 
-// The lkp_enc Caesar reference: letters shifted by seed % 26, others kept
-// (the device model's rule, vm/qemu/lkp_enc.c).
-std::string caesar(const std::string &in, uint32_t seed);
+// The lkp_enc Caesar reference, kmodlab::caesar(), is include/kmodlab/caesar.hpp.
 
 }  // namespace kmodlab

@@ -24,6 +24,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bad_pointers.hpp"
+
 extern "C" {
 #include <uapi/kmodlab_dev.h>
 }
@@ -125,34 +127,10 @@ inline int write_sysfs(const std::string &path, const std::string &text)
 	return err;
 }
 
-// Addresses a driver must refuse with -EFAULT.
-struct BadPointer {
-	const char *what;
-	void *ptr;
-};
-
-inline void *unmapped_address()
-{
-	// A page that was mapped and is no longer: nothing else reuses it
-	// within a test, as the suites do not mmap.
-	static void *addr = [] {
-		void *p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
-		munmap(p, 4096);
-		return p;
-	}();
-	return addr;
-}
-
-inline std::vector<BadPointer> bad_pointers()
-{
-	return {
-		{ "NULL", nullptr },
-		{ "unmapped", unmapped_address() },
-		// The start of the direct map on x86-64: valid kernel memory.
-		{ "kernel", reinterpret_cast<void *>(0xffff888000000000UL) },
-	};
-}
+// Addresses a driver must refuse with -EFAULT: the catalog's wholly
+// faulting pointers (tests/lib/bad_pointers.hpp).
+using badptr::BadPointer;
+inline std::vector<BadPointer> bad_pointers() { return badptr::faulting(); }
 
 // Run fn in a forked child; returns its exit status (fn's return value),
 // or -1 if the child died abnormally.  gtest assertions must not be used

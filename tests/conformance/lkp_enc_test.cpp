@@ -2,6 +2,7 @@
 // variant.  Needs the guest's two emulated lkp_enc devices (our QEMU), one
 // bound to each variant's driver (make load).
 #include "devices.hpp"
+#include "kmodlab/caesar.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -20,19 +21,7 @@ namespace {
 
 using kmodlab::bad_pointers;
 
-// The device's cipher, independently: letters shift by seed % 26.
-std::string caesar(const std::string &s, uint32_t seed)
-{
-	std::string out = s;
-	unsigned k = seed % 26;
-	for (auto &c : out) {
-		if (c >= 'A' && c <= 'Z')
-			c = 'A' + (c - 'A' + k) % 26;
-		else if (c >= 'a' && c <= 'z')
-			c = 'a' + (c - 'a' + k) % 26;
-	}
-	return out;
-}
+using kmodlab::caesar;
 
 std::string hex4(unsigned v)
 {
@@ -263,17 +252,14 @@ TEST_P(LkpEnc, UnterminatedStringAtPageEndGivesEFAULT)
 {
 	set_seed(0);
 	ioc_write("before");
-	long page = sysconf(_SC_PAGESIZE);
-	char *p = static_cast<char *>(
-		mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-	ASSERT_NE(p, MAP_FAILED);
-	ASSERT_EQ(munmap(p + page, page), 0);
+	kmodlab::badptr::EdgePages pages("");
+	const long page = kmodlab::badptr::page_size();
+	char *p = pages.tail; // writable page, then an inaccessible one
 	memset(p + page - 10, 'q', 10); // no NUL before the hole
 	EXPECT_ERRNO(EFAULT, ioctl(fd, LKP_ENC_IOC_WRITE_STRING, p + page - 10));
 	p[page - 1] = '\0';
 	EXPECT_EQ(ioctl(fd, LKP_ENC_IOC_WRITE_STRING, p + page - 10), 0) << strerror(errno);
 	EXPECT_EQ(ioc_read(), "qqqqqqqqq");
-	munmap(p, page);
 }
 
 TEST_P(LkpEnc, UnknownIoctlsGiveENOTTY)

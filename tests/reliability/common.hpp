@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "kmodlab/caesar.hpp"
+
 extern "C" {
 #include <uapi/counter.h>
 #include <uapi/kmodlab_dev.h>
@@ -79,19 +81,8 @@ struct Rng {
 	template <class T> const T &pick(const std::vector<T> &v) { return v[below(v.size())]; }
 };
 
-// The reference the lkp_enc device must match (shift letters by seed % 26).
-inline std::string caesar(const std::string &s, uint32_t seed)
-{
-	std::string out = s;
-	unsigned k = seed % 26;
-	for (auto &c : out) {
-		if (c >= 'A' && c <= 'Z')
-			c = static_cast<char>('A' + (c - 'A' + k) % 26);
-		else if (c >= 'a' && c <= 'z')
-			c = static_cast<char>('a' + (c - 'a' + k) % 26);
-	}
-	return out;
-}
+// The lkp_enc reference (include/kmodlab/caesar.hpp).
+using kmodlab::caesar;
 
 inline std::string param_path(const std::string &mod, const char *param)
 {

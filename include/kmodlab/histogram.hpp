@@ -1,9 +1,13 @@
-// histogram.hpp - log-linear (HDR-style) latency histogram, header-only.
+// histogram.hpp - kmodlab's log-linear (HDR-style) histogram template,
+// header-only: LogLinearHistogram<SubBits, MaxPow>.
 //
-// Values are unsigned 64-bit integers (nanoseconds in kmodlab-load).  The
-// bucket layout, documented in loadgen/SCHEMA.md, is:
+// The bucket arithmetic is include/kmodlab/loglin.h, the same text the BPF
+// programs compile (bpf/hist.h: LogLinearHistogram<5, 40>'s layout); this
+// template adds the counts, exact sum/min/max, merging and percentiles.
+// kmodlab-load records nanoseconds in Histogram = LogLinearHistogram<7>:
+// 2^7 = 128 linear sub-buckets per power of two over the whole 64-bit
+// range, documented in loadgen/SCHEMA.md:
 //
-//   SUB = 2^SUB_BITS = 128 linear sub-buckets per power of two.
 //   v <  SUB          : bucket v, width 1 (exact)
 //   v >= SUB, e = floor(log2 v), shift = e - SUB_BITS:
 //                       bucket SUB + (e - SUB_BITS) * SUB + ((v >> shift) - SUB)
@@ -18,56 +22,37 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
+#include "kmodlab/loglin.h"
+
 namespace kmodlab {
 
-class Histogram {
+// SubBits: 2^SubBits sub-buckets per power of two; MaxPow: values of
+// 2^MaxPow and more share the last bucket (64: none do).
+template <unsigned SubBits, unsigned MaxPow = 64> class LogLinearHistogram {
+	static_assert(SubBits >= 1 && SubBits < MaxPow && MaxPow <= 64, "log-linear layout out of range");
+
 public:
-	static constexpr unsigned SUB_BITS = 7;
+	static constexpr unsigned SUB_BITS = SubBits;
 	static constexpr uint64_t SUB = uint64_t{1} << SUB_BITS;
-	static constexpr size_t NBUCKETS = SUB + (64 - SUB_BITS) * SUB;
+	static constexpr size_t NBUCKETS = LOGLIN_NBUCKETS(SubBits, MaxPow);
 
 	struct Bucket {
 		uint64_t lo, hi, count;  // [lo, hi)
 	};
 
-	Histogram() : counts_(NBUCKETS, 0) {}
+	LogLinearHistogram() : counts_(NBUCKETS, 0) {}
 
-	static constexpr size_t index(uint64_t v)
-	{
-		if (v < SUB)
-			return static_cast<size_t>(v);
-		const unsigned e = 63 - static_cast<unsigned>(std::countl_zero(v));
-		const unsigned shift = e - SUB_BITS;
-		return static_cast<size_t>(SUB + uint64_t{shift} * SUB + ((v >> shift) - SUB));
-	}
-	static constexpr uint64_t lower(size_t i)
-	{
-		if (i < SUB)
-			return i;
-		const uint64_t shift = (i - SUB) / SUB;
-		const uint64_t sub = (i - SUB) % SUB;
-		return (SUB + sub) << shift;
-	}
-	// Exclusive upper bound; the last bucket ends at 2^64, which does not
-	// fit, so it saturates to UINT64_MAX (still a correct "greater than
-	// every value in the bucket but the maximum").
-	static constexpr uint64_t upper(size_t i)
-	{
-		if (i < SUB)
-			return i + 1;
-		const uint64_t shift = (i - SUB) / SUB;
-		const uint64_t lo = lower(i);
-		const uint64_t w = uint64_t{1} << shift;
-		return lo > std::numeric_limits<uint64_t>::max() - w ? std::numeric_limits<uint64_t>::max()
-								      : lo + w;
-	}
+	static constexpr size_t index(uint64_t v) { return loglin_index(v, SubBits, MaxPow); }
+	static constexpr uint64_t lower(size_t i) { return loglin_lower(static_cast<__u32>(i), SubBits); }
+	// Exclusive upper bound; saturates to UINT64_MAX for the last bucket
+	// of the 64-bit layout (loglin.h).
+	static constexpr uint64_t upper(size_t i) { return loglin_upper(static_cast<__u32>(i), SubBits); }
 
 	void record(uint64_t v)
 	{
@@ -80,7 +65,7 @@ public:
 			max_ = v;
 	}
 
-	void merge(const Histogram &o)
+	void merge(const LogLinearHistogram &o)
 	{
 		for (size_t i = 0; i < NBUCKETS; i++)
 			counts_[i] += o.counts_[i];
@@ -158,5 +143,8 @@ private:
 	uint64_t min_ = std::numeric_limits<uint64_t>::max();
 	uint64_t max_ = 0;
 };
+
+// kmodlab-load's histogram (loadgen/SCHEMA.md).
+using Histogram = LogLinearHistogram<7>;
 
 }  // namespace kmodlab
