@@ -83,7 +83,8 @@ bench_one_kernel() {	# name release dir
 	scripts/kmod-report.sh --json "$kout/modules.json" >"$kout/modules.txt"
 	local extra='{modules: "modules.json"}'
 	# icount is exact and deterministic: one count per kernel, made by shard 1.
-	if [ "$ICOUNT" = 1 ] && [ "$TARGET" = vm ] && [ "${SHARD:-1/1}" = "1/${SHARD#*/}" ]; then
+	local shard=${SHARD:-1/1}
+	if [ "$ICOUNT" = 1 ] && [ "$TARGET" = vm ] && [ "$shard" = "1/${shard#*/}" ]; then
 		echo "bench: instructions per operation (QEMU TCG plugin, $series)" >&2
 		scripts/icount.sh --quick --out "$kout" >"$kout/icount.txt"
 		extra='{modules: "modules.json", icount: "icount.json"}'
