@@ -134,9 +134,12 @@ fi
 step "quick bench and regression gate"
 # The quick bench runs on the default kernel (KERNEL=, else the first of KERNELS);
 # make bench without KERNEL= runs every configured kernel.
+# The gate judges the run this bench made (BENCH_OUT), never an older one:
+# a bench that failed leaves an unfinished run, which regress refuses.
+bench_out="results/$(date -u +%Y%m%d-%H%M%S)-$(git rev-parse --short HEAD 2>/dev/null || echo nogit)-test"
 check "make bench QUICK=1 (kernel $(scripts/conf.sh resolve ''))" env QUICK=1 TARGET="$TARGET" \
-	KERNEL="$(scripts/conf.sh resolve '')" scripts/bench.sh
-check "make regress" "$PYTHON" -m analysis regress
+	KERNEL="$(scripts/conf.sh resolve '')" BENCH_OUT="$bench_out" scripts/bench.sh
+check "make regress ($bench_out)" "$PYTHON" -m analysis regress --run "$bench_out"
 if [ "$TARGET" = vm ]; then
 	step "quick calibration: a planted cost is found, the gate fails it and passes A/A"
 	run_script "tests/bench/test-calibrate.sh" tests/bench/test-calibrate.sh
