@@ -9,7 +9,7 @@
  * The driver type MiscSample implements read and write; KCXX_FILE_OPERATIONS
  * emits the extern "C" entry points sample_misc_read/sample_misc_write and
  * fs::vtable<MiscSample> is a constant file_operations holding exactly those
- * two (owner = this module).  The MiscDevice member registers in init and
+ * two (owner = this module).  The MiscRegistration member registers in init and
  * deregisters in the module's destructor: RAII registration, no exit code.
  *
  * Log at load:   sample_misc: /dev/sample-misc registered

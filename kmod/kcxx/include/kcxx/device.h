@@ -149,43 +149,6 @@ private:
 	C ctx_;
 };
 
-class MiscDevice : Pinned {
-public:
-	Result<void> register_device(const char *name, const kabi::file_operations &fops,
-				     kabi::umode_t mode, struct device *parent = nullptr)
-	{
-		dev_.minor = KABI_MISC_DYNAMIC_MINOR;
-		dev_.name = name;
-		dev_.fops = &fops;
-		dev_.mode = mode;
-		dev_.parent = parent;
-		int ret = misc_register(&dev_);
-		if (ret)
-			return Error::from_errno(ret);
-		registered_ = true;
-		return ok();
-	}
-	/* Deregister now (no new opens afterwards); the destructor then does nothing. */
-	void deregister()
-	{
-		if (registered_)
-			misc_deregister(&dev_);
-		registered_ = false;
-	}
-	~MiscDevice() { deregister(); }
-	kabi::miscdevice *raw() { return &dev_; }
-	/* The MiscDevice of the struct miscdevice misc_open() stores in
-	 * file->private_data. */
-	static MiscDevice *from_raw(void *misc)
-	{
-		return KCXX_CONTAINER_OF(static_cast<kabi::miscdevice *>(misc), MiscDevice, dev_);
-	}
-
-private:
-	kabi::miscdevice dev_{};
-	bool registered_ = false;
-};
-
 class ChrdevRegion : Pinned {
 public:
 	Result<void> alloc(const char *name, unsigned count)
