@@ -4,14 +4,24 @@
 # and descriptions in .modinfo, and the same number of struct kernel_param
 # records in __param.  (Permissions and values in sysfs are checked in the
 # guest: tests/guest/suites/20-conformance.)  A module that is not built is
-# a failure: run 'make modules'.
+# a failure: run 'make modules'.  Checked for every kernel in KERNELS, in
+# the modules directory set-up gives it (scripts/conf.sh kernel NAME kmod):
+# never kmod/c/ in the source tree, where a stale .ko of an old build lies.
 set -uo pipefail
 root=$1
 fails=0
-for drv in scull counter; do
-	c=$root/kmod/c/${drv}_c.ko cxx=$root/kmod/cxx/${drv}_cxx.ko
+check_kernel() {	# kernel-name
+	local kmod drv c cxx ko field nc sc sx
+	kmod=$("$root/scripts/conf.sh" kernel "$1" kmod) || { echo "FAIL: kernel $1: no modules directory (run 'make setup modules')"; fails=$((fails + 1)); return; }
+	echo "kernel $1: $kmod"
+	for drv in scull counter; do
+		c=$kmod/c/${drv}_c.ko cxx=$kmod/cxx/${drv}_cxx.ko
+		check_driver
+	done
+}
+check_driver() {
 	for ko in "$c" "$cxx"; do
-		[ -f "$ko" ] || { echo "FAIL: $ko not built (run 'make modules')"; fails=$((fails + 1)); continue 2; }
+		[ -f "$ko" ] || { echo "FAIL: $ko not built (run 'make modules')"; fails=$((fails + 1)); return; }
 	done
 	for field in parm parmtype; do
 		if diff <(modinfo -F "$field" "$c" | sort) <(modinfo -F "$field" "$cxx" | sort) >/dev/null; then
@@ -31,5 +41,7 @@ for drv in scull counter; do
 	else
 		echo "FAIL: $drv __param size C=$sc C++=$sx"; fails=$((fails + 1))
 	fi
-done
+}
+kernels=$("$root/scripts/conf.sh" kernels) || exit 2
+for k in $kernels; do check_kernel "$k"; done
 [ "$fails" = 0 ] && echo "all ok" || { echo "$fails failure(s)"; exit 1; }
