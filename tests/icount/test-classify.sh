@@ -152,8 +152,8 @@ lengths() {
 
 # icount_report.py on a synthetic run: the "driver" scope (plugin output
 # version 3) is the driver modules' text ranges, not the module area; code
-# of a BPF program in the module area (6.12 runs such code inside an op)
-# counts in the whole syscall only.  A driver scope that counted it (the
+# of something else in the module area (here a BPF program; on 6.12 such
+# code runs inside an operation) counts in the whole syscall only.  A driver scope that counted it (the
 # old whole-area range) disagrees with the per-PC attribution: a problem.
 # $1: extra driver-scope instructions in op 2 (0: consistent)
 report_run() {
