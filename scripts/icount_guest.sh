@@ -92,10 +92,13 @@ sort "/proc/kallsyms" | awk '$2 ~ /^[tT]$/ {
 # header; init text is freed after loading).  Not the whole module area: on
 # 6.12 other code runs there too (see vm/plugin/README.md).
 driver_text() {
-	local mod ko name size addr
+	local mod ko kos name size addr
+	# One listing for all modules: each call walks the build tree over 9p
+	# (about a minute per module on a loaded host).
+	kos=$("$ROOT/scripts/modules.sh" list) || die "scripts/modules.sh list failed"
 	for mod in $(driver_modules "$@"); do
 		[ -d "/sys/module/$mod" ] || continue
-		ko=$("$ROOT/scripts/modules.sh" list | grep "/$mod\.ko\$") || die "no $mod.ko (scripts/modules.sh list)"
+		ko=$(grep "/$mod\.ko\$" <<<"$kos") || die "no $mod.ko (scripts/modules.sh list)"
 		# readelf -SW: "[Nr] Name Type Address Off Size ES Flg ...", "[ 1]" may hold a blank
 		readelf -SW "$ko" | sed -n 's/^ *\[ *[0-9]*\] //p' | awk '$7 ~ /X/ { print $1, $5 }' |
 			while read -r name size; do
