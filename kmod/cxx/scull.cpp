@@ -439,7 +439,8 @@ struct Scull {
 	/* The getters read the module parameters, as C reads its globals; only
 	 * the changers fetch the device (DataRef: no private_data load on the
 	 * getters' path, icount ioctl_qquantum). */
-	static Result<long> ioctl(kcxx::fs::DataRef<Scull> dev, File, unsigned cmd, unsigned long arg)
+	static Result<long> ioctl(kcxx::fs::DataRef<Scull> dev, File, unsigned cmd,
+				  unsigned long arg)
 	{
 		if (ioctl::type(cmd) != SCULL_IOC_MAGIC || ioctl::nr(cmd) > SCULL_IOC_MAXNR)
 			return errc::notty;
