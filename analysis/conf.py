@@ -47,7 +47,7 @@ SCHEMA: dict[str, tuple[type, str]] = {
         "median"),
     "STATS_DISTURBED_FLOOR_FACTOR": (float,
         "a run is disturbed (its whole pair excluded) when its latency floor is above this factor times its "
-        "cell-and-variant lowest floor (TCG's slow mode: the whole run about 2x)"),
+        "cell-and-variant median floor (TCG's slow mode: the whole run about 2x)"),
     "STATS_DISTURBED_FLOOR_PERCENTILE": (float,
         "the percentile of a run's own latency histogram that is its 'latency floor' for the disturbed-run rule"),
     "BENCH_PRIMARY_CELLS": (str,

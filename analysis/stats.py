@@ -103,10 +103,8 @@ def histogram_percentile(hist, q: float) -> float:
     return float(rows[-1][0])
 
 
-def _variant_outliers(values, bad_high: bool, factor: float, what: str, side: str,
-                      ref: str = "median") -> dict[int, str]:
-    """Index -> reason for values beyond factor x (or 1/factor of) their own side's median
-    (ref="median") or lowest value (ref="lowest": a latency floor, see disturbed_pairs)."""
+def _variant_outliers(values, bad_high: bool, factor: float, what: str, side: str) -> dict[int, str]:
+    """Index -> reason for values beyond factor x (or 1/factor of) their own side's median."""
     v = np.asarray(values, dtype=float)
     out = {}
     ok = np.isfinite(v) & (v > 0)
@@ -114,11 +112,11 @@ def _variant_outliers(values, bad_high: bool, factor: float, what: str, side: st
         out[int(i)] = f"{side} {what} {v[i]!r} is not a positive number"
     if not ok.any():
         return out
-    med = float(np.median(v[ok]) if ref == "median" else np.min(v[ok]))
+    med = float(np.median(v[ok]))
     for i in np.flatnonzero(ok):
         if (v[i] > factor * med) if bad_high else (v[i] * factor < med):
             rel = f"above {factor:g} x" if bad_high else f"below 1/{factor:g} of"
-            out[int(i)] = f"{side} {what} {v[i]:,.6g} {rel} the {side} {ref} {med:,.6g}"
+            out[int(i)] = f"{side} {what} {v[i]:,.6g} {rel} the {side} median {med:,.6g}"
     return out
 
 
@@ -132,14 +130,11 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
         median*factor), or not a positive number; or
       * its latency floor (a low percentile of its own histogram, given as
         c_floor/cxx_floor) is above `floor_factor` (default: `factor`) times
-        its side's LOWEST floor: a run in which even the fastest operations
+        its side's median floor: a run in which even the fastest operations
         are slow was slowed as a whole (the 10x scull runs of issue 14; TCG's
         2x slow mode), not by the code under test.  The floor is tight in
         undisturbed runs (2-5% spread), so its factor can be much smaller
-        than the throughput's, whose runs spread 2x under TCG's stalls; and
-        its reference is the lowest floor, not the median, because in some
-        boots most runs sit in the slow mode (then the median is a slow
-        run's), while no disturbance makes a floor lower than the op's cost.
+        than the throughput's, whose runs spread 2x under TCG's stalls.
     One disturbed run excludes its WHOLE pair: a pair without its partner has
     no log-ratio.  Medians per side so that a real C-versus-C++ difference is
     never mistaken for a disturbance; the rule assumes most runs are clean.
@@ -155,7 +150,7 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
             reasons.setdefault(i, []).append(why)
         if floors is not None:
             ff = factor if floor_factor is None else floor_factor
-            for i, why in _variant_outliers(floors, True, ff, "latency floor (ns)", side, "lowest").items():
+            for i, why in _variant_outliers(floors, True, ff, "latency floor (ns)", side).items():
                 reasons.setdefault(i, []).append(why)
     return [Excluded(labels[i], "; ".join(reasons[i]), float(c[i]), float(cxx[i])) for i in sorted(reasons)]
 
