@@ -13,7 +13,8 @@
 #     fields lie in their ranges (rates in [0, 1], ratios positive, the largest
 #     level's planted p50 ratio 1 + its cost)
 #   - the plant is detected: over all replicates' pairs together (16
-#     pairs), the p50 ratio's CI lies above 1 and contains 1 + cost +- 0.05
+#     pairs less the disturbed ones), the p5 ratio's CI lies above 1 and
+#     contains the planted p5 ratio (1 + cost x p50/p5) +- 0.05
 #   - the gate (python3 -m analysis regress) PASSES an A/A replicate against
 #     another A/A replicate as baseline, and FAILS a planted replicate
 #     against the same baseline (exit 1, and a ratio row FAILs as a measured
