@@ -28,7 +28,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 CHECK_SUITE=calibrate
 # shellcheck source=tests/lib/check.sh
 source tests/lib/check.sh
-case ${1:-} in -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,/^set /{/^set /!p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 out=build/test-calibrate
 if [ "${1:-}" = --reuse ]; then
 	out=${2:?--reuse needs a directory}
