@@ -14,7 +14,7 @@ import numpy as np
 
 from .conf import Settings
 from .load import LoadgenRun, Run
-from .stats import (Excluded, PairedResult, bootstrap_ratio_ci, cv, disturbed_pairs, histogram_percentile,
+from .stats import (Excluded, PairedResult, bootstrap_ratio_ci, cell_disturbed, cv, histogram_percentile,
                     holm, paired_compare, paired_verdict)
 from .syscalls import op_syscall
 
@@ -108,9 +108,9 @@ def _cell_result(driver: str, workload: str, pairs: list[Pair], s: Settings, fam
     first = [p.first for p in pairs]
     # One exclusion for the whole cell, decided on throughput and latency floor:
     # a pair is either disturbed or not, whatever metric is looked at.
-    excl = disturbed_pairs([p.c.ops_per_s for p in pairs], [p.cxx.ops_per_s for p in pairs], True,
-                           s.disturbed_factor, [run_floor(p.c, s.floor_percentile) for p in pairs],
-                           [run_floor(p.cxx, s.floor_percentile) for p in pairs], labels, s.disturbed_floor_factor)
+    excl = cell_disturbed([p.c.ops_per_s for p in pairs], [p.cxx.ops_per_s for p in pairs],
+                          [run_floor(p.c, s.floor_percentile) for p in pairs],
+                          [run_floor(p.cxx, s.floor_percentile) for p in pairs], labels, s)
     gone = {e.pair for e in excl}
     metrics = {}
     for name, (unit, hib, get) in METRICS.items():

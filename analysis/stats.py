@@ -155,6 +155,13 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
     return [Excluded(labels[i], "; ".join(reasons[i]), float(c[i]), float(cxx[i])) for i in sorted(reasons)]
 
 
+def cell_disturbed(c_ops, cxx_ops, c_floor, cxx_floor, labels, s: Settings) -> list[Excluded]:
+    """A cell's exclusion as the bench decides it, one for all its metrics: on
+    throughput (STATS_DISTURBED_FACTOR) and latency floor (..._FLOOR_FACTOR)."""
+    return disturbed_pairs(c_ops, cxx_ops, True, s.disturbed_factor, c_floor, cxx_floor, labels,
+                           s.disturbed_floor_factor)
+
+
 # --- the tests --------------------------------------------------------------------------
 def _all_signed_sums(a: np.ndarray) -> np.ndarray:
     s = np.zeros(1)

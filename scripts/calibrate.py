@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from analysis.conf import load_settings  # noqa: E402
 from analysis.compare import P5  # noqa: E402
-from analysis.stats import disturbed_pairs, histogram_percentile, holm, paired_compare  # noqa: E402
+from analysis.stats import cell_disturbed, histogram_percentile, holm, paired_compare  # noqa: E402
 
 TARGETS = {"aa_false_positive_rate_max": 0.05, "detection_rate_min_at_10pct": 0.90,
            "coverage_min_at_10pct": 0.90}
@@ -85,11 +85,9 @@ def compare_group(pairs, metric, settings):
     c = [pairs[i]["c"][metric] for i in ids]
     cxx = [pairs[i]["cxx"][metric] for i in ids]
     boots = [pairs[i]["boot"] for i in ids]
-    # The bench's rule (analysis/compare.py): one exclusion per cell, decided
-    # on throughput and latency floor, the same for every metric.
-    excl = disturbed_pairs([pairs[i]["c"]["throughput"] for i in ids], [pairs[i]["cxx"]["throughput"] for i in ids],
-                           True, settings.disturbed_factor, [pairs[i]["c"]["floor"] for i in ids],
-                           [pairs[i]["cxx"]["floor"] for i in ids], ids, settings.disturbed_floor_factor)
+    side = lambda v, m: [pairs[i][v][m] for i in ids]  # noqa: E731
+    excl = cell_disturbed(side("c", "throughput"), side("cxx", "throughput"), side("c", "floor"),
+                          side("cxx", "floor"), ids, settings)
     return paired_compare(c, cxx, boots=boots if len(set(boots)) > 1 else None,
                           higher_is_better=METRICS[metric], settings=settings, exclude=excl, labels=ids)
 
@@ -115,6 +113,7 @@ def truth(sizing, cell, metric, x, p5_clean=None):
 def evaluate(groups, settings, sizing):
     """Per (replicate, condition): every cell x metric compared, Holm over that family."""
     by_rc = {}
+    p5_clean = {cell: clean_p5(groups, cell) for (_, _, cell) in groups}
     for (rep, cond, cell), pairs in groups.items():
         x = next(iter(pairs.values()))["x"]
         for metric in METRICS:
@@ -126,7 +125,7 @@ def evaluate(groups, settings, sizing):
         for (cell, metric), p_adj in zip(keys, adj):
             res, x = fam[(cell, metric)]
             rows.append({"replicate": rep, "condition": cond, "cell": cell, "metric": metric,
-                         "planted_cost": x, "truth": truth(sizing, cell, metric, x, clean_p5(groups, cell)),
+                         "planted_cost": x, "truth": truth(sizing, cell, metric, x, p5_clean[cell]),
                          "ratio": res.ratio, "ci_low": res.ci_low, "ci_high": res.ci_high, "p": res.p,
                          "p_holm": p_adj, "mde": res.mde, "sd_log": res.sd_log, "n_pairs": res.n_pairs,
                          "excluded": len(res.excluded or [])})
