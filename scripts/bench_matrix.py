@@ -188,7 +188,7 @@ def run(cmd, log, env=None, timeout=None, retries=0):
 
 
 def log_hang(pid, log):
-    """Where a hung process sits: state, wchan and kernel stack of each of its
+    """Where a hung process sits: name, wchan and kernel stack of each of its
     threads, then the kernel's blocked tasks (sysrq w) from its log."""
     log.write(f"\n=== bench: pid {pid} hung; its threads:\n")
     for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
