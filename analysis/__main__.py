@@ -9,6 +9,7 @@ import argparse
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from . import benchset, conf, gates, load, merge, report, setreport
@@ -41,6 +42,10 @@ def gate_one(base_dir: Path, run_dir: Path, s) -> dict:
     print(f"regress: run {new.id} ({run_dir}) against baseline {base.id} ({base_dir})")
     print(f"  run:      {new.env.line()}{' [QUICK]' if new.quick else ''}")
     print(f"  baseline: {base.env.line()}")
+    exact = load.read_json(base_dir / load.MANIFEST).get(EXACT_FROM)
+    if exact:
+        print(f"            module sizes and instruction counts from run {exact['run']} "
+              f"(commit {str(exact.get('commit'))[:12]}, promoted {exact.get('promoted')})")
     print(f"  settings: {s.source}")
     gs = gates.evaluate(base, new, s)
     print(gates.table(gs))
@@ -139,6 +144,44 @@ def promote_one(src: Path, dst: Path, allow_quick: bool) -> None:
           f"commit it: git add {dst}")
 
 
+EXACT_KEYS = ("modules", "icount")  # the manifest's deterministic parts: module sizes/stack, instruction counts
+EXACT_FROM = "exact_from"            # where a baseline's EXACT_KEYS came from when not from its own run
+
+
+def promote_exact(src: Path, dst: Path) -> None:
+    """Replace only the deterministic figures of the baseline in dst by run src's, keep its timing.
+
+    For a change meant to move instruction counts or module sizes (the exact
+    gates fail on any rise) but not the C++/C timing ratios: those figures
+    need no repetitions, so a QUICK run's are as good as a full bench's.
+    The baseline manifest records where they came from (EXACT_FROM)."""
+    if not (dst / load.MANIFEST).is_file():
+        raise InputError(f"{dst}: no baseline to update; promote a full run there first")
+    run, base = load.load_run(src), load.load_run(dst)
+    if run.env.kernel != base.env.kernel:
+        raise InputError(f"{src}: kernel {run.env.kernel}, the baseline's is {base.env.kernel}: instruction "
+                         "counts depend on the kernel release; promote a full run of this kernel instead")
+    man, bman = load.read_json(src / load.MANIFEST), load.read_json(dst / load.MANIFEST)
+    missing = [k for k in EXACT_KEYS if not man.get(k)]
+    if missing:
+        raise InputError(f"{src}: the run has no {' and no '.join(missing)} (made with ICOUNT=0?)")
+    if not run.icount.ok:
+        raise InputError(f"{src}: its instruction counts have problems: {'; '.join(run.icount.problems)}")
+    for key in EXACT_KEYS:
+        if bman.get(key):
+            (dst / bman[key]).unlink(missing_ok=True)
+        (dst / man[key]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src / man[key], dst / man[key])
+        bman[key] = man[key]
+    bman[EXACT_FROM] = {"run": run.id, "commit": man.get("commit"), "quick": run.quick,
+                        "files": [man[k] for k in EXACT_KEYS],
+                        "promoted": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    (dst / load.MANIFEST).write_text(json.dumps(bman, indent=1) + "\n")
+    load.load_run(dst)  # still a valid run
+    print(f"baseline {dst}: module sizes and instruction counts now from run {run.id} "
+          f"(timing still from {base.id}); commit it: git add {dst}")
+
+
 def _drop_flat(root: Path, series: str) -> None:
     """A flat (pre-kernel) baseline of `series` is replaced by root/<series>/: remove its files."""
     if not (root / load.MANIFEST).is_file() or benchset.is_set(root) or benchset.run_series(root).series != series:
@@ -157,9 +200,16 @@ def cmd_promote(args) -> int:
     src = Path(args.run)
     bs = benchset.load_set(src)
     if args.to and not bs.is_set and not args.per_kernel:
+        if args.exact_only:
+            promote_exact(src, Path(args.to))
+            return 0
         promote_one(src, Path(args.to), args.allow_quick)  # the pre-kernel behaviour: exactly this folder
         return 0
     root = Path(args.to) if args.to else conf.repo_root() / "results" / "baseline"
+    if args.exact_only:
+        for k in bs.kernels:
+            promote_exact(k.dir, root / k.series)
+        return 0
     for k in bs.kernels:  # validate every kernel before replacing any baseline
         run = load.load_run(k.dir)
         if run.quick and not args.allow_quick:
@@ -209,6 +259,9 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("run", metavar="RUN", help="the run directory to promote")
     m.add_argument("--to", metavar="DIR", help="baseline root (default: results/baseline)")
     m.add_argument("--allow-quick", action="store_true", help="accept a QUICK run (few repetitions)")
+    m.add_argument("--exact-only", action="store_true",
+                   help="replace only the baseline's module sizes and instruction counts (deterministic: a QUICK "
+                        "run will do) and keep its timing; for a change meant to move them, e.g. new code paths")
     m.add_argument("--per-kernel", action="store_true",
                    help="with --to and a plain run: write DIR/<series>/ instead of DIR itself")
     m.set_defaults(func=cmd_promote)

@@ -325,6 +325,45 @@ def test_promote_copies_manifest_files_only(run_dir, tmp_path, baseline_dir):
     assert main(["promote", str(run_dir), "--to", str(dst), "--allow-quick"]) == 0
 
 
+def test_promote_exact_only_moves_sizes_and_counts_not_timing(run_dir, baseline_dir, capsys):
+    """--exact-only: the baseline's modules.json and icount.json become the run's (a QUICK run will do),
+    its timing files and id stay, and the manifest says where the exact figures came from."""
+    man = json.loads((run_dir / "manifest.json").read_text())
+    man["quick"], man["commit"] = True, "feedc0de" * 5
+    (run_dir / "manifest.json").write_text(json.dumps(man))
+    ic = json.loads((run_dir / "icount.json").read_text())
+    ic["comparisons"][0]["driver_insn_per_op"]["c"] += 1  # the change the new baseline is meant to absorb
+    (run_dir / "icount.json").write_text(json.dumps(ic))
+    raw = sorted((baseline_dir / "raw").iterdir())[0]
+    timing_before, base_id = raw.read_bytes(), load_run(baseline_dir).id
+    assert main(["promote", str(run_dir), "--to", str(baseline_dir), "--exact-only"]) == 0
+    assert json.loads((baseline_dir / "icount.json").read_text()) == ic
+    assert (baseline_dir / "modules.json").read_bytes() == (run_dir / "modules.json").read_bytes()
+    assert raw.read_bytes() == timing_before and load_run(baseline_dir).id == base_id
+    src = json.loads((baseline_dir / "manifest.json").read_text())["exact_from"]
+    assert src["run"] == man["id"] and src["commit"] == man["commit"] and src["quick"] is True
+    capsys.readouterr()
+    main(["regress", "--run", str(run_dir), "--baseline", str(baseline_dir)])
+    assert f"instruction counts from run {man['id']} (commit feedc0defeed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("spoil, says", [
+    (lambda m, ic: m["env"].update(kernel="6.12.117+deb12-amd64"), "depend on the kernel release"),
+    (lambda m, ic: m.pop("icount"), "has no icount"),
+    (lambda m, ic: ic.update(ok=False, problems=["window 3 truncated"]), "window 3 truncated"),
+])
+def test_promote_exact_only_refuses(run_dir, baseline_dir, capsys, spoil, says):
+    man = json.loads((run_dir / "manifest.json").read_text())
+    ic = json.loads((run_dir / "icount.json").read_text())
+    spoil(man, ic)
+    (run_dir / "manifest.json").write_text(json.dumps(man))
+    (run_dir / "icount.json").write_text(json.dumps(ic))
+    before = {p.name: p.read_bytes() for p in baseline_dir.iterdir() if p.is_file()}
+    assert main(["promote", str(run_dir), "--to", str(baseline_dir), "--exact-only"]) == 2
+    assert says in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in baseline_dir.iterdir() if p.is_file()} == before
+
+
 def test_p99_ratio_is_shown_not_gated_unless_configured(tmp_path, baseline_dir, settings):
     # The moved cell's p99 rises with its throughput loss; by default
     # (REGRESS_RATIO_METRICS = throughput p50 p5) p99 is INFO, never FAIL.
