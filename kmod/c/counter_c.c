@@ -28,6 +28,10 @@
 #include <uapi/kmodlab.h>
 #include <kmodlab/extra_work.h>
 
+#define KMODLAB_TRACE_SYSTEM counter_c
+#define CREATE_TRACE_POINTS
+#include <kmodlab/trace/counter.h>
+
 #define COUNTER_C_NODE COUNTER_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 
 enum counter_c_sync {
@@ -107,6 +111,7 @@ static int counter_c_add_locked(s64 *value, s64 delta)
 
 	if (check_add_overflow(*value, delta, &sum))
 		return -ERANGE;
+	trace_counter_change(*value, sum, counter_c_sync);
 	*value = sum;
 	return 0;
 }
@@ -120,6 +125,7 @@ static int counter_c_add_atomic(s64 delta)
 		if (check_add_overflow(old, delta, &sum))
 			return -ERANGE;
 	} while (!atomic64_try_cmpxchg(&counter_c_atomic, &old, sum));
+	trace_counter_change(old, sum, COUNTER_C_ATOMIC);
 	return 0;
 }
 

@@ -31,6 +31,10 @@
 #include <kmodlab/extra_work.h>
 #include <uapi/lkp_enc.h>
 
+#define KMODLAB_TRACE_SYSTEM lkp_enc_c
+#define CREATE_TRACE_POINTS
+#include <kmodlab/trace/lkp_enc.h>
+
 #define LKP_ENC_C_NODE LKP_ENC_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 
 static ushort lkp_enc_c_mode = KMODLAB_DEV_MODE;
@@ -101,6 +105,7 @@ static void lkp_enc_c_put_string(struct lkp_enc_c *enc, const char *s, size_t le
 	for (i = 0; i < len; i++)
 		iowrite8(s[i], enc->regs + LKP_ENC_REG_STRING + i);
 	iowrite8(0, enc->regs + LKP_ENC_REG_STRING + len);
+	trace_lkp_enc_string_write(len);
 }
 
 /* Read the string up to its NUL into buf[LKP_ENC_STRING_SIZE]; its length. */
@@ -114,6 +119,7 @@ static size_t lkp_enc_c_get_string(struct lkp_enc_c *enc, char *buf)
 			break;
 	}
 	buf[len] = '\0';
+	trace_lkp_enc_string_read(len);
 	return len;
 }
 
@@ -189,6 +195,7 @@ static long lkp_enc_c_ioc_write_seed(struct lkp_enc_c *enc, u32 __user *uarg)
 	if (err)
 		return err;
 	iowrite32(seed, enc->regs + LKP_ENC_REG_SEED);
+	trace_lkp_enc_seed_write(seed);
 	mutex_unlock(&enc->lock);
 	return 0;
 }

@@ -41,6 +41,10 @@
 #include <kmodlab/extra_work.h>
 #include <uapi/scull.h>
 
+#define KMODLAB_TRACE_SYSTEM scull_c
+#define CREATE_TRACE_POINTS
+#include <kmodlab/trace/scull.h>
+
 #define SCULL_C_NODE SCULL_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 /* Largest load-time quantum served by the cache (order-3 slabs). */
 #define SCULL_C_CACHE_MAX (PAGE_SIZE << 3)
@@ -140,11 +144,13 @@ static void scull_c_trim(struct scull_c_dev *dev)
 	struct scull_c_qset *dptr, *next;
 	int i;
 
+	trace_scull_trim(dev->size, dev->quantum, dev->qset);
 	for (dptr = dev->data; dptr; dptr = next) {
 		if (dptr->data) {
 			for (i = 0; i < dev->qset; i++)
 				scull_c_quantum_free(dptr->data[i], dev->quantum);
 			kfree(dptr->data);
+			trace_scull_qset_free(dev->qset, dev->quantum);
 		}
 		next = dptr->next;
 		kfree(dptr);
@@ -256,6 +262,7 @@ static ssize_t scull_c_read(struct file *filp, char __user *buf, size_t count, l
 	}
 	ret = count - left;
 	*f_pos = pos + ret;
+	trace_scull_read(pos, ret, w.item, w.s_pos);
 out:
 	mutex_unlock(&dev->lock);
 	return ret;
@@ -275,6 +282,7 @@ static void *scull_c_quantum_for_write(struct scull_c_dev *dev, const struct scu
 		dptr->data = kcalloc(dev->qset, sizeof(*dptr->data), GFP_KERNEL | __GFP_NOWARN);
 		if (!dptr->data)
 			return NULL;
+		trace_scull_qset_alloc(w->item, dev->qset, dev->quantum);
 	}
 	if (!dptr->data[w->s_pos])
 		dptr->data[w->s_pos] = scull_c_quantum_alloc(dev->quantum);
@@ -325,6 +333,7 @@ static ssize_t scull_c_write(struct file *filp, const char __user *buf, size_t c
 	*f_pos = pos + ret;
 	if (dev->size < *f_pos)
 		dev->size = *f_pos;
+	trace_scull_write(pos, ret, w.item, w.s_pos);
 out:
 	mutex_unlock(&dev->lock);
 	return ret;

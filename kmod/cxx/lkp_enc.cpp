@@ -26,6 +26,10 @@
 #include <uapi/kmodlab.h>
 #include <uapi/lkp_enc.h>
 
+#include <kcxx/trace.h>
+#define KMODLAB_TP KCXX_TRACE_EVENT
+#include <kmodlab/trace/lkp_enc_events.h>
+
 using namespace kcxx;
 using kcxx::fs::File;
 using kcxx::pci::PciDevice;
@@ -77,6 +81,7 @@ void put_string(const Regs &io, const TextBuf &s, TextLen len)
 {
 	io.write_from<Text>(s, len);
 	io.write_at<Text>(len, '\0');
+	kcxx_trace::lkp_enc_string_write(len.get());
 }
 
 /* Read the string up to its NUL into buf; its length.  Lock held. */
@@ -84,6 +89,7 @@ TextLen get_string(const Regs &io, TextBuf &buf)
 {
 	TextLen len = io.read_until<Text>(buf, TextLen::constant<LKP_ENC_STRING_MAX>(), '\0');
 	buf[len.get()] = '\0';
+	kcxx_trace::lkp_enc_string_read(len.get());
 	return len;
 }
 
@@ -132,7 +138,10 @@ struct LkpEncFile {
 	static Result<void> write_seed(LkpEnc &enc, unsigned long arg)
 	{
 		u32 seed = KCXX_TRY(UserPtr<u32>(arg).read());
-		return enc.regs.try_access_with([&](const Regs &io) { io.write<Seed>(seed); });
+		return enc.regs.try_access_with([&](const Regs &io) {
+			io.write<Seed>(seed);
+			kcxx_trace::lkp_enc_seed_write(seed);
+		});
 	}
 
 	static Result<void> read_seed(LkpEnc &enc, unsigned long arg)

@@ -24,6 +24,10 @@
 #include <uapi/kmodlab.h>
 #include <uapi/scull.h>
 
+#include <kcxx/trace.h>
+#define KMODLAB_TP KCXX_TRACE_EVENT
+#include <kmodlab/trace/scull_events.h>
+
 using namespace kcxx;
 using kcxx::fs::File;
 
@@ -136,10 +140,13 @@ struct DevState {
 	 * the current module-wide geometry. */
 	void trim(QuantumPool &pool)
 	{
+		kcxx_trace::scull_trim(size, quantum, qset);
 		for (QSet *q = data.get(); q; q = q->next.get())
-			if (q->data)
+			if (q->data) {
 				for (int i = 0; i < qset; i++)
 					pool.free(q->data[i], quantum);
+				kcxx_trace::scull_qset_free(qset, quantum);
+			}
 		data.reset(); /* the nodes and pointer arrays (~QSet: iterative) */
 		size = 0;
 		quantum = params::quantum.get();
@@ -205,6 +212,7 @@ struct DevState {
 				return nullptr;
 			if (!dptr->data.try_init(qset, gfp::kernel | gfp::nowarn))
 				return nullptr;
+			kcxx_trace::scull_qset_alloc(w.item, qset, quantum);
 		}
 		if (!dptr->data[w.s_pos])
 			dptr->data[w.s_pos] = pool.alloc(quantum);
@@ -272,6 +280,7 @@ struct Scull {
 			return errc::fault;
 		usize done = count - left;
 		f_pos = pos + done;
+		kcxx_trace::scull_read(pos, done, w.item, w.s_pos);
 		return done;
 	}
 
@@ -304,6 +313,7 @@ struct Scull {
 		f_pos = pos + done;
 		if (st->size < f_pos)
 			st->size = f_pos;
+		kcxx_trace::scull_write(pos, done, w.item, w.s_pos);
 		return done;
 	}
 
