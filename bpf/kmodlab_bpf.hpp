@@ -61,6 +61,11 @@ struct Histogram {
 	uint64_t percentile_floor(double q) const;
 };
 
+// A histogram from a BPF record's slots[HIST_NBUCKETS] (bpf/hist.h layout)
+// and its count, sum, min and max: the one decoder of the programs' buckets.
+Histogram make_hist(const unsigned long long *slots, uint64_t count, uint64_t sum, uint64_t min,
+		    uint64_t max);
+
 struct OpStat {
 	std::string device;  // path, e.g. /dev/scull-c0 (or "maj:min")
 	unsigned major = 0, minor = 0;

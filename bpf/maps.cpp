@@ -23,18 +23,6 @@ const char *const kDropNames[KDROP_COUNT] = {"inflight_full", "stale_exit", "loc
 using BpfLayout = kmodlab::LogLinearHistogram<HIST_SUB_BITS, HIST_MAX_POW>;
 static_assert(BpfLayout::NBUCKETS == HIST_NBUCKETS, "BPF maps and decoder disagree on the bucket count");
 
-Histogram make_hist(const __u64 *slots, uint64_t count, uint64_t sum, uint64_t min, uint64_t max)
-{
-	Histogram h;
-	h.count = count;
-	h.sum_ns = sum;
-	h.min_ns = min;
-	h.max_ns = max;
-	for (uint32_t i = 0; i < HIST_NBUCKETS; i++)
-		if (slots[i])
-			h.buckets.push_back({BpfLayout::lower(i), BpfLayout::upper(i), slots[i]});
-	return h;
-}
 
 std::string errno_name(unsigned e)
 {
@@ -96,6 +84,19 @@ void percpu_minmax(int fd, const void *key, size_t value_size, int ncpu, size_t 
 	}
 }
 } // namespace
+
+Histogram make_hist(const __u64 *slots, uint64_t count, uint64_t sum, uint64_t min, uint64_t max)
+{
+	Histogram h;
+	h.count = count;
+	h.sum_ns = sum;
+	h.min_ns = min;
+	h.max_ns = max;
+	for (uint32_t i = 0; i < HIST_NBUCKETS; i++)
+		if (slots[i])
+			h.buckets.push_back({BpfLayout::lower(i), BpfLayout::upper(i), slots[i]});
+	return h;
+}
 
 // One OpStat per (device, op) that saw a call.
 void SessionImpl::read_opslat(Report *r) const

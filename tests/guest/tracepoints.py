@@ -7,6 +7,9 @@
                                                       operation, with the expected values
     tests/guest/tracepoints.py off DRIVER VARIANT     disabled: the same operations
                                                       leave no event
+    tests/guest/tracepoints.py cycles N               N lkp_enc encryptions per variant
+    tests/guest/tracepoints.py bpf-check JSON N       kmodlab-encphase's report of
+                                                      `cycles N`: N of each phase per variant
 
 DRIVER is scull, counter or lkp_enc; the event system is the module's name
 (kmod/include/kmodlab/trace/common.h).  Run as root with the modules loaded
@@ -148,20 +151,30 @@ def ops_counter(variant):
     return run, want
 
 
+def lkp_enc_cycle():
+    """f(fd, seed, text): one encryption by ioctls (seed, string, readback)."""
+    size = uapi("LKP_ENC_STRING_SIZE")
+    ioc = {n: uapi("LKP_ENC_IOC_" + n) for n in ("WRITE_SEED", "WRITE_STRING", "READ_STRING")}
+    out = ctypes.create_string_buffer(size)
+
+    def cycle(fd, seed, text):
+        fcntl.ioctl(fd, ioc["WRITE_SEED"], struct.pack("I", seed))
+        cbuf = ctypes.create_string_buffer(text, size)
+        fcntl.ioctl(fd, ioc["WRITE_STRING"], ctypes.addressof(cbuf))
+        fcntl.ioctl(fd, ioc["READ_STRING"], ctypes.addressof(out))
+    return cycle
+
+
 def ops_lkp_enc(variant):
     """One encryption by ioctls (seed, string, readback), then write() and read()."""
     dev = devnames.dev_path("lkp_enc", variant)
     size = uapi("LKP_ENC_STRING_SIZE")
-    ioc = {n: uapi("LKP_ENC_IOC_" + n) for n in ("WRITE_SEED", "WRITE_STRING", "READ_STRING")}
+    cycle = lkp_enc_cycle()
 
     def run():
         fd = os.open(dev, os.O_RDWR)
         try:
-            fcntl.ioctl(fd, ioc["WRITE_SEED"], struct.pack("I", 3))
-            cbuf = ctypes.create_string_buffer(b"hello", size)
-            fcntl.ioctl(fd, ioc["WRITE_STRING"], ctypes.addressof(cbuf))
-            out = ctypes.create_string_buffer(size)
-            fcntl.ioctl(fd, ioc["READ_STRING"], ctypes.addressof(out))
+            cycle(fd, 3, b"hello")
             os.write(fd, b"abc")
             os.pread(fd, size, 0)
         finally:
@@ -180,12 +193,52 @@ def ops_lkp_enc(variant):
 OPS = {"scull": ops_scull, "counter": ops_counter, "lkp_enc": ops_lkp_enc}
 
 
+def variants():
+    return os.environ.get("KMODLAB_VARIANTS", "").split() or devnames.variants()
+
+
+def cycles(n):
+    """n encryption cycles on each variant's lkp_enc device (the BPF check's load)."""
+    cycle = lkp_enc_cycle()
+    for v in variants():
+        fd = os.open(devnames.dev_path("lkp_enc", v), os.O_RDWR)
+        try:
+            for i in range(n):
+                cycle(fd, i % 26, b"the quick brown fox")
+        finally:
+            os.close(fd)
+    return []
+
+
+def bpf_check(path, n):
+    """kmodlab-encphase's JSON after cycles(n): per variant, n of each event,
+    n encryptions, nothing out of order, n latencies per phase."""
+    import json
+    doc = json.loads(Path(path).read_text())
+    bad = []
+    for v in variants():
+        got = doc["variants"].get(v)
+        if got is None:
+            bad.append(f"{v}: not in the BPF report")
+            continue
+        figures = dict(got["events"], encrypts=got["encrypts"],
+                       **{f"phase {p}": h["count"] for p, h in got["phases"].items()})
+        for name, x in figures.items():
+            if x != n:
+                bad.append(f"{v}: {name} {x}, expected {n}")
+        if got["out_of_order"] or got["no_slot"]:
+            bad.append(f"{v}: out_of_order {got['out_of_order']}, no_slot {got['no_slot']}")
+        for p, h in got["phases"].items():
+            if not h["min_ns"] > 0:
+                bad.append(f"{v}: phase {p} has no positive latency")
+    return bad
+
+
 def check_format(driver):
-    variants = os.environ.get("KMODLAB_VARIANTS", "").split() or devnames.variants()
     bad = []
     for event, fields in FIELDS[driver].items():
         base = None
-        for v in variants:
+        for v in variants():
             system = devnames.module_name(driver, v)
             path = TRACEFS / "events" / system / event
             if not path.is_dir():
@@ -226,6 +279,12 @@ def run_ops(driver, variant, on):
 
 
 def main(argv):
+    if argv[:1] == ["cycles"] and len(argv) == 2:
+        return 0 if cycles(int(argv[1])) == [] else 1
+    if argv[:1] == ["bpf-check"] and len(argv) == 3:
+        bad = bpf_check(argv[1], int(argv[2]))
+        print("\n".join(bad))
+        return 1 if bad else 0
     if len(argv) < 2 or argv[0] not in ("format", "fire", "off") or argv[1] not in OPS:
         print(__doc__, file=sys.stderr)
         return 2
