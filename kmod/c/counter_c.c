@@ -104,14 +104,18 @@ static int counter_c_set(s64 val)
 	return 0;
 }
 
-/* value += delta, or -ERANGE and no change if the sum overflows. */
-static int counter_c_add_locked(s64 *value, s64 delta)
+/*
+ * value += delta, or -ERANGE and no change if the sum overflows.  The event
+ * gets the caller's constant mode, not counter_c_sync: a load the compiler
+ * would otherwise do before the tracepoint's nop.
+ */
+static int counter_c_add_locked(s64 *value, s64 delta, enum counter_c_sync sync)
 {
 	s64 sum;
 
 	if (check_add_overflow(*value, delta, &sum))
 		return -ERANGE;
-	trace_counter_change(*value, sum, counter_c_sync);
+	trace_counter_change(*value, sum, sync);
 	*value = sum;
 	return 0;
 }
@@ -137,12 +141,12 @@ static int counter_c_add(s64 delta)
 	case COUNTER_C_MUTEX:
 		if (mutex_lock_interruptible(&counter_c_mutex))
 			return -ERESTARTSYS;
-		ret = counter_c_add_locked(&counter_c_value, delta);
+		ret = counter_c_add_locked(&counter_c_value, delta, COUNTER_C_MUTEX);
 		mutex_unlock(&counter_c_mutex);
 		break;
 	case COUNTER_C_SPINLOCK:
 		spin_lock(&counter_c_spinlock);
-		ret = counter_c_add_locked(&counter_c_value, delta);
+		ret = counter_c_add_locked(&counter_c_value, delta, COUNTER_C_SPINLOCK);
 		spin_unlock(&counter_c_spinlock);
 		break;
 	case COUNTER_C_ATOMIC:
