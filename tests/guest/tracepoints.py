@@ -16,7 +16,6 @@ DRIVER is scull, counter or lkp_enc; the event system is the module's name
 (tests/guest/suites/25-tracepoints).  Exit 0 when the check holds; otherwise
 exit 1 and print what differs.
 """
-import ctypes
 import fcntl
 import os
 import re
@@ -155,13 +154,14 @@ def lkp_enc_cycle():
     """f(fd, seed, text): one encryption by ioctls (seed, string, readback)."""
     size = uapi("LKP_ENC_STRING_SIZE")
     ioc = {n: uapi("LKP_ENC_IOC_" + n) for n in ("WRITE_SEED", "WRITE_STRING", "READ_STRING")}
-    out = ctypes.create_string_buffer(size)
+    out = bytearray(size)
 
+    # a bytes or bytearray argument is passed as a pointer to its copy (the
+    # string itself, as the ABI wants), read back for a bytearray
     def cycle(fd, seed, text):
         fcntl.ioctl(fd, ioc["WRITE_SEED"], struct.pack("I", seed))
-        cbuf = ctypes.create_string_buffer(text, size)
-        fcntl.ioctl(fd, ioc["WRITE_STRING"], ctypes.addressof(cbuf))
-        fcntl.ioctl(fd, ioc["READ_STRING"], ctypes.addressof(out))
+        fcntl.ioctl(fd, ioc["WRITE_STRING"], text.ljust(size, b"\0"))
+        fcntl.ioctl(fd, ioc["READ_STRING"], out, True)
     return cycle
 
 
