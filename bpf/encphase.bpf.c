@@ -50,6 +50,8 @@ static __always_inline int step(void *ctx, __u32 ev)
 	__u64 now = bpf_ktime_get_ns();
 	struct encphase_thread *t, fresh = {};
 	struct encphase_counts *c;
+	__u32 last = ENCPHASE_NR_EVENTS, seeded = 0;
+	__u64 ts = 0;
 
 	if (variant >= ENCPHASE_MAX_VARIANTS)
 		return 0;
@@ -57,15 +59,19 @@ static __always_inline int step(void *ctx, __u32 ev)
 	if (!c)
 		return 0;
 	c->events[ev]++;
+	/* the thread's previous event, copied out (another device: none) */
 	t = bpf_map_lookup_elem(&threads, &tid);
-	if (t && t->variant != variant)
-		t = NULL;	/* another device: start over */
-	if (ev == ENCPHASE_WRITE && t && t->last == ENCPHASE_SEED)
-		phase(variant, ENCPHASE_SEED_TO_WRITE, now - t->ts);
+	if (t && t->variant == variant) {
+		last = t->last;
+		ts = t->ts;
+		seeded = t->seeded;
+	}
+	if (ev == ENCPHASE_WRITE && last == ENCPHASE_SEED)
+		phase(variant, ENCPHASE_SEED_TO_WRITE, now - ts);
 	if (ev == ENCPHASE_READ) {
-		if (t && t->last == ENCPHASE_WRITE) {
-			phase(variant, ENCPHASE_WRITE_TO_READ, now - t->ts);
-			if (t->seeded)
+		if (last == ENCPHASE_WRITE) {
+			phase(variant, ENCPHASE_WRITE_TO_READ, now - ts);
+			if (seeded)
 				c->encrypts++;
 		} else {
 			c->out_of_order++;
@@ -74,7 +80,7 @@ static __always_inline int step(void *ctx, __u32 ev)
 	fresh.ts = now;
 	fresh.last = ev;
 	fresh.variant = variant;
-	fresh.seeded = ev == ENCPHASE_SEED || (ev == ENCPHASE_WRITE && t && t->last == ENCPHASE_SEED);
+	fresh.seeded = ev == ENCPHASE_SEED || (ev == ENCPHASE_WRITE && last == ENCPHASE_SEED);
 	if (bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY))
 		c->no_slot++;
 	return 0;
