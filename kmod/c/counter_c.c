@@ -31,6 +31,8 @@
 #define KMODLAB_TRACE_SYSTEM counter_c
 #define CREATE_TRACE_POINTS
 #include <kmodlab/trace/counter.h>
+#define KMODLAB_TP KMODLAB_TRACE_EMITTER
+#include <kmodlab/trace/counter_events.h>
 
 #define COUNTER_C_NODE COUNTER_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 
@@ -105,17 +107,20 @@ static int counter_c_set(s64 val)
 }
 
 /*
- * value += delta, or -ERANGE and no change if the sum overflows.  The event
- * gets the caller's constant mode, not counter_c_sync: a load the compiler
- * would otherwise do before the tracepoint's nop.
+ * value += delta, or -ERANGE and no change if the sum overflows.  The
+ * event's arguments cost nothing while it is off (kmodlab_trace: evaluated
+ * behind the key): the caller's constant mode, not counter_c_sync, and the
+ * old value re-read there with READ_ONCE (under the lock, the same value): a
+ * plain *value shares the addition's load and splits "add mem, reg" into a
+ * load and an add.  Always inline: the event made the compiler call it.
  */
-static int counter_c_add_locked(s64 *value, s64 delta, enum counter_c_sync sync)
+static __always_inline int counter_c_add_locked(s64 *value, s64 delta, enum counter_c_sync sync)
 {
 	s64 sum;
 
 	if (check_add_overflow(*value, delta, &sum))
 		return -ERANGE;
-	trace_counter_change(*value, sum, sync);
+	kmodlab_trace(counter_change, READ_ONCE(*value), sum, sync);
 	*value = sum;
 	return 0;
 }
@@ -129,7 +134,8 @@ static int counter_c_add_atomic(s64 delta)
 		if (check_add_overflow(old, delta, &sum))
 			return -ERANGE;
 	} while (!atomic64_try_cmpxchg(&counter_c_atomic, &old, sum));
-	trace_counter_change(old, sum, COUNTER_C_ATOMIC);
+	/* sum - delta, not old: keeping old beside cmpxchg's register cost a move. */
+	kmodlab_trace(counter_change, sum - delta, sum, COUNTER_C_ATOMIC);
 	return 0;
 }
 

@@ -43,7 +43,7 @@ KCXX_PARAM(mode, unsigned short, KMODLAB_DEV_MODE, 0444, "permission bits of the
 inline Result<void> add_checked(s64 &value, s64 delta, int sync)
 {
 	s64 sum = KCXX_TRY(checked_add(value, delta, errc::range));
-	kcxx_trace::counter_change(value, sum, sync);
+	kcxx_trace::counter_change(kcxx::trace::reread(value), sum, sync);
 	value = sum;
 	return ok();
 }
@@ -112,7 +112,8 @@ struct SyncAtomic {
 		do {
 			sum = KCXX_TRY(checked_add(old, d, errc::range));
 		} while (!value.compare_exchange(old, sum));
-		kcxx_trace::counter_change(old, sum, index);
+		/* sum - d, not old: keeping old beside cmpxchg's register costs a move. */
+		kcxx_trace::counter_change(sum - d, sum, index);
 		return ok();
 	}
 };

@@ -76,16 +76,18 @@ struct LkpEnc {
 	LkpEncRegistration misc{ this };
 };
 
-/* Store s[0, len) and a terminating NUL in the device.  Lock held. */
-void put_string(const Regs &io, const TextBuf &s, TextLen len)
+/* Store s[0, len) and a terminating NUL in the device.  Lock held.  Always
+ * inline, as without the event (its call made GCC keep these out of line). */
+[[gnu::always_inline]] inline void put_string(const Regs &io, const TextBuf &s, TextLen len)
 {
+	kcxx_trace::lkp_enc_string_write(len.get()); /* before: see lkp_enc_c_put_string */
 	io.write_from<Text>(s, len);
 	io.write_at<Text>(len, '\0');
-	kcxx_trace::lkp_enc_string_write(len.get());
 }
 
-/* Read the string up to its NUL into buf; its length.  Lock held. */
-TextLen get_string(const Regs &io, TextBuf &buf)
+/* Read the string up to its NUL into buf; its length.  Lock held.  Always
+ * inline (see put_string). */
+[[gnu::always_inline]] inline TextLen get_string(const Regs &io, TextBuf &buf)
 {
 	TextLen len = io.read_until<Text>(buf, TextLen::constant<LKP_ENC_STRING_MAX>(), '\0');
 	buf[len.get()] = '\0';

@@ -7,8 +7,11 @@
  * between two events of one task is the phase between them (bpf/ reads it).
  *
  *   lkp_enc_seed_write    the seed register written (ioctl WRITE_SEED): seed
- *   lkp_enc_string_write  a string stored (write(), ioctl WRITE_STRING): len
- *       (the string's bytes; len + 1 byte writes with the NUL)
+ *   lkp_enc_string_write  a string about to be stored (write(), ioctl
+ *       WRITE_STRING), before its len + 1 byte writes (with the NUL): len.
+ *       Before, not after: that costs nothing while off (see
+ *       lkp_enc_c_put_string), and the phase to lkp_enc_string_read is then
+ *       the whole MMIO exchange (string out, the device's work, readback)
  *   lkp_enc_string_read   the device's string read back (read(), ioctl
  *       READ_STRING): len (bytes before the NUL; len + 1 byte reads, or
  *       LKP_ENC_STRING_MAX when no NUL came)

@@ -91,7 +91,7 @@ concept converts_without_narrowing = requires(From f) { To{ f }; };
 
 template <class F> struct Emitter;
 template <class... P> struct Emitter<void (*)(P...)> {
-	template <auto Emit, class... A> [[gnu::always_inline]] static void call(A... a)
+	template <auto Emit, class... A> [[gnu::always_inline]] static void call(const A &...a)
 	{
 		static_assert(sizeof...(A) == sizeof...(P),
 			      "kcxx::trace: wrong number of arguments for this event");
@@ -102,9 +102,26 @@ template <class... P> struct Emitter<void (*)(P...)> {
 	}
 };
 
-/* An event: callable like C's trace_<event>(). */
+/*
+ * A value the event reads only when it is enabled, from memory, once
+ * (volatile): reread(x) as an event argument.  For an argument that the hot
+ * path also loads (counter's old value under its lock): a plain x lets the
+ * compiler share that load with the event and split "add mem, reg" into a
+ * load and an add on the disabled path too.  Holds x's address; x must be
+ * alive and not changed between the call and the event (under the lock).
+ */
+template <class T> struct Reread {
+	const volatile T *p;
+	[[gnu::always_inline]] operator T() const { return *p; }
+};
+template <class T> [[gnu::always_inline]] inline Reread<T> reread(const T &x) { return { &x }; }
+
+/* An event: callable like C's trace_<event>(), with one difference that
+ * matters for the disabled cost: the arguments are taken by reference and
+ * converted to the event's parameter types only on the enabled path (C's
+ * inline trace_<event>() evaluates them before its key test). */
 template <Tracepoint &Tp, auto Emit> struct Event {
-	template <class... A> [[gnu::always_inline]] void operator()(A... a) const
+	template <class... A> [[gnu::always_inline]] void operator()(const A &...a) const
 	{
 #ifndef KMODLAB_NO_TRACE
 		if (__builtin_expect(enabled<Tp>(), 0))
