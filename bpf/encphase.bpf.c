@@ -13,6 +13,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Only this process (tgid); 0: every process (kmodlab-load --bpf sets it). */
+const volatile __u32 target_tgid = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ENCPHASE_MAX_VARIANTS);
@@ -54,6 +57,8 @@ static __always_inline int step(void *ctx, __u32 ev)
 	__u64 ts = 0;
 
 	if (variant >= ENCPHASE_MAX_VARIANTS)
+		return 0;
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
 	c = bpf_map_lookup_elem(&counts, &variant);
 	if (!c)

@@ -4,9 +4,9 @@
 //
 //   kmodlab-encphase [--json FILE] -- COMMAND [ARG...]
 //
-// Attaches to events/lkp_enc_<variant>/lkp_enc_{seed_write,string_write,
-// string_read} of every loaded variant (cookie = the variant's index in
-// uapi KMODLAB_VARIANTS), runs COMMAND, then prints per variant the event
+// A kmodlab::bpf::Session with Options::trace_events on every loaded
+// lkp_enc variant (bpf/drvtrace.cpp attaches encphase.bpf.c to
+// events/lkp_enc_<variant>/<event>), runs COMMAND, then prints per variant the event
 // counts, the encryptions seen (seed -> string write -> readback on one
 // thread), the events out of order, and the latency of the two phases
 // (seed to string write, string write to readback).  --json writes the same
@@ -19,12 +19,8 @@
 #include <string>
 #include <vector>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <nlohmann/json.hpp>
 
-#include "encphase.h"
-#include "encphase.skel.h"
 #include "kmodlab_bpf.hpp"
 #include "uapi/kmodlab_dev.h"
 #include "uapi/lkp_enc.h"
@@ -32,37 +28,7 @@
 namespace {
 
 using kmodlab::bpf::Histogram;
-using kmodlab::bpf::make_hist;
-
-const char *const kEvents[ENCPHASE_NR_EVENTS] = {"lkp_enc_seed_write", "lkp_enc_string_write",
-						 "lkp_enc_string_read"};
-const char *const kPhases[ENCPHASE_NR_PHASES] = {"seed_to_write", "write_to_read"};
-
-struct Variant {
-	std::string name, module;
-	unsigned index;
-};
-
-// Attach the three programs to one variant's events; false if absent.
-bool attach_variant(encphase_bpf *skel, const Variant &v, std::vector<bpf_link *> &links)
-{
-	bpf_program *progs[ENCPHASE_NR_EVENTS] = {skel->progs.encphase_seed, skel->progs.encphase_write,
-						  skel->progs.encphase_read};
-	std::string dir = "/sys/kernel/tracing/events/" + v.module;
-	if (access(dir.c_str(), F_OK) != 0)
-		return false;
-	for (int e = 0; e < ENCPHASE_NR_EVENTS; e++) {
-		LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = v.index);
-		bpf_link *l = bpf_program__attach_tracepoint_opts(progs[e], v.module.c_str(), kEvents[e], &opts);
-		if (!l) {
-			fprintf(stderr, "kmodlab-encphase: cannot attach to %s/%s: %s\n", v.module.c_str(),
-				kEvents[e], strerror(errno));
-			return false;
-		}
-		links.push_back(l);
-	}
-	return true;
-}
+using kmodlab::bpf::TraceModule;
 
 int run(char **argv)
 {
@@ -88,47 +54,16 @@ nlohmann::json hist_json(const Histogram &h)
 		{"max_ns", h.max_ns}};
 }
 
-// One variant's counters and phases, summed over the CPUs.
-nlohmann::json read_variant(encphase_bpf *skel, const Variant &v)
+// One variant as this tool has always printed it (tests/guest/tracepoints.py).
+nlohmann::json variant_json(const TraceModule &m)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	std::vector<encphase_counts> c(ncpu);
-	encphase_counts sum{};
-	__u32 key = v.index;
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counts), &key, c.data()) == 0)
-		for (auto &x : c) {
-			for (int e = 0; e < ENCPHASE_NR_EVENTS; e++)
-				sum.events[e] += x.events[e];
-			sum.encrypts += x.encrypts;
-			sum.out_of_order += x.out_of_order;
-			sum.no_slot += x.no_slot;
-		}
-	nlohmann::json j = {{"module", v.module},
-			    {"encrypts", sum.encrypts},
-			    {"out_of_order", sum.out_of_order},
-			    {"no_slot", sum.no_slot}};
-	for (int e = 0; e < ENCPHASE_NR_EVENTS; e++)
-		j["events"][kEvents[e]] = sum.events[e];
-	std::vector<encphase_hist> h(ncpu);
-	for (unsigned p = 0; p < ENCPHASE_NR_PHASES; p++) {
-		key = v.index * ENCPHASE_NR_PHASES + p;
-		encphase_hist all{};
-		bool any = false;
-		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &key, h.data()) == 0)
-			for (auto &x : h) {
-				if (!x.count)
-					continue;
-				all.min_ns = any ? std::min(all.min_ns, x.min_ns) : x.min_ns;
-				all.max_ns = std::max(all.max_ns, x.max_ns);
-				all.count += x.count;
-				all.sum_ns += x.sum_ns;
-				for (unsigned i = 0; i < HIST_NBUCKETS; i++)
-					all.slots[i] += x.slots[i];
-				any = true;
-			}
-		j["phases"][kPhases[p]] =
-			hist_json(make_hist(all.slots, all.count, all.sum_ns, all.min_ns, all.max_ns));
-	}
+	nlohmann::json j = {{"module", m.module}};
+	for (const auto &[name, n] : m.sequence)
+		j[name] = n;
+	for (const auto &[name, n] : m.events)
+		j["events"][name] = n;
+	for (const auto &[name, h] : m.phases)
+		j["phases"][name] = hist_json(h);
 	return j;
 }
 
@@ -149,6 +84,20 @@ void print_text(const nlohmann::json &out)
 	}
 }
 
+// Every lkp_enc module whose events are in tracefs.
+std::vector<std::string> loaded_variants()
+{
+	std::vector<std::string> mods;
+	const char *const *names = kmodlab_variants();
+	for (unsigned v = 0; v < KMODLAB_NR_VARIANTS; v++) {
+		char mod[64];
+		if (kmodlab_module_name(mod, sizeof(mod), LKP_ENC_NAME, names[v]) > 0 &&
+		    access(("/sys/kernel/tracing/events/" + std::string(mod)).c_str(), F_OK) == 0)
+			mods.push_back(mod);
+	}
+	return mods;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -167,44 +116,35 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: kmodlab-encphase [--json FILE] -- COMMAND [ARG...]\n");
 		return 2;
 	}
-	encphase_bpf *skel = encphase_bpf__open_and_load();
-	if (!skel) {
-		fprintf(stderr, "kmodlab-encphase: loading the BPF object failed: %s\n", strerror(errno));
+	kmodlab::bpf::Options o;
+	o.opslat = o.lockstat = false;
+	o.prog_stats = false;
+	o.trace_events = true;
+	o.trace_modules = loaded_variants();
+	if (o.trace_modules.empty()) {
+		fprintf(stderr, "kmodlab-encphase: no lkp_enc module with tracepoints is loaded\n");
 		return 1;
 	}
-	std::vector<Variant> variants;
-	std::vector<bpf_link *> links;
-	const char *const *names = kmodlab_variants();
-	for (unsigned v = 0; v < KMODLAB_NR_VARIANTS && v < ENCPHASE_MAX_VARIANTS; v++) {
-		char mod[64];
-		if (kmodlab_module_name(mod, sizeof(mod), LKP_ENC_NAME, names[v]) < 0)
-			continue;
-		Variant var{names[v], mod, v};
-		if (attach_variant(skel, var, links))
-			variants.push_back(var);
+	std::string err;
+	auto session = kmodlab::bpf::Session::open(o, &err);
+	if (!session || !session->attach(&err)) {
+		fprintf(stderr, "kmodlab-encphase: %s\n", err.c_str());
+		return 1;
 	}
-	int rc = 1;
-	if (variants.empty()) {
-		fprintf(stderr, "kmodlab-encphase: no lkp_enc module with tracepoints is loaded\n");
-	} else {
-		int cmd = run(argv + i + 1);
-		nlohmann::json out = {{"command_status", cmd}};
-		out["variants"] = nlohmann::json::object();
-		for (auto &v : variants)
-			out["variants"][v.name] = read_variant(skel, v);
-		print_text(out);
-		if (json_path) {
-			FILE *f = fopen(json_path, "w");
-			if (f) {
-				fputs(out.dump(2).c_str(), f);
-				fputc('\n', f);
-				fclose(f);
-			}
+	int cmd = run(argv + i + 1);
+	session->detach();
+	nlohmann::json out = {{"command_status", cmd}};
+	out["variants"] = nlohmann::json::object();
+	for (const auto &m : session->report().trace_events)
+		out["variants"][m.variant] = variant_json(m);
+	print_text(out);
+	if (json_path) {
+		FILE *f = fopen(json_path, "w");
+		if (f) {
+			fputs(out.dump(2).c_str(), f);
+			fputc('\n', f);
+			fclose(f);
 		}
-		rc = cmd == 0 ? 0 : 1;
 	}
-	for (auto *l : links)
-		bpf_link__destroy(l);
-	encphase_bpf__destroy(skel);
-	return rc;
+	return cmd == 0 ? 0 : 1;
 }

@@ -54,6 +54,8 @@ SessionImpl::~SessionImpl()
 {
 	detach();
 	funclat_bpf__destroy(fn_);
+	drvevents_bpf__destroy(ev_);
+	encphase_bpf__destroy(enc_);
 	lockstat_bpf__destroy(lk_);
 	destroy_opslat();
 	if (stats_fd_ >= 0)
@@ -152,6 +154,8 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 	if ((opts.opslat || opts.lockstat) && !load_first_mode(modes, error))
 		return false;
 	if (!opts.funcs.empty() && !load_funclat(error))
+		return false;
+	if (opts.trace_events && !load_trace_events(error))
 		return false;
 	if (opts.prog_stats) {
 		stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
