@@ -11,7 +11,6 @@
 // thread), the events out of order, and the latency of the two phases
 // (seed to string write, string write to readback).  --json writes the same
 // as JSON.  Exit 0, or 1 when nothing could be attached or COMMAND failed.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,20 +28,6 @@ namespace {
 
 using kmodlab::bpf::Histogram;
 using kmodlab::bpf::TraceModule;
-
-int run(char **argv)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "kmodlab-encphase: %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 nlohmann::json hist_json(const Histogram &h)
 {
@@ -131,7 +116,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kmodlab-encphase: %s\n", err.c_str());
 		return 1;
 	}
-	int cmd = run(argv + i + 1);
+	int cmd = kmodlab::bpf::run_command(argv + i + 1);
 	session->detach();
 	nlohmann::json out = {{"command_status", cmd}};
 	out["variants"] = nlohmann::json::object();

@@ -27,7 +27,7 @@ void on_signal(int) { g_stop = 1; }
 void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kmodlab-trace opslat|lockstat|funclat|events|all [options]\n"
+		"usage: kmodlab-trace opslat|lockstat|funclat|events|all [options] [-- COMMAND [ARG...]]\n"
 		"\n"
 		"  opslat    per (device, operation) syscall latency: read, write, pread64,\n"
 		"            pwrite64, ioctl, openat, close on the target devices\n"
@@ -57,6 +57,8 @@ void usage(FILE *f)
 		"  -m, --module NAME    events: this module's tracepoints (repeatable,\n"
 		"                       e.g. scull_c, lkp_enc_cxx)\n"
 		"  -h, --help           this text\n"
+		"  -- COMMAND ...       trace while COMMAND runs (instead of --duration),\n"
+		"                       exit status 1 if it fails\n"
 		"\n"
 		"Needs root.  Lock addresses print as kernel symbols when the lock is static,\n"
 		"as <heap>#hash otherwise (raw kernel pointers are never printed).\n");
@@ -156,7 +158,10 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc) {
+	char **command = nullptr;  // after "--": traced while it runs
+	if (optind < argc && optind > 2 && strcmp(argv[optind - 1], "--") == 0)
+		command = argv + optind;
+	else if (optind < argc) {
 		fprintf(stderr, "kmodlab-trace: unexpected argument '%s' (--help)\n", argv[optind]);
 		return 2;
 	}
@@ -210,6 +215,9 @@ int main(int argc, char **argv)
 	if (text)
 		fprintf(stderr, "kmodlab-trace: tracing (%s)%s\n", session->report().attach_mode.c_str(),
 			duration ? "" : "; Ctrl-C to stop");
+	int command_status = command ? run_command(command) : 0;
+	if (command)
+		g_stop = 1;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	auto elapsed = [&]() {
@@ -250,5 +258,5 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	return 0;
+	return command_status == 0 ? 0 : 1;
 }

@@ -154,6 +154,11 @@ public:
 	virtual void clear() = 0;
 };
 
+// The tools that trace while a command runs (kmodlab-encphase,
+// kmodlab-trace ... -- COMMAND): runs argv (execvp) and waits; its exit
+// status, 128 when a signal ended it, -1 when it could not be started.
+int run_command(char *const *argv);
+
 // st_rdev of a character device node; false and *error if it is not one.
 bool device_number(const std::string &path, dev_t *out, std::string *error);
 

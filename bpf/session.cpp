@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <algorithm>
@@ -175,6 +176,20 @@ std::unique_ptr<Session> Session::open(const Options &opts, std::string *error)
 		return nullptr;
 	}
 	return s;
+}
+
+int run_command(char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 bool device_number(const std::string &path, dev_t *out, std::string *error)

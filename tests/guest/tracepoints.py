@@ -10,6 +10,17 @@
     tests/guest/tracepoints.py cycles N               N lkp_enc encryptions per variant
     tests/guest/tracepoints.py bpf-check JSON N       kmodlab-encphase's report of
                                                       `cycles N`: N of each phase per variant
+    tests/guest/tracepoints.py dev DRIVER VARIANT     print the driver's first node
+    tests/guest/tracepoints.py module DRIVER VARIANT  print the driver's module name
+    tests/guest/tracepoints.py scull-empty VARIANT    trim /dev/scull-<v>0 (untraced set-up)
+    tests/guest/tracepoints.py scull-sets VARIANT N   write twice into each of N new quantum
+                                                      sets of the emptied device, then trim
+    tests/guest/tracepoints.py sets-check JSON VARIANT N  kmodlab-trace events' report of
+                                                      `scull-sets N`: N allocations, each
+                                                      followed by its write, 2N writes, N frees
+    tests/guest/tracepoints.py load-check JSON        a kmodlab-load --bpf-trace --check
+                                                      report: data check and tracepoint
+                                                      check ran and passed
 
 DRIVER is scull, counter or lkp_enc; the event system is the module's name
 (kmod/include/kmodlab/trace/common.h).  Run as root with the modules loaded
@@ -234,6 +245,66 @@ def bpf_check(path, n):
     return bad
 
 
+def scull_geometry(variant):
+    params = Path("/sys/module") / devnames.module_name("scull", variant) / "parameters"
+    return int((params / "quantum").read_text()), int((params / "qset").read_text())
+
+
+def scull_empty(variant):
+    os.close(os.open(devnames.dev_path("scull", variant, 0), os.O_WRONLY))  # open for writing trims
+
+
+def scull_sets(variant, n):
+    """Two writes into each of n quantum sets of an empty device, then a trim:
+    n allocations (the first write of each set), 2n writes, one trim, n frees."""
+    quantum, qset = scull_geometry(variant)
+    dev = devnames.dev_path("scull", variant, 0)
+    fd = os.open(dev, os.O_RDWR)
+    try:
+        for k in range(n):
+            os.pwrite(fd, b"a", k * quantum * qset)
+            os.pwrite(fd, b"b", k * quantum * qset + 1)
+    finally:
+        os.close(fd)
+    scull_empty(variant)
+
+
+def trace_module(doc, module):
+    for m in doc.get("trace_events") or []:
+        if m["module"] == module:
+            return m
+    return None
+
+
+def sets_check(path, variant, n):
+    """kmodlab-trace events' JSON after scull-sets n."""
+    import json
+    module = devnames.module_name("scull", variant)
+    m = trace_module(json.loads(Path(path).read_text()), module)
+    if m is None:
+        return [f"{module}: not in the BPF report's trace_events"]
+    want = {"scull_qset_alloc": n, "scull_write": 2 * n, "scull_read": 0, "scull_trim": 1,
+            "scull_qset_free": n, "alloc_then_write": n, "alloc_no_write": 0, "no_slot": 0}
+    got = dict(m["events"], **m["sequence"])
+    return [f"{module}: {k} {got.get(k)}, expected {v}" for k, v in want.items() if got.get(k) != v]
+
+
+def load_check(path):
+    """kmodlab-load --bpf-trace --check's JSON: both checks ran and passed,
+    the module's tracepoints are in the BPF report."""
+    import json
+    doc = json.loads(Path(path).read_text())
+    bad = []
+    tc = doc["check"].get("trace_events")
+    if not doc["check"]["ok"]:
+        bad.append(f"check failed: {doc['check']['detail']}")
+    if not tc or not tc["checked"] or not tc["ok"]:
+        bad.append(f"tracepoint check did not pass: {tc}")
+    if trace_module(doc["bpf"], doc["module"]) is None:
+        bad.append(f"{doc['module']}: not in bpf.trace_events")
+    return bad
+
+
 def check_format(driver):
     bad = []
     for event, fields in FIELDS[driver].items():
@@ -281,8 +352,23 @@ def run_ops(driver, variant, on):
 def main(argv):
     if argv[:1] == ["cycles"] and len(argv) == 2:
         return 0 if cycles(int(argv[1])) == [] else 1
-    if argv[:1] == ["bpf-check"] and len(argv) == 3:
-        bad = bpf_check(argv[1], int(argv[2]))
+    if argv[:1] == ["dev"] and len(argv) == 3:
+        print(devnames.first_dev_path(argv[1], argv[2]))
+        return 0
+    if argv[:1] == ["module"] and len(argv) == 3:
+        print(devnames.module_name(argv[1], argv[2]))
+        return 0
+    if argv[:1] == ["scull-empty"] and len(argv) == 2:
+        scull_empty(argv[1])
+        return 0
+    if argv[:1] == ["scull-sets"] and len(argv) == 3:
+        scull_sets(argv[1], int(argv[2]))
+        return 0
+    checks = {"bpf-check": (3, lambda a: bpf_check(a[1], int(a[2]))),
+              "sets-check": (4, lambda a: sets_check(a[1], a[2], int(a[3]))),
+              "load-check": (2, lambda a: load_check(a[1]))}
+    if argv[:1] and argv[0] in checks and len(argv) == checks[argv[0]][0]:
+        bad = checks[argv[0]][1](argv)
         print("\n".join(bad))
         return 1 if bad else 0
     if len(argv) < 2 or argv[0] not in ("format", "fire", "off") or argv[1] not in OPS:
