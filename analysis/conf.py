@@ -44,7 +44,10 @@ SCHEMA: dict[str, tuple[type, str]] = {
     "STATS_POWER": (float, "power at which the minimum detectable effect (MDE) is stated"),
     "STATS_DISTURBED_FACTOR": (float,
         "a run is disturbed (its whole pair excluded) when its throughput is below 1/F of its cell-and-variant "
-        "median, or its latency floor above F times the median floor"),
+        "median"),
+    "STATS_DISTURBED_FLOOR_FACTOR": (float,
+        "a run is disturbed (its whole pair excluded) when its latency floor is above this factor times its "
+        "cell-and-variant median floor (TCG's slow mode: the whole run about 2x)"),
     "STATS_DISTURBED_FLOOR_PERCENTILE": (float,
         "the percentile of a run's own latency histogram that is its 'latency floor' for the disturbed-run rule"),
     "BENCH_PRIMARY_CELLS": (str,
@@ -171,6 +174,7 @@ class Settings:
     regress_alpha: float
     power: float
     disturbed_factor: float
+    disturbed_floor_factor: float
     floor_percentile: float
     primary_cells: tuple
 
@@ -194,9 +198,10 @@ class Settings:
             raise InputError(f"{source}: STATS_MIN_PAIRS must be at least 3 (a t quantile needs 2 degrees of freedom)")
         if not 0 < got["STATS_POWER"] < 1 or not 0 < got["REGRESS_ALPHA"] < 1:
             raise InputError(f"{source}: STATS_POWER and REGRESS_ALPHA must lie in (0, 1)")
-        if got["STATS_DISTURBED_FACTOR"] <= 1 or not 0 < got["STATS_DISTURBED_FLOOR_PERCENTILE"] < 100:
-            raise InputError(f"{source}: STATS_DISTURBED_FACTOR must be > 1 and STATS_DISTURBED_FLOOR_PERCENTILE "
-                             "in (0, 100)")
+        if got["STATS_DISTURBED_FACTOR"] <= 1 or got["STATS_DISTURBED_FLOOR_FACTOR"] <= 1 \
+                or not 0 < got["STATS_DISTURBED_FLOOR_PERCENTILE"] < 100:
+            raise InputError(f"{source}: STATS_DISTURBED_FACTOR and STATS_DISTURBED_FLOOR_FACTOR must be > 1 and "
+                             "STATS_DISTURBED_FLOOR_PERCENTILE in (0, 100)")
         cells = tuple(got["BENCH_PRIMARY_CELLS"].split())
         if any(c.count("/") != 1 for c in cells):
             raise InputError(f"{source}: BENCH_PRIMARY_CELLS must list driver/workload cells, got {cells}")
@@ -217,6 +222,7 @@ class Settings:
             regress_alpha=got["REGRESS_ALPHA"],
             power=got["STATS_POWER"],
             disturbed_factor=got["STATS_DISTURBED_FACTOR"],
+            disturbed_floor_factor=got["STATS_DISTURBED_FLOOR_FACTOR"],
             floor_percentile=got["STATS_DISTURBED_FLOOR_PERCENTILE"],
             primary_cells=cells,
         )

@@ -33,9 +33,13 @@ PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 # relative tolerance: a class of 2 events per op cannot move by 1 %.
 KERNEL_ABS_SLACK = 1.0
 # The driver's steady-state simulated misses are not exact: an interrupt
-# evicts lines, and interrupts land differently each boot (the determinism
-# test bounds the difference between two runs by the same 0.05 per op).
-DRIVER_MISS_SLACK = 0.05
+# evicts lines (0.05 per op), and the slab places the driver's objects at
+# other addresses each boot, so one driver line may or may not share its L1
+# set with the op's 4000-byte copy (scull read4k C: 0 and 1 miss per op in
+# two boots of the same code): the determinism test's bound, 1.05 per op.
+# The whole syscall's misses follow the same placement of the user buffer
+# and the slab (scull read4k C: 0.06 and 7 per op): shown, never gated.
+DRIVER_MISS_SLACK = 1.05
 MISSES = ("l1i_miss", "l1d_miss")
 
 
@@ -328,7 +332,8 @@ def class_gates(base: dict, new: dict, kernel_tolerance: float) -> list[dict]:
     the simulated misses may rise by DRIVER_MISS_SLACK per op.  Whole
     syscall: a figure fails when it rises beyond base*(1+kernel_tolerance) +
     KERNEL_ABS_SLACK per op (interrupts are excluded, but core-kernel state
-    and the cache contents of the syscall path can shift).
+    and the cache contents of the syscall path can shift); its simulated
+    misses follow memory placement and are not gated.
     Returns dicts with the fields of gates.Gate."""
     if not has_classes(base):
         return [dict(gate="icount classes", baseline="no class counts", now="-", threshold="-", status=SKIP,
@@ -358,8 +363,9 @@ def class_gates(base: dict, new: dict, kernel_tolerance: float) -> list[dict]:
                     worse = [f for f in FIGURES if n[f] > b[f] + (DRIVER_MISS_SLACK if f in MISSES else 0)]
                     thr = f"exact (misses +{DRIVER_MISS_SLACK:g}/op)"
                 else:
-                    worse = [f for f in FIGURES if n[f] > b[f] * (1 + kernel_tolerance) + KERNEL_ABS_SLACK]
-                    thr = f"each <= base x {1 + kernel_tolerance:g} + {KERNEL_ABS_SLACK:g}/op"
+                    worse = [f for f in FIGURES if f not in MISSES
+                             and n[f] > b[f] * (1 + kernel_tolerance) + KERNEL_ABS_SLACK]
+                    thr = f"each <= base x {1 + kernel_tolerance:g} + {KERNEL_ABS_SLACK:g}/op (misses not gated)"
                 better = [f for f in FIGURES if n[f] < b[f]]
                 bs, ns = _changed(b, n)
                 detail = ("rose: " + ", ".join(SHORT[f] for f in worse)) if worse else (

@@ -216,7 +216,8 @@ def _excluded(results: list, s: Settings) -> list:
     b: list = [Heading("Excluded pairs (disturbed runs)")]
     b.append(Para(f"Rule fixed in advance (kmodlab.conf): a run is disturbed when its throughput is below "
                   f"1/{s.disturbed_factor:g} of its cell-and-variant median, or its latency floor (p"
-                  f"{s.floor_percentile:g} of its own histogram) above {s.disturbed_factor:g} x the median floor; "
+                  f"{s.floor_percentile:g} of its own histogram) above {s.disturbed_floor_factor:g} x the median "
+                  "floor; "
                   "the WHOLE pair is then left out of every metric of the cell."))
     rows = []
     for cr in results:

@@ -121,7 +121,7 @@ def _variant_outliers(values, bad_high: bool, factor: float, what: str, side: st
 
 
 def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
-                    c_floor=None, cxx_floor=None, labels=None) -> list[Excluded]:
+                    c_floor=None, cxx_floor=None, labels=None, floor_factor: float | None = None) -> list[Excluded]:
     """Pairs to exclude, by the rule fixed in advance (STATS_DISTURBED_* in kmodlab.conf).
 
     A run is disturbed when
@@ -129,9 +129,12 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
         cell's pairs (throughput below median/factor; a latency above
         median*factor), or not a positive number; or
       * its latency floor (a low percentile of its own histogram, given as
-        c_floor/cxx_floor) is above `factor` times its side's median floor:
-        a run in which even the fastest operations are slow was slowed as a
-        whole (the 10x scull runs of issue 14), not by the code under test.
+        c_floor/cxx_floor) is above `floor_factor` (default: `factor`) times
+        its side's median floor: a run in which even the fastest operations
+        are slow was slowed as a whole (the 10x scull runs of issue 14; TCG's
+        2x slow mode), not by the code under test.  The floor is tight in
+        undisturbed runs (2-5% spread), so its factor can be much smaller
+        than the throughput's, whose runs spread 2x under TCG's stalls.
     One disturbed run excludes its WHOLE pair: a pair without its partner has
     no log-ratio.  Medians per side so that a real C-versus-C++ difference is
     never mistaken for a disturbance; the rule assumes most runs are clean.
@@ -146,9 +149,17 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
         for i, why in _variant_outliers(vals, not higher_is_better, factor, what, side).items():
             reasons.setdefault(i, []).append(why)
         if floors is not None:
-            for i, why in _variant_outliers(floors, True, factor, "latency floor (ns)", side).items():
+            ff = factor if floor_factor is None else floor_factor
+            for i, why in _variant_outliers(floors, True, ff, "latency floor (ns)", side).items():
                 reasons.setdefault(i, []).append(why)
     return [Excluded(labels[i], "; ".join(reasons[i]), float(c[i]), float(cxx[i])) for i in sorted(reasons)]
+
+
+def cell_disturbed(c_ops, cxx_ops, c_floor, cxx_floor, labels, s: Settings) -> list[Excluded]:
+    """A cell's exclusion as the bench decides it, one for all its metrics: on
+    throughput (STATS_DISTURBED_FACTOR) and latency floor (..._FLOOR_FACTOR)."""
+    return disturbed_pairs(c_ops, cxx_ops, True, s.disturbed_factor, c_floor, cxx_floor, labels,
+                           s.disturbed_floor_factor)
 
 
 # --- the tests --------------------------------------------------------------------------
@@ -370,7 +381,8 @@ def paired_compare(c, cxx, boots=None, higher_is_better=True, settings: Settings
         raise ValueError(f"paired_compare: need two equal-length sequences, got {c.shape} and {x.shape}")
     labels = list(range(c.size)) if labels is None else list(labels)
     if exclude is None:
-        exclude = disturbed_pairs(c, x, higher_is_better, s.disturbed_factor, c_floor, cxx_floor, labels)
+        exclude = disturbed_pairs(c, x, higher_is_better, s.disturbed_factor, c_floor, cxx_floor, labels,
+                                  s.disturbed_floor_factor)
     gone = {e.pair for e in exclude}
     keep = np.array([lab not in gone for lab in labels], dtype=bool)
     b = None if boots is None else np.asarray(boots)[keep]

@@ -33,7 +33,7 @@ Usage: bench_matrix.py --out DIR --boot K --boots B [--quick] [--extras]
        bench_matrix.py --list [--quick] [--shard i/N] [--json]
 Settings (kmodlab.conf, *_QUICK for --quick): BENCH_PAIRS_PER_BOOT,
 BENCH_BPF_PAIRS_PER_BOOT, BENCH_DURATION_S, BENCH_BPF_DURATION_S, BENCH_WARMUP_S, BENCH_THREADS,
-BENCH_SYNC_MODES, BENCH_DISCARD_FIRST, BENCH_PIN_GUEST_CPU.
+BENCH_SYNC_MODES, BENCH_DISCARD_FIRST, BENCH_PIN_GUEST_CPU, BENCH_RUN_TIMEOUT_S.
 """
 import argparse
 import datetime
@@ -154,14 +154,58 @@ class Progress:
               file=sys.stderr, flush=True)
 
 
-def run(cmd, log, env=None):
-    """Run a tool; its output goes to the run's log.  Failure stops the bench."""
-    log.write(f"$ {shlex.join(map(str, cmd))}\n")
+def run(cmd, log, env=None, timeout=None, retries=0):
+    """Run a tool; its output goes to the run's log.  Failure stops the bench.
+
+    timeout (seconds): a run still going after it is a hang, not a slow run;
+    its threads' kernel stacks and the kernel's blocked tasks go to the log
+    and it is killed, then run again up to `retries` times (the same command
+    rewrites the same output); after that the bench stops with the evidence
+    instead of sitting until vm/run's timeout kills the whole guest."""
+    line = shlex.join(map(str, cmd))
+    for attempt in range(retries + 1):
+        log.write(f"$ {line}\n")
+        log.flush()
+        proc = subprocess.Popen(list(map(str, cmd)), stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
+        try:
+            rc = proc.wait(timeout=timeout)
+            break
+        except subprocess.TimeoutExpired:
+            log_hang(proc.pid, log)
+            proc.kill()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                sys.exit(f"bench: '{line}' hung and survives SIGKILL (stuck in the kernel); see {log.name}")
+            print(f"bench: '{line}' still running after {timeout:g} s (BENCH_RUN_TIMEOUT_S): killed "
+                  f"(attempt {attempt + 1} of {retries + 1}); kernel stacks in {log.name}", file=sys.stderr)
+    else:
+        sys.exit(f"bench: '{line}' hung {retries + 1} time(s) (BENCH_RUN_TIMEOUT_S = {timeout:g} s); "
+                 f"its kernel stacks are in {log.name}")
+    if rc != 0:
+        sys.exit(f"bench: '{line}' exited {rc}; see {log.name}")
+
+
+def log_hang(pid, log):
+    """Where a hung process sits: name, wchan and kernel stack of each of its
+    threads, then the kernel's blocked tasks (sysrq w) from its log."""
+    log.write(f"\n=== bench: pid {pid} hung; its threads:\n")
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        for name in ("comm", "wchan", "stack"):
+            try:
+                text = (task / name).read_text().strip()
+            except OSError as err:
+                text = f"({err.strerror})"
+            log.write(f"--- {task.name} {name}: {text}\n")
+    try:
+        Path("/proc/sysrq-trigger").write_text("w")
+        time.sleep(1)
+        dmesg = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+        log.write("=== kernel log, last 150 lines after sysrq w:\n" + "\n".join(dmesg.splitlines()[-150:]) + "\n")
+    except OSError as err:
+        log.write(f"=== no sysrq: {err}\n")
     log.flush()
-    res = subprocess.run(list(map(str, cmd)), stdout=log, stderr=subprocess.STDOUT,
-                         env={**os.environ, **(env or {})})
-    if res.returncode != 0:
-        sys.exit(f"bench: '{shlex.join(map(str, cmd))}' exited {res.returncode}; see {log.name}")
 
 
 def reload_modules(mods, params, log):
@@ -263,7 +307,7 @@ class Runner:
         (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
         if side.extra_work is not None:
             set_extra_work(side.module, side.extra_work)
-        run(self.command(cell, side, pass_, self.out / rel), self.log)
+        run(self.command(cell, side, pass_, self.out / rel), self.log, timeout=self.s["run_timeout_s"], retries=1)
         if not record:
             return None
         doc = json.loads((self.out / rel).read_text())
@@ -386,6 +430,15 @@ def run_fio(out, log, quick, only=None):
     return entries
 
 
+def run_timeout_s(conf):
+    """BENCH_RUN_TIMEOUT_S (the bench's and the calibration's runners)."""
+    t = conf.typed("BENCH_RUN_TIMEOUT_S", float)
+    if t < 30:
+        sys.exit(f"bench: BENCH_RUN_TIMEOUT_S must be at least 30 (a BPF run's start alone takes seconds "
+                 f"under TCG), not {t:g}")
+    return t
+
+
 def settings_from_conf(quick, args=None):
     """The BENCH_* settings (kmodlab.conf, the environment wins); a bad value
     stops the bench naming key, value and origin."""
@@ -403,6 +456,7 @@ def settings_from_conf(quick, args=None):
             "discard_first": conf.typed("BENCH_DISCARD_FIRST", int),
             "pin_guest_cpu": conf.get("BENCH_PIN_GUEST_CPU"),
             "boots": conf.typed(f"BENCH_BOOTS{q}", int),
+            "run_timeout_s": run_timeout_s(conf),
         }
     except InputError as e:
         sys.exit(f"bench: {e}")

@@ -4,15 +4,18 @@
 Reads a calibration run (scripts/calibrate_guest.py: manifest.json with
 "condition", "replicate", "pair", "boot" per entry) and treats every
 replicate as one bench run: per condition, every cell's pairs and metric
-(throughput, p50) go through analysis.stats.paired_compare, the family's
+(throughput, p50, p5) go through analysis.stats.paired_compare with the
+bench's disturbed-run rule (throughput and latency floor), the family's
 p-values (cells x metrics) through analysis.stats.holm, as the report does:
 
   aa_false_positive_rate   fraction of replicates in which the A/A
                            condition calls at least one comparison different
                            (Holm-adjusted p < STATS_ALPHA): family-wise, per run
-  levels[]                 per planted cost x and metric (throughput, p50):
+  levels[]                 per planted cost x and metric (throughput, p50, p5):
                            planted_ratio (planted side / clean side, by the
-                           sizing: p50 1+x, throughput mean/(mean + x*p50)),
+                           sizing: every op gains x*p50 ns, so p50 1+x,
+                           p5 1 + x*p50/p5 with p5 the clean side's median,
+                           throughput mean/(mean + x*p50)),
                            detection_rate (Holm p < alpha in the planted
                            direction), coverage (CI contains planted_ratio),
                            estimated_ratio_median, and the pooled ratio over
@@ -35,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from analysis.conf import load_settings  # noqa: E402
-from analysis.stats import holm, paired_compare  # noqa: E402
+from analysis.compare import P5  # noqa: E402
+from analysis.stats import cell_disturbed, histogram_percentile, holm, paired_compare  # noqa: E402
 
 TARGETS = {"aa_false_positive_rate_max": 0.05, "detection_rate_min_at_10pct": 0.90,
            "coverage_min_at_10pct": 0.90}
@@ -46,14 +50,17 @@ def die(msg):
     sys.exit(2)
 
 
-METRICS = {"throughput": True, "p50": False}  # metric -> higher is better (as the report)
+METRICS = {"throughput": True, "p50": False, "p5": False}  # metric -> higher is better (as the report)
 
 
-def run_values(doc):
-    return {"throughput": doc["ops_per_s"], "p50": doc["latency_ns"]["p50"]}
+def run_values(doc, floor_percentile):
+    """A run's metrics, and its latency floor for the disturbed-run rule."""
+    hist = [tuple(b) for b in doc["histogram"]]
+    return {"throughput": doc["ops_per_s"], "p50": doc["latency_ns"]["p50"],
+            "p5": histogram_percentile(hist, P5), "floor": histogram_percentile(hist, floor_percentile)}
 
 
-def load_pairs(run_dir):
+def load_pairs(run_dir, floor_percentile):
     """{(replicate, condition, cell): {pair: {"c": {metric: v}, "cxx": {...}, "boot": b, "x": cost}}}"""
     mf = run_dir / "manifest.json"
     if not mf.exists():
@@ -68,7 +75,8 @@ def load_pairs(run_dir):
                 die(f"{mf}: runs[{i}] lacks \"{key}\"")
         doc = json.loads((run_dir / r["file"]).read_text())
         g = groups.setdefault((r["replicate"], r["condition"], f"{r['driver']}/{r['workload']}"), {})
-        g.setdefault(r["pair"], {"boot": r["boot"], "x": r["planted_cost"]})[r["variant"]] = run_values(doc)
+        g.setdefault(r["pair"], {"boot": r["boot"], "x": r["planted_cost"]})[r["variant"]] = \
+            run_values(doc, floor_percentile)
     return manifest, groups
 
 
@@ -77,22 +85,35 @@ def compare_group(pairs, metric, settings):
     c = [pairs[i]["c"][metric] for i in ids]
     cxx = [pairs[i]["cxx"][metric] for i in ids]
     boots = [pairs[i]["boot"] for i in ids]
+    side = lambda v, m: [pairs[i][v][m] for i in ids]  # noqa: E731
+    excl = cell_disturbed(side("c", "throughput"), side("cxx", "throughput"), side("c", "floor"),
+                          side("cxx", "floor"), ids, settings)
     return paired_compare(c, cxx, boots=boots if len(set(boots)) > 1 else None,
-                          higher_is_better=METRICS[metric], settings=settings)
+                          higher_is_better=METRICS[metric], settings=settings, exclude=excl, labels=ids)
 
 
-def truth(sizing, cell, metric, x):
+def clean_p5(groups, cell):
+    """The cell's p5 on the clean side: the median over every replicate and condition."""
+    vals = [v["c"]["p5"] for (_, _, c), pairs in groups.items() if c == cell for v in pairs.values() if "c" in v]
+    return statistics.median(vals) if vals else None
+
+
+def truth(sizing, cell, metric, x, p5_clean=None):
     """The planted ratio (cxx side / c side) the sizing predicts: every op
-    gains x * p50 ns, so p50 grows by 1+x and ops/s shrinks by mean/(mean + x*p50)."""
+    gains x * p50 ns, so p50 grows by 1+x, p5 by 1 + x*p50/p5 and ops/s
+    shrinks by mean/(mean + x*p50)."""
     if metric == "p50":
         return 1 + x
     sz = sizing[cell]
+    if metric == "p5":
+        return 1 + x * sz["p50_ns"] / p5_clean if p5_clean else None
     return sz["mean_ns"] / (sz["mean_ns"] + x * sz["p50_ns"])
 
 
 def evaluate(groups, settings, sizing):
     """Per (replicate, condition): every cell x metric compared, Holm over that family."""
     by_rc = {}
+    p5_clean = {cell: clean_p5(groups, cell) for (_, _, cell) in groups}
     for (rep, cond, cell), pairs in groups.items():
         x = next(iter(pairs.values()))["x"]
         for metric in METRICS:
@@ -104,7 +125,7 @@ def evaluate(groups, settings, sizing):
         for (cell, metric), p_adj in zip(keys, adj):
             res, x = fam[(cell, metric)]
             rows.append({"replicate": rep, "condition": cond, "cell": cell, "metric": metric,
-                         "planted_cost": x, "truth": truth(sizing, cell, metric, x),
+                         "planted_cost": x, "truth": truth(sizing, cell, metric, x, p5_clean[cell]),
                          "ratio": res.ratio, "ci_low": res.ci_low, "ci_high": res.ci_high, "p": res.p,
                          "p_holm": p_adj, "mde": res.mde, "sd_log": res.sd_log, "n_pairs": res.n_pairs,
                          "excluded": len(res.excluded or [])})
@@ -189,7 +210,8 @@ def markdown(doc):
     lines = [f"# Calibration {doc['id']}", "",
              f"Cells: {', '.join(doc['cells'])}; {s['aa_replicates']} replicates (simulated bench runs) of "
              f"{doc['pairs_per_replicate']} pairs per cell and condition over {doc['boots']} boot(s); "
-             f"metrics throughput and p50 (timing pass, no BPF); paired_compare, Holm over the "
+             f"metrics {', '.join(METRICS)} (timing pass, no BPF); paired_compare with the bench's "
+             f"disturbed-run rule, Holm over the "
              f"cells x metrics of a replicate, alpha {doc['alpha']}.", "",
              f"A/A: family-wise false-positive rate {_f(s['aa_false_positive_rate'], '{:.2f}')} per run "
              f"(per comparison {_f(s['aa_cell_false_positive_rate'], '{:.2f}')}); median per-pair SD of the "
@@ -214,7 +236,7 @@ def main():
     ap.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
     opt = ap.parse_args()
     settings = load_settings()
-    manifest, groups = load_pairs(opt.dir)
+    manifest, groups = load_pairs(opt.dir, settings.floor_percentile)
     if not groups:
         die(f"{opt.dir}/manifest.json has no calibration pairs")
     rows = evaluate(groups, settings, manifest.get("sizing") or die(f"{opt.dir}/manifest.json lacks \"sizing\""))
@@ -231,7 +253,7 @@ def main():
            "boots": design.get("boots"),
            "pairs_per_replicate": design.get("boots", 1) * design.get("pairs_per_boot", 0),
            "alpha": settings.alpha, "correction": "Holm over the cells of a replicate",
-           "metrics": "throughput (ops/s, higher is better) and p50 latency (lower is better)",
+           "metrics": "throughput (ops/s, higher is better), p50 and p5 latency (lower is better)",
            "sizing": manifest.get("sizing"), "targets": TARGETS, "meets": meets, "summary": summary,
            "aa_false_positive_rate": summary["aa_false_positive_rate"], "levels": summary["levels"],
            "rows": rows}

@@ -48,6 +48,7 @@ def settings(quick):
             "warmup_s": conf.typed(f"BENCH_WARMUP_S{q}", float),
             "pin_guest_cpu": conf.get("BENCH_PIN_GUEST_CPU"),
             "discard_first": 0,
+            "run_timeout_s": bm.run_timeout_s(conf),
         }
     except (bm.InputError, ValueError) as e:
         sys.exit(f"calibrate: {e}")

@@ -74,7 +74,7 @@ fi
 
 RUNDIR=${RUNDIR:-$ROOT/build/icount/runs/$(date +%Y%m%d-%H%M%S)}
 RUNDIR=$(mkdir -p "$RUNDIR" && cd "$RUNDIR" && pwd) || die "cannot create $RUNDIR"
-rm -f "$RUNDIR"/plugin.txt "$RUNDIR"/manifest.tsv "$RUNDIR"/kallsyms.txt
+rm -f "$RUNDIR"/plugin.txt "$RUNDIR"/manifest.tsv "$RUNDIR"/kallsyms.txt "$RUNDIR"/driver-text.txt
 echo "icount: $OPS ops per window; workloads: $WORKLOADS; variants: $VARIANTS; run dir ${RUNDIR#"$ROOT"/}" >&2
 
 # noreplace-smp: on one CPU the kernel would otherwise rewrite every LOCK
@@ -84,7 +84,7 @@ echo "icount: $OPS ops per window; workloads: $WORKLOADS; variants: $VARIANTS; r
 # stays: the atomic class would differ between C and C++ for no reason.
 KMODLAB_VARIANTS=$VARIANTS vm/run --smp 1 --append "nokaslr noreplace-smp" --timeout "${ICOUNT_TIMEOUT_S:-900}" \
 	--qemu-arg -plugin \
-	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt,thunks=$RUNDIR/thunks.txt" \
+	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt,thunks=$RUNDIR/thunks.txt,drivers=$RUNDIR/driver-text.txt" \
 	-- scripts/icount_guest.sh ${EXTRA:+--extra-work "$EXTRA"} "$RUNDIR" "$OPS" $WORKLOADS
 rc=$?
 [ -s "$RUNDIR/plugin.txt" ] || die "the plugin wrote no output (vm/run exited $rc; see the console log above)"

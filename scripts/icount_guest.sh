@@ -13,9 +13,11 @@
 #
 #   1. kptr_restrict=0, load every built module (scripts/modules.sh load)
 #   2. write OUTDIR/irq-entries.txt (the asynchronous interrupt entry stubs
-#      from /proc/kallsyms) and OUTDIR/thunks.txt (the retpoline thunks'
-#      address ranges) and tell the plugin to read them and start
-#      counting (icount-op --arm; the boot runs uninstrumented)
+#      from /proc/kallsyms), OUTDIR/thunks.txt (the retpoline thunks'
+#      address ranges) and OUTDIR/driver-text.txt (the measured driver
+#      modules' executable sections: the plugin's "driver" scope) and tell
+#      the plugin to read them and start counting (icount-op --arm; the
+#      boot runs uninstrumented)
 #   3. for each DRIVER:WORKLOAD and each variant whose device node exists,
 #      one window of OPS operations (build/plugin/icount-op); the windows'
 #      order is recorded in OUTDIR/manifest.tsv
@@ -85,6 +87,33 @@ sort "/proc/kallsyms" | awk '$2 ~ /^[tT]$/ {
 	if (lo != "" && $1 != lo) { print lo, $1; lo = "" }
 	if ($3 ~ /^__x86_indirect_(call_|jump_)?thunk_/) lo = $1
 }' >"$OUT/thunks.txt"
+# The plugin's "driver" scope: each measured module's executable sections
+# (address from /sys/module/<m>/sections/, size from the .ko's section
+# header; init text is freed after loading).  Not the whole module area: on
+# 6.12 other code runs there too (see vm/plugin/README.md).
+driver_text() {
+	local mod ko kos name size addr
+	# One listing for all modules: each call walks the build tree over 9p
+	# (about a minute per module on a loaded host).
+	kos=$("$ROOT/scripts/modules.sh" list) || die "scripts/modules.sh list failed"
+	for mod in $(driver_modules "$@"); do
+		[ -d "/sys/module/$mod" ] || continue
+		ko=$(grep "/$mod\.ko\$" <<<"$kos") || die "no $mod.ko (scripts/modules.sh list)"
+		# readelf -SW: "[Nr] Name Type Address Off Size ES Flg ...", "[ 1]" may hold a blank
+		readelf -SW "$ko" | sed -n 's/^ *\[ *[0-9]*\] //p' | awk '$7 ~ /X/ { print $1, $5 }' |
+			while read -r name size; do
+				case $name in .init*) continue ;; esac
+				[ $((16#$size)) -gt 0 ] || continue
+				addr=$(cat "/sys/module/$mod/sections/$name") || die "$mod: no section $name in sysfs"
+				printf '%x %x %s %s\n' "$((addr))" "$((addr + 16#$size))" "$mod" "$name"
+			done || return 1
+	done
+}
+driver_text "$@" >"$OUT/driver-text.txt" || die "cannot write the driver text ranges"
+for mod in $(driver_modules "$@"); do
+	[ ! -d "/sys/module/$mod" ] || grep -q " $mod " "$OUT/driver-text.txt" ||
+		die "$mod is loaded but has no text range in driver-text.txt"
+done
 # Symbols and module sections now, before counting starts: the modules
 # are loaded and nothing moves after this; dumping 100k kallsyms lines under
 # the plugin would cost more than all windows together.

@@ -38,7 +38,15 @@ source tests/lib/steps.sh
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 t0=$(date +%s)
-step() { echo; echo "=== make test: $* (+$(($(date +%s) - t0)) s)"; }
+# Each step's start goes to steps.tsv (seconds since the start, name): the
+# summary turns it into the time each step took, so "how long does make test
+# take on the guest" is measured on every run, not guessed.
+STEPS=$RESULTS/steps.tsv
+step() {
+	local at=$(($(date +%s) - t0))
+	printf '%s\t%s\n' "$at" "$*" >>"$STEPS"
+	echo; echo "=== make test: $* (+$at s)"
+}
 
 # What this run must leave behind, written before anything runs: a step
 # that never starts or a guest that dies shows up as MISSING in the summary.
@@ -149,5 +157,5 @@ if [ "$TARGET" = vm ]; then
 fi
 
 step "summary ($(($(date +%s) - t0)) s)"
-"$PYTHON" tests/summarize.py "$RESULTS" --expect "$EXPECTED" --json "$RESULTS/summary.json" \
+"$PYTHON" tests/summarize.py "$RESULTS" --expect "$EXPECTED" --json "$RESULTS/summary.json" --steps "$STEPS" \
 	--default-kernel "$(scripts/conf.sh resolve "")"

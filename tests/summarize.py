@@ -22,6 +22,13 @@ Results below RESULTS_DIR/kernels/<name>/ are those of another guest kernel
 names carry "[<name>]", and a line per kernel before the closing one gives
 that kernel's counts ("--default-kernel NAME" labels everything else).
 
+--steps FILE is tests/run.sh's steps.tsv (a line per step as it starts:
+seconds since the run began, a tab, the step's name; the last line is the
+summary itself): the time each step took is printed before the counts and
+written to the JSON as "steps" and "total_s".  A line that does not parse is
+named on stderr and the timing left out; it never changes the exit status
+(timing is reported, not tested).
+
 Exits 1 when anything failed, when an expected result is missing, or when no
 test passed at all (an empty or all-skipped run is not a success).
 """
@@ -111,11 +118,42 @@ def missing(root, results, expectations):
     return out
 
 
+def read_steps(path):
+    """[(name, seconds)] from a steps.tsv and the total, or raise ValueError."""
+    starts = []
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        at, sep, name = line.partition("\t")
+        if not sep or not at.isdigit():
+            raise ValueError(f"{path}:{n}: not 'SECONDS<tab>STEP': {line!r}")
+        starts.append((int(at), name))
+    if len(starts) < 2:
+        raise ValueError(f"{path}: {len(starts)} step(s), need a step and the summary's line")
+    steps = [(name, nxt - at) for (at, name), (nxt, _) in zip(starts, starts[1:])]
+    if any(d < 0 for _, d in steps):
+        raise ValueError(f"{path}: step times go backwards")
+    return steps, starts[-1][0] - starts[0][0]
+
+
+def print_steps(path, report):
+    """Print the time per step; add it to the JSON report (a bad file is said, not fatal)."""
+    try:
+        steps, total = read_steps(path)
+    except (OSError, ValueError) as err:
+        print(f"summarize: no step timing: {err}", file=sys.stderr)
+        return
+    print(f"time per step (total {total} s):")
+    for name, sec in steps:
+        print(f"  {sec:6d} s  {name}")
+    report["steps"] = [{"step": name, "seconds": sec} for name, sec in steps]
+    report["total_s"] = total
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("results", nargs="?", default="build/test-results", help="folder of JUnit XML files")
     ap.add_argument("--expect", metavar="FILE", help="results the run must have left (GLOB DESCRIPTION a line)")
     ap.add_argument("--json", metavar="FILE", help="also write the counts and names as JSON")
+    ap.add_argument("--steps", metavar="FILE", help="tests/run.sh's steps.tsv: print the time each step took")
     ap.add_argument("--default-kernel", metavar="NAME", help="the kernel the results outside kernels/ ran on")
     return ap.parse_args(argv)
 
@@ -142,6 +180,9 @@ def main(argv):
         except OSError as err:
             named["missing"] = [f"the list of expected results ({err})"]
         counts["missing"] = len(named["missing"])
+    report = {}
+    if args.steps:
+        print_steps(args.steps, report)
     for kind, label in (("skip", "SKIPPED"), ("fail", "FAILED"), ("missing", "MISSING")):
         for name in named[kind]:
             print(f"{label} {name}")
@@ -160,7 +201,7 @@ def main(argv):
               f"{'s' if counts['missing'] > 1 else ''} missing)")
     print(line)
     if args.json:
-        Path(args.json).write_text(json.dumps({"counts": counts, "kernels": kernels, **named}, indent=1) + "\n")
+        Path(args.json).write_text(json.dumps({"counts": counts, "kernels": kernels, **named, **report}, indent=1) + "\n")
     if counts["pass"] == 0:
         print(f"summarize: no test passed in {root} (none ran, or all were skipped)", file=sys.stderr)
         return 1

@@ -60,6 +60,9 @@ def test_bad_number_names_key_value_and_origin(tmp_path):
 def test_range_checks_still_hold(tmp_path):
     with pytest.raises(InputError, match="STATS_RESAMPLES"):
         load_settings(full_conf(tmp_path, STATS_RESAMPLES="100"), environ={})
+    with pytest.raises(InputError, match="STATS_DISTURBED_FLOOR_FACTOR must be > 1"):
+        load_settings(full_conf(tmp_path, STATS_DISTURBED_FLOOR_FACTOR="1"), environ={})
+    assert load_settings(full_conf(tmp_path), environ={}).disturbed_floor_factor == 1.5
 
 
 def test_words_with_allowed_values(tmp_path):

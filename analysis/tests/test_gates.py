@@ -327,13 +327,13 @@ def test_promote_copies_manifest_files_only(run_dir, tmp_path, baseline_dir):
 
 def test_p99_ratio_is_shown_not_gated_unless_configured(tmp_path, baseline_dir, settings):
     # The moved cell's p99 rises with its throughput loss; by default
-    # (REGRESS_RATIO_METRICS = throughput p50) p99 is INFO, never FAIL.
+    # (REGRESS_RATIO_METRICS = throughput p50 p5) p99 is INFO, never FAIL.
     import dataclasses
     new = write_run(tmp_path / "moved", 2, "moved", ratio_override={("scull", "pread4096"): 0.75})
     gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
-    assert settings.ratio_metrics == ("throughput", "p50")
+    assert settings.ratio_metrics == ("throughput", "p50", "p5")
     assert _status(gs, "ratio scull/pread4096 p99 C++/C") == gates.INFO
-    with_p99 = dataclasses.replace(settings, ratio_metrics=("throughput", "p50", "p99"))
+    with_p99 = dataclasses.replace(settings, ratio_metrics=("throughput", "p50", "p5", "p99"))
     gs = gates.evaluate(load_run(baseline_dir), load_run(new), with_p99)
     assert _status(gs, "ratio scull/pread4096 p99 C++/C") == gates.FAIL
 

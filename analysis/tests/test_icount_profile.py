@@ -60,12 +60,21 @@ def test_gate_driver_scope_is_exact(base):
     assert st["icount classes scull/read4k C driver"] == "PASS"
 
 
-def test_gate_driver_misses_have_a_small_slack(base):
+def test_gate_driver_misses_have_the_placement_slack(base):
+    # make test 2026-12-01: scull read4k C driver 0 -> 1 L1d miss per op between two boots
+    # of the same code (one line sharing its set with the 4000-byte copy, or not)
     new = copy.deepcopy(base)
-    new["windows"][0]["driver_l1d_miss_per_op"] += 0.04
+    new["windows"][0]["driver_l1d_miss_per_op"] += 1.0
     assert statuses(ip.class_gates(base, new, 0.01))["icount classes scull/read4k C driver"] == "PASS"
-    new["windows"][0]["driver_l1d_miss_per_op"] += 0.02
+    new["windows"][0]["driver_l1d_miss_per_op"] += 0.1
     assert statuses(ip.class_gates(base, new, 0.01))["icount classes scull/read4k C driver"] == "FAIL"
+
+
+def test_gate_kernel_misses_are_not_gated(base):
+    # the same boots: the whole syscall's L1d misses 0.06 -> 7 per op (placement of the buffer)
+    new = copy.deepcopy(base)
+    new["windows"][0]["kernel_l1d_miss_per_op"] = 7.0
+    assert statuses(ip.class_gates(base, new, 0.01))["icount classes scull/read4k C kernel"] == "PASS"
 
 
 def test_gate_driver_fall_passes_with_note(base):

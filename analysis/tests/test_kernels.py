@@ -37,8 +37,8 @@ def test_cross_kernel_finds_a_planted_variant_change(tmp_path, settings):
     quiet = [r for r in rows if r.cell != "scull/pwrite4096" or r.side == "c"]
     assert all(r.verdict == "no significant difference" for r in quiet), [
         (r.cell, r.metric, r.side, r.p_holm) for r in quiet if r.verdict != "no significant difference"]
-    # the family: 5 cells x {C, C++, C++/C} x 2 gated metrics
-    assert sum(1 for r in rows) == 5 * 3 * 2
+    # the family: 5 cells x {C, C++, C++/C} x 3 gated metrics
+    assert sum(1 for r in rows) == 5 * 3 * 3
 
 
 def test_cross_kernel_never_divides_two_machines(tmp_path, settings):
@@ -56,7 +56,7 @@ def test_cross_kernel_within_machines_after_merge(tmp_path, settings):
                        per_kernel_ratio=PLANT) for i, m in ((1, MACHINE_A), (2, MACHINE_B))]
     out = merge.merge(ins, tmp_path / "merged")
     rows, notes = _rows(out, settings)
-    assert not notes and len(rows) == 30
+    assert not notes and len(rows) == 45
     assert any(r.cell == "scull/pwrite4096" and r.side == "cxx" and r.verdict == "6.12 faster" for r in rows)
 
 
@@ -65,11 +65,11 @@ def test_set_report(tmp_path, capsys):
     assert main(["report", str(d)]) == 0
     md = (d / "report.md").read_text()
     assert "C++ against C per kernel" in md and "Each variant across kernels" in md
-    assert "6.12/6.1" in md and "Holm family: 30 cross-kernel tests" in md and "two-level" in md
+    assert "6.12/6.1" in md and "Holm family: 45 cross-kernel tests" in md and "two-level" in md
     assert (d / "6.1" / "report.md").is_file() and (d / "6.12" / "report.html").is_file()
     summ = json.loads((d / "summary.json").read_text())
     assert summ["schema"] == "kmodlab-set-summary/1" and set(summ["kernels"]) == {"6.1", "6.12"}
-    assert summ["cross_kernel"]["family"]["size"] == 30
+    assert summ["cross_kernel"]["family"]["size"] == 45
 
 
 # --- baselines per kernel ---------------------------------------------------------------------

@@ -225,3 +225,27 @@ def test_cv():
     assert stats.cv([10, 10, 10]) == 0
     assert stats.cv([9, 11]) == pytest.approx(np.std([9, 11], ddof=1) / 10)
     assert np.isnan(stats.cv([5]))
+
+
+def test_floor_factor_catches_tcg_slow_mode_only():
+    """TCG's slow mode: a whole run's floor about 1.7-2x (issue 14, session 3);
+    STATS_DISTURBED_FLOOR_FACTOR 1.5 excludes it, the throughput factor (3) would not,
+    and a real 1.3x C-versus-C++ difference is never a disturbance (per-side medians)."""
+    tp = [400_000.0] * 10
+    c_floor = [1750.0, 1760.0, 1745.0, 3000.0, 1755.0, 1750.0, 1748.0, 1752.0, 1760.0, 1749.0]
+    x_floor = [2280.0] * 10  # C++ 1.3x slower throughout: no disturbance
+    x_floor[7] = 4100.0
+    got = stats.disturbed_pairs(tp, tp, True, 3.0, c_floor=c_floor, cxx_floor=x_floor, floor_factor=1.5)
+    assert [e.pair for e in got] == [3, 7] and all("latency floor" in e.reason for e in got)
+    assert stats.disturbed_pairs(tp, tp, True, 3.0, c_floor=c_floor, cxx_floor=x_floor) == []
+
+
+def test_p5_metric_reads_the_runs_histogram():
+    from analysis.compare import METRICS
+
+    class R:  # the two fields the metric reads
+        histogram = [(1000.0, 1008.0, 4), (1008.0, 1016.0, 46), (1016.0, 1024.0, 50), (5000.0, 5100.0, 900)]
+        latency = {"p50": 5000.0, "p99": 5100.0}
+    unit, higher_is_better, get = METRICS["p5"]
+    assert unit == "ns" and higher_is_better is False
+    assert get(R) == 1008.0  # 5% of 1000 ops: the 50th fastest lies in the second bucket

@@ -436,11 +436,9 @@ struct Scull {
 		return 0;
 	}
 
-	static Result<long> ioctl(ScullDevice &dev, File, unsigned cmd, unsigned long arg)
+	/* The geometry changers: the commands that need the device. */
+	static Result<long> ioc_change(ScullDevice &dev, unsigned cmd, unsigned long arg)
 	{
-		if (ioctl::type(cmd) != SCULL_IOC_MAGIC || ioctl::nr(cmd) > SCULL_IOC_MAXNR)
-			return errc::notty;
-
 		switch (cmd) {
 		case SCULL_IOCRESET:
 			return from_errno_long(setter<ioc_reset>(&dev));
@@ -452,16 +450,6 @@ struct Scull {
 			return from_errno_long(setter<ioc_tell>(&dev, Which::quantum, arg));
 		case SCULL_IOCTQSET:
 			return from_errno_long(setter<ioc_tell>(&dev, Which::qset, arg));
-		case SCULL_IOCGQUANTUM:
-			KCXX_TRY(UserPtr<int>(arg).write(params::quantum.get()));
-			return 0;
-		case SCULL_IOCGQSET:
-			KCXX_TRY(UserPtr<int>(arg).write(params::qset.get()));
-			return 0;
-		case SCULL_IOCQQUANTUM:
-			return params::quantum.get();
-		case SCULL_IOCQQSET:
-			return params::qset.get();
 		case SCULL_IOCXQUANTUM:
 			return from_errno_long(setter<ioc_exchange>(&dev, Which::quantum, arg));
 		case SCULL_IOCXQSET:
@@ -472,6 +460,31 @@ struct Scull {
 			return from_errno_long(setter<ioc_shift>(&dev, Which::qset, arg));
 		default:
 			return errc::notty;
+		}
+	}
+
+	/* The getters read the module parameters, as C reads its globals; only
+	 * the changers fetch the device (DataRef: no private_data load on the
+	 * getters' path, icount ioctl_qquantum). */
+	static Result<long> ioctl(kcxx::fs::DataRef<Scull> dev, File, unsigned cmd,
+				  unsigned long arg)
+	{
+		if (ioctl::type(cmd) != SCULL_IOC_MAGIC || ioctl::nr(cmd) > SCULL_IOC_MAXNR)
+			return errc::notty;
+
+		switch (cmd) {
+		case SCULL_IOCGQUANTUM:
+			KCXX_TRY(UserPtr<int>(arg).write(params::quantum.get()));
+			return 0;
+		case SCULL_IOCGQSET:
+			KCXX_TRY(UserPtr<int>(arg).write(params::qset.get()));
+			return 0;
+		case SCULL_IOCQQUANTUM:
+			return params::quantum.get();
+		case SCULL_IOCQQSET:
+			return params::qset.get();
+		default:
+			return ioc_change(dev.get(), cmd, arg);
 		}
 	}
 };

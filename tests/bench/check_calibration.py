@@ -2,7 +2,7 @@
 """check_calibration.py - checks of a calibration run for tests/bench/test-calibrate.sh.
 
 Usage: check_calibration.py fields DIR     calibration.json fields and ranges
-       check_calibration.py planted DIR    the largest plant found (pooled p50 pairs)
+       check_calibration.py planted DIR    the largest plant found (pooled p5 pairs)
        check_calibration.py condition DIR  the name of the largest plant's condition (plus10 ...)
        check_calibration.py regressed FILE a regress.json FAILs a ratio as a measured regression
 Exit 0 when the check holds, 1 with the reason otherwise.
@@ -69,14 +69,16 @@ def condition(d):
 
 
 def planted(d):
-    """Every replicate's pairs of the largest plant together: the p50 ratio must
-    be clearly above 1, and its CI within 0.05 of the planted ratio (sizing
-    error plus noise)."""
+    """Every replicate's pairs of the largest plant together: the p5 ratio (the
+    bench's least noisy metric) must be clearly above 1, and its CI within
+    0.05 of the planted ratio (sizing error plus noise)."""
     import calibrate
     from analysis.conf import load_settings
-    cost = largest_level(json.loads((d / "calibration.json").read_text()))["planted_cost"]
-    want, cond_name = 1 + cost, condition_name(cost)
-    _, groups = calibrate.load_pairs(d)
+    doc = json.loads((d / "calibration.json").read_text())
+    cost = largest_level(doc)["planted_cost"]
+    cond_name = condition_name(cost)
+    settings = load_settings()
+    _, groups = calibrate.load_pairs(d, settings.floor_percentile)
     merged = {}
     for (rep, cond, cell), pairs in groups.items():
         if cond == cond_name:
@@ -85,9 +87,10 @@ def planted(d):
     if not merged:
         fail(f"the run has no {cond_name} pairs")
     for cell, pairs in merged.items():
-        r = calibrate.compare_group(pairs, "p50", load_settings())
-        print(f"{cell}: p50 ratio {r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], p {r.p:.2g}, "
-              f"{r.n_pairs} pairs, planted {want:.2f}")
+        want = calibrate.truth(doc["sizing"], cell, "p5", cost, calibrate.clean_p5(groups, cell))
+        r = calibrate.compare_group(pairs, "p5", settings)
+        print(f"{cell}: p5 ratio {r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}], p {r.p:.2g}, "
+              f"{r.n_pairs} pairs ({len(r.excluded)} excluded as disturbed), planted {want:.3f}")
         if not r.ci_low > 1.0:
             fail(f"{cell}: the planted {want:.2f} is not detected (CI reaches {r.ci_low:.3f})")
         if not r.ci_low - 0.05 <= want <= r.ci_high + 0.05:

@@ -25,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "bad_pointers.hpp"
+#include "dev_names.hpp"
 
 extern "C" {
 #include <uapi/kmodlab_dev.h>
@@ -44,26 +45,6 @@ inline std::vector<std::string> variants()
 	for (std::string w; words >> w;)
 		out.push_back(w);
 	return out;
-}
-
-// "scull" + "c" -> "scull_c" (module), "/dev/scull-c0" (node; scull takes a
-// minor, the others none): the rule of uapi/kmodlab_dev.h, which refuses a
-// name it does not make.
-inline std::string module_name(const char *base, const std::string &variant)
-{
-	char buf[128];
-	if (kmodlab_module_name(buf, sizeof(buf), base, variant.c_str()) < 0)
-		throw std::invalid_argument(std::string("no module ") + base + "/" + variant + " in uapi/kmodlab_dev.h's rule");
-	return buf;
-}
-
-inline std::string node(const char *base, const std::string &variant, int minor = -1)
-{
-	char buf[128];
-	if (kmodlab_dev_path(buf, sizeof(buf), base, variant.c_str(), minor) < 0)
-		throw std::invalid_argument(std::string("no node ") + base + "/" + variant + "/" + std::to_string(minor) +
-					    " in uapi/kmodlab_dev.h's rule");
-	return buf;
 }
 
 inline bool exists(const std::string &path)

@@ -9,6 +9,9 @@
 #     leftovers with it): equal to objdump's for every instruction of libc
 #     (SSE, AVX, AVX-512), the built driver modules and icount-op, and every
 #     proper prefix of an instruction is reported as too short
+#   - vm/plugin/icount_report.py on a synthetic version-3 plugin output: the
+#     driver figures come from the driver text ranges, foreign code in the
+#     module area (a BPF program) stays out, a disagreement is reported
 #
 # Usage: tests/icount/test-classify.sh
 #
@@ -23,7 +26,7 @@ export KMODLAB_ROOT=$ROOT
 CHECK_SUITE=icount-classify
 # shellcheck source=tests/lib/check.sh
 source tests/lib/check.sh
-case ${1:-} in -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 # expected classes | instruction (AT&T).  "thunk" is a label placed after the
 # cases, marked as a thunk range below.
@@ -147,7 +150,72 @@ lengths() {
 	[ -z "$bad" ] || { echo "WRONG (addr bytes addr length [truncation accepted]):"; echo "$bad"; return 1; }
 }
 
+# icount_report.py on a synthetic run: the "driver" scope (plugin output
+# version 3) is the driver modules' text ranges, not the module area; code
+# of something else in the module area (here a BPF program; on 6.12 such
+# code runs inside an operation) counts in the whole syscall only.  A driver scope that counted it (the
+# old whole-area range) disagrees with the per-PC attribution: a problem.
+# $1: extra driver-scope instructions in op 2 (0: consistent)
+report_run() {
+	local d=$work/report$1 k=ffffffffc0001000 bpf=ffffffffc0100000 v=ffffffff81000000
+	mkdir -p "$d"
+	# totals: kernel, driver, user scopes x 10 fields; then irq
+	tot() { echo "$1 0 0 0 0 0 0 0 0 0 $2 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 irq 0"; }
+	{
+		printf 'kmodlab-icount 3\nvcpus 1\ndriver_ranges 1\nirq_entries 1\nthunks 0\n'
+		printf 'truncated_skipped 0\nlength_errors 0\ncache l1i 32768 8 64 lru\ncache l1d 32768 8 64 lru\n'
+		printf 'fields insn loads stores atomics branches indirect calls io l1i_miss l1d_miss\n'
+		printf 'scopes kernel driver user\narmed 1\n'
+		echo "totals $(tot 20 $((4 + $1)))"
+		echo "window 0 ops 2"
+		echo "wtotals $(tot 20 $((4 + $1)))"
+		echo "op $(tot 5 2)"
+		echo "op $(tot 15 $((2 + $1)))"
+		echo "pc $k 2 0 0 0 0 0"
+		echo "pc $(printf %x $((16#$k + 1))) 2 0 0 0 0 0"
+		echo "pc $bpf 10 0 0 0 0 0"
+		echo "pc $v 6 0 0 0 0 0"
+		echo "endwindow 0"
+		for a in $v $k $(printf %x $((16#$k + 1))) $bpf; do echo "insn $a 1 0 90"; done
+		echo end
+	} >"$d/plugin.txt"
+	printf '%s T _stext\n%s t cnt_write\t[counter_c]\n%s t bpf_prog_1_x\t[bpf]\n' $v $k $bpf >"$d/kallsyms.txt"
+	printf 'window\tdriver\tvariant\tworkload\tmodule\tops\tstatus\textra_work\tfops\n' >"$d/manifest.tsv"
+	printf '0\tcounter\tc\twrite1\tcounter_c\t2\tok\t0\t1\n' >>"$d/manifest.tsv"
+	printf '%s %x counter_c .text\n' $k $((16#$k + 0x100)) >"$d/driver-text.txt"
+	echo "nokaslr noreplace-smp" >"$d/cmdline"
+	/usr/bin/python3 vm/plugin/icount_report.py "$d" >"$d/out.txt" 2>&1
+}
+
+report() {
+	report_run 0 || { cat "$work/report0/out.txt"; return 1; }
+	/usr/bin/python3 - "$work/report0/icount.json" <<'PY' || return 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = d["windows"][0]
+got = (d["ok"], d["driver_ranges"], w["driver_insn_per_op"], w["driver_insn_per_op_stats"]["min"],
+       w["driver_insn_per_op_stats"]["max"], w["modules_insn_total"], w["kernel_insn_per_op"]["all"]["max"])
+want = (True, 1, 2.0, 2, 2, 14, 15)
+print(f"consistent run: ok, ranges, driver/op, per-op min, max, modules, syscall max = {got}")
+sys.exit(0 if got == want else f"expected {want}")
+PY
+	if report_run 10; then
+		echo "a driver scope with 10 instructions the driver does not have passed"
+		return 1
+	fi
+	grep -q "driver-module insn per PC 4 != driver-scope total 14" "$work/report10/out.txt" ||
+		{ cat "$work/report10/out.txt"; return 1; }
+	echo "driver scope counting foreign code: reported"
+	sed -i 's/^kmodlab-icount 3$/kmodlab-icount 2/' "$work/report0/plugin.txt"
+	if /usr/bin/python3 vm/plugin/icount_report.py "$work/report0" >"$work/v2.txt" 2>&1; then
+		echo "a version-2 plugin output (whole module area) was accepted"
+		return 1
+	fi
+	grep -q "not a version-3" "$work/v2.txt" && echo "version 2 output refused"
+}
+
 check "classifier builds" build || exit 0
+check "icount_report: driver scope = driver text ranges, not the module area (synthetic run)" report
 check "instruction length equals objdump's, truncations reported (libc, drivers)" lengths
 if check "cases assemble (GNU as)" assemble; then
 	check "every instruction classified as the SDM says" classify

@@ -100,10 +100,10 @@ for k in sorted(k for k in wa if k in wb):
         for r, w in (("run1", x), ("run2", y)):
             s = w["driver_insn_per_op_stats"]
             if s["min"] != s["max"]:
-                bad.append(f"{name} {r}: per-op module insns vary {s['min']}..{s['max']}")
+                bad.append(f"{name} {r}: per-op driver-scope insns vary {s['min']}..{s['max']}")
             for c, (lo, hi) in (w.get("driver_per_op_range") or {}).items():
                 if c not in ("l1i_miss", "l1d_miss") and lo != hi:
-                    bad.append(f"{name} {r}: per-op module {c} vary {lo}..{hi}")
+                    bad.append(f"{name} {r}: per-op driver-scope {c} vary {lo}..{hi}")
     elif what == "syscall":
         ux, uy = x["kernel_insn_per_op"]["undisturbed"], y["kernel_insn_per_op"]["undisturbed"]
         if not ux or not uy:

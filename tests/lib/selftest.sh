@@ -66,4 +66,20 @@ rm -rf "$kr"
 grep -qxF 'FAILED [6.12] k.fails on 6.12' <<<"$kout" || fail "per-kernel: no '[6.12]' failure line in: $kout"
 grep -qxF 'kernel 6.12: 0 passed, 1 failed' <<<"$kout" || fail "per-kernel: no 'kernel 6.12' count line in: $kout"
 grep -qxF 'default kernel 6.1 and host: 1 passed, 0 failed' <<<"$kout" || fail "per-kernel: no default-kernel count line in: $kout"
+# Step timing (--steps, tests/run.sh's steps.tsv): each step lasts until the
+# next starts, the JSON has them; a bad line is said and leaves the exit alone.
+st=$(mktemp -d)
+printf '<testsuites><testcase name="a"/></testsuites>\n' >"$st/ok.xml"
+printf '0\thost unit tests\n40\tguest suites\n640\tsummary (700 s)\n' >"$st/steps.tsv"
+sout=$(/usr/bin/python3 "$here/../summarize.py" "$st" --steps "$st/steps.tsv" --json "$st/s.json")
+grep -qxF '     600 s  guest suites' <<<"$sout" || fail "steps: no '600 s  guest suites' line in: $sout"
+grep -qxF 'time per step (total 640 s):' <<<"$sout" || fail "steps: no total line in: $sout"
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d["steps"][0] != {"step": "host unit tests", "seconds": 40} or d["total_s"] != 640)' "$st/s.json" ||
+	fail "steps: JSON lacks the step times: $(cat "$st/s.json")"
+printf '0\thost unit tests\nsoon\tguest suites\n' >"$st/steps.tsv"
+serr=$(/usr/bin/python3 "$here/../summarize.py" "$st" --steps "$st/steps.tsv" 2>&1 >/dev/null)
+src=$?
+grep -q "steps.tsv:2: not 'SECONDS<tab>STEP'" <<<"$serr" || fail "steps: a bad line was not named: $serr"
+[ "$src" = 0 ] || fail "steps: a bad timing file changed the exit status to $src"
+rm -rf "$st"
 echo "selftest: ok"

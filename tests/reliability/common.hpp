@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "dev_names.hpp"
 #include "kmodlab/caesar.hpp"
 
 extern "C" {
@@ -26,24 +27,11 @@ extern "C" {
 
 namespace rel {
 
-// "/dev/scull-c0" (scull takes a minor), "/dev/counter-cxx" (no minor): the
-// rule of uapi/kmodlab_dev.h, which refuses a name it does not make.
-inline std::string node(const char *base, const std::string &variant, int minor = -1)
-{
-	char buf[128];
-	if (kmodlab_dev_path(buf, sizeof(buf), base, variant.c_str(), minor) < 0)
-		throw std::invalid_argument(std::string("no node ") + base + "/" + variant + "/" + std::to_string(minor) +
-					    " in uapi/kmodlab_dev.h's rule");
-	return buf;
-}
-
-// "scull_c", "counter_cxx" (uapi/kmodlab_dev.h).
+// Node and module names: tests/lib/dev_names.hpp (the uapi rule).
+using kmodlab::node;
 inline std::string module(const char *base, const std::string &variant)
 {
-	char buf[128];
-	if (kmodlab_module_name(buf, sizeof(buf), base, variant.c_str()) < 0)
-		throw std::invalid_argument(std::string("no module ") + base + "/" + variant + " in uapi/kmodlab_dev.h's rule");
-	return buf;
+	return kmodlab::module_name(base, variant);
 }
 
 inline std::vector<std::string> split_words(const std::string &s, char sep = ',')

@@ -9,7 +9,8 @@
  *     counter (kernel PCs), and the per-scope totals of "insn" and of the
  *     instruction's classes (icount-classify.h: conditional branch, call,
  *     indirect call/jump, atomic), scopes "kernel" (every vaddr in the upper
- *     half), "module" (the module area) and "user"; the first instruction of
+ *     half), "driver" (the text sections of the measured driver modules,
+ *     read at ARM) and "user"; the first instruction of
  *     each asynchronous interrupt entry stub (addresses from the guest's
  *     /proc/kallsyms, see ARM) adds to an "irq" total, so that an operation
  *     hit by an interrupt can be told apart;
@@ -43,33 +44,37 @@
  *   5 DETAIL ON / 6 DETAIL OFF   the fetch and memory callbacks act or
  *              return at once (set_detail(): the guest program turns them
  *              on for its own lifetime only; caches emptied at ON)
- *   4 ARM      read the interrupt entry addresses (irqs=PATH) and the
+ *   4 ARM      read the interrupt entry addresses (irqs=PATH), the
  *              retpoline thunk ranges (thunks=PATH) the guest wrote from
- *              /proc/kallsyms, start counting, and flush the translation
+ *              /proc/kallsyms and the driver modules' text ranges
+ *              (drivers=PATH), start counting, and flush the translation
  *              cache (qemu_plugin_reset) so that everything is translated
  *              again with the instrumentation.  Until ARM nothing is
  *              counted: the boot and the module loading run at full speed.
  *
  * Arguments (-plugin file=libicount.so,out=PATH[,irqs=PATH][,thunks=PATH]
- *            [,modlo=HEX,modhi=HEX][,l1size=B,l1ways=N,l1line=B]):
+ *            [,drivers=PATH][,l1size=B,l1ways=N,l1line=B]):
  *   out     where the result goes at QEMU exit (text, format below)
  *   irqs    file of hexadecimal addresses, one per line (read on ARM)
  *   thunks  file of "LO HI" hexadecimal ranges, one per line (read on ARM)
- *   modlo, modhi  the module area [modlo, modhi); default: x86-64 4-level
- *           paging MODULES_VADDR..MODULES_END
+ *   drivers file of "LO HI" hexadecimal ranges [LO, HI), one per line (read
+ *           on ARM): the executable sections of the driver modules, the
+ *           "driver" scope.  Not the whole module area: other code lives
+ *           there too (other modules, BPF JIT images, ftrace and static-call
+ *           trampolines, 6.12's execmem thunk pages)
  *   l1size, l1ways, l1line  cache geometry (default 32768, 8, 64)
  *
- * Output (line based, version 2; vm/plugin/README.md documents it):
- *   kmodlab-icount 2
+ * Output (line based, version 3; vm/plugin/README.md documents it):
+ *   kmodlab-icount 3
  *   vcpus N
- *   modrange LO HI
+ *   driver_ranges N                       (text ranges of the "driver" scope read at ARM)
  *   irq_entries N
  *   thunks N
  *   truncated_skipped N                   (page-crossing leftovers, never run, not recorded)
  *   length_errors N                       (decoded length != QEMU's; also as error lines)
  *   cache l1i SIZE WAYS LINE lru          (and the same for l1d)
  *   fields F...                           (per-scope fields, in order)
- *   scopes kernel module user
+ *   scopes kernel driver user
  *   armed 0|1
  *   error TEXT                            (zero or more)
  *   totals V... irq I                     (from ARM to exit: scopes x fields)
@@ -113,7 +118,7 @@ enum field { F_INSN, F_LOADS, F_STORES, F_ATOMICS, F_BRANCHES, F_INDIRECT, F_CAL
 static const char *const field_names[NFIELD] = { "insn",     "loads", "stores",   "atomics",
 						 "branches", "indirect", "calls", "io",
 						 "l1i_miss", "l1d_miss" };
-enum scope { S_KERNEL, S_MODULE, S_USER, NSCOPE };
+enum scope { S_KERNEL, S_DRIVER, S_USER, NSCOPE };
 
 /* per-PC counters */
 enum pcfield { P_COUNT, P_LOADS, P_STORES, P_IO, P_L1I, P_L1D, NPCF };
@@ -129,7 +134,7 @@ struct pc_info {
 	uint64_t pend[NPCF]; /* callback events of the current operation, see pend_add() */
 	uint64_t pc, line0, line1; /* i-cache lines of the first and last byte */
 	unsigned int cls;
-	uint8_t size, kernel, module, in_window, changed, pending;
+	uint8_t size, kernel, driver, in_window, changed, pending;
 	uint8_t bytes[MAX_INSN];
 };
 
@@ -159,11 +164,11 @@ static GHashTable *pcs;	       /* kernel vaddr -> struct pc_info* */
 static GPtrArray *pending;     /* struct pc_info* with callback events not yet committed */
 static GHashTable *irq_entries; /* vaddr set */
 static GArray *thunks;	       /* struct range */
+static GArray *drivers;	       /* struct range: the driver modules' text */
 static GPtrArray *windows;
 static struct window *open_window;
 static GPtrArray *errors;
-static char *out_path, *irqs_path, *thunks_path;
-static uint64_t mod_lo = 0xffffffffa0000000ULL, mod_hi = 0xffffffffff000000ULL;
+static char *out_path, *irqs_path, *thunks_path, *drivers_path;
 static unsigned int l1_size = 32768, l1_ways = 8, l1_line = 64;
 static struct cache *icache, *dcache; /* one per vCPU */
 static int n_vcpus, max_vcpus;
@@ -232,8 +237,8 @@ static inline void bump(const struct pc_info *p, enum field f, uint64_t n)
 {
 	if (p->kernel) {
 		counters.v[S_KERNEL][f] += n;
-		if (p->module)
-			counters.v[S_MODULE][f] += n;
+		if (p->driver)
+			counters.v[S_DRIVER][f] += n;
 	} else {
 		counters.v[S_USER][f] += n;
 	}
@@ -451,17 +456,22 @@ static bool is_marker(struct qemu_plugin_insn *insn, unsigned int *cmd)
 	return true;
 }
 
-static int in_thunk(uint64_t addr)
+static int in_ranges(const GArray *ranges, uint64_t addr)
 {
 	guint i;
 
-	for (i = 0; i < thunks->len; i++) {
-		const struct range *r = &g_array_index(thunks, struct range, i);
+	for (i = 0; i < ranges->len; i++) {
+		const struct range *r = &g_array_index(ranges, struct range, i);
 
 		if (addr >= r->lo && addr < r->hi)
 			return 1;
 	}
 	return 0;
+}
+
+static int in_thunk(uint64_t addr)
+{
+	return in_ranges(thunks, addr);
 }
 
 /* The instruction's bytes, classes and lines.  A kernel PC keeps what it had
@@ -506,7 +516,7 @@ static struct pc_info *pc_info_get(uint64_t pc)
 		p = g_new0(struct pc_info, 1);
 		p->pc = pc;
 		p->kernel = 1;
-		p->module = pc >= mod_lo && pc < mod_hi;
+		p->driver = in_ranges(drivers, pc);
 		g_hash_table_insert(pcs, (gpointer)(uintptr_t)pc, p);
 	}
 	return p;
@@ -529,8 +539,8 @@ static void instrument_counts(struct qemu_plugin_insn *insn, const struct pc_inf
 	if (p->kernel) {
 		add_inline(insn, (uint64_t *)&p->n[P_COUNT]);
 		scope[ns++] = S_KERNEL;
-		if (p->module)
-			scope[ns++] = S_MODULE;
+		if (p->driver)
+			scope[ns++] = S_DRIVER;
 		if (g_hash_table_contains(irq_entries, (gpointer)(uintptr_t)p->pc))
 			add_inline(insn, &counters.irq);
 	} else {
@@ -679,8 +689,7 @@ static void write_header(FILE *f)
 {
 	int k;
 
-	fprintf(f, "kmodlab-icount 2\nvcpus %d\nmodrange %" PRIx64 " %" PRIx64 "\n", n_vcpus,
-		mod_lo, mod_hi);
+	fprintf(f, "kmodlab-icount 3\nvcpus %d\ndriver_ranges %u\n", n_vcpus, drivers->len);
 	fprintf(f, "irq_entries %u\nthunks %u\n", g_hash_table_size(irq_entries), thunks->len);
 	fprintf(f, "truncated_skipped %" PRIu64 "\nlength_errors %" PRIu64 "\n", truncated_skipped,
 		length_errors);
@@ -689,7 +698,7 @@ static void write_header(FILE *f)
 	fputs("fields", f);
 	for (k = 0; k < NFIELD; k++)
 		fprintf(f, " %s", field_names[k]);
-	fputs("\nscopes kernel module user\n", f);
+	fputs("\nscopes kernel driver user\n", f);
 	fprintf(f, "armed %d\n", armed);
 }
 
@@ -756,6 +765,29 @@ static gchar **read_hex_lines(const char *what, const char *path)
 	return lines;
 }
 
+/* A file of "LO HI" kernel ranges into a; a malformed line is an error. */
+static void read_ranges(const char *what, const char *path, GArray *a)
+{
+	gchar **lines = read_hex_lines(what, path);
+	int i;
+
+	for (i = 0; lines && lines[i]; i++) {
+		char *end, *end2;
+		struct range r;
+
+		if (!*g_strstrip(lines[i]))
+			continue;
+		r.lo = g_ascii_strtoull(lines[i], &end, 16);
+		r.hi = g_ascii_strtoull(end, &end2, 16);
+		if (end != lines[i] && end2 != end && r.lo >= KERNEL_START && r.hi > r.lo)
+			g_array_append_val(a, r);
+		else
+			error_note("ARM: %s line %d is not a kernel range 'LO HI': %s", what, i + 1,
+				   lines[i]);
+	}
+	g_strfreev(lines);
+}
+
 static void arm(void)
 {
 	gchar **lines;
@@ -775,16 +807,8 @@ static void arm(void)
 			g_hash_table_add(irq_entries, (gpointer)(uintptr_t)a);
 	}
 	g_strfreev(lines);
-	lines = read_hex_lines("thunks", thunks_path);
-	for (i = 0; lines && lines[i]; i++) {
-		char *end, *end2;
-		struct range r = { g_ascii_strtoull(lines[i], &end, 16), 0 };
-
-		r.hi = g_ascii_strtoull(end, &end2, 16);
-		if (end != lines[i] && end2 != end && r.lo >= KERNEL_START && r.hi > r.lo)
-			g_array_append_val(thunks, r);
-	}
-	g_strfreev(lines);
+	read_ranges("thunks", thunks_path, thunks);
+	read_ranges("drivers", drivers_path, drivers);
 	/* Everything so far was translated without instrumentation: flush every
 	 * translation (reset unregisters our callbacks; we add them again).
 	 * Counters live in our memory and are unaffected. */
@@ -835,10 +859,8 @@ static int parse_args(int argc, char **argv)
 			irqs_path = g_strdup(kv[1]);
 		else if (!strcmp(kv[0], "thunks"))
 			thunks_path = g_strdup(kv[1]);
-		else if (!strcmp(kv[0], "modlo"))
-			mod_lo = g_ascii_strtoull(kv[1], NULL, 16);
-		else if (!strcmp(kv[0], "modhi"))
-			mod_hi = g_ascii_strtoull(kv[1], NULL, 16);
+		else if (!strcmp(kv[0], "drivers"))
+			drivers_path = g_strdup(kv[1]);
 		else if (!strcmp(kv[0], "l1size"))
 			l1_size = strtoul(kv[1], NULL, 0);
 		else if (!strcmp(kv[0], "l1ways"))
@@ -846,7 +868,7 @@ static int parse_args(int argc, char **argv)
 		else if (!strcmp(kv[0], "l1line"))
 			l1_line = strtoul(kv[1], NULL, 0);
 		else {
-			fprintf(stderr, "icount plugin: unknown argument '%s' (out, irqs, thunks, modlo, modhi, l1size, l1ways, l1line)\n",
+			fprintf(stderr, "icount plugin: unknown argument '%s' (out, irqs, thunks, drivers, l1size, l1ways, l1line)\n",
 				kv[0]);
 			bad = 1;
 		}
@@ -904,6 +926,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 	pending = g_ptr_array_new();
 	irq_entries = g_hash_table_new(g_direct_hash, g_direct_equal);
 	thunks = g_array_new(FALSE, FALSE, sizeof(struct range));
+	drivers = g_array_new(FALSE, FALSE, sizeof(struct range));
 	windows = g_ptr_array_new();
 	errors = g_ptr_array_new();
 	register_callbacks(id);

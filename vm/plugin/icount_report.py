@@ -8,6 +8,8 @@ RUNDIR is what scripts/icount.sh and scripts/icount_guest.sh leave:
   manifest.tsv    window index -> driver, variant, workload, module, ops, status
   kallsyms.txt    the guest's /proc/kallsyms (text symbols), nokaslr boot
   sections/       /sys/module/<mod>/sections/* of the guest
+  driver-text.txt the measured driver modules' text ranges: the plugin's
+                  "driver" scope ("LO HI MODULE SECTION", hexadecimal)
 Every kernel PC with a count is attributed to the kallsyms symbol that
 contains it (C++ names demangled with c++filt).  The JSON format is in
 vm/plugin/README.md.  Exit status 1 when the run is unusable (plugin errors,
@@ -35,7 +37,11 @@ def die(msg):
 # Per-op and total fields the plugin writes, per scope (its "fields" line);
 # the classes a report shows, in order.
 CLASSES = ("loads", "stores", "atomics", "branches", "indirect", "calls", "io", "l1i_miss", "l1d_miss")
-SCOPES = ("kernel", "module", "user")
+SCOPES = ("kernel", "driver", "user")
+# The plugin output version this reads (vm/plugin/README.md): 3 counts the
+# "driver" scope in the driver modules' text ranges; 2 counted the whole
+# module area (on 6.12 other code runs there too).
+PLUGIN_VERSION = "3"
 # Class bits of an "insn" line (vm/plugin/icount-classify.h)
 CLASS_BITS = {"branches": 1, "calls": 2, "indirect": 4, "atomics": 8}
 # Per-PC columns of a "pc" line after the address
@@ -59,8 +65,9 @@ def parse_plugin(path):
     fields = None
     with open(path) as f:
         first = f.readline().split()
-        if first != ["kmodlab-icount", "2"]:
-            die(f"{path}: not a version-2 icount plugin output (rebuild the plugin: make -C vm/plugin)")
+        if first != ["kmodlab-icount", PLUGIN_VERSION]:
+            die(f"{path}: not a version-{PLUGIN_VERSION} icount plugin output"
+                " (rebuild the plugin: make -C vm/plugin)")
         for n, line in enumerate(f, 2):
             w = line.split()
             if not w:
@@ -82,10 +89,9 @@ def parse_plugin(path):
                     win = None
                 elif k == "error":
                     head["errors"].append(line[6:].strip())
-                elif k in ("vcpus", "irq_entries", "armed", "thunks", "truncated_skipped", "length_errors"):
+                elif k in ("vcpus", "irq_entries", "armed", "thunks", "truncated_skipped", "length_errors",
+                           "driver_ranges"):
                     head[k] = int(w[1])
-                elif k == "modrange":
-                    head[k] = [int(w[1], 16), int(w[2], 16)]
                 elif k == "cache":
                     head["cache"][w[1]] = {"size": int(w[2]), "ways": int(w[3]), "line": int(w[4]), "policy": w[5]}
                 elif k == "fields":
@@ -174,7 +180,20 @@ def pc_events(row, insn):
     return ev
 
 
-def run_problems(plug, manifest, unopened, cmdline):
+def read_driver_text(path):
+    """driver-text.txt: [(lo, hi, module, section)]; None when missing."""
+    if not os.path.exists(path):
+        return None
+    out = []
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if w:
+                out.append((int(w[0], 16), int(w[1], 16), w[2], w[3]))
+    return out
+
+
+def run_problems(plug, manifest, unopened, cmdline, text):
     problems = [f"plugin: {e}" for e in plug["errors"]]
     problems += [f"{m['driver']} {m['variant']} {m['workload']}: {m['status']} (no window)" for m in unopened]
     if not plug.get("complete"):
@@ -183,6 +202,14 @@ def run_problems(plug, manifest, unopened, cmdline):
         problems.append(f"{plug.get('vcpus')} vCPUs: inline counters are exact only with --smp 1")
     if not plug.get("armed"):
         problems.append("the plugin was never armed (icount-op --arm did not run)")
+    drivers = {m["module"] for m in manifest if m["module"] != "-"}
+    if text is None:
+        problems.append("driver-text.txt missing: the guest wrote no driver text ranges")
+    elif plug.get("driver_ranges") != len(text):
+        problems.append(f"the plugin read {plug.get('driver_ranges')} driver text ranges, "
+                        f"driver-text.txt has {len(text)}")
+    elif drivers - {t[2] for t in text}:
+        problems.append(f"no driver text ranges for {sorted(drivers - {t[2] for t in text})}")
     if len(plug["windows"]) != len(manifest):
         problems.append(f"plugin saw {len(plug['windows'])} windows, the manifest lists {len(manifest)}")
     if cmdline is not None and "noreplace-smp" not in cmdline.split():
@@ -315,7 +342,7 @@ def code_lines(pcs, line):
     return len(lines)
 
 
-def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
+def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas, drivers):
     """One window's JSON and its problems."""
     problems = []
     nops = int(m["ops"])
@@ -326,15 +353,17 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
         problems.append(f"window {m['window']} ({m['driver']} {m['variant']} {m['workload']}): {m['status']}")
     drv = sum_events(fn, lambda mod: module is not None and mod == module)
     mods = sum_events(fn, lambda mod: mod != "vmlinux")
+    alldrv = sum_events(fn, lambda mod: mod in drivers)
     und = [o for o in w["ops"] if o["irq"] == 0]
     nund = len(und)
-    # The plugin's per-scope totals against its per-PC counts: two
-    # independent paths to the same module-area figures (callback-counted
-    # per-PC figures cover the undisturbed operations only).
+    # The plugin's "driver" scope totals (PCs in the driver text ranges)
+    # against its per-PC counts that kallsyms attributes to a driver module:
+    # two independent paths to the same figures (callback-counted per-PC
+    # figures cover the undisturbed operations only).
     for c in ("insn",) + CLASSES:
-        total = sum(o["module"][c] for o in und) if c in CB_FIELDS else w["totals"]["module"][c]
-        if mods[c] != total:
-            problems.append(f"window {m['window']}: module-area {c} per PC {mods[c]} != per-scope total {total}")
+        total = sum(o["driver"][c] for o in und) if c in CB_FIELDS else w["totals"]["driver"][c]
+        if alldrv[c] != total:
+            problems.append(f"window {m['window']}: driver-module {c} per PC {alldrv[c]} != driver-scope total {total}")
     funcs = sorted(((ev["insn"], name, mod, ev) for (name, mod), ev in fn.items() if module and mod == module),
                    key=lambda t: (-t[0], t[1]))
     core = sorted(((ev["insn"], name, mod, ev) for (name, mod), ev in fn.items() if mod != module),
@@ -346,7 +375,7 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
         "module": module, "ops": nops, "status": m["status"],
         "driver_insn_total": drv["insn"],
         "driver_insn_per_op": drv["insn"] / nops,
-        "driver_insn_per_op_stats": per_op_stats([o["module"]["insn"] for o in w["ops"]]) if module else None,
+        "driver_insn_per_op_stats": per_op_stats([o["driver"]["insn"] for o in w["ops"]]) if module else None,
     }
     for c in CLASSES:
         doc[f"driver_{c}_per_op"] = per_op(drv, c, nops, nund) if module else None
@@ -358,9 +387,9 @@ def window_doc(m, w, fn, per_pc, insns, pretty, top, line, disas):
     doc["cache_clean_ops"] = len(clean)
     for c in ("l1i_miss", "l1d_miss"):
         doc[f"driver_{c}_all_ops_per_op"] = doc[f"driver_{c}_per_op"]
-        doc[f"driver_{c}_per_op"] = (sum(o["module"][c] for o in clean) / len(clean) if clean else None) \
+        doc[f"driver_{c}_per_op"] = (sum(o["driver"][c] for o in clean) / len(clean) if clean else None) \
             if module else None
-    doc["driver_per_op_range"] = ({c: [min(o["module"][c] for o in und), max(o["module"][c] for o in und)]
+    doc["driver_per_op_range"] = ({c: [min(o["driver"][c] for o in und), max(o["driver"][c] for o in und)]
                                    for c in ("insn",) + CLASSES} if module and und else None)
     doc["kernel_insn_total"] = sum(ev["insn"] for ev in fn.values())
     doc["kernel_insn_per_op"] = {
@@ -434,7 +463,8 @@ def analyse(rundir, top):
     manifest = [m for m in manifest if m["window"] != "-"]
     syms = Symbols(os.path.join(rundir, "kallsyms.txt"))
     meta = read_meta(rundir)
-    problems = run_problems(plug, manifest, unopened, meta.get("cmdline"))
+    text = read_driver_text(os.path.join(rundir, "driver-text.txt"))
+    problems = run_problems(plug, manifest, unopened, meta.get("cmdline"), text)
     # attribute every PC once, then demangle all names in one c++filt call
     attributed = [attribute(w, syms, plug["insns"]) for w in plug["windows"]]
     pretty = demangle(name for fn, _ in attributed for name, _ in fn)
@@ -447,7 +477,7 @@ def analyse(rundir, top):
                                         if mod in drivers}, syms, pretty)
     windows = []
     for m, w, (fn, per_pc) in zip(manifest, plug["windows"], attributed):
-        doc, wp = window_doc(m, w, fn, per_pc, plug["insns"], pretty, top, line, disas)
+        doc, wp = window_doc(m, w, fn, per_pc, plug["insns"], pretty, top, line, disas, drivers)
         windows.append(doc)
         problems += wp
     refs = {w["workload"]: w["kernel_insn_per_op"]["undisturbed"] for w in windows if w["driver"] == "kernel"}
@@ -457,7 +487,8 @@ def analyse(rundir, top):
         "run_dir": os.path.abspath(rundir),
         "kernel": meta.get("kernel_release"), "cmdline": meta.get("cmdline"),
         "vcpus": plug.get("vcpus"), "irq_entry_points": plug.get("irq_entries"),
-        "thunk_ranges": plug.get("thunks"), "cache": plug["cache"],
+        "thunk_ranges": plug.get("thunks"), "driver_ranges": plug.get("driver_ranges"),
+        "cache": plug["cache"],
         "truncated_skipped": plug.get("truncated_skipped"),
         "classes": list(CLASSES),
         "ok": not problems, "problems": problems,

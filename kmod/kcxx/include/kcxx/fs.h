@@ -15,7 +15,9 @@
  *   Result<usize>   write(D &, File, UserSlice::Reader, loff_t &pos)
  *   Result<long>    ioctl(D &, File, unsigned cmd, unsigned long arg)
  *                   (or Result<void>: an ioctl that returns 0 or an error,
- *                   converted with no flag to test: C's "0 or -errno")
+ *                   converted with no flag to test: C's "0 or -errno";
+ *                   or DataRef<T> for D &: the data fetched only by the
+ *                   commands that use it)
  *   Result<long>    compat_ioctl(D &, File, unsigned cmd, unsigned long arg)  (or Result<void>)
  *   Result<void>    fsync(D &, File, loff_t start, loff_t end, bool datasync)
  *
@@ -87,6 +89,31 @@ struct DataOf<T> {
 	using type = typename T::Registration::Context;
 };
 
+template <class T> struct Adapter;
+
+/*
+ * DataRef<T>: the operation's data (what the other operations receive as
+ * D &), fetched from the file where the operation uses it, not before.
+ * An ioctl may take it instead of D &: commands that need no data (scull's
+ * getters read module parameters, as C reads its globals) then never load
+ * private_data.  With D & the load sits at the entry, because the
+ * reference is formed before the call, and the getter executes it (icount:
+ * scull ioctl_qquantum).
+ * Invariant: only the adapter makes one, from the struct file of the call
+ * in progress; it is a borrowed pointer, valid for that call only.
+ */
+template <class T> class DataRef {
+public:
+	using D = typename DataOf<T>::type;
+	D &get() const { return Adapter<T>::data(f_); }
+	D *operator->() const { return &get(); }
+
+private:
+	friend struct Adapter<T>;
+	explicit DataRef(struct file *f) : f_(f) {}
+	struct file *f_;
+};
+
 template <class T> struct Adapter {
 	using D = typename DataOf<T>::type;
 
@@ -148,7 +175,10 @@ template <class T> struct Adapter {
 	[[gnu::always_inline]] static long ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	{
 		planted_work();
-		return to_errno_long(T::ioctl(data(f), File(f), cmd, arg));
+		if constexpr (requires { T::ioctl(DataRef<T>(f), File(f), cmd, arg); })
+			return to_errno_long(T::ioctl(DataRef<T>(f), File(f), cmd, arg));
+		else
+			return to_errno_long(T::ioctl(data(f), File(f), cmd, arg));
 	}
 	[[gnu::always_inline]] static long compat_ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	{

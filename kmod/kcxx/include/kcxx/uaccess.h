@@ -141,15 +141,33 @@ public:
 	constexpr UserSlice(uptr addr, usize len) : addr_(addr), len_(len) {}
 	constexpr usize len() const { return len_; }
 
-	class Reader {
+	/* What Reader and Writer share: the bytes not yet transferred
+	 * [addr_, addr_ + left_), move-only (the no-double-fetch invariant). */
+	class Cursor {
 	public:
-		Reader(Reader &&) = default;
-		Reader(const Reader &) = delete;
-		Reader &operator=(const Reader &) = delete;
+		Cursor(Cursor &&) = default;
+		Cursor(const Cursor &) = delete;
+		Cursor &operator=(const Cursor &) = delete;
 		constexpr usize left() const { return left_; }
 		/* Shorten the slice to at most n bytes (a driver's cap: size
-		 * limits, quantum boundaries); what is cut off is never read. */
+		 * limits, quantum boundaries); what is cut off is never
+		 * transferred. */
 		[[gnu::always_inline]] void truncate(usize n) { left_ = n < left_ ? n : left_; }
+
+	protected:
+		constexpr Cursor(uptr a, usize n) : addr_(a), left_(n) {}
+		[[gnu::always_inline]] usize clamp(usize n) const { return n < left_ ? n : left_; }
+		[[gnu::always_inline]] void advance(usize n)
+		{
+			addr_ += n;
+			left_ -= n;
+		}
+		uptr addr_;
+		usize left_;
+	};
+
+	class Reader : public Cursor {
+	public:
 		/* Copy n bytes into dst; -EFAULT if any byte could not be read
 		 * (then dst may hold a prefix and nothing is consumed). */
 		[[gnu::always_inline]] Result<void> read_raw(void *dst, usize n)
@@ -186,31 +204,16 @@ public:
 
 	private:
 		friend class UserSlice;
-		constexpr Reader(uptr a, usize n) : addr_(a), left_(n) {}
+		constexpr Reader(uptr a, usize n) : Cursor(a, n) {}
 		[[gnu::always_inline]] usize read_rest_nozero(void *dst, usize n)
 		{
 			usize left = kcxx_copy_from_user_nozero(dst, reinterpret_cast<const void *>(addr_), n);
 			advance(n - left);
 			return left;
 		}
-		[[gnu::always_inline]] usize clamp(usize n) const { return n < left_ ? n : left_; }
-		[[gnu::always_inline]] void advance(usize n)
-		{
-			addr_ += n;
-			left_ -= n;
-		}
-		uptr addr_;
-		usize left_;
 	};
-	class Writer {
+	class Writer : public Cursor {
 	public:
-		Writer(Writer &&) = default;
-		Writer(const Writer &) = delete;
-		Writer &operator=(const Writer &) = delete;
-		constexpr usize left() const { return left_; }
-		/* Shorten the slice to at most n bytes; what is cut off is never
-		 * written. */
-		[[gnu::always_inline]] void truncate(usize n) { left_ = n < left_ ? n : left_; }
 		[[gnu::always_inline]] Result<void> write_raw(const void *src, usize n)
 		{
 			if (kcxx_unlikely(n > left_))
@@ -248,7 +251,7 @@ public:
 
 	private:
 		friend class UserSlice;
-		constexpr Writer(uptr a, usize n) : addr_(a), left_(n) {}
+		constexpr Writer(uptr a, usize n) : Cursor(a, n) {}
 		[[gnu::always_inline]] usize write_rest(const void *src, usize n)
 		{
 			usize left = copy_to_user(addr_, src, n);
@@ -261,14 +264,6 @@ public:
 			advance(n - left);
 			return left;
 		}
-		[[gnu::always_inline]] usize clamp(usize n) const { return n < left_ ? n : left_; }
-		[[gnu::always_inline]] void advance(usize n)
-		{
-			addr_ += n;
-			left_ -= n;
-		}
-		uptr addr_;
-		usize left_;
 	};
 	/* Consume the slice: rvalue only (UserSlice(a, n).reader(), or
 	 * kcxx::move(s).reader() once). */
