@@ -2,12 +2,14 @@
 /*
  * encphase.h - lkp_enc's MMIO phases from the driver's own tracepoints
  * (kmod/include/kmodlab/trace/lkp_enc.h), shared by encphase.bpf.c and its
- * loader kmodlab-encphase (encphase.cpp).
+ * loader (drvtrace.cpp in the kmodlab_bpf Session).
  *
  * Per variant (the attach cookie: the index in uapi KMODLAB_VARIANTS) and
  * per thread, the programs follow seed write -> string write -> string read:
  *   phase SEED_TO_WRITE  seed_write to the next string_write of the thread
- *   phase WRITE_TO_READ  string_write to the next string_read of the thread
+ *   phase WRITE_TO_READ  string_write to the next string_read of the thread:
+ *       the whole MMIO exchange (string_write fires before the string's MMIO
+ *       writes, string_read after the readback), not the device's work alone
  * One "encryption" = a string_read whose thread wrote the seed and then
  * the string (the HW9 cycle, icount workload lkp_enc:cycle).  The
  * cross-check: events[SEED] == events[WRITE] == events[READ] == encrypts

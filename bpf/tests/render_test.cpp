@@ -120,6 +120,7 @@ TEST(Render, TraceEventsPerModuleWithPhasesAsOpslat)
 	EXPECT_EQ(t["module"], "lkp_enc_c");
 	EXPECT_EQ(t["events"]["lkp_enc_string_read"], 5);
 	EXPECT_EQ(t["sequence"]["encrypts"], 5);
+	ASSERT_TRUE(t["phases"].contains("write_to_read")) << t;
 	const auto &p = t["phases"]["write_to_read"];
 	for (const char *k : {"count", "sum_ns", "min_ns", "max_ns", "histogram", "percentiles"})
 		EXPECT_TRUE(p.contains(k)) << k;

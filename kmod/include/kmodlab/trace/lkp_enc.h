@@ -3,8 +3,9 @@
  * kmodlab/trace/lkp_enc.h - lkp_enc's tracepoints, the MMIO phases of an
  * encryption, the one definition lkp_enc_c and lkp_enc_cxx both use (system
  * = module name: kmodlab/trace/common.h; C++: kmodlab/trace/lkp_enc_events.h).
- * Each fires after its MMIO, with the device lock still held, so the time
- * between two events of one task is the phase between them (bpf/ reads it).
+ * Each fires with the device lock held (seed_write and string_read after
+ * their MMIO, string_write before it, see below), so the time between two
+ * events of one task is the phase between them (bpf/encphase.bpf.c).
  *
  *   lkp_enc_seed_write    the seed register written (ioctl WRITE_SEED): seed
  *   lkp_enc_string_write  a string about to be stored (write(), ioctl
