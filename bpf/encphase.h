@@ -7,6 +7,7 @@
  * Per variant (the attach cookie: the index in uapi KMODLAB_VARIANTS) and
  * per thread, the programs follow seed write -> string write -> string read:
  *   phase SEED_TO_WRITE  seed_write to the next string_write of the thread
+ *       (the seed's MMIO write included: seed_write fires before it)
  *   phase WRITE_TO_READ  string_write to the next string_read of the thread:
  *       the whole MMIO exchange (string_write fires before the string's MMIO
  *       writes, string_read after the readback), not the device's work alone

@@ -201,8 +201,8 @@ static long lkp_enc_c_ioc_write_seed(struct lkp_enc_c *enc, u32 __user *uarg)
 	err = lkp_enc_c_lock(enc);
 	if (err)
 		return err;
-	iowrite32(seed, enc->regs + LKP_ENC_REG_SEED);
 	kmodlab_trace(lkp_enc_seed_write, seed);
+	iowrite32(seed, enc->regs + LKP_ENC_REG_SEED);
 	mutex_unlock(&enc->lock);
 	return 0;
 }

@@ -141,8 +141,8 @@ struct LkpEncFile {
 	{
 		u32 seed = KCXX_TRY(UserPtr<u32>(arg).read());
 		return enc.regs.try_access_with([&](const Regs &io) {
-			io.write<Seed>(seed);
 			kcxx_trace::lkp_enc_seed_write(seed);
+			io.write<Seed>(seed);
 		});
 	}
 

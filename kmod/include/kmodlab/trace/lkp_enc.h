@@ -3,11 +3,16 @@
  * kmodlab/trace/lkp_enc.h - lkp_enc's tracepoints, the MMIO phases of an
  * encryption, the one definition lkp_enc_c and lkp_enc_cxx both use (system
  * = module name: kmodlab/trace/common.h; C++: kmodlab/trace/lkp_enc_events.h).
- * Each fires with the device lock held (seed_write and string_read after
- * their MMIO, string_write before it, see below), so the time between two
+ * Each fires with the device lock held (seed_write and string_write before
+ * their MMIO, string_read after it, see below), so the time between two
  * events of one task is the phase between them (bpf/encphase.bpf.c).
  *
- *   lkp_enc_seed_write    the seed register written (ioctl WRITE_SEED): seed
+ *   lkp_enc_seed_write    the seed register about to be written (ioctl
+ *       WRITE_SEED), before its one 32-bit MMIO write: seed.  Before, not
+ *       after: after it, lkp_enc_c's inlined ioctl path lost its own return
+ *       sequence to a jump to the switch's shared exit (+1 instruction while
+ *       off, tests/icount/test-trace-cost.sh); the phase to
+ *       lkp_enc_string_write then includes the seed's MMIO write
  *   lkp_enc_string_write  a string about to be stored (write(), ioctl
  *       WRITE_STRING), before its len + 1 byte writes (with the NUL): len.
  *       Before, not after: that costs nothing while off (see
