@@ -286,6 +286,36 @@ def extra_work_check(doc: dict, insn_per_iter: int) -> tuple[list[str], list[str
     return lines, bad
 
 
+def trace_cost_check(off: dict, on: dict, sites: dict[str, int]) -> tuple[list[str], list[str]]:
+    """(lines, problems): the cost of disabled tracepoints (issue 20).
+
+    off: a run of modules built without tracepoints (KMODLAB_TRACE=0), on: the
+    same workloads with them compiled in and disabled.  A disabled tracepoint
+    is the kernel's static-key nop: per op, at most sites[path] more driver
+    instructions (one per tracepoint the operation passes), and no other
+    class (loads, stores, branches, calls, ...) may grow."""
+    lines, bad = [], []
+    for path, n in sites.items():
+        drv, wl = path.split("/", 1)
+        for v in ("c", "cxx"):
+            w0, w1 = windows_of(off, drv, wl).get(v), windows_of(on, drv, wl).get(v)
+            if not w0 or not w1:
+                bad.append(f"{path} {v}: missing window in the run without or with tracepoints")
+                continue
+            d = {f: _fig(w1, "driver", f) - _fig(w0, "driver", f)
+                 for f in ("insn",) + CLASSES if f not in ("l1i_miss", "l1d_miss")}
+            lines.append(f"{path} {LABEL[v]}: driver insn {num(_fig(w0, 'driver', 'insn'))} without, "
+                         f"{num(_fig(w1, 'driver', 'insn'))} with tracepoints off (+{num(d['insn'])}; "
+                         f"allowed +{n}: {n} static-key nop(s))")
+            if d["insn"] > n:
+                bad.append(f"{path} {LABEL[v]}: +{num(d['insn'])} driver insn per op, allowed +{n}")
+            grown = {f: x for f, x in d.items() if f != "insn" and x > 0}
+            if grown:
+                bad.append(f"{path} {LABEL[v]}: classes grew with tracepoints off: "
+                           + ", ".join(f"{SHORT[f]} +{num(x)}" for f, x in grown.items()))
+    return lines, bad
+
+
 # --- the regression gate --------------------------------------------------------------
 def _changed(base: dict, new: dict) -> tuple[str, str]:
     diff = [f for f in FIGURES if base[f] != new[f]]
@@ -405,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("extra-work", help="the planted-work known answer (exit 1 when wrong)")
     p.add_argument("json")
     p.add_argument("insn_per_iter", type=int, help="KMODLAB_EXTRA_WORK_INSN_PER_ITER (scripts/uapi-value.sh)")
+    p = sub.add_parser("trace-cost", help="disabled tracepoints cost their static-key nops only (exit 1 if not)")
+    p.add_argument("off", help="icount.json of modules built with KMODLAB_TRACE=0")
+    p.add_argument("on", help="icount.json of the same workloads, tracepoints compiled in, disabled")
+    p.add_argument("sites", nargs="+", metavar="DRIVER/WORKLOAD=N", help="tracepoints one op passes")
     p = sub.add_parser("gate", help="the class gate of NEW against BASE (exit 1 on a failure)")
     p.add_argument("base")
     p.add_argument("new")
@@ -417,6 +451,16 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(explain_text(load(a.json), a.path))
         elif a.cmd == "extra-work":
             lines, bad = extra_work_check(load(a.json), a.insn_per_iter)
+            print("\n".join(lines + [f"WRONG: {b}" for b in bad]))
+            return 1 if bad else 0
+        elif a.cmd == "trace-cost":
+            sites = {}
+            for item in a.sites:
+                path, _, n = item.partition("=")
+                if "/" not in path or not n.isdigit():
+                    raise InputError(f"bad site count '{item}': want DRIVER/WORKLOAD=N")
+                sites[path] = int(n)
+            lines, bad = trace_cost_check(load(a.off), load(a.on), sites)
             print("\n".join(lines + [f"WRONG: {b}" for b in bad]))
             return 1 if bad else 0
         else:

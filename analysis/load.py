@@ -142,11 +142,23 @@ class BpfLock:
 
 
 @dataclass
+class BpfTrace:
+    """One module's own tracepoints in a BPF run (kmodlab-load --bpf-trace; bpf/README.md)."""
+    module: str
+    driver: str
+    variant: str
+    events: dict[str, int]              # event -> count
+    phases: dict[str, list]             # lkp_enc: phase -> [[lo, hi, count], ...]
+    sequence: dict[str, int]            # event-order figures: encrypts, out_of_order, alloc_then_write, ...
+
+
+@dataclass
 class Bpf:
     opslat: list[BpfOp]
     lockstat: list[BpfLock]
     dropped: int
     prog_stats: list[dict]
+    trace_events: list[BpfTrace] = field(default_factory=list)
 
 
 @dataclass
@@ -181,6 +193,7 @@ class LoadgenRun:
     first: str | None = None  # manifest "first": which variant of the pair ran first
     boot: int | None = None   # manifest "boot": guest-boot index the pair ran in
     extra_work: int | None = None  # manifest "extra_work": planted cost (calibration runs)
+    trace_check: dict | None = None  # check.trace_events of --bpf-trace --check: checked, ok, detail
 
     @property
     def bytes_per_op(self) -> float:
@@ -320,7 +333,30 @@ def _bpf(raw: dict, where: str) -> Bpf:
         stats.append({"name": _get(p, "name", w, str), "run_cnt": _get(p, "run_cnt", w, int),
                       "ns_per_event": _num(p, "ns_per_event", w),
                       "recursion_misses": _get(p, "recursion_misses", w, int, optional=True) or 0})
-    return Bpf(opslat=ops, lockstat=locks, dropped=_get(raw, "dropped", where, int), prog_stats=stats)
+    return Bpf(opslat=ops, lockstat=locks, dropped=_get(raw, "dropped", where, int), prog_stats=stats,
+               trace_events=_trace_events(raw, where))
+
+
+def _counts(raw, where: str) -> dict[str, int]:
+    out = {}
+    for k, v in (raw or {}).items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise InputError(f"{where}.{k} must be a count, got {v!r}")
+        out[str(k)] = v
+    return out
+
+
+def _trace_events(raw: dict, where: str) -> list[BpfTrace]:
+    """bpf.trace_events (absent before kmodlab-load --bpf-trace existed, and without it)."""
+    out = []
+    for i, m in enumerate(_get(raw, "trace_events", where, list, optional=True) or []):
+        w = f"{where}.trace_events[{i}]"
+        phases = {name: _histogram(_get(ph, "histogram", f"{w}.phases.{name}", list), f"{w}.phases.{name}")
+                  for name, ph in (_get(m, "phases", w, dict, optional=True) or {}).items()}
+        out.append(BpfTrace(module=_get(m, "module", w, str), driver=_get(m, "driver", w, str),
+                            variant=_get(m, "variant", w, str), events=_counts(_get(m, "events", w, dict), w + ".events"),
+                            phases=phases, sequence=_counts(_get(m, "sequence", w, dict, optional=True), w + ".sequence")))
+    return out
 
 
 def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
@@ -392,6 +428,7 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
         check_detail=str(check.get("detail") or ""),
         bpf=None if bpf_raw is None else _bpf(bpf_raw, w + ".bpf"),
         bytes=_get(doc, "bytes", w, int),
+        trace_check=_get(check, "trace_events", w + ".check", dict, optional=True),
         **_pairing(entry, where_entry),
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import figures, icount_profile
+from . import figures, icount_profile, inside
 from .compare import (cells, compare_run, family_size, lock_pairs, lock_rows, probe_rows, tool_rows,
                       unmatched_tool_cells)
 from .conf import Settings
@@ -289,6 +289,58 @@ def _locks(run: Run, fig_dir: Path) -> list:
     return b
 
 
+def _paired_cell(r: inside.PhaseRow) -> str:
+    if r.paired is None or not math.isfinite(r.paired.ratio):
+        return "n/a (descriptive only)"
+    p = r.paired
+    return f"{p.ratio:.3f} [{p.ci_low:.3f}, {p.ci_high:.3f}], p {_p(p.p)}"
+
+
+def _inside(run: Run, s: Settings) -> list:
+    """Inside the driver: the drivers' own tracepoints (analysis/inside.py)."""
+    b: list = [Heading("Inside the driver (tracepoints)")]
+    if not inside.traced(run):
+        b.append(Para("No run carried the drivers' tracepoint data (kmodlab-load --bpf-trace)."))
+        return b
+    b.append(Para("Pass: **BPF** with the drivers' own tracepoints (kmodlab-load --bpf-trace; bpf/README.md "
+                  "\"Driver tracepoints\"): the probes are attached, so these figures describe where the time goes "
+                  "inside an operation, not the C-versus-C++ verdict, which comes from the timing pass."))
+    prows = inside.phase_rows(run, s)
+    if prows:
+        b.append(Para("lkp_enc's phases per encryption: seed_to_write = the seed register write to the string "
+                      "write event; write_to_read = the string write event (emitted before the string's MMIO "
+                      "writes) to the readback event: the whole MMIO exchange (string out, the device's work, "
+                      "readback). p50 of each run from its BPF histogram (bucket lower edge, at most 3.1% low), "
+                      "median over runs. With C/C++ pairs: the C++/C ratio of the p50s with the paired statistics of "
+                      "the timing comparison (geometric mean, 95% CI, exact sign-flip p; outside the Holm family, "
+                      "not a verdict); without pairs: medians only, descriptive."))
+        b.append(Table(["driver", "workload", "phase", "runs C / C++", "p50 C", "p50 C++", "C++/C [95% CI], p",
+                        "data"],
+                       [[r.driver, r.workload, r.phase, f"{r.n['c']} / {r.n['cxx']}", _num(r.p50["c"], "ns"),
+                         _num(r.p50["cxx"], "ns"), _paired_cell(r), r.note] for r in prows]))
+    erows = inside.event_rows(run)
+    if erows:
+        b.append(Para("Events per 1000 measured operations (median over runs). scull: read/write events per "
+                      "transfer, qset_alloc per new quantum set (0 when the regions were prefilled before BPF "
+                      "attached, as under --check), alloc_then_write = allocations followed by a write into that "
+                      "set on the same thread; counter: counter_change per increment; lkp_enc: one of each "
+                      "event and one encrypt per cycle."))
+        b.append(Table(["driver", "workload", "event", "runs C / C++", "per 1000 ops C", "C++"],
+                       [[r.driver, r.workload, r.event, f"{r.n.get('c', 0)} / {r.n.get('cxx', 0)}",
+                         _num(r.per_kop.get("c", float("nan"))), _num(r.per_kop.get("cxx", float("nan")))]
+                        for r in erows]))
+    crows = inside.crosscheck_rows(run)
+    b.append(Para("Cross-checks (kmodlab-load --bpf-trace --check, rules in loadgen/src/trace_check.cpp): each "
+                  "event count against the operations measured, in [ops, ops + threads] (an operation in flight "
+                  "at the clear after the warm-up may add its events); lkp_enc: every encrypt one seed write, "
+                  "string write and readback, both phases, nothing out of order; scull: one read/write event per "
+                  "transfer, no allocation in prefilled regions, every allocation followed by its write."))
+    b.append(Table(["driver", "variant", "runs", "checked", "passed", "not checked because", "first failure"],
+                   [[r.driver, LABELS.get(r.variant, r.variant), str(r.runs), str(r.checked), str(r.passed),
+                     "; ".join(r.not_checked) or "-", r.failures[0] if r.failures else "-"] for r in crows]))
+    return b
+
+
 def _tools(run: Run, s: Settings, fig_dir: Path) -> list:
     b: list = []
     trows = tool_rows(run, s)
@@ -429,7 +481,8 @@ def build(run: Run, s: Settings, fig_dir: Path, results: list | None = None) -> 
     """All blocks of the report; figures are written to fig_dir as a side effect."""
     results = compare_run(run, s) if results is None else results
     b = _header(run, s) + _summary(run, s, results, fig_dir) + _order(results) + _excluded(results, s)
-    b += _latency(run, results, fig_dir) + _locks(run, fig_dir) + _tools(run, s, fig_dir) + _modules(run, fig_dir)
+    b += _latency(run, results, fig_dir) + _locks(run, fig_dir) + _inside(run, s) + _tools(run, s, fig_dir)
+    b += _modules(run, fig_dir)
     b += _icount(run) + _reliability(run) + _probe(run, s, fig_dir) + _correctness(run, s)
     return b
 

@@ -46,6 +46,10 @@ void SessionImpl::wipe_per_thread_maps()
 		wipe(lk_->maps.waits, sizeof(wait_key));
 	if (fn_)
 		wipe(fn_->maps.starts, sizeof(func_key));
+	if (ev_)
+		wipe(ev_->maps.pending, sizeof(__u32));
+	if (enc_)
+		wipe(enc_->maps.threads, sizeof(__u32));
 }
 
 // kprobe mode: one program, one kprobe (or kretprobe) per driver function.
@@ -129,7 +133,7 @@ bool SessionImpl::attach(std::string *error)
 	if (!links_.empty())
 		return true;
 	wipe_per_thread_maps();
-	if (!attach_objects(error) || !attach_funclat(error))
+	if (!attach_objects(error) || !attach_funclat(error) || !attach_trace_events(error))
 		return false;
 	snapshot_prog_base();
 	attach_ns_ = now_ns();

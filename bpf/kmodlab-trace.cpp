@@ -1,5 +1,5 @@
 // kmodlab-trace - the lab's BPF tools on their own, like the libbpf-tools:
-//   kmodlab-trace opslat|lockstat|funclat|all [options]
+//   kmodlab-trace opslat|lockstat|funclat|events|all [options]
 // Prints histograms as text tables; JSON (bpf/README.md) with --json.
 #include <getopt.h>
 #include <glob.h>
@@ -27,13 +27,17 @@ void on_signal(int) { g_stop = 1; }
 void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kmodlab-trace opslat|lockstat|funclat|all [options]\n"
+		"usage: kmodlab-trace opslat|lockstat|funclat|events|all [options] [-- COMMAND [ARG...]]\n"
 		"\n"
 		"  opslat    per (device, operation) syscall latency: read, write, pread64,\n"
 		"            pwrite64, ioctl, openat, close on the target devices\n"
 		"  lockstat  lock contention (lock:contention_begin/end) of threads inside a\n"
 		"            syscall on a target device: mutexes, semaphores, spinlocks, rwsems\n"
 		"  funclat   latency of module functions through kprobes (needs --funcs)\n"
+		"  events    the drivers' own tracepoints: scull and counter event counts,\n"
+		"            lkp_enc's per-phase latency (seed -> string write -> readback)\n"
+		"            and the event-order checks, per module (--module, or the\n"
+		"            modules of --device / of every lab device present)\n"
 		"  all       opslat and lockstat (and funclat if --funcs is given)\n"
 		"\n"
 		"options:\n"
@@ -50,7 +54,11 @@ void usage(FILE *f)
 		"      --no-prog-stats  do not enable kernel BPF run-time statistics\n"
 		"      --no-openat      do not time openat (spares a map update per openat)\n"
 		"  -p, --pid PID        only calls made by process PID\n"
+		"  -m, --module NAME    events: this module's tracepoints (repeatable,\n"
+		"                       e.g. scull_c, lkp_enc_cxx)\n"
 		"  -h, --help           this text\n"
+		"  -- COMMAND ...       trace while COMMAND runs (instead of --duration),\n"
+		"                       exit status 1 if it fails\n"
 		"\n"
 		"Needs root.  Lock addresses print as kernel symbols when the lock is static,\n"
 		"as <heap>#hash otherwise (raw kernel pointers are never printed).\n");
@@ -94,8 +102,11 @@ int main(int argc, char **argv)
 		opts.opslat = false;
 	} else if (cmd == "funclat") {
 		opts.opslat = opts.lockstat = false;
+	} else if (cmd == "events") {
+		opts.opslat = opts.lockstat = false;
+		opts.trace_events = true;
 	} else if (cmd != "all") {
-		fprintf(stderr, "kmodlab-trace: unknown tool '%s' (opslat, lockstat, funclat, all; --help)\n",
+		fprintf(stderr, "kmodlab-trace: unknown tool '%s' (opslat, lockstat, funclat, events, all; --help)\n",
 			cmd.c_str());
 		return 2;
 	}
@@ -105,14 +116,14 @@ int main(int argc, char **argv)
 		{"duration", required_argument, nullptr, 't'}, {"json", required_argument, nullptr, 'j'},
 		{"funcs", required_argument, nullptr, 'f'},   {"attach", required_argument, nullptr, 'a'},
 		{"no-prog-stats", no_argument, nullptr, 'S'}, {"no-openat", no_argument, nullptr, 'O'},
-		{"pid", required_argument, nullptr, 'p'},
+		{"pid", required_argument, nullptr, 'p'},     {"module", required_argument, nullptr, 'm'},
 		{"help", no_argument, nullptr, 'h'},          {nullptr, 0, nullptr, 0},
 	};
 	double interval = 0, duration = 0;
 	std::string json_path;
 	std::vector<std::string> paths;
 	optind = 2;
-	for (int c; (c = getopt_long(argc, argv, "d:i:t:j:f:a:p:h", longopts, nullptr)) != -1;) {
+	for (int c; (c = getopt_long(argc, argv, "d:i:t:j:f:a:p:m:h", longopts, nullptr)) != -1;) {
 		switch (c) {
 		case 'd': paths.push_back(optarg); break;
 		case 'i':
@@ -142,11 +153,15 @@ int main(int argc, char **argv)
 			opts.tgid = pid_t(v);
 			break;
 		}
+		case 'm': opts.trace_modules.push_back(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc) {
+	char **command = nullptr;  // after "--": traced while it runs
+	if (optind < argc && optind > 2 && strcmp(argv[optind - 1], "--") == 0)
+		command = argv + optind;
+	else if (optind < argc) {
 		fprintf(stderr, "kmodlab-trace: unexpected argument '%s' (--help)\n", argv[optind]);
 		return 2;
 	}
@@ -154,7 +169,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kmodlab-trace: funclat needs --funcs GLOB, e.g. --funcs 'scull_c_*'\n");
 		return 2;
 	}
-	if (opts.opslat || opts.lockstat) {
+	if (!opts.trace_modules.empty() && !opts.trace_events) {
+		fprintf(stderr, "kmodlab-trace: --module is for the events tool\n");
+		return 2;
+	}
+	if (opts.opslat || opts.lockstat || (opts.trace_events && opts.trace_modules.empty())) {
 		if (paths.empty()) {
 			glob_t g;
 			for (const char *pat : {"/dev/scull-*", "/dev/counter-*", "/dev/lkp_enc-*"})
@@ -196,6 +215,9 @@ int main(int argc, char **argv)
 	if (text)
 		fprintf(stderr, "kmodlab-trace: tracing (%s)%s\n", session->report().attach_mode.c_str(),
 			duration ? "" : "; Ctrl-C to stop");
+	int command_status = command ? run_command(command) : 0;
+	if (command)
+		g_stop = 1;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	auto elapsed = [&]() {
@@ -236,5 +258,5 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	return 0;
+	return command_status == 0 ? 0 : 1;
 }

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kmodlab::bpf {
@@ -42,6 +43,12 @@ struct Options {
 	bool trace_openat = true;
 	// Only calls made by this process (0: every process).
 	pid_t tgid = 0;
+	// The drivers' own tracepoints (kmod/include/kmodlab/trace/): event
+	// counts of scull and counter, lkp_enc's per-phase latency, in
+	// Report::trace_events.  Modules: trace_modules, or when that is empty
+	// the modules of the lab's devices among `devices`.
+	bool trace_events = false;
+	std::vector<std::string> trace_modules;  // "scull_c", "lkp_enc_cxx", ...
 };
 
 // A log-linear histogram (bpf/hist.h): buckets [lo, hi) with their counts,
@@ -60,6 +67,11 @@ struct Histogram {
 	// value (use it to compare against exact user-side figures).
 	uint64_t percentile_floor(double q) const;
 };
+
+// A histogram from a BPF record's slots[HIST_NBUCKETS] (bpf/hist.h layout)
+// and its count, sum, min and max: the one decoder of the programs' buckets.
+Histogram make_hist(const unsigned long long *slots, uint64_t count, uint64_t sum, uint64_t min,
+		    uint64_t max);
 
 struct OpStat {
 	std::string device;  // path, e.g. /dev/scull-c0 (or "maj:min")
@@ -84,6 +96,21 @@ struct FuncStat {
 	Histogram hist;
 };
 
+// One module's own tracepoints over the attached time (bpf/README.md,
+// "Driver tracepoints").  Names are the events' (scull_read, ...).
+struct TraceModule {
+	std::string module;  // scull_c: the event system
+	std::string driver;  // scull
+	std::string variant; // c
+	std::vector<std::pair<std::string, uint64_t>> events;  // every traced event, count
+	// lkp_enc: seed_to_write, write_to_read (time between the events on one thread)
+	std::vector<std::pair<std::string, Histogram>> phases;
+	// The event order checks: lkp_enc encrypts (seed, string write, readback
+	// on one thread), out_of_order, no_slot; scull alloc_then_write,
+	// alloc_no_write, no_slot.
+	std::vector<std::pair<std::string, uint64_t>> sequence;
+};
+
 struct ProgStat {
 	std::string name;
 	uint64_t run_cnt = 0, run_time_ns = 0, recursion_misses = 0;
@@ -96,6 +123,7 @@ struct Report {
 	std::vector<OpStat> opslat;
 	std::vector<LockStat> lockstat;
 	std::vector<FuncStat> funclat;
+	std::vector<TraceModule> trace_events;  // Options::trace_events
 	uint64_t dropped = 0;     // sum of drops
 	std::map<std::string, uint64_t> drops;
 	bool prog_stats_enabled = false;
@@ -125,6 +153,11 @@ public:
 	virtual Report report() const = 0;
 	virtual void clear() = 0;
 };
+
+// The tools that trace while a command runs (kmodlab-encphase,
+// kmodlab-trace ... -- COMMAND): runs argv (execvp) and waits; its exit
+// status, 128 when a signal ended it, -1 when it could not be started.
+int run_command(char *const *argv);
 
 // st_rdev of a character device node; false and *error if it is not one.
 bool device_number(const std::string &path, dev_t *out, std::string *error);

@@ -23,18 +23,6 @@ const char *const kDropNames[KDROP_COUNT] = {"inflight_full", "stale_exit", "loc
 using BpfLayout = kmodlab::LogLinearHistogram<HIST_SUB_BITS, HIST_MAX_POW>;
 static_assert(BpfLayout::NBUCKETS == HIST_NBUCKETS, "BPF maps and decoder disagree on the bucket count");
 
-Histogram make_hist(const __u64 *slots, uint64_t count, uint64_t sum, uint64_t min, uint64_t max)
-{
-	Histogram h;
-	h.count = count;
-	h.sum_ns = sum;
-	h.min_ns = min;
-	h.max_ns = max;
-	for (uint32_t i = 0; i < HIST_NBUCKETS; i++)
-		if (slots[i])
-			h.buckets.push_back({BpfLayout::lower(i), BpfLayout::upper(i), slots[i]});
-	return h;
-}
 
 std::string errno_name(unsigned e)
 {
@@ -59,8 +47,8 @@ std::string lock_kind(uint64_t flags)
 	return flags == 0 ? "semaphore" : fmt("flags-0x%llx", (unsigned long long)flags);
 }
 
-// Sum of one key's per-CPU values of a map whose value is an array of u64
-// (every struct here is), or false if the key is missing.
+} // namespace
+
 bool read_percpu(int fd, const void *key, size_t value_size, int ncpu, std::vector<uint64_t> *sum)
 {
 	size_t words = (value_size + 7) / 8;
@@ -74,7 +62,6 @@ bool read_percpu(int fd, const void *key, size_t value_size, int ncpu, std::vect
 	return true;
 }
 
-// Min and max do not add up across CPUs: combine them per CPU.
 void percpu_minmax(int fd, const void *key, size_t value_size, int ncpu, size_t count_w, size_t min_w,
 		   size_t max_w, uint64_t *mn, uint64_t *mx)
 {
@@ -95,7 +82,25 @@ void percpu_minmax(int fd, const void *key, size_t value_size, int ncpu, size_t 
 		any = true;
 	}
 }
-} // namespace
+void zero_percpu_array(int fd, uint32_t n, size_t value_size, int ncpu)
+{
+	std::vector<uint64_t> zero((value_size + 7) / 8 * ncpu, 0);
+	for (uint32_t i = 0; i < n; i++)
+		bpf_map_update_elem(fd, &i, zero.data(), BPF_ANY);
+}
+
+Histogram make_hist(const __u64 *slots, uint64_t count, uint64_t sum, uint64_t min, uint64_t max)
+{
+	Histogram h;
+	h.count = count;
+	h.sum_ns = sum;
+	h.min_ns = min;
+	h.max_ns = max;
+	for (uint32_t i = 0; i < HIST_NBUCKETS; i++)
+		if (slots[i])
+			h.buckets.push_back({BpfLayout::lower(i), BpfLayout::upper(i), slots[i]});
+	return h;
+}
 
 // One OpStat per (device, op) that saw a call.
 void SessionImpl::read_opslat(Report *r) const
@@ -236,6 +241,7 @@ Report SessionImpl::report() const
 	read_opslat(&r);
 	read_lockstat(&r);
 	read_funclat(&r);
+	read_trace_events(&r);
 	read_drops(&r);
 	read_prog_stats(&r);
 	return r;
@@ -243,12 +249,7 @@ Report SessionImpl::report() const
 
 void SessionImpl::clear()
 {
-	std::vector<uint64_t> zero;
-	auto zero_array = [&](bpf_map *m, uint32_t n, size_t vsize) {
-		zero.assign((vsize + 7) / 8 * ncpu_, 0);
-		for (uint32_t i = 0; i < n; i++)
-			bpf_map_update_elem(bpf_map__fd(m), &i, zero.data(), BPF_ANY);
-	};
+	auto zero_array = [&](bpf_map *m, uint32_t n, size_t vsize) { zero_percpu_array(bpf_map__fd(m), n, vsize, ncpu_); };
 	if (ops_) {
 		zero_array(ops_->maps.hists, OPSLAT_NSLOTS, sizeof(opslat_hist));
 		zero_array(ops_->maps.drops, KDROP_COUNT, sizeof(uint64_t));
@@ -264,6 +265,7 @@ void SessionImpl::clear()
 		zero_array(fn_->maps.funcs, FUNCLAT_MAX_FUNCS, sizeof(func_hist));
 		zero_array(fn_->maps.drops, KDROP_COUNT, sizeof(uint64_t));
 	}
+	clear_trace_events();
 	snapshot_prog_base();
 	if (attach_ns_ && !detach_ns_)
 		attach_ns_ = now_ns();

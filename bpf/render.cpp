@@ -130,6 +130,30 @@ Json funclat_json(const FuncStat &f)
 	return o;
 }
 
+// {"name": n, ...} of (name, n) pairs, in their order.
+Json pairs_json(const std::vector<std::pair<std::string, uint64_t>> &v)
+{
+	Json o = Json::object();
+	for (const auto &[k, n] : v)
+		o[k] = n;
+	return o;
+}
+
+// A module's events; a phase as opslat's figures (count, sum, min, max,
+// histogram, percentiles).
+Json trace_json(const TraceModule &m)
+{
+	Json o = {{"module", m.module}, {"driver", m.driver}, {"variant", m.variant}, {"events", pairs_json(m.events)}};
+	o["phases"] = Json::object();
+	for (const auto &[name, h] : m.phases) {
+		Json p = {{"count", h.count}, {"sum_ns", h.sum_ns}, {"min_ns", h.min_ns}, {"max_ns", h.max_ns}};
+		hist_json(p, h);
+		o["phases"][name] = std::move(p);
+	}
+	o["sequence"] = pairs_json(m.sequence);
+	return o;
+}
+
 Json prog_stat_json(const ProgStat &p)
 {
 	return {{"name", p.name}, {"run_cnt", p.run_cnt}, {"run_time_ns", p.run_time_ns},
@@ -152,6 +176,8 @@ std::string render_json(const Report &r)
 	j["opslat"] = list(r.opslat, opslat_json);
 	j["lockstat"] = list(r.lockstat, lockstat_json);
 	j["funclat"] = list(r.funclat, funclat_json);
+	if (!r.trace_events.empty())  // only with Options::trace_events: older reports unchanged
+		j["trace_events"] = list(r.trace_events, trace_json);
 	j["dropped"] = r.dropped;
 	j["drops"] = Json::object();
 	for (const auto &[name, n] : r.drops)
@@ -201,6 +227,19 @@ std::string render_text(const Report &r)
 		o << "\n" << f.func << " [" << f.module << "]: ";
 		summary_text(o, f.hist);
 		hist_text(o, f.hist, "nsecs");
+	}
+	for (const auto &m : r.trace_events) {
+		o << "\ntracepoints of " << m.module << ":";
+		for (const auto &[name, n] : m.events)
+			o << " " << name << " " << n;
+		for (const auto &[name, n] : m.sequence)
+			o << (&name == &m.sequence.front().first ? "\n  sequence:" : "") << " " << name << " " << n;
+		o << "\n";
+		for (const auto &[name, h] : m.phases) {
+			o << "  phase " << name << ": ";
+			summary_text(o, h);
+			hist_text(o, h, "nsecs");
+		}
 	}
 	if (r.dropped) {
 		o << "\nDROPPED " << r.dropped << " events:";

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <algorithm>
@@ -54,6 +55,8 @@ SessionImpl::~SessionImpl()
 {
 	detach();
 	funclat_bpf__destroy(fn_);
+	drvevents_bpf__destroy(ev_);
+	encphase_bpf__destroy(enc_);
 	lockstat_bpf__destroy(lk_);
 	destroy_opslat();
 	if (stats_fd_ >= 0)
@@ -153,6 +156,8 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 		return false;
 	if (!opts.funcs.empty() && !load_funclat(error))
 		return false;
+	if (opts.trace_events && !load_trace_events(error))
+		return false;
 	if (opts.prog_stats) {
 		stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (stats_fd_ < 0)
@@ -171,6 +176,20 @@ std::unique_ptr<Session> Session::open(const Options &opts, std::string *error)
 		return nullptr;
 	}
 	return s;
+}
+
+int run_command(char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 bool device_number(const std::string &path, dev_t *out, std::string *error)

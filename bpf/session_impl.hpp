@@ -4,6 +4,7 @@
 //   load.cpp      opening and loading the BPF objects of one attach mode
 //   attach.cpp    attach/detach in exit-first order, program statistics base
 //   maps.cpp      reading the maps back into a Report, clear()
+//   drvtrace.cpp  the drivers' own tracepoints (drvevents, encphase)
 //   kallsyms.cpp  /proc/kallsyms: lock names, module functions
 //   histogram.cpp percentiles of a decoded histogram
 //   render.cpp    Report -> JSON (nlohmann) and text
@@ -22,9 +23,13 @@
 #include "opslat.h"
 #include "lockstat.h"
 #include "funclat.h"
+#include "drvevents.h"
+#include "encphase.h"
 #include "opslat.skel.h"
 #include "lockstat.skel.h"
 #include "funclat.skel.h"
+#include "drvevents.skel.h"
+#include "encphase.skel.h"
 #include "session_internal.hpp"
 
 namespace kmodlab::bpf {
@@ -54,6 +59,12 @@ private:
 	struct Func {
 		std::string name, module;
 	};
+	struct TraceMod {
+		std::string module, driver, variant;
+		// lkp_enc: the variant's index (encphase's cookie); others: the
+		// module's number among the counted ones (drvevents' slots)
+		unsigned slot;
+	};
 	struct Prog {
 		bpf_program *prog;
 		uint64_t base_cnt = 0, base_ns = 0, base_miss = 0;
@@ -71,6 +82,15 @@ private:
 	bool load_lockstat(int mode, std::string *error);
 	void choose_spin_probe(int mode);
 	bool load_funclat(std::string *error);
+	// drvtrace.cpp
+	bool trace_module_list(std::string *error);
+	bool load_trace_events(std::string *error);
+	bool attach_event(bpf_program *p, const TraceMod &t, const char *event, uint64_t cookie, std::string *error);
+	bool attach_trace_events(std::string *error);
+	void read_encphase(const TraceMod &t, TraceModule *m) const;
+	void read_drvevents(const TraceMod &t, TraceModule *m) const;
+	void read_trace_events(Report *r) const;
+	void clear_trace_events();
 	// attach.cpp
 	bool add_link(bpf_program *p, bpf_link *l, const std::string &what, std::string *error);
 	void wipe_per_thread_maps();
@@ -94,6 +114,9 @@ private:
 	std::vector<Func> drv_funcs_;  // fentry/kprobe mode: the traced driver functions
 	lockstat_bpf *lk_ = nullptr;
 	funclat_bpf *fn_ = nullptr;
+	drvevents_bpf *ev_ = nullptr;
+	encphase_bpf *enc_ = nullptr;
+	std::vector<TraceMod> trace_mods_;
 	int mode_ = -1;
 	int stats_fd_ = -1;
 	int ncpu_ = 0;

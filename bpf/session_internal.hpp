@@ -40,6 +40,15 @@ std::string fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 // figures keep the precision they always had).
 double rounded(double v, int decimals);
 
+// Per-CPU maps whose values are arrays of u64 (maps.cpp): one key's values
+// summed over the CPUs (false if the key is missing); min and max, which do
+// not add up, combined per CPU from the words count_w, min_w, max_w; every
+// key below n set to zero.
+bool read_percpu(int fd, const void *key, size_t value_size, int ncpu, std::vector<uint64_t> *sum);
+void percpu_minmax(int fd, const void *key, size_t value_size, int ncpu, size_t count_w, size_t min_w,
+		   size_t max_w, uint64_t *mn, uint64_t *mx);
+void zero_percpu_array(int fd, uint32_t n, size_t value_size, int ncpu);
+
 std::string render_json(const Report &r);
 std::string render_text(const Report &r);
 

@@ -32,7 +32,7 @@ Usage: bench_matrix.py --out DIR --boot K --boots B [--quick] [--extras]
                        [--shard i/N] [--cells DRIVER/WORKLOAD,...] [--pairs N] [--bpf-pairs N]
        bench_matrix.py --list [--quick] [--shard i/N] [--json]
 Settings (kmodlab.conf, *_QUICK for --quick): BENCH_PAIRS_PER_BOOT,
-BENCH_BPF_PAIRS_PER_BOOT, BENCH_DURATION_S, BENCH_BPF_DURATION_S, BENCH_WARMUP_S, BENCH_THREADS,
+BENCH_BPF_PAIRS_PER_BOOT, BENCH_DURATION_S, BENCH_BPF_DURATION_S, BENCH_BPF_TRACE, BENCH_WARMUP_S, BENCH_THREADS,
 BENCH_SYNC_MODES, BENCH_DISCARD_FIRST, BENCH_PIN_GUEST_CPU, BENCH_RUN_TIMEOUT_S.
 """
 import argparse
@@ -295,7 +295,7 @@ class Runner:
                "--duration", f"{duration}s", "--warmup", f"{s['warmup_s']}s", "--quiet",
                "--json", json_path]
         if pass_ == "bpf":
-            cmd += ["--bpf", *(["--check"] if cell.checkable else [])]
+            cmd += ["--bpf-trace" if s["bpf_trace"] else "--bpf", *(["--check"] if cell.checkable else [])]
         pin = s.get("pin_guest_cpu")
         if pin not in (None, "", "none") and cell.threads == 1:
             cmd = ["taskset", "-c", pin, *cmd]
@@ -450,6 +450,7 @@ def settings_from_conf(quick, args=None):
             "bpf_pairs_per_boot": conf.typed(f"BENCH_BPF_PAIRS_PER_BOOT{q}", int),
             "duration_s": conf.typed(f"BENCH_DURATION_S{q}", float),
             "bpf_duration_s": conf.typed("BENCH_BPF_DURATION_S", float),
+            "bpf_trace": conf.typed("BENCH_BPF_TRACE", int) == 1,
             "warmup_s": conf.typed(f"BENCH_WARMUP_S{q}", float),
             "threads": [int(t) for t in conf.words(f"BENCH_THREADS{q}", allowed=[str(n) for n in range(1, 65)])],
             "sync_modes": conf.words(f"BENCH_SYNC_MODES{q}", allowed=sync_modes_of_uapi()),
@@ -500,6 +501,7 @@ def new_manifest(out, opt, s, matrix, mine):
               "pass_timing": "no BPF attached, bpf_stats off",
               "pass_bpf": s["bpf_pairs_per_boot"] > 0, "check": "bpf pass (--check)",
               "duration_s": {"timing": s["duration_s"], "bpf": s["bpf_duration_s"]},
+              "bpf_trace": s["bpf_trace"],
               "discard_first": s["discard_first"], "pin_guest_cpu": s["pin_guest_cpu"] or "none",
               "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
               "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}

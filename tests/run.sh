@@ -62,6 +62,7 @@ if [ "$TARGET" = vm ]; then
 	expect_result "checks/icount--*.xml" "icount determinism (tests/icount/test-determinism.sh)"
 	expect_result "checks/calibrate--*.xml" "quick calibration and the gate (tests/bench/test-calibrate.sh)"
 	expect_result "checks/icount--planted_work*.xml" "icount planted-work known answer (tests/icount/test-extra-work.sh)"
+	expect_result "checks/icount--trace_cost*.xml" "disabled tracepoints cost only their nop (tests/icount/test-trace-cost.sh)"
 fi
 for suite in tests/guest/suites/*; do
 	expect_check guest "suite $(basename "$suite") ran to the end" "guest suite $(basename "$suite")"
@@ -112,6 +113,8 @@ if [ "$TARGET" = vm ]; then
 	run_script "tests/icount/test-determinism.sh" tests/icount/test-determinism.sh
 	step "the planted cost shows up exactly (TCG plugin known answer)"
 	run_script "tests/icount/test-extra-work.sh" tests/icount/test-extra-work.sh
+	step "disabled tracepoints cost only their static-key nop (TCG plugin, two builds)"
+	run_script "tests/icount/test-trace-cost.sh" tests/icount/test-trace-cost.sh
 	step "guest suites (one boot, slub_debug=FZPU)"
 	vm/run --test --timeout 1500 -- tests/guest/run-all.sh
 	rc=$?

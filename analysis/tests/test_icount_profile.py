@@ -138,6 +138,31 @@ def test_extra_work_needs_both_settings():
     assert bad
 
 
+def traced(c_insn, cxx_insn, **over):
+    return doc(window("lkp_enc", "cycle", "c", c_insn, fops=3, **over),
+               window("lkp_enc", "cycle", "cxx", cxx_insn, fops=3, **over))
+
+
+def test_trace_cost_nops_only_passes():
+    lines, bad = ip.trace_cost_check(traced(794, 794), traced(797, 796), {"lkp_enc/cycle": 3})
+    assert bad == [] and len(lines) == 2
+
+
+def test_trace_cost_more_than_the_nops_fails():
+    _, bad = ip.trace_cost_check(traced(794, 794), traced(797, 798), {"lkp_enc/cycle": 3})
+    assert len(bad) == 1 and "C++" in bad[0] and "+4" in bad[0]
+
+
+def test_trace_cost_other_class_growing_fails():
+    _, bad = ip.trace_cost_check(traced(794, 794), traced(795, 795, loads=4), {"lkp_enc/cycle": 3})
+    assert len(bad) == 2 and all("load +1" in b for b in bad)
+
+
+def test_trace_cost_missing_path_fails():
+    _, bad = ip.trace_cost_check(traced(794, 794), traced(794, 794), {"scull/read4k": 1})
+    assert len(bad) == 2 and all("missing" in b for b in bad)
+
+
 def test_profile_and_explain_render(base):
     text = ip.profile_text(base)
     assert "116 / 95" in text and "0.819" in text

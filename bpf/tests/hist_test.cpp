@@ -17,6 +17,10 @@
 #include "opslat.skel.h"
 #include "lockstat.skel.h"
 #include "funclat.skel.h"
+#include "encphase.h"
+#include "encphase.skel.h"
+#include "drvevents.h"
+#include "drvevents.skel.h"
 
 TEST(Hist, EveryValueFallsInsideItsBucket)
 {
@@ -140,4 +144,15 @@ TEST(Hist, BpfMapsHoldTheDecodersStructs)
 	ASSERT_NE(f, nullptr);
 	EXPECT_EQ(bpf_map__value_size(f->maps.funcs), sizeof(func_hist));
 	funclat_bpf__destroy(f);
+	encphase_bpf *e = encphase_bpf__open();
+	ASSERT_NE(e, nullptr);
+	EXPECT_EQ(bpf_map__value_size(e->maps.hists), sizeof(encphase_hist));
+	EXPECT_EQ(bpf_map__value_size(e->maps.counts), sizeof(encphase_counts));
+	encphase_bpf__destroy(e);
+	drvevents_bpf *d = drvevents_bpf__open();
+	ASSERT_NE(d, nullptr);
+	EXPECT_EQ(bpf_map__value_size(d->maps.counts), sizeof(uint64_t));
+	EXPECT_EQ(bpf_map__max_entries(d->maps.counts), unsigned(DRVEV_NR_SLOTS));
+	EXPECT_EQ(bpf_map__value_size(d->maps.pending), sizeof(drvev_pending));
+	drvevents_bpf__destroy(d);
 }

@@ -92,3 +92,46 @@ TEST(Render, EmptyReportHasEveryKey)
 	EXPECT_TRUE(j["opslat"].is_array());
 	EXPECT_TRUE(j["drops"].is_object());
 }
+
+// trace_events (Options::trace_events): absent from a report without it (the
+// old writer's output above), and with it one object per module whose
+// phases carry opslat's figures.
+TEST(Render, TraceEventsPerModuleWithPhasesAsOpslat)
+{
+	using namespace kmodlab::bpf;
+	Report r;
+	TraceModule m;
+	m.module = "lkp_enc_c";
+	m.driver = "lkp_enc";
+	m.variant = "c";
+	m.events = {{"lkp_enc_seed_write", 5}, {"lkp_enc_string_write", 5}, {"lkp_enc_string_read", 5}};
+	Histogram h;
+	h.buckets = {{1000, 1032, 5}};
+	h.count = 5;
+	h.sum_ns = 5050;
+	h.min_ns = 1001;
+	h.max_ns = 1030;
+	m.phases = {{"seed_to_write", h}, {"write_to_read", h}};
+	m.sequence = {{"encrypts", 5}, {"out_of_order", 0}, {"no_slot", 0}};
+	r.trace_events.push_back(m);
+	auto j = nlohmann::ordered_json::parse(render_json(r));
+	ASSERT_TRUE(j.contains("trace_events"));
+	const auto &t = j["trace_events"][0];
+	EXPECT_EQ(t["module"], "lkp_enc_c");
+	EXPECT_EQ(t["events"]["lkp_enc_string_read"], 5);
+	EXPECT_EQ(t["sequence"]["encrypts"], 5);
+	ASSERT_TRUE(t["phases"].contains("write_to_read")) << t;
+	const auto &p = t["phases"]["write_to_read"];
+	for (const char *k : {"count", "sum_ns", "min_ns", "max_ns", "histogram", "percentiles"})
+		EXPECT_TRUE(p.contains(k)) << k;
+	EXPECT_EQ(p["histogram"][0][2], 5);
+	EXPECT_EQ(std::vector<std::string>({"module", "driver", "variant", "events", "phases", "sequence"}),
+		  [&] {
+			  std::vector<std::string> k;
+			  for (auto &it : t.items())
+				  k.push_back(it.key());
+			  return k;
+		  }());
+	EXPECT_FALSE(nlohmann::json::parse(render_json(Report{})).contains("trace_events"));
+	EXPECT_NE(render_text(r).find("phase write_to_read: count 5"), std::string::npos) << render_text(r);
+}

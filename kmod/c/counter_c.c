@@ -28,6 +28,12 @@
 #include <uapi/kmodlab.h>
 #include <kmodlab/extra_work.h>
 
+#define KMODLAB_TRACE_SYSTEM counter_c
+#define CREATE_TRACE_POINTS
+#include <kmodlab/trace/counter.h>
+#define KMODLAB_TP KMODLAB_TRACE_EMITTER
+#include <kmodlab/trace/counter_events.h>
+
 #define COUNTER_C_NODE COUNTER_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 
 enum counter_c_sync {
@@ -100,13 +106,21 @@ static int counter_c_set(s64 val)
 	return 0;
 }
 
-/* value += delta, or -ERANGE and no change if the sum overflows. */
-static int counter_c_add_locked(s64 *value, s64 delta)
+/*
+ * value += delta, or -ERANGE and no change if the sum overflows.  The
+ * event's arguments cost nothing while it is off (kmodlab_trace: evaluated
+ * behind the key): the caller's constant mode, not counter_c_sync, and the
+ * old value re-read there with READ_ONCE (under the lock, the same value): a
+ * plain *value shares the addition's load and splits "add mem, reg" into a
+ * load and an add.  Always inline: the event made the compiler call it.
+ */
+static __always_inline int counter_c_add_locked(s64 *value, s64 delta, enum counter_c_sync sync)
 {
 	s64 sum;
 
 	if (check_add_overflow(*value, delta, &sum))
 		return -ERANGE;
+	kmodlab_trace(counter_change, READ_ONCE(*value), sum, sync);
 	*value = sum;
 	return 0;
 }
@@ -120,6 +134,8 @@ static int counter_c_add_atomic(s64 delta)
 		if (check_add_overflow(old, delta, &sum))
 			return -ERANGE;
 	} while (!atomic64_try_cmpxchg(&counter_c_atomic, &old, sum));
+	/* sum - delta, not old: keeping old beside cmpxchg's register cost a move. */
+	kmodlab_trace(counter_change, sum - delta, sum, COUNTER_C_ATOMIC);
 	return 0;
 }
 
@@ -131,12 +147,12 @@ static int counter_c_add(s64 delta)
 	case COUNTER_C_MUTEX:
 		if (mutex_lock_interruptible(&counter_c_mutex))
 			return -ERESTARTSYS;
-		ret = counter_c_add_locked(&counter_c_value, delta);
+		ret = counter_c_add_locked(&counter_c_value, delta, COUNTER_C_MUTEX);
 		mutex_unlock(&counter_c_mutex);
 		break;
 	case COUNTER_C_SPINLOCK:
 		spin_lock(&counter_c_spinlock);
-		ret = counter_c_add_locked(&counter_c_value, delta);
+		ret = counter_c_add_locked(&counter_c_value, delta, COUNTER_C_SPINLOCK);
 		spin_unlock(&counter_c_spinlock);
 		break;
 	case COUNTER_C_ATOMIC:

@@ -31,6 +31,12 @@
 #include <kmodlab/extra_work.h>
 #include <uapi/lkp_enc.h>
 
+#define KMODLAB_TRACE_SYSTEM lkp_enc_c
+#define CREATE_TRACE_POINTS
+#include <kmodlab/trace/lkp_enc.h>
+#define KMODLAB_TP KMODLAB_TRACE_EMITTER
+#include <kmodlab/trace/lkp_enc_events.h>
+
 #define LKP_ENC_C_NODE LKP_ENC_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 
 static ushort lkp_enc_c_mode = KMODLAB_DEV_MODE;
@@ -93,18 +99,24 @@ static int lkp_enc_c_lock(struct lkp_enc_c *enc)
 	return 0;
 }
 
-/* Store len bytes and a terminating NUL in the device.  Lock held. */
-static void lkp_enc_c_put_string(struct lkp_enc_c *enc, const char *s, size_t len)
+/*
+ * Store len bytes and a terminating NUL in the device.  Lock held.  The
+ * event comes first, while len is live anyway: after the loop it would keep
+ * len live beside the loop's end (a saved register and a move per call while
+ * tracing is off); so the write-to-read phase includes the MMIO writes.
+ */
+static __always_inline void lkp_enc_c_put_string(struct lkp_enc_c *enc, const char *s, size_t len)
 {
 	size_t i;
 
+	kmodlab_trace(lkp_enc_string_write, len);
 	for (i = 0; i < len; i++)
 		iowrite8(s[i], enc->regs + LKP_ENC_REG_STRING + i);
 	iowrite8(0, enc->regs + LKP_ENC_REG_STRING + len);
 }
 
 /* Read the string up to its NUL into buf[LKP_ENC_STRING_SIZE]; its length. */
-static size_t lkp_enc_c_get_string(struct lkp_enc_c *enc, char *buf)
+static __always_inline size_t lkp_enc_c_get_string(struct lkp_enc_c *enc, char *buf)
 {
 	size_t len;
 
@@ -114,6 +126,7 @@ static size_t lkp_enc_c_get_string(struct lkp_enc_c *enc, char *buf)
 			break;
 	}
 	buf[len] = '\0';
+	kmodlab_trace(lkp_enc_string_read, len);
 	return len;
 }
 
@@ -188,6 +201,7 @@ static long lkp_enc_c_ioc_write_seed(struct lkp_enc_c *enc, u32 __user *uarg)
 	err = lkp_enc_c_lock(enc);
 	if (err)
 		return err;
+	kmodlab_trace(lkp_enc_seed_write, seed);
 	iowrite32(seed, enc->regs + LKP_ENC_REG_SEED);
 	mutex_unlock(&enc->lock);
 	return 0;

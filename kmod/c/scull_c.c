@@ -41,6 +41,12 @@
 #include <kmodlab/extra_work.h>
 #include <uapi/scull.h>
 
+#define KMODLAB_TRACE_SYSTEM scull_c
+#define CREATE_TRACE_POINTS
+#include <kmodlab/trace/scull.h>
+#define KMODLAB_TP KMODLAB_TRACE_EMITTER
+#include <kmodlab/trace/scull_events.h>
+
 #define SCULL_C_NODE SCULL_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 /* Largest load-time quantum served by the cache (order-3 slabs). */
 #define SCULL_C_CACHE_MAX (PAGE_SIZE << 3)
@@ -140,11 +146,13 @@ static void scull_c_trim(struct scull_c_dev *dev)
 	struct scull_c_qset *dptr, *next;
 	int i;
 
+	trace_scull_trim(dev->size, dev->quantum, dev->qset);
 	for (dptr = dev->data; dptr; dptr = next) {
 		if (dptr->data) {
 			for (i = 0; i < dev->qset; i++)
 				scull_c_quantum_free(dptr->data[i], dev->quantum);
 			kfree(dptr->data);
+			trace_scull_qset_free(dev->qset, dev->quantum);
 		}
 		next = dptr->next;
 		kfree(dptr);
@@ -179,6 +187,21 @@ static struct scull_c_qset *scull_c_follow(struct scull_c_dev *dev, u64 n, bool 
 	}
 }
 
+/*
+ * The number of quantum set qs in dev's list: for the scull_qset_alloc event
+ * only (a walk, on the enabled path), so that the writer need not keep the
+ * set's number live past scull_c_follow() while tracing is off.
+ */
+static u64 scull_c_qset_number(const struct scull_c_dev *dev, const struct scull_c_qset *qs)
+{
+	const struct scull_c_qset *p;
+	u64 n = 0;
+
+	for (p = dev->data; p && p != qs; p = p->next)
+		n++;
+	return n;
+}
+
 /* Where byte pos lives: quantum set number, index in the set, offset. */
 struct scull_c_where {
 	u64 item;
@@ -194,6 +217,29 @@ static void scull_c_locate(const struct scull_c_dev *dev, loff_t pos, struct scu
 	w->item = div64_u64_rem(pos, itemsize, &rest);
 	w->s_pos = div_u64(rest, dev->quantum);
 	w->q_pos = rest - (u64)w->s_pos * dev->quantum;
+}
+
+/*
+ * The scull_read/scull_write event of a transfer of len bytes that ended at
+ * *f_pos, out of line and called only behind the event's key.  It takes what
+ * the caller keeps live anyway (the held lock, for mutex_unlock; f_pos; the
+ * result) and finds the device, the start and its item and index again:
+ * passing any of those would keep one more value live across the copy, a
+ * spill and a reload on every read and write while tracing is off (seen in
+ * the disassembly; tests/icount/test-trace-cost.sh measures it).
+ */
+static noinline __cold void scull_c_trace_rw(struct mutex *held, bool write, const loff_t *f_pos,
+					     ssize_t len)
+{
+	const struct scull_c_dev *dev = container_of(held, struct scull_c_dev, lock);
+	loff_t pos = *f_pos - len;
+	struct scull_c_where w;
+
+	scull_c_locate(dev, pos, &w);
+	if (write)
+		trace_scull_write(pos, len, w.item, w.s_pos);
+	else
+		trace_scull_read(pos, len, w.item, w.s_pos);
 }
 
 static int scull_c_open(struct inode *inode, struct file *filp)
@@ -256,6 +302,8 @@ static ssize_t scull_c_read(struct file *filp, char __user *buf, size_t count, l
 	}
 	ret = count - left;
 	*f_pos = pos + ret;
+	if (trace_scull_read_enabled())
+		scull_c_trace_rw(&dev->lock, false, f_pos, ret);
 out:
 	mutex_unlock(&dev->lock);
 	return ret;
@@ -275,6 +323,8 @@ static void *scull_c_quantum_for_write(struct scull_c_dev *dev, const struct scu
 		dptr->data = kcalloc(dev->qset, sizeof(*dptr->data), GFP_KERNEL | __GFP_NOWARN);
 		if (!dptr->data)
 			return NULL;
+		kmodlab_trace(scull_qset_alloc, scull_c_qset_number(dev, dptr), dev->qset,
+			      dev->quantum);
 	}
 	if (!dptr->data[w->s_pos])
 		dptr->data[w->s_pos] = scull_c_quantum_alloc(dev->quantum);
@@ -325,6 +375,8 @@ static ssize_t scull_c_write(struct file *filp, const char __user *buf, size_t c
 	*f_pos = pos + ret;
 	if (dev->size < *f_pos)
 		dev->size = *f_pos;
+	if (trace_scull_write_enabled())
+		scull_c_trace_rw(&dev->lock, true, f_pos, ret);
 out:
 	mutex_unlock(&dev->lock);
 	return ret;

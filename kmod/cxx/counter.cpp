@@ -18,6 +18,10 @@
 #include <uapi/counter.h>
 #include <uapi/kmodlab.h>
 
+#include <kcxx/trace.h>
+#define KMODLAB_TP KCXX_TRACE_EVENT
+#include <kmodlab/trace/counter_events.h>
+
 using namespace kcxx;
 using kcxx::fs::File;
 
@@ -34,15 +38,19 @@ KCXX_PARAM(sync, const char *, COUNTER_SYNC_DEFAULT, 0444,
 KCXX_PARAM(mode, unsigned short, KMODLAB_DEV_MODE, 0444, "permission bits of the device node");
 } // namespace params
 
-/* value += delta unless it overflows (check_add_overflow). */
-inline Result<void> add_checked(s64 &value, s64 delta)
+/* value += delta unless it overflows (check_add_overflow); sync: the
+ * policy's index in COUNTER_SYNC_MODES, for the counter_change event. */
+inline Result<void> add_checked(s64 &value, s64 delta, int sync)
 {
-	value = KCXX_TRY(checked_add(value, delta, errc::range));
+	s64 sum = KCXX_TRY(checked_add(value, delta, errc::range));
+	kcxx_trace::counter_change(kcxx::trace::reread(value), sum, sync);
+	value = sum;
 	return ok();
 }
 
 /* The three policies: same interface, each settled at compile time. */
 struct SyncMutex {
+	static constexpr int index = 0; /* in COUNTER_SYNC_MODES */
 	static constexpr const char *name = COUNTER_SYNC_MUTEX;
 	Mutex<s64> value{ KCXX_LOCK_CLASS(counter_cxx_mutex), 0 };
 
@@ -60,11 +68,12 @@ struct SyncMutex {
 	Result<void> add(s64 d)
 	{
 		auto g = KCXX_TRY(value.lock_interruptible());
-		return add_checked(*g, d);
+		return add_checked(*g, d, index);
 	}
 };
 
 struct SyncSpinLock {
+	static constexpr int index = 1; /* in COUNTER_SYNC_MODES */
 	static constexpr const char *name = COUNTER_SYNC_SPINLOCK;
 	SpinLock<s64> value{ KCXX_LOCK_CLASS(counter_cxx_spinlock), 0 };
 
@@ -79,11 +88,12 @@ struct SyncSpinLock {
 	}
 	Result<void> add(s64 d)
 	{
-		return add_checked(*value.lock(), d);
+		return add_checked(*value.lock(), d, index);
 	}
 };
 
 struct SyncAtomic {
+	static constexpr int index = 2; /* in COUNTER_SYNC_MODES */
 	static constexpr const char *name = COUNTER_SYNC_ATOMIC;
 	Atomic<s64> value{ 0 };
 
@@ -102,6 +112,8 @@ struct SyncAtomic {
 		do {
 			sum = KCXX_TRY(checked_add(old, d, errc::range));
 		} while (!value.compare_exchange(old, sum));
+		/* sum - d, not old: keeping old beside cmpxchg's register costs a move. */
+		kcxx_trace::counter_change(sum - d, sum, index);
 		return ok();
 	}
 };

@@ -26,6 +26,10 @@
 #include <uapi/kmodlab.h>
 #include <uapi/lkp_enc.h>
 
+#include <kcxx/trace.h>
+#define KMODLAB_TP KCXX_TRACE_EVENT
+#include <kmodlab/trace/lkp_enc_events.h>
+
 using namespace kcxx;
 using kcxx::fs::File;
 using kcxx::pci::PciDevice;
@@ -72,18 +76,22 @@ struct LkpEnc {
 	LkpEncRegistration misc{ this };
 };
 
-/* Store s[0, len) and a terminating NUL in the device.  Lock held. */
-void put_string(const Regs &io, const TextBuf &s, TextLen len)
+/* Store s[0, len) and a terminating NUL in the device.  Lock held.  Always
+ * inline, as without the event (its call made GCC keep these out of line). */
+[[gnu::always_inline]] inline void put_string(const Regs &io, const TextBuf &s, TextLen len)
 {
+	kcxx_trace::lkp_enc_string_write(len.get()); /* before: see lkp_enc_c_put_string */
 	io.write_from<Text>(s, len);
 	io.write_at<Text>(len, '\0');
 }
 
-/* Read the string up to its NUL into buf; its length.  Lock held. */
-TextLen get_string(const Regs &io, TextBuf &buf)
+/* Read the string up to its NUL into buf; its length.  Lock held.  Always
+ * inline (see put_string). */
+[[gnu::always_inline]] inline TextLen get_string(const Regs &io, TextBuf &buf)
 {
 	TextLen len = io.read_until<Text>(buf, TextLen::constant<LKP_ENC_STRING_MAX>(), '\0');
 	buf[len.get()] = '\0';
+	kcxx_trace::lkp_enc_string_read(len.get());
 	return len;
 }
 
@@ -132,7 +140,10 @@ struct LkpEncFile {
 	static Result<void> write_seed(LkpEnc &enc, unsigned long arg)
 	{
 		u32 seed = KCXX_TRY(UserPtr<u32>(arg).read());
-		return enc.regs.try_access_with([&](const Regs &io) { io.write<Seed>(seed); });
+		return enc.regs.try_access_with([&](const Regs &io) {
+			kcxx_trace::lkp_enc_seed_write(seed);
+			io.write<Seed>(seed);
+		});
 	}
 
 	static Result<void> read_seed(LkpEnc &enc, unsigned long arg)

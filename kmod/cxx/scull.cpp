@@ -24,6 +24,10 @@
 #include <uapi/kmodlab.h>
 #include <uapi/scull.h>
 
+#include <kcxx/trace.h>
+#define KMODLAB_TP KCXX_TRACE_EVENT
+#include <kmodlab/trace/scull_events.h>
+
 using namespace kcxx;
 using kcxx::fs::File;
 
@@ -136,10 +140,13 @@ struct DevState {
 	 * the current module-wide geometry. */
 	void trim(QuantumPool &pool)
 	{
+		kcxx_trace::scull_trim(size, quantum, qset);
 		for (QSet *q = data.get(); q; q = q->next.get())
-			if (q->data)
+			if (q->data) {
 				for (int i = 0; i < qset; i++)
 					pool.free(q->data[i], quantum);
+				kcxx_trace::scull_qset_free(qset, quantum);
+			}
 		data.reset(); /* the nodes and pointer arrays (~QSet: iterative) */
 		size = 0;
 		quantum = params::quantum.get();
@@ -185,6 +192,21 @@ struct DevState {
 		return w;
 	}
 
+	/* The scull_read/scull_write event of len bytes that ended at end, out
+	 * of line and called only behind the event's key: it locates the start
+	 * again rather than have the caller keep item and index (or the start)
+	 * live across the copy, a spill and a reload per op while tracing is
+	 * off (seen in the disassembly; tests/icount/test-trace-cost.sh). */
+	[[gnu::noinline, gnu::cold]] void trace_rw(bool write, const loff_t &end, usize len) const
+	{
+		loff_t pos = end - (loff_t)len;
+		Where w = locate(pos);
+		if (write)
+			kcxx_trace::scull_write(pos, len, w.item, w.s_pos);
+		else
+			kcxx_trace::scull_read(pos, len, w.item, w.s_pos);
+	}
+
 	/* The quantum holding w, allocating what is missing.  The common case
 	 * (all there) is inlined; the allocations are out of line, as C's
 	 * scull_c_quantum_for_write is (fewer registers live in write()). */
@@ -205,6 +227,7 @@ struct DevState {
 				return nullptr;
 			if (!dptr->data.try_init(qset, gfp::kernel | gfp::nowarn))
 				return nullptr;
+			kcxx_trace::scull_qset_alloc(w.item, qset, quantum);
 		}
 		if (!dptr->data[w.s_pos])
 			dptr->data[w.s_pos] = pool.alloc(quantum);
@@ -272,6 +295,8 @@ struct Scull {
 			return errc::fault;
 		usize done = count - left;
 		f_pos = pos + done;
+		if (kcxx_trace::scull_read.is_enabled())
+			st->trace_rw(false, f_pos, done);
 		return done;
 	}
 
@@ -304,6 +329,8 @@ struct Scull {
 		f_pos = pos + done;
 		if (st->size < f_pos)
 			st->size = f_pos;
+		if (kcxx_trace::scull_write.is_enabled())
+			st->trace_rw(true, f_pos, done);
 		return done;
 	}
 

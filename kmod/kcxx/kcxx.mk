@@ -54,6 +54,9 @@ ifdef CONFIG_CC_IS_CLANG
 KCXX_CXX_ONLY_FLAGS := $(filter-out -fno-gnu-unique,$(KCXX_CXX_ONLY_FLAGS))
 endif
 
+# Tracepoints on unless KMODLAB_TRACE=0 (kmodlab/trace/trace.mk; kcxx/trace.h).
+include $(src)/../include/kmodlab/trace/trace.mk
+
 # Stack usage for the C-vs-C++ report (kmod-report.sh reads the .su files).
 ccflags-y += -fstack-usage
 # kcxx/bindings.def for the C readers (glue/kcxx_helpers.c, kabi/proto-check.c).

@@ -61,6 +61,7 @@ public:
 		kmodlab::bpf::Options bo;
 		bo.devices = {run.rdev};
 		bo.tgid = getpid(); /* other processes on the same node are not ours */
+		bo.trace_events = run.opt.bpf_trace;
 		session_ = kmodlab::bpf::Session::open(bo, &err);
 		if (!session_)
 			die("--bpf: " + err);
@@ -86,6 +87,15 @@ public:
 		json_ = session_->json();
 		text_ = session_->text();
 		read_ = true;
+		const auto report = session_->report();
+		for (const auto &m : report.trace_events) {
+			for (const auto &[name, n] : m.events)
+				trace_[name] = n;
+			for (const auto &[name, h] : m.phases)
+				trace_["phase:" + name] = h.count;
+			for (const auto &[name, n] : m.sequence)
+				trace_[name] = n;
+		}
 #endif
 	}
 	void detach_if_attached()
@@ -95,6 +105,9 @@ public:
 	}
 	std::optional<std::string> json() const { return active() ? std::optional(json_) : std::nullopt; }
 	const std::string &text() const { return text_; }
+	// --bpf-trace: the module's tracepoint figures by name (events,
+	// "phase:<name>" counts, sequence figures; trace_check.hpp).
+	const std::map<std::string, uint64_t> &trace_figures() const { return trace_; }
 
 private:
 #ifdef KMODLAB_HAVE_BPF
@@ -104,6 +117,7 @@ private:
 #endif
 	bool read_ = false;
 	std::string json_, text_;
+	std::map<std::string, uint64_t> trace_;
 };
 
 std::string open_error(const Run &run, int e)
@@ -355,7 +369,37 @@ bool wait_workers(Run &run, BpfProbe &bpf, std::vector<std::thread> &threads)
 
 // --- verify ----------------------------------------------------------------
 
-CheckOutcome verify(const Run &run, int ctl)
+// Successful measured operations per kind, over the workers.
+OkOps ok_ops(const Run &run)
+{
+	OkOps ok;
+	for (auto &w : run.workers)
+		for (size_t i = 0; i < run.ops.size(); i++) {
+			uint64_t failed = 0;
+			for (uint64_t e : w->stats[i].errors)
+				failed += e;
+			ok[run.ops[i].kind] += w->stats[i].ops - failed;
+		}
+	return ok;
+}
+
+// --bpf-trace --check: the driver's tracepoint counts against the run.
+void verify_trace(const Run &run, const BpfProbe &bpf, CheckOutcome &out)
+{
+	const TracePlan plan = run.profile->trace_plan(run.ops, ok_ops(run), run.opt.threads);
+	if (!plan.applies || g_stop.load()) {
+		out.trace_detail = !plan.applies ? plan.not_checked : "interrupted: not checked";
+		return;
+	}
+	Verdict v;
+	check_trace(bpf.trace_figures(), plan, v);
+	out.trace_checked = true;
+	out.trace_ok = v.mismatches == 0;
+	out.trace_detail = out.trace_ok ? std::to_string(plan.expect.size()) + " figures as the operations predict"
+					: std::to_string(v.mismatches) + " finding(s); first: " + v.first;
+}
+
+CheckOutcome verify(const Run &run, int ctl, const BpfProbe &bpf)
 {
 	CheckOutcome out;
 	if (!run.opt.check)
@@ -369,6 +413,10 @@ CheckOutcome verify(const Run &run, int ctl)
 	run.profile->verify(run, ctl, v);
 	out.ok = v.mismatches == 0;
 	out.detail = out.ok ? v.ok_detail : std::to_string(v.mismatches) + " mismatch(es); first: " + v.first;
+	if (run.opt.bpf_trace) {
+		verify_trace(run, bpf, out);
+		out.ok = out.ok && out.trace_ok;
+	}
 	return out;
 }
 
@@ -402,7 +450,8 @@ int emit(const Run &run, const Results &r, const CheckOutcome &check, const BpfP
 		std::fprintf(tout, "\n%s", bpf.text().c_str());
 	std::fflush(stdout);
 	if (run.opt.check && !check.ok) {
-		std::fprintf(stderr, "kmodlab-load: --check FAILED: %s\n", check.detail.c_str());
+		std::fprintf(stderr, "kmodlab-load: --check FAILED: %s\n",
+			     check.trace_ok ? check.detail.c_str() : check.trace_detail.c_str());
 		return 1;
 	}
 	if (r.errors) {
@@ -429,7 +478,7 @@ int run_main(int argc, char **argv)
 	bpf.open(run);
 	std::vector<std::thread> threads = start_workers(run, bpf);
 	const bool interrupted = wait_workers(run, bpf, threads);
-	const CheckOutcome check = verify(run, ctl);
+	const CheckOutcome check = verify(run, ctl, bpf);
 	close(ctl);
 	return emit(run, merge_results(run, interrupted), check, bpf);
 }

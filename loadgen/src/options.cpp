@@ -284,6 +284,10 @@ void output_options(CLI::App &app, Options &o)
 	      });
 	flag(app, "--bpf", &o.bpf, true, "trace the device's syscalls with the kmodlab BPF session\n"
 					 "during the measured phase (needs root)");
+	flag(app, "--bpf-trace", &o.bpf_trace, true,
+	     "--bpf and the driver's own tracepoints: scull and counter\n"
+	     "event counts, lkp_enc's per-phase latency; with --check\n"
+	     "also the counts against the operations (loadgen/README.md)");
 	flag(app, "-q,--quiet", &o.progress, false, "no progress line on stderr");
 	flag(app, "-h,--help", &o.help, true, "this text");
 	flag(app, "-V,--version", &o.version, true, "version");
@@ -373,6 +377,7 @@ bool parse_options(int argc, const char *const *argv, Options *out, std::string 
 	}
 	if (!o.help && !o.version && !check_combination(app, o, error))
 		return false;
+	o.bpf |= o.bpf_trace;
 	*out = o;
 	return true;
 }

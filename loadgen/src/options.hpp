@@ -30,6 +30,7 @@ struct Options {
 	bool check = false;
 	std::string json_path;
 	bool bpf = false;
+	bool bpf_trace = false;  // --bpf-trace: the driver's own tracepoints too (implies bpf)
 	bool progress = true;
 	bool pin = false;
 	uint64_t seed = 1;

@@ -153,13 +153,13 @@ void lkp_verify(const Run &, int, Verdict &v)
 const DeviceProfile kProfiles[] = {
 	// kind               default_size    max_size, what it measures              regions value_read
 	{DeviceKind::generic, kDefaultSize,   0, "",                                  false,  false,
-	 generic_refuse_check, no_params, no_setup, no_worker_state, verify_regions},
+	 generic_refuse_check, no_params, no_setup, no_worker_state, verify_regions, no_trace_plan},
 	{DeviceKind::scull,   kDefaultSize,   0, "",                                  true,   false,
-	 scull_refuse_check, scull_check_params, scull_setup, no_worker_state, verify_regions},
+	 scull_refuse_check, scull_check_params, scull_setup, no_worker_state, verify_regions, scull_trace_plan},
 	{DeviceKind::counter, kDefaultSize,   0, "",                                  false,  true,
-	 counter_refuse_check, no_params, counter_setup, no_worker_state, counter_verify},
+	 counter_refuse_check, no_params, counter_setup, no_worker_state, counter_verify, counter_trace_plan},
 	{DeviceKind::lkp_enc, kDefaultLkpLen, LKP_ENC_STRING_MAX, "an lkp_enc string", false, false,
-	 lkp_refuse_check, no_params, lkp_setup, lkp_init_worker, lkp_verify},
+	 lkp_refuse_check, no_params, lkp_setup, lkp_init_worker, lkp_verify, lkp_enc_trace_plan},
 };
 // clang-format on
 

@@ -228,6 +228,9 @@ void print_table(FILE *tout, const Run &run, const Results &r, const CheckOutcom
 		std::fprintf(tout, "  error %s: %" PRIu64 "\n", k.c_str(), v);
 	if (opt.check)
 		std::fprintf(tout, "  check: %s: %s\n", check.ok ? "ok" : "FAILED", check.detail.c_str());
+	if (opt.check && opt.bpf_trace)
+		std::fprintf(tout, "  tracepoint check: %s: %s\n",
+			     !check.trace_checked ? "not run" : check.trace_ok ? "ok" : "FAILED", check.trace_detail.c_str());
 }
 
 json json_document(const Run &run, const Results &r, const CheckOutcome &check, const std::optional<std::string> &bpf)
@@ -237,6 +240,12 @@ json json_document(const Run &run, const Results &r, const CheckOutcome &check, 
 	figures_json(j, run, r);
 	j["check"] = json{{"enabled", run.opt.check}, {"ok", value_or_null(run.opt.check, check.ok)},
 			  {"detail", check.detail}};
+	j["check"]["trace_events"] =
+		run.opt.check && run.opt.bpf_trace
+			? json{{"checked", check.trace_checked},
+			       {"ok", value_or_null(check.trace_checked, check.trace_ok)},
+			       {"detail", check.trace_detail}}
+			: json(nullptr);
 	j["bpf"] = bpf ? json::parse(*bpf) : json(nullptr);
 	return j;
 }

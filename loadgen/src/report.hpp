@@ -36,6 +36,10 @@ struct Results {
 struct CheckOutcome {
 	bool ok = true;
 	std::string detail;
+	// --bpf-trace --check: the tracepoint cross-check (trace_check.hpp),
+	// part of ok; trace_detail says what it found or why it did not run.
+	bool trace_checked = false, trace_ok = true;
+	std::string trace_detail;
 };
 
 Results merge_results(const Run &run, bool interrupted);

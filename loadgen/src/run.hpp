@@ -23,6 +23,7 @@
 #include "device.hpp"
 #include "kmodlab/histogram.hpp"
 #include "options.hpp"
+#include "trace_check.hpp"
 
 extern "C" {
 #include "lkp_enc.h"
@@ -108,6 +109,9 @@ struct DeviceProfile {
 	void (*init_worker)(const Run &run, Worker &w);
 	// After the run: device-level --check findings and the clean verdict's text.
 	void (*verify)(const Run &run, int ctl, Verdict &v);
+	// --bpf-trace --check: what the driver's tracepoints must count
+	// (trace_check.hpp).
+	TracePlan (*trace_plan)(const std::vector<OpSpec> &ops, const OkOps &ok, unsigned threads);
 };
 
 const DeviceProfile &profile_of(DeviceKind kind);

@@ -59,6 +59,14 @@ std::vector<std::string> keys(const json &j)
 	return out;
 }
 
+CheckOutcome failed_check(const char *detail)
+{
+	CheckOutcome c;
+	c.ok = false;
+	c.detail = detail;
+	return c;
+}
+
 }  // namespace
 
 TEST(Report, TopLevelKeysInSchemaOrder)
@@ -116,7 +124,7 @@ TEST(Report, OpenLoopCheckAndBpf)
 	make_run(run, r);
 	run.opt.rate = 1000;
 	run.opt.check = true;
-	const json j = json_document(run, r, CheckOutcome{false, "1 mismatch(es); first: x"},
+	const json j = json_document(run, r, failed_check("1 mismatch(es); first: x"),
 				     std::string(R"({"programs": [1, 2]})"));
 	EXPECT_EQ(j["mode"], "open");
 	EXPECT_EQ(j["rate"], 1000.0);
@@ -132,7 +140,7 @@ TEST(Report, NonFiniteAndInvalidUtf8StayValidJson)
 	Results r;
 	make_run(run, r);
 	run.opt.check = true;
-	const json j = json_document(run, r, CheckOutcome{false, "read back \"\xff\xfe\" want \"ab\"\n"}, std::nullopt);
+	const json j = json_document(run, r, failed_check("read back \"\xff\xfe\" want \"ab\"\n"), std::nullopt);
 	const std::string text = j.dump(2, ' ', false, json::error_handler_t::replace);
 	const json back = json::parse(text);
 	EXPECT_TRUE(back["ops_per_cpu_s"].is_null());

@@ -19,11 +19,13 @@
 #define SAMPLE_IOCTL_MODULE	"sample_ioctl"
 #define SAMPLE_CHRDEV_MODULE	"sample_chrdev"
 #define SAMPLE_HELLO_MODULE	"sample_hello"
+#define SAMPLE_TRACE_MODULE	"sample_trace"
 
 /* Device nodes: /dev/<name>, all created with mode SAMPLE_DEV_MODE. */
 #define SAMPLE_MISC_NAME	"sample-misc"
 #define SAMPLE_IOCTL_NAME	"sample-ioctl"
 #define SAMPLE_CHRDEV_NAME	"sample-chrdev"
+#define SAMPLE_TRACE_NAME	"sample-trace"
 #define SAMPLE_DEV_MODE		0600
 
 /* What read() of /dev/sample-misc returns (then EOF). */

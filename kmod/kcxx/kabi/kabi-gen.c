@@ -29,6 +29,7 @@
 #include <linux/refcount.h>
 #include <linux/ioport.h>
 #include <linux/moduleparam.h>
+#include <linux/tracepoint-defs.h>
 
 #define KABI_SIZE(name, type) \
 	DEFINE(KABI_##name##_SIZE, sizeof(type)); \
@@ -182,6 +183,8 @@ void kcxx_kabi_gen(void)
 	DEFINE(KABI_SEEK_END, SEEK_END);
 	DEFINE(KABI_MAX_LFS_FILESIZE, MAX_LFS_FILESIZE);
 	DEFINE(KABI_INT_MAX, INT_MAX);
+	/* struct tracepoint: kcxx/trace.h tests its static key inline (asm goto) */
+	KABI_FIELD(TRACEPOINT, struct tracepoint, key, struct static_key);
 	DEFINE(KABI_PAGE_SIZE, PAGE_SIZE);
 	DEFINE(KABI_MAX_ERRNO, MAX_ERRNO);
 }

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * drvevents.bpf.c - counts of the drivers' own tracepoints (drvevents.h):
+ * classic tracepoint programs without a target, attached by the loader to
+ * events/<module>/<event> with the event's slot as the cookie (raw_tp would
+ * find a tracepoint by event name only, and both variants define the same
+ * names).  Only the process target_tgid counts (0: every process).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "drvevents.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 target_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DRVEV_NR_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DRVEV_MAX_MODULES * DRVEV_NR_SEQ);
+	__type(key, __u32);
+	__type(value, __u64);
+} seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DRVEV_MAX_THREADS);
+	__type(key, __u32);	/* tid */
+	__type(value, struct drvev_pending);
+} pending SEC(".maps");
+
+static __always_inline void bump(void *map, __u32 key)
+{
+	__u64 *n = bpf_map_lookup_elem(map, &key);
+
+	if (n)
+		(*n)++;
+}
+
+/* The event's slot, or DRVEV_NR_SLOTS when another process fired it. */
+static __always_inline __u32 count(void *ctx)
+{
+	__u32 slot = bpf_get_attach_cookie(ctx);
+
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return DRVEV_NR_SLOTS;
+	if (slot >= DRVEV_NR_SLOTS)
+		return DRVEV_NR_SLOTS;
+	bump(&counts, slot);
+	return slot;
+}
+
+SEC("tracepoint")
+int drvev_count(void *ctx)
+{
+	count(ctx);
+	return 0;
+}
+
+SEC("tracepoint")
+int drvev_qset_alloc(struct drvev_qset_alloc *ctx)
+{
+	__u32 slot = count(ctx), tid = (__u32)bpf_get_current_pid_tgid();
+	struct drvev_pending p = {}, *old;
+
+	if (slot >= DRVEV_NR_SLOTS)
+		return 0;
+	p.module = slot / DRVEV_PER_MODULE;
+	p.item = ctx->item;
+	old = bpf_map_lookup_elem(&pending, &tid);
+	if (old)	/* the previous allocation saw no write of its set */
+		bump(&seq, old->module * DRVEV_NR_SEQ + DRVEV_ALLOC_NO_WRITE);
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		bump(&seq, p.module * DRVEV_NR_SEQ + DRVEV_NO_SLOT);
+	return 0;
+}
+
+SEC("tracepoint")
+int drvev_scull_write(struct drvev_scull_rw *ctx)
+{
+	__u32 slot = count(ctx), tid = (__u32)bpf_get_current_pid_tgid();
+	struct drvev_pending *p;
+	__u32 module, outcome;
+
+	if (slot >= DRVEV_NR_SLOTS)
+		return 0;
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p)
+		return 0;
+	module = slot / DRVEV_PER_MODULE;
+	outcome = p->module == module && p->item == ctx->item ? DRVEV_ALLOC_THEN_WRITE : DRVEV_ALLOC_NO_WRITE;
+	bump(&seq, p->module * DRVEV_NR_SEQ + outcome);
+	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
