@@ -307,8 +307,8 @@ def _inside(run: Run, s: Settings) -> list:
                   "inside an operation, not the C-versus-C++ verdict, which comes from the timing pass."))
     prows = inside.phase_rows(run, s)
     if prows:
-        b.append(Para("lkp_enc's phases per encryption: seed_to_write = the seed register write to the string "
-                      "write event; write_to_read = the string write event (emitted before the string's MMIO "
+        b.append(Para("lkp_enc's phases per encryption: seed_to_write = the seed write event (emitted before the "
+                      "seed's MMIO write) to the string write event; write_to_read = the string write event (emitted before the string's MMIO "
                       "writes) to the readback event: the whole MMIO exchange (string out, the device's work, "
                       "readback). p50 of each run from its BPF histogram (bucket lower edge, at most 3.1% low), "
                       "median over runs. With C/C++ pairs: the C++/C ratio of the p50s with the paired statistics of "
