@@ -80,6 +80,14 @@ def format_lines(system, event):
 
 
 def set_enabled(system, on):
+    # record-cmd off first: with it on (the default), enabling any event also
+    # attaches tracefs's comm recorder to sched_switch/sched_wakeup, and each
+    # toggle live-patches __schedule (text_poke_bp). Under TCG that once left
+    # CPU 0 trapping forever on the int3 in __schedule while CPU 1 waited for
+    # it in text_poke_bp's IPI (2026-12-01: the guest hung; kmodlab.conf's
+    # console settings showed the stacks). Our own events patch only our
+    # modules' code, which nothing runs while an event is toggled.
+    (TRACEFS / "options" / "record-cmd").write_text("0\n")
     (TRACEFS / "events" / system / "enable").write_text("1\n" if on else "0\n")
 
 
