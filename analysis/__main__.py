@@ -148,13 +148,8 @@ EXACT_KEYS = ("modules", "icount")  # the manifest's deterministic parts: module
 EXACT_FROM = "exact_from"            # where a baseline's EXACT_KEYS came from when not from its own run
 
 
-def promote_exact(src: Path, dst: Path) -> None:
-    """Replace only the deterministic figures of the baseline in dst by run src's, keep its timing.
-
-    For a change meant to move instruction counts or module sizes (the exact
-    gates fail on any rise) but not the C++/C timing ratios: those figures
-    need no repetitions, so a QUICK run's are as good as a full bench's.
-    The baseline manifest records where they came from (EXACT_FROM)."""
+def check_exact(src: Path, dst: Path) -> None:
+    """Raise InputError unless run src's exact figures may replace those of the baseline in dst."""
     if not (dst / load.MANIFEST).is_file():
         raise InputError(f"{dst}: no baseline to update; promote a full run there first")
     run, base = load.load_run(src), load.load_run(dst)
@@ -167,6 +162,18 @@ def promote_exact(src: Path, dst: Path) -> None:
         raise InputError(f"{src}: the run has no {' and no '.join(missing)} (made with ICOUNT=0?)")
     if not run.icount.ok:
         raise InputError(f"{src}: its instruction counts have problems: {'; '.join(run.icount.problems)}")
+
+
+def promote_exact(src: Path, dst: Path) -> None:
+    """Replace only the deterministic figures of the baseline in dst by run src's, keep its timing.
+
+    For a change meant to move instruction counts or module sizes (the exact
+    gates fail on any rise) but not the C++/C timing ratios: those figures
+    need no repetitions, so a QUICK run's are as good as a full bench's.
+    The baseline manifest records where they came from (EXACT_FROM)."""
+    check_exact(src, dst)
+    run, base = load.load_run(src), load.load_run(dst)
+    man, bman = load.read_json(src / load.MANIFEST), load.read_json(dst / load.MANIFEST)
     for key in EXACT_KEYS:
         if bman.get(key):
             (dst / bman[key]).unlink(missing_ok=True)
@@ -207,6 +214,8 @@ def cmd_promote(args) -> int:
         return 0
     root = Path(args.to) if args.to else conf.repo_root() / "results" / "baseline"
     if args.exact_only:
+        for k in bs.kernels:  # like a full promote: every kernel checked before any baseline changes
+            check_exact(k.dir, root / k.series)
         for k in bs.kernels:
             promote_exact(k.dir, root / k.series)
         return 0
