@@ -88,6 +88,7 @@ proto() {	# module symbol
 	read | read_*) echo "ssize_t $2(struct file *f, char __user *b, size_t n, loff_t *p)" ;;
 	write | write_*) echo "ssize_t $2(struct file *f, const char __user *b, size_t n, loff_t *p)" ;;
 	llseek | llseek_*) echo "loff_t $2(struct file *f, loff_t off, int whence)" ;;
+	poll | poll_*) echo "__poll_t $2(struct file *f, struct poll_table_struct *p)" ;;
 	unlocked_ioctl | unlocked_ioctl_* | compat_ioctl | compat_ioctl_*)
 		echo "long $2(struct file *f, unsigned int cmd, unsigned long arg)" ;;
 	open | open_* | release | release_*) echo "int $2(struct inode *i, struct file *f)" ;;

@@ -6,6 +6,7 @@
 
 struct file;
 struct inode;
+struct poll_table_struct;
 
 namespace host {
 using kcxx::loff_t;
@@ -16,6 +17,7 @@ struct file_operations {
 	loff_t (*llseek)(file *, loff_t, int);
 	ssize_t (*read)(file *, char *, usize, loff_t *);
 	ssize_t (*write)(file *, const char *, usize, loff_t *);
+	unsigned int (*poll)(file *, struct poll_table_struct *);
 	long (*unlocked_ioctl)(file *, unsigned int, unsigned long);
 	long (*compat_ioctl)(file *, unsigned int, unsigned long);
 	int (*open)(inode *, file *);
@@ -31,6 +33,7 @@ template <class T> struct Adapter {
 	static loff_t llseek(file *f, loff_t off, int whence) { return T::llseek(f, off, whence); }
 	static ssize_t read(file *f, char *b, usize n, loff_t *p) { return T::read(f, b, n, p); }
 	static ssize_t write(file *f, const char *b, usize n, loff_t *p) { return T::write(f, b, n, p); }
+	static unsigned int poll(file *f, struct poll_table_struct *p) { return T::poll(f, p); }
 	static long ioctl(file *f, unsigned c, unsigned long a) { return T::ioctl(f, c, a); }
 	static long compat_ioctl(file *f, unsigned c, unsigned long a) { return T::compat_ioctl(f, c, a); }
 	static int open(inode *i, file *f) { return T::open(i, f); }

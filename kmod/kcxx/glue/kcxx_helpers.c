@@ -9,6 +9,7 @@
  * file-operation entry point.
  */
 #include <linux/device.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -97,4 +98,13 @@ unsigned long kcxx_copy_from_user_nozero(void *to, const void __user *from, unsi
 int kcxx_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data)
 {
 	return devm_add_action_or_reset(dev, action, data);
+}
+
+/* signal_pending(current): an inline over the current task's thread flags
+ * (per-CPU current_task, TIF_SIGPENDING, TIF_NOTIFY_SIGNAL since 5.11).
+ * Called only by a CondVar waiter that has just slept: never on a path
+ * that does not schedule(). */
+bool kcxx_signal_pending(void)
+{
+	return signal_pending(current);
 }

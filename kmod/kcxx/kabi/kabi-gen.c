@@ -29,6 +29,9 @@
 #include <linux/refcount.h>
 #include <linux/ioport.h>
 #include <linux/moduleparam.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
 #include <linux/tracepoint-defs.h>
 
 #define KABI_SIZE(name, type) \
@@ -59,6 +62,8 @@ void kcxx_kabi_gen(void)
 		   ssize_t (*)(struct file *, char __user *, size_t, loff_t *));
 	KABI_FIELD(FOPS, struct file_operations, write,
 		   ssize_t (*)(struct file *, const char __user *, size_t, loff_t *));
+	KABI_FIELD(FOPS, struct file_operations, poll,
+		   __poll_t (*)(struct file *, struct poll_table_struct *));
 	KABI_FIELD(FOPS, struct file_operations, unlocked_ioctl,
 		   long (*)(struct file *, unsigned int, unsigned long));
 	KABI_FIELD(FOPS, struct file_operations, compat_ioctl,
@@ -156,6 +161,24 @@ void kcxx_kabi_gen(void)
 	KABI_SIZE(MUTEX, struct mutex);
 	KABI_SIZE(SPINLOCK, spinlock_t);
 	KABI_SIZE(LOCK_CLASS_KEY, struct lock_class_key);
+	BLANK();
+
+	/* wait queues and poll (kcxx/condvar.h, kcxx/poll.h): opaque storage,
+	 * the poll table's queueing callback, the flags and task states the
+	 * exported wait functions take, the poll event bits */
+	KABI_SIZE(WAIT_QUEUE_HEAD, struct wait_queue_head);
+	KABI_SIZE(WAIT_QUEUE_ENTRY, struct wait_queue_entry);
+	KABI_FIELD(POLL_TABLE, struct poll_table_struct, _qproc, poll_queue_proc);
+	DEFINE(KABI_WQ_FLAG_EXCLUSIVE, WQ_FLAG_EXCLUSIVE);
+	DEFINE(KABI_TASK_INTERRUPTIBLE, TASK_INTERRUPTIBLE);
+	DEFINE(KABI_TASK_UNINTERRUPTIBLE, TASK_UNINTERRUPTIBLE);
+	DEFINE(KABI_TASK_NORMAL, TASK_NORMAL);
+	DEFINE(KABI_EPOLLIN, (__force unsigned int)EPOLLIN);
+	DEFINE(KABI_EPOLLOUT, (__force unsigned int)EPOLLOUT);
+	DEFINE(KABI_EPOLLRDNORM, (__force unsigned int)EPOLLRDNORM);
+	DEFINE(KABI_EPOLLWRNORM, (__force unsigned int)EPOLLWRNORM);
+	DEFINE(KABI_EPOLLERR, (__force unsigned int)EPOLLERR);
+	DEFINE(KABI_EPOLLHUP, (__force unsigned int)EPOLLHUP);
 	BLANK();
 
 	/* flags and constants kcxx passes to the kernel */

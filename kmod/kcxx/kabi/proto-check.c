@@ -26,6 +26,8 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
 #include "kcxx_kabi.h" /* the probes KT_cclass follows (kabi-gen.c) */
 
 /* The C spelling of each KT_ token (C++'s: kcxx/bindings.h). */
@@ -34,6 +36,8 @@
 #define KT_spinlock spinlock_t
 #define KT_lock_class_key struct lock_class_key
 #define KT_cdev struct cdev
+#define KT_wait_queue_head struct wait_queue_head
+#define KT_wait_queue_entry struct wait_queue_entry
 #define KT_file_operations struct file_operations
 #define KT_miscdevice struct miscdevice
 #define KT_pci_driver struct pci_driver

@@ -28,6 +28,8 @@
 #define KT_spinlock kcxx::kabi::spinlock
 #define KT_lock_class_key kcxx::kabi::lock_class_key
 #define KT_cdev kcxx::kabi::cdev
+#define KT_wait_queue_head kcxx::kabi::wait_queue_head
+#define KT_wait_queue_entry kcxx::kabi::wait_queue_entry
 #define KT_file_operations kcxx::kabi::file_operations
 #define KT_miscdevice kcxx::kabi::miscdevice
 #define KT_pci_driver kcxx::kabi::pci_driver

@@ -13,6 +13,7 @@
  *   Result<loff_t>  llseek(D &, File, loff_t off, int whence)
  *   Result<usize>   read(D &, File, UserSlice::Writer, loff_t &pos)
  *   Result<usize>   write(D &, File, UserSlice::Reader, loff_t &pos)
+ *   PollMask        poll(D &, File, PollTable)       (kcxx/poll.h)
  *   Result<long>    ioctl(D &, File, unsigned cmd, unsigned long arg)
  *                   (or Result<void>: an ioctl that returns 0 or an error,
  *                   converted with no flag to test: C's "0 or -errno";
@@ -42,6 +43,7 @@
 #include <kcxx/bindings.h>
 #include <kcxx/error.h>
 #include <kcxx/planted.h>
+#include <kcxx/poll.h>
 #include <kcxx/uaccess.h>
 #include <kcxx/vtable.h>
 
@@ -58,6 +60,10 @@ public:
 	void *&private_data() const { return kabi::field<void *, KABI_FILE_private_data>(f_); }
 	struct inode *inode() const { return kabi::field<struct inode *, KABI_FILE_f_inode>(f_); }
 	loff_t &pos() const { return kabi::field<loff_t, KABI_FILE_f_pos>(f_); }
+	bool nonblocking() const { return flags() & KABI_O_NONBLOCK; }
+	/* From open() only: the file is a stream (no seek, no pread/pwrite,
+	 * no f_pos lock: -ESPIPE), as pipes and sockets (stream_open()). */
+	void make_stream() const { (void)stream_open(inode(), f_); }
 
 private:
 	struct file *f_;
@@ -74,6 +80,28 @@ public:
 private:
 	struct inode *i_;
 };
+
+} // namespace kcxx::fs
+
+namespace kcxx {
+/* poll_wait() of <linux/poll.h>: the table's callback queues the file on
+ * the CondVar's wait queue; the full barrier pairs with the waker's, so a
+ * state change after the callback is seen by the readiness check that
+ * follows (kcxx/poll.h). */
+template <class L, class W>
+[[gnu::always_inline]] inline void PollTable::wait(const fs::File &f, BasicCondVar<L, W> &cv) const
+{
+	if (!p_)
+		return;
+	auto qproc = kabi::field<kabi::poll_queue_proc, KABI_POLL_TABLE__qproc>(p_);
+	if (!qproc)
+		return;
+	qproc(f.raw(), &cv.head_, p_);
+	asm volatile("lock; addl $0,-4(%%rsp)" ::: "memory", "cc"); /* x86 smp_mb() */
+}
+} // namespace kcxx
+
+namespace kcxx::fs {
 
 /* Which slot T's per-open data comes from (see the header comment). */
 template <class T> concept HasRegistration = requires { typename T::Registration; };
@@ -171,6 +199,11 @@ template <class T> struct Adapter {
 		planted_work();
 		Result<usize> r = T::write(data(f), File(f), UserSlice(uptr(buf), n).reader(), *pos);
 		return r ? static_cast<ssize_t>(r.value()) : r.error().to_long();
+	}
+	[[gnu::always_inline]] static unsigned int poll(struct file *f, struct poll_table_struct *p)
+	{
+		planted_work();
+		return T::poll(data(f), File(f), PollTable(p)).bits();
 	}
 	[[gnu::always_inline]] static long ioctl(struct file *f, unsigned cmd, unsigned long arg)
 	{

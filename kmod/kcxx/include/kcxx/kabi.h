@@ -28,6 +28,7 @@ struct device;
 struct class_;
 struct pci_dev;
 struct kmem_cache;
+struct poll_table_struct;
 
 namespace kcxx::kabi {
 
@@ -45,6 +46,7 @@ using llseek_fn = loff_t (*)(file *, loff_t, int);
 using read_fn = ssize_t (*)(file *, char *, usize, loff_t *);
 using write_fn = ssize_t (*)(file *, const char *, usize, loff_t *);
 using ioctl_fn = long (*)(file *, unsigned int, unsigned long);
+using poll_fn = unsigned int (*)(file *, struct poll_table_struct *);
 using open_fn = int (*)(inode *, file *);
 using release_fn = int (*)(inode *, file *);
 using fsync_fn = int (*)(file *, loff_t, loff_t, int);
@@ -57,7 +59,9 @@ struct alignas(KABI_FOPS_ALIGN) file_operations {
 	read_fn read;
 	KCXX_PAD(2, KABI_FOPS_read, 8, KABI_FOPS_write);
 	write_fn write;
-	KCXX_PAD(3, KABI_FOPS_write, 8, KABI_FOPS_unlocked_ioctl);
+	KCXX_PAD(3, KABI_FOPS_write, 8, KABI_FOPS_poll);
+	poll_fn poll;
+	KCXX_PAD(3p, KABI_FOPS_poll, 8, KABI_FOPS_unlocked_ioctl);
 	ioctl_fn unlocked_ioctl;
 	KCXX_PAD(4, KABI_FOPS_unlocked_ioctl, 8, KABI_FOPS_compat_ioctl);
 	ioctl_fn compat_ioctl;
@@ -74,6 +78,7 @@ static_assert(__builtin_offsetof(file_operations, owner) == KABI_FOPS_owner);
 static_assert(__builtin_offsetof(file_operations, llseek) == KABI_FOPS_llseek);
 static_assert(__builtin_offsetof(file_operations, read) == KABI_FOPS_read);
 static_assert(__builtin_offsetof(file_operations, write) == KABI_FOPS_write);
+static_assert(__builtin_offsetof(file_operations, poll) == KABI_FOPS_poll);
 static_assert(__builtin_offsetof(file_operations, unlocked_ioctl) == KABI_FOPS_unlocked_ioctl);
 static_assert(__builtin_offsetof(file_operations, compat_ioctl) == KABI_FOPS_compat_ioctl);
 static_assert(__builtin_offsetof(file_operations, open) == KABI_FOPS_open);
@@ -166,6 +171,16 @@ static_assert(__builtin_offsetof(kernel_param, arg) == KABI_KPARAM_arg);
 struct alignas(KABI_MUTEX_ALIGN) mutex { unsigned char raw[KABI_MUTEX_SIZE]; };
 struct alignas(KABI_SPINLOCK_ALIGN) spinlock { unsigned char raw[KABI_SPINLOCK_SIZE]; };
 struct alignas(KABI_CDEV_ALIGN) cdev { unsigned char raw[KABI_CDEV_SIZE]; };
+struct alignas(KABI_WAIT_QUEUE_HEAD_ALIGN) wait_queue_head {
+	unsigned char raw[KABI_WAIT_QUEUE_HEAD_SIZE];
+};
+struct alignas(KABI_WAIT_QUEUE_ENTRY_ALIGN) wait_queue_entry {
+	unsigned char raw[KABI_WAIT_QUEUE_ENTRY_SIZE];
+};
+/* struct poll_table_struct starts with its queueing callback (checked:
+ * KABI_POLL_TABLE__qproc == 0 below) */
+using poll_queue_proc = void (*)(file *, wait_queue_head *, struct poll_table_struct *);
+static_assert(KABI_POLL_TABLE__qproc == 0);
 /* struct lock_class_key is empty (size 0) without lockdep: in C++ an
  * empty struct has size 1, so give it at least one byte of its own. */
 struct alignas(KABI_LOCK_CLASS_KEY_ALIGN) lock_class_key {

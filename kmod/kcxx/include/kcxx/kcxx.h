@@ -6,6 +6,8 @@
 #include <kcxx/error.h>
 #include <kcxx/alloc.h>
 #include <kcxx/sync.h>
+#include <kcxx/condvar.h>
+#include <kcxx/poll.h>
 #include <kcxx/uaccess.h>
 #include <kcxx/ioctl.h>
 #include <kcxx/print.h>

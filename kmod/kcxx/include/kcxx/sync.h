@@ -63,6 +63,10 @@ struct LockClass {
 		}()                                                     \
 	}
 
+/* kcxx/condvar.h: the only code that may release and retake a Guard's lock
+ * while the Guard lives (inside a wait). */
+template <class L, class W> class BasicCondVar;
+
 /* A Lock<Backend, T>: Backend supplies the raw state and lock/unlock. */
 template <class Backend, class T> class Lock {
 public:
@@ -81,6 +85,12 @@ public:
 
 	private:
 		friend class Lock;
+		template <class L, class W> friend class BasicCondVar;
+		/* A condition variable's wait: the lock is dropped around the
+		 * sleep and held again before the Guard is used (condvar.h). */
+		const Lock *owner() const { return l_; }
+		void release_for_wait() const { Backend::unlock(&l_->raw_); }
+		void retake_after_wait() const { Backend::lock(&l_->raw_); }
 		/* l is a lock's `this`, never null; the kernel builds with
 		 * -fno-delete-null-pointer-checks, so say it: the unlock in the
 		 * destructor then needs no null test (as C's mutex_unlock). */

@@ -44,6 +44,7 @@ template <class T> struct Entries;
 template <class T> inline constexpr bool has_llseek = requires { &T::llseek; };
 template <class T> inline constexpr bool has_read = requires { &T::read; };
 template <class T> inline constexpr bool has_write = requires { &T::write; };
+template <class T> inline constexpr bool has_poll = requires { &T::poll; };
 template <class T> inline constexpr bool has_unlocked_ioctl = requires { &T::ioctl; };
 template <class T> inline constexpr bool has_compat_ioctl = requires { &T::compat_ioctl; };
 template <class T> inline constexpr bool has_open = requires { &T::open; };
@@ -67,6 +68,7 @@ template <class T> inline constexpr bool has_fsync = requires { &T::fsync; };
 KCXX_VT_SLOT(llseek)
 KCXX_VT_SLOT(read)
 KCXX_VT_SLOT(write)
+KCXX_VT_SLOT(poll)
 KCXX_VT_SLOT(unlocked_ioctl)
 KCXX_VT_SLOT(compat_ioctl)
 KCXX_VT_SLOT(open)
@@ -81,6 +83,7 @@ inline constexpr Layout make_vtable = {
 	.llseek = slot_llseek<T>(),
 	.read = slot_read<T>(),
 	.write = slot_write<T>(),
+	.poll = slot_poll<T>(),
 	.unlocked_ioctl = slot_unlocked_ioctl<T>(),
 	.compat_ioctl = slot_compat_ioctl<T>(),
 	.open = slot_open<T>(),
@@ -91,7 +94,7 @@ inline constexpr Layout make_vtable = {
 /* How many operations a table fills (tests, reports). */
 template <class T> constexpr int implemented_count()
 {
-	return has_llseek<T> + has_read<T> + has_write<T> + has_unlocked_ioctl<T> +
+	return has_llseek<T> + has_read<T> + has_write<T> + has_poll<T> + has_unlocked_ioctl<T> +
 	       has_compat_ioctl<T> + has_open<T> + has_release<T> + has_fsync<T>;
 }
 
@@ -133,6 +136,11 @@ template <class T> constexpr int implemented_count()
 				      kcxx::loff_t *pos)                                \
 	{                                                                               \
 		return kcxx::fs::Adapter<T>::write(f, buf, n, pos);                     \
+	}
+#define KCXX_FOP_poll(name, T)                                                          \
+	extern "C" KCXX_ENTRY unsigned int name(struct file *f, struct poll_table_struct *p)       \
+	{                                                                               \
+		return kcxx::fs::Adapter<T>::poll(f, p);                                \
 	}
 #define KCXX_FOP_unlocked_ioctl(name, T)                                                \
 	extern "C" KCXX_ENTRY long name(struct file *f, unsigned int cmd, unsigned long arg)       \
