@@ -116,6 +116,8 @@ def test_the_rule_itself():
     assert devnames.first_dev_path("scull", "cxx") == "/dev/scull-cxx0"
     assert devnames.module_name("lkp_enc", "cxx") == "lkp_enc_cxx"
     assert devnames.parse_dev_path("/dev/scull-cxx3") == ("scull", "cxx", 3)
+    assert devnames.dev_path("scullpipe", "c", 3) == "/dev/scullpipe-c3"
+    assert devnames.parse_dev_path("/dev/scullpipe-cxx0") == ("scullpipe", "cxx", 0)
     assert devnames.variants() == ("c", "cxx")
     with pytest.raises(ValueError, match="minor index"):
         devnames.dev_path("scull", "c")

@@ -11,6 +11,7 @@ extern "C" {
 #include "kmodlab_dev.h"
 #include "lkp_enc.h"
 #include "scull.h"
+#include "scullpipe.h"
 }
 
 namespace kmodlab {
@@ -21,6 +22,7 @@ const char *kind_name(DeviceKind k)
 	case DeviceKind::scull: return SCULL_NAME;
 	case DeviceKind::counter: return COUNTER_NAME;
 	case DeviceKind::lkp_enc: return LKP_ENC_NAME;
+	case DeviceKind::scullpipe: return SCULLPIPE_NAME;
 	default: return "generic";
 	}
 }
@@ -30,7 +32,7 @@ const char *kind_name(DeviceKind k)
 // (ctest loadgen.Device.EveryUapiDriverClassifies catches it first).
 static DeviceKind kind_of_driver(const char *base)
 {
-	for (DeviceKind k : {DeviceKind::scull, DeviceKind::counter, DeviceKind::lkp_enc})
+	for (DeviceKind k : {DeviceKind::scull, DeviceKind::counter, DeviceKind::lkp_enc, DeviceKind::scullpipe})
 		if (!std::strcmp(kind_name(k), base))
 			return k;
 	throw std::logic_error(std::string("kmodlab-load has no operations for driver '") + base +
@@ -118,6 +120,10 @@ static std::vector<std::pair<const char *, OpKind>> plain_ops(DeviceKind kind)
 		return {{"read", OpKind::read}, {"incr", OpKind::incr}};
 	case DeviceKind::lkp_enc:
 		return {{"encrypt", OpKind::encrypt}};
+	case DeviceKind::scullpipe:
+		// No workload yet: a lone reader or writer of a pipe blocks, so
+		// pipe workloads need paired threads (issue 18, not built yet).
+		return {};
 	}
 	return {};
 }

@@ -11,14 +11,14 @@
 
 namespace kmodlab {
 
-enum class DeviceKind { generic, scull, counter, lkp_enc };
+enum class DeviceKind { generic, scull, counter, lkp_enc, scullpipe };
 
 const char *kind_name(DeviceKind k);
 
 struct DeviceInfo {
 	std::string path;
 	DeviceKind kind = DeviceKind::generic;
-	std::string base;     // "scull", "counter", "lkp_enc"; empty for generic
+	std::string base;     // "scull", "counter", "lkp_enc", "scullpipe"; empty for generic
 	std::string variant;  // "c", "cxx"; empty for generic
 	int minor_index = -1; // N of /dev/scull-cN, -1 if none
 	std::string module;   // <base>_<variant>, empty for generic

@@ -160,6 +160,8 @@ const DeviceProfile kProfiles[] = {
 	 counter_refuse_check, no_params, counter_setup, no_worker_state, counter_verify, counter_trace_plan},
 	{DeviceKind::lkp_enc, kDefaultLkpLen, LKP_ENC_STRING_MAX, "an lkp_enc string", false, false,
 	 lkp_refuse_check, no_params, lkp_setup, lkp_init_worker, lkp_verify, lkp_enc_trace_plan},
+	{DeviceKind::scullpipe, kDefaultSize, 0, "",                                false,  false,
+	 generic_refuse_check, no_params, no_setup, no_worker_state, verify_regions, no_trace_plan},
 };
 // clang-format on
 

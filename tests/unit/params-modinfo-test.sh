@@ -14,7 +14,7 @@ check_kernel() {	# kernel-name
 	local kmod drv c cxx ko field nc sc sx
 	kmod=$("$root/scripts/conf.sh" kernel "$1" kmod) || { echo "FAIL: kernel $1: no modules directory (run 'make setup modules')"; fails=$((fails + 1)); return; }
 	echo "kernel $1: $kmod"
-	for drv in scull counter; do
+	for drv in scull counter scullpipe; do
 		c=$kmod/c/${drv}_c.ko cxx=$kmod/cxx/${drv}_cxx.ko
 		check_driver
 	done

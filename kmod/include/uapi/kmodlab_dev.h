@@ -9,9 +9,10 @@
  *
  * N is present exactly for the drivers that create several nodes
  * (KMODLAB_DRIVERS, numbered 1), and absent for the others.  The names
- * themselves are the ABI macros of kmodlab.h, scull.h, counter.h and
- * lkp_enc.h.  Python reads this header through analysis/devnames.py
- * (analysis/tests/test_devnames.py checks that both give the same names).
+ * themselves are the ABI macros of kmodlab.h, scull.h, counter.h,
+ * lkp_enc.h and scullpipe.h.  Python reads this header through
+ * analysis/devnames.py (analysis/tests/test_devnames.py checks that both
+ * give the same names).
  *
  * No tool spells a node or module name by hand: it calls these functions.
  */
@@ -32,6 +33,7 @@
 #include "kmodlab.h"
 #include "lkp_enc.h"
 #include "scull.h"
+#include "scullpipe.h"
 
 /* The defines are aligned by hand, kernel style. */
 /* clang-format off */
@@ -44,7 +46,8 @@
 #define KMODLAB_DRIVERS(X)	\
 	X(SCULL_NAME, 1)	\
 	X(COUNTER_NAME, 0)	\
-	X(LKP_ENC_NAME, 0)
+	X(LKP_ENC_NAME, 0)	\
+	X(SCULLPIPE_NAME, 1)
 
 /* Every variant, C first. */
 #define KMODLAB_VARIANTS(X)	\
