@@ -97,7 +97,8 @@ protected:
 	short revents(int fd, short events) const
 	{
 		struct pollfd p = { fd, events, 0 };
-		EXPECT_EQ(poll(&p, 1, 0), p.revents ? 1 : 0);
+		int n = poll(&p, 1, 0);
+		EXPECT_EQ(n, p.revents ? 1 : 0);
 		return p.revents;
 	}
 };
