@@ -8,6 +8,9 @@
 #   check_status "name" RC "detail"    # record a result from an exit status
 #   check_file SUITE NAME              # REPLY = that check's XML file name
 #   check_gtest_xml "name" XML RC      # a GoogleTest run left trustworthy XML
+#   check_gtest "name" XML BIN [ARG...]  # run a GoogleTest program, time-limited
+#   check_bounded CMD [ARG...]         # CMD, killed after TEST_BINARY_TIMEOUT_S
+#   check_conf KEY                     # a kmodlab.conf value (TEST_*_TIMEOUT_S)
 #
 # Each check writes build/test-results/checks/<suite>--<name>.xml (the folder:
 # $KMODLAB_TEST_RESULTS/checks when set) and prints
@@ -116,4 +119,57 @@ check_gtest_xml() {
 		return 0
 	fi
 	check_fail "$name produced its XML" "$why"
+}
+
+check_conf() {	# KEY: its kmodlab.conf value (an environment variable wins)
+	"$_check_root/scripts/conf.sh" get "$1"
+}
+
+# check_bounded CMD [ARG...]: CMD, stopped after kmodlab.conf
+# TEST_BINARY_TIMEOUT_S seconds (SIGTERM, SIGKILL 10 s later), so a test
+# program that blocks cannot hang its guest suite: status 124 then, and a
+# line on stderr that names CMD.  CMD is a program, not a shell function
+# (timeout(1) runs it).  In a check: check NAME check_bounded CMD...
+check_bounded() {
+	local limit rc
+	limit=$(check_conf TEST_BINARY_TIMEOUT_S) || return 2
+	timeout --kill-after=10 "$limit" "$@"
+	rc=$?
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		echo "TIMEOUT: $* did not finish in $limit s (TEST_BINARY_TIMEOUT_S): killed" >&2
+		return 124
+	fi
+	return $rc
+}
+
+# check_gtest NAME XML BIN [ARG...]: one GoogleTest program (linked with
+# tests/lib/gtest_main.cpp), its results into XML.  Each test may run
+# TEST_CASE_TIMEOUT_S seconds (the program's watchdog fails it by name, in
+# the XML), the program TEST_BINARY_TIMEOUT_S (check_bounded).  Prints the
+# summary, or all but the RUN/OK lines when something failed; then
+# check_gtest_xml, or, when the program was killed, one failure naming the
+# test that was running.
+check_gtest() {
+	local name=$1 xml=$2 bin=$3 log rc last limit
+	shift 3
+	rm -f "$xml"
+	echo "--- $name"
+	limit=${KMODLAB_TEST_TIMEOUT:-$(check_conf TEST_CASE_TIMEOUT_S)} || return 2
+	log=$(mktemp)
+	KMODLAB_TEST_TIMEOUT=$limit check_bounded "$bin" --gtest_output=xml:"$xml" "$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then
+		grep -E '^\[(==========|  PASSED  )\]' "$log"
+	else
+		grep -vE '^\[ (RUN      |      OK) \]' "$log" | tail -n 200
+	fi
+	last=$(grep -E '^\[ RUN      \]' "$log" | tail -n 1)
+	last=${last#"[ RUN      ] "}
+	rm -f "$log"
+	if [ $rc = 124 ] && [ ! -s "$xml" ]; then
+		check_fail "$name finished in time" "killed after TEST_BINARY_TIMEOUT_S = $(check_conf \
+			TEST_BINARY_TIMEOUT_S) s, in test ${last:-(none started)}"
+		return 1
+	fi
+	check_gtest_xml "$name" "$xml" "$rc"
 }

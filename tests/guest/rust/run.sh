@@ -36,16 +36,6 @@ export KMODLAB_VARIANTS=$RUST
 
 logged_since() { dmesg | tail -n +"$(($1 + 1))" | grep -qE "$2"; }
 
-gtest() {	# name xml binary
-	local log rc
-	log=$(mktemp)
-	"$3" --gtest_output=xml:"$2" >"$log" 2>&1
-	rc=$?
-	[ $rc = 0 ] || grep -vE '^\[ (RUN      |      OK) \]' "$log" | tail -n 100
-	rm -f "$log"
-	check_gtest_xml "$1" "$2" "$rc"
-}
-
 # --- 1. the kernel ---------------------------------------------------------------
 check "guest kernel is the Rust one ($(uname -r))" bash -c 'uname -r | grep -q -- -kmodlab-rust$'
 check "guest kernel was built with CONFIG_RUST=y" grep -qx CONFIG_RUST=y "$(scripts/conf.sh kernel "$(uname -r)" build)/.config"
@@ -62,8 +52,8 @@ for m in counter_c counter_cxx scull_c scull_cxx "$MOD"; do
 done
 
 # --- 3. counter_rust -------------------------------------------------------------
-gtest "counter_test $RUST" "$RESULTS/rust-kernel-counter.xml" "$BIN/${COUNTER}_test"
-check "$DEV test_counter" "$BIN/test_counter" "$DEV"
+check_gtest "counter_test $RUST" "$RESULTS/rust-kernel-counter.xml" "$BIN/${COUNTER}_test"
+check "$DEV test_counter" check_bounded "$BIN/test_counter" "$DEV"
 
 ko=$(scripts/modules.sh list "$MOD" | head -n1)
 if [ -z "$ko" ]; then
@@ -78,8 +68,8 @@ check "$MOD refuses mode=01777" bash -c "! insmod $ko mode=01777"
 for mode in $SYNC_MODES; do
 	if check "$MOD loads with sync=$mode" insmod "$ko" "sync=$mode"; then
 		check "$MOD sync parameter reads $mode" test "$(cat "/sys/module/$MOD/parameters/sync")" = "$mode"
-		gtest "counter_test $RUST sync=$mode" "$RESULTS/rust-kernel-counter-$mode.xml" "$BIN/${COUNTER}_test"
-		check "$MOD sync=$mode test_counter" "$BIN/test_counter" "$DEV"
+		check_gtest "counter_test $RUST sync=$mode" "$RESULTS/rust-kernel-counter-$mode.xml" "$BIN/${COUNTER}_test"
+		check "$MOD sync=$mode test_counter" check_bounded "$BIN/test_counter" "$DEV"
 		check "$MOD sync=$mode unloads" rmmod "$MOD"
 	fi
 done
