@@ -139,15 +139,26 @@ TEST_P(ScullPipe, FillToEAGAINThenReadBackInOrder)
 	close(w);
 }
 
-// Readiness: empty -> POLLOUT only; data -> POLLIN too; full -> no POLLOUT.
+// Readiness: empty -> POLLOUT only; data -> POLLIN too; full -> no POLLOUT;
+// POLLOUT again exactly when an atomic write fits (SCULLPIPE_ATOMIC_WRITE
+// bytes free, not one less).
 TEST_P(ScullPipe, PollReportsReadiness)
 {
 	int fd = open_pipe(O_RDWR | O_NONBLOCK);
 	EXPECT_EQ(revents(fd, POLLIN | POLLOUT), POLLOUT);
 	ASSERT_EQ(write(fd, "x", 1), 1);
 	EXPECT_EQ(revents(fd, POLLIN | POLLOUT), POLLIN | POLLOUT);
-	fill(fd, 64);
+	size_t room = size - 1 - fill(fd, 64).size(); // < 64: the next write did not fit
 	EXPECT_EQ(revents(fd, POLLIN | POLLOUT), POLLIN) << "POLLOUT although an atomic write does not fit";
+	ASSERT_LT(room, size_t(SCULLPIPE_ATOMIC_WRITE - 1));
+	std::vector<char> buf(SCULLPIPE_ATOMIC_WRITE);
+	ssize_t below = SCULLPIPE_ATOMIC_WRITE - 1 - room;
+	ASSERT_EQ(read(fd, buf.data(), below), below);
+	EXPECT_EQ(revents(fd, POLLIN | POLLOUT), POLLIN)
+		<< "POLLOUT with " << SCULLPIPE_ATOMIC_WRITE - 1 << " bytes free";
+	ASSERT_EQ(read(fd, buf.data(), 1), 1);
+	EXPECT_EQ(revents(fd, POLLIN | POLLOUT), POLLIN | POLLOUT)
+		<< "no POLLOUT with " << SCULLPIPE_ATOMIC_WRITE << " bytes free";
 	close(fd);
 	drain();
 	int e = open_pipe(O_RDONLY);
