@@ -180,6 +180,7 @@ static void test_two_writers(void)
 	static char stream[2 * RECORDS * REC];
 	size_t got = 0, off;
 	int fd = open_dev(O_RDONLY), next[2] = { 0, 0 }, bad = 0, id, seq;
+	struct pollfd p = { fd, POLLIN, 0 };
 	pid_t w[2];
 	ssize_t n;
 	char want[REC];
@@ -189,7 +190,9 @@ static void test_two_writers(void)
 		if (w[id] == 0)
 			write_records(id);
 	}
-	while (got < sizeof(stream) && (n = read(fd, stream + got, 1000)) > 0)
+	/* poll first: writers that stopped early must not leave this blocked */
+	while (got < sizeof(stream) && poll(&p, 1, 10000) == 1 &&
+	       (n = read(fd, stream + got, 1000)) > 0)
 		got += n;
 	for (off = 0; off + REC <= got; off += REC) {
 		if (sscanf(stream + off, "%d:%7d", &id, &seq) != 2 || id < 0 || id > 1) {
