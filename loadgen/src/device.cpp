@@ -121,9 +121,9 @@ static std::vector<std::pair<const char *, OpKind>> plain_ops(DeviceKind kind)
 	case DeviceKind::lkp_enc:
 		return {{"encrypt", OpKind::encrypt}};
 	case DeviceKind::scullpipe:
-		// No workload yet: a lone reader or writer of a pipe blocks, so
-		// pipe workloads need paired threads (issue 18, not built yet).
-		return {};
+		// A lone reader or writer of a pipe blocks: both workloads run
+		// threads in pairs (one of each).
+		return {{"pipe", OpKind::pipe}, {"pingpong", OpKind::pingpong}};
 	}
 	return {};
 }
@@ -171,6 +171,8 @@ bool op_uses_size(const OpSpec &op)
 	case OpKind::write:
 	case OpKind::pread:
 	case OpKind::pwrite:
+	case OpKind::pipe:
+	case OpKind::pingpong:
 		return true;
 	default:
 		return false;

@@ -45,6 +45,10 @@ enum class OpKind {
 	incr,     // counter: write "1"
 	encrypt,  // lkp_enc: write seed, write string, read string back
 	ioctl,    // one ioctl of the device's uapi header
+	// scullpipe, threads in pairs (worker.cpp, "paired loops"):
+	pipe,      // odd thread writes --size bytes per call, even one reads (measured)
+	pingpong,  // even thread: --size bytes out through one pipe and back through
+		   // the next minor (measured round trip); odd thread echoes
 };
 
 // How an ioctl takes its argument.

@@ -237,6 +237,52 @@ void resolve(Run &run)
 
 // --- open ------------------------------------------------------------------
 
+// The pipes of a paired run (worker.cpp): pipe, every thread on the node;
+// pingpong, pair k on the node's minor + 2k (out) and + 2k + 1 (back).
+std::string paired_node(const Run &run, unsigned i, int back)
+{
+	if (run.ops[0].kind == OpKind::pipe)
+		return run.opt.device;
+	const int minor = run.dev.minor_index + static_cast<int>(i & ~1u) + back;
+	return node_path(run.dev.base.c_str(), run.dev.variant.c_str(), minor);
+}
+
+// (The run's own node was opened before; the others exist by the profile's
+// nr_devs check.)
+int open_node(const std::string &path, int flags)
+{
+	const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+	if (fd < 0)
+		die(path + ": " + std::strerror(errno));
+	return fd;
+}
+
+// Data left in a pipe by an earlier run would be read as this run's (a
+// pingpong echo out of step): read it away first.
+void drain_pipe(const std::string &path)
+{
+	const int fd = open_node(path, O_RDONLY | O_NONBLOCK);
+	char buf[4096];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+}
+
+// Paired threads: the even one of each pair measures and takes a share of
+// --ops; the odd one helps (worker.cpp).
+void open_paired(Run &run, Worker &w)
+{
+	const unsigned pairs = run.opt.threads / 2, pair = w.index / 2;
+	w.share = w.index & 1u ? 0 : run.opt.ops / pairs + (pair < run.opt.ops % pairs ? 1 : 0);
+	for (int back = 0; back < 2; back++)
+		if (!(w.index & 1u))  // once per pair
+			drain_pipe(paired_node(run, w.index, back));
+	close(w.fd);
+	w.fd = open_node(paired_node(run, w.index, 0), O_RDWR);
+	if (run.ops[0].kind == OpKind::pingpong)
+		w.fd2 = open_node(paired_node(run, w.index, 1), O_RDWR);
+}
+
 std::unique_ptr<Worker> open_worker(Run &run, unsigned i, uint64_t rng)
 {
 	const Options &opt = run.opt;
@@ -247,6 +293,8 @@ std::unique_ptr<Worker> open_worker(Run &run, unsigned i, uint64_t rng)
 		die(open_error(run, errno));
 	w->stats.resize(run.ops.size());
 	w->share = opt.ops / opt.threads + (i < opt.ops % opt.threads ? 1 : 0);
+	if (paired_op(run))
+		open_paired(run, *w);
 	w->rng = splitmix(rng + i + 1) | 1;
 	w->buf.assign(std::max<uint64_t>(run.size, COUNTER_WRITE_MAX), 'x');
 	if (run.seekable) {
@@ -277,6 +325,8 @@ int open_device(Run &run)
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (paired_op(run))
+		install_release_signal();
 	return ctl;
 }
 
@@ -295,6 +345,8 @@ std::vector<std::thread> start_workers(Run &run, BpfProbe &bpf)
 		if (!w->error.empty())
 			die(w->error);
 		close(w->fd);  // the worker has its own copy (see worker_main)
+		if (w->fd2 >= 0)
+			close(w->fd2);
 	}
 	const Clock &clk = run.clock;
 	const double tpn = clk.ticks_per_ns();

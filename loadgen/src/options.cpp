@@ -152,6 +152,8 @@ const char *const kFooter = R"(Operations:
   scull:    read write pread pwrite ioctl:SCULL_IOC*  (every ioctl of uapi/scull.h)
   counter:  read (the value, at offset 0) incr (write "1") ioctl:COUNTER_IOC_*
   lkp_enc:  encrypt (write seed, write string, read string) ioctl:LKP_ENC_IOC_*
+  scullpipe: pipe (odd threads write, even ones read: measured) pingpong (round
+            trip through minors m+2k, m+2k+1); threads in pairs, closed loop
 The device kind comes from the node name /dev/<base>-<variant>[N] (uapi/kmodlab_dev.h).
 
 Exit status: 0 ok, 1 operation errors or --check mismatch, 2 usage or set-up error.)";

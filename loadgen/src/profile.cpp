@@ -15,12 +15,15 @@ extern "C" {
 #include "counter.h"
 #include "lkp_enc.h"
 #include "scull.h"
+#include "scullpipe.h"
 }
 
 namespace kmodlab {
 namespace {
 
 constexpr uint64_t kDefaultLkpLen = 32;
+// A pipe's default --size: the largest write that is atomic (never split).
+constexpr uint64_t kDefaultPipeSize = SCULLPIPE_ATOMIC_WRITE;
 
 bool mix_has(const Run &run, OpKind kind)
 {
@@ -149,6 +152,32 @@ void lkp_verify(const Run &, int, Verdict &v)
 	v.ok_detail = "every encrypt read-back matched the Caesar reference";
 }
 
+// --- scullpipe -------------------------------------------------------------
+
+// The paired loops (worker.cpp): one operation, threads in pairs, closed
+// loop; pingpong uses two minors per pair from the node's on.
+void scullpipe_check_params(const Run &run)
+{
+	const unsigned threads = run.opt.threads;
+	if (!paired_op(run))
+		die("a scullpipe run is one operation, pipe or pingpong, not a mix");
+	if (threads % 2)
+		die("--threads " + std::to_string(threads) +
+		    ": scullpipe runs threads in pairs (writer and reader, or pinger and echoer); give an even number");
+	if (run.opt.rate > 0)
+		die("--rate: scullpipe runs are closed loops (each call waits for the other thread of its pair)");
+	if (run.ops[0].kind != OpKind::pingpong)
+		return;
+	int nr_devs = SCULLPIPE_NR_DEVS_DEFAULT;
+	const auto it = run.params.find("nr_devs");
+	if (it != run.params.end())
+		nr_devs = std::stoi(it->second);
+	if (run.dev.minor_index + static_cast<int>(threads) > nr_devs)
+		die("pingpong with --threads " + std::to_string(threads) + " uses minors " +
+		    std::to_string(run.dev.minor_index) + ".." + std::to_string(run.dev.minor_index + threads - 1) +
+		    " (two pipes per pair); the module has nr_devs=" + std::to_string(nr_devs));
+}
+
 // clang-format off
 const DeviceProfile kProfiles[] = {
 	// kind               default_size    max_size, what it measures              regions value_read
@@ -160,8 +189,8 @@ const DeviceProfile kProfiles[] = {
 	 counter_refuse_check, no_params, counter_setup, no_worker_state, counter_verify, counter_trace_plan},
 	{DeviceKind::lkp_enc, kDefaultLkpLen, LKP_ENC_STRING_MAX, "an lkp_enc string", false, false,
 	 lkp_refuse_check, no_params, lkp_setup, lkp_init_worker, lkp_verify, lkp_enc_trace_plan},
-	{DeviceKind::scullpipe, kDefaultSize, 0, "",                                false,  false,
-	 generic_refuse_check, no_params, no_setup, no_worker_state, verify_regions, no_trace_plan},
+	{DeviceKind::scullpipe, kDefaultPipeSize, 0, "",                            false,  false,
+	 generic_refuse_check, scullpipe_check_params, no_setup, no_worker_state, verify_regions, no_trace_plan},
 };
 // clang-format on
 

@@ -9,10 +9,12 @@
 //   emit    (report.cpp)   table, JSON, exit status
 #pragma once
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <array>
 #include <atomic>
+#include <csignal>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -68,6 +70,11 @@ struct alignas(64) Worker {
 	uint64_t first_start = UINT64_MAX, last_end = 0;  // measured window (ticks)
 	uint64_t cpu_start_ns = 0, cpu_ns = 0;  // thread CPU time of the measured phase
 	std::string error;
+	// scullpipe (paired loops): the pingpong return pipe; done and tid let
+	// the partner of a thread blocked in the driver release it
+	int fd2 = -1;
+	std::atomic<bool> done{false};
+	pthread_t tid{};
 	// lkp_enc
 	uint32_t seed = 0;
 	std::string text;
@@ -157,5 +164,10 @@ uint64_t next_rand(uint64_t &s);
 std::string random_text(uint64_t &rng, size_t len);
 bool prefill(Run &run, Worker &w, std::string *err);  // the region's generation-0 pattern
 void worker_main(Run &run, Worker &w);                 // a thread's whole run
+bool paired_op(const Run &run);  // pipe or pingpong: threads in pairs
+// The signal a paired thread sends its partner to end a call blocked in
+// the driver; installed without SA_RESTART (the call returns EINTR).
+constexpr int kReleaseSignal = SIGUSR1;
+void install_release_signal();
 
 }  // namespace kmodlab

@@ -170,6 +170,9 @@ inline long exec_op(Run &run, Worker &w, const OpSpec &op)
 	}
 	case OpKind::ioctl:
 		return do_ioctl(run, w, *op.ioctl);
+	case OpKind::pipe:
+	case OpKind::pingpong:
+		break;  // paired_loop's, never mixed
 	}
 	return -EINVAL;
 }
@@ -464,6 +467,111 @@ void closed_loop_fast(Run &run, Worker &w)
 	w.last_end = t_end;
 }
 
+// ---------------------------------------------------------------------------
+// Paired loops (scullpipe): threads 2k and 2k+1 are a pair.  pipe: the odd
+// thread writes --size bytes per call into the device, the even one reads
+// (the measured operation: its latency, the bytes it got, so throughput is
+// the pipe's); pingpong: the even thread writes --size bytes into its
+// pair's first pipe and reads them back from the second (the measured round
+// trip), the odd thread echoes them from the first to the second.  The odd
+// thread is not measured.
+//
+// A pipe blocks: when one thread of a pair stops (deadline, --ops share, a
+// failure), the other may sleep in the driver for ever (an empty pipe and
+// no writer left).  So a thread that stops releases its partner: it sends
+// kReleaseSignal (no SA_RESTART: the blocked call returns EINTR) until the
+// partner says it is done.  A call that ended in EINTR is not counted.
+
+// Move exactly n bytes (a pipe returns short reads, and a write above the
+// atomic size may be split); n, or -errno.
+inline long read_full(int fd, char *buf, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		const long r = sys_read(fd, buf + got, n - got);
+		if (r <= 0)
+			return r < 0 ? r : -EIO;
+		got += static_cast<size_t>(r);
+	}
+	return static_cast<long>(n);
+}
+
+inline long write_full(int fd, const char *buf, size_t n)
+{
+	for (size_t put = 0; put < n;) {
+		const long r = sys_write(fd, buf + put, n - put);
+		if (r <= 0)
+			return r < 0 ? r : -EIO;
+		put += static_cast<size_t>(r);
+	}
+	return static_cast<long>(n);
+}
+
+// One call of a paired thread: bytes moved or -errno.
+inline long paired_call(const Run &run, Worker &w, bool helper)
+{
+	char *const buf = w.buf.data();
+	const size_t n = run.size;
+	if (run.ops[0].kind == OpKind::pipe)
+		return helper ? sys_write(w.fd, buf, n) : sys_read(w.fd, buf, n);
+	const long r = helper ? read_full(w.fd, buf, n) : write_full(w.fd, buf, n);
+	if (r < 0)
+		return r;
+	return helper ? write_full(w.fd2, buf, n) : read_full(w.fd2, buf, n);
+}
+
+void release_partner(Run &run, Worker &w)
+{
+	w.done.store(true, std::memory_order_release);
+	const Worker &p = *run.workers[w.index ^ 1u];
+	while (!p.done.load(std::memory_order_acquire)) {
+		pthread_kill(p.tid, kReleaseSignal);
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
+}
+
+void paired_loop(Run &run, Worker &w)
+{
+	const Clock &clk = run.clock;
+	const bool helper = w.index & 1u, ops_mode = run.deadline == 0;
+	const Worker &partner = *run.workers[w.index ^ 1u];
+	uint64_t measured = 0, t_start = clk.now();
+	while (!g_stop.load(std::memory_order_relaxed) && !partner.done.load(std::memory_order_acquire)) {
+		if (!w.measuring.load(std::memory_order_relaxed) && t_start >= run.warm_end) {
+			if (!run.measure_go.load(std::memory_order_acquire)) {
+				wait_measure_go(run);
+				t_start = clk.now();
+			}
+			w.measuring.store(true, std::memory_order_relaxed);
+			if (!helper) {
+				w.first_start = t_start;
+				w.cpu_start_ns = thread_cpu_ns();
+			}
+		}
+		const long r = paired_call(run, w, helper);
+		const uint64_t t_end = clk.now();
+		if (r == -EINTR)
+			break;  // released by the partner, or the run was stopped
+		const bool counts = !helper && w.measuring.load(std::memory_order_relaxed);
+		if (counts) {
+			account(w, 0, r, t_end - t_start, clk);
+			w.progress_ops.store(++measured, std::memory_order_relaxed);
+			w.last_end = t_end;
+		}
+		if (r < 0 && !counts) {
+			// the helper's failure fails the run too (counted, no latency)
+			w.stats[0].errors[-r < kMaxErrno ? -r : 0]++;
+			w.progress_err.fetch_add(1, std::memory_order_relaxed);
+			break;
+		}
+		if (counts && ops_mode && measured >= w.share)
+			break;
+		if (!ops_mode && t_end >= run.deadline)
+			break;
+		t_start = t_end;
+	}
+	release_partner(run, w);
+}
+
 void open_loop(Run &run, Worker &w)
 {
 	const Clock &clk = run.clock;
@@ -562,8 +670,22 @@ bool prefill(Run &run, Worker &w, std::string *err)
 	return true;
 }
 
+bool paired_op(const Run &run)
+{
+	return run.ops.size() == 1 && (run.ops[0].kind == OpKind::pipe || run.ops[0].kind == OpKind::pingpong);
+}
+
+void install_release_signal()
+{
+	struct sigaction sa = {};
+	sa.sa_handler = [](int) {};  // only to interrupt the blocked call
+	sigemptyset(&sa.sa_mask);
+	sigaction(kReleaseSignal, &sa, nullptr);
+}
+
 void worker_main(Run &run, Worker &w)
 {
+	w.tid = pthread_self();
 	if (run.opt.pin) {
 		cpu_set_t set;
 		CPU_ZERO(&set);
@@ -584,7 +706,9 @@ void worker_main(Run &run, Worker &w)
 	// generic device.)
 	const bool fast = run.opt.rate == 0 && run.ops.size() == 1 && !run.opt.check && !run.seekable &&
 			  !run.value_read;
-	if (run.opt.rate > 0)
+	if (paired_op(run))
+		paired_loop(run, w);
+	else if (run.opt.rate > 0)
 		open_loop(run, w);
 	else if (fast && run.ops[0].kind == OpKind::read)
 		closed_loop_fast<OpKind::read>(run, w);
@@ -607,6 +731,8 @@ void worker_main(Run &run, Worker &w)
 		verify_region(run, w);
 	}
 	close(w.fd);
+	if (w.fd2 >= 0)
+		close(w.fd2);
 }
 
 }  // namespace kmodlab

@@ -85,6 +85,14 @@ TEST(Device, OpsPerKind)
 	EXPECT_FALSE(lookup_op(DeviceKind::lkp_enc, "read", &op, &err));
 	EXPECT_FALSE(lookup_op(DeviceKind::generic, "encrypt", &op, &err));
 	EXPECT_FALSE(lookup_op(DeviceKind::scull, "ioctl:", &op, &err));
+	// scullpipe: the paired workloads only (a lone read or write blocks)
+	EXPECT_TRUE(lookup_op(DeviceKind::scullpipe, "pipe", &op, &err));
+	EXPECT_EQ(op.kind, OpKind::pipe);
+	EXPECT_TRUE(lookup_op(DeviceKind::scullpipe, "pingpong", &op, &err));
+	EXPECT_EQ(op.kind, OpKind::pingpong);
+	EXPECT_TRUE(op_uses_size(op));
+	EXPECT_FALSE(lookup_op(DeviceKind::scullpipe, "read", &op, &err));
+	EXPECT_FALSE(lookup_op(DeviceKind::scull, "pipe", &op, &err));
 }
 
 TEST(Device, EveryUapiIoctlIsReachable)
