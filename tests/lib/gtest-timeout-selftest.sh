@@ -7,6 +7,8 @@
 #      one as a failure naming the limit, the one after it as skipped;
 #   2. check.sh's check_gtest with the watchdog off: the program is killed
 #      after TEST_BINARY_TIMEOUT_S and one failure names the running test;
+#   2b. check_gtest passes the case limit to the program: its watchdog's XML
+#      is accepted as the program's result;
 #   3. no blocking test: the watchdog changes nothing (exit 0, gtest's XML).
 # PROGRAM is gtest_main_selftest (tests/lib/CMakeLists.txt, ctest
 # harness.gtest_timeout).
@@ -45,6 +47,19 @@ took=$((SECONDS - start))
 [ $took -le 20 ] || fail "program limit: took $took s for a 2 s limit"
 grep -qF 'killed after TEST_BINARY_TIMEOUT_S = 2 s, in test Watchdog.BlocksForever' "$tmp/2"/*.xml 2>/dev/null ||
 	fail "program limit: no failure naming the running test: $(cat "$tmp/2.log")"
+
+# --- 2b. check_gtest hands the case limit to the program ---------------------
+start=$SECONDS
+(
+	CHECK_RESULTS=$tmp/2b CHECK_SUITE=t
+	source "$here/check.sh"
+	KMODLAB_TEST_TIMEOUT=2 TEST_BINARY_TIMEOUT_S=60 check_gtest watched "$tmp/2b.xml" "$prog"
+) >"$tmp/2b.log" 2>&1
+took=$((SECONDS - start))
+[ $took -le 20 ] || fail "check_gtest: took $took s, the program's watchdog did not get the 2 s limit"
+grep -qF 'did not finish in 2 s' "$tmp/2b.xml" 2>/dev/null ||
+	fail "check_gtest: no XML failure from the watchdog: $(cat "$tmp/2b.log")"
+[ ! -e "$tmp/2b" ] || fail "check_gtest: the watchdog's XML was not accepted: $(cat "$tmp/2b"/*.xml)"
 
 # --- 3. nothing blocks -------------------------------------------------------
 KMODLAB_TEST_TIMEOUT=2 timeout 60 "$prog" --gtest_filter=Watchdog.Passes:Watchdog.After \
