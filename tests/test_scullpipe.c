@@ -30,6 +30,7 @@
 
 #define REC 64
 #define RECORDS 2000
+#define FULL_READS 8
 
 static const char *dev;
 static int failures, checks;
@@ -175,11 +176,26 @@ static void write_records(int id)
 	_exit(0);
 }
 
+/* Wait (at most 10 s) until fd's pipe has no room for an atomic write;
+ * whether it got there. */
+static int wait_until_full(int fd)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	int ms;
+
+	for (ms = 0; ms < 10000; ms++) {
+		if (poll(&p, 1, 0) == 0)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 static void test_two_writers(void)
 {
 	static char stream[2 * RECORDS * REC];
 	size_t got = 0, off;
-	int fd = open_dev(O_RDONLY), next[2] = { 0, 0 }, bad = 0, id, seq;
+	int fd = open_dev(O_RDONLY), next[2] = { 0, 0 }, bad = 0, id, seq, reads;
 	struct pollfd p = { fd, POLLIN, 0 };
 	pid_t w[2];
 	ssize_t n;
@@ -190,10 +206,20 @@ static void test_two_writers(void)
 		if (w[id] == 0)
 			write_records(id);
 	}
-	/* poll first: writers that stopped early must not leave this blocked */
-	while (got < sizeof(stream) && poll(&p, 1, 10000) == 1 &&
-	       (n = read(fd, stream + got, 1000)) > 0)
+	/* The first FULL_READS reads wait until the writers have filled the
+	 * pipe (no room for an atomic write: no POLLOUT): each 1000-byte read
+	 * then frees room that is not a multiple of REC, so a driver that
+	 * splits a small write tears a record whatever the timing (a reader
+	 * that keeps up never lets the pipe fill).  Then poll first: writers
+	 * that stopped early must not leave this blocked (nor the waits for a
+	 * full pipe: the first that times out ends them). */
+	for (reads = 0; got < sizeof(stream); reads++) {
+		if (reads < FULL_READS && !wait_until_full(fd))
+			reads = FULL_READS; /* a writer stopped: no more waits */
+		if (poll(&p, 1, 10000) != 1 || (n = read(fd, stream + got, 1000)) <= 0)
+			break;
 		got += n;
+	}
 	for (off = 0; off + REC <= got; off += REC) {
 		if (sscanf(stream + off, "%d:%7d", &id, &seq) != 2 || id < 0 || id > 1) {
 			bad++;
@@ -220,6 +246,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dev = argv[1];
+	/* line by line: a run killed at its time limit still shows the checks
+	 * it finished */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	drain();
 	test_nonblocking_and_fill();
 	test_delayed_writer();

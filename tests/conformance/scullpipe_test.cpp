@@ -328,9 +328,24 @@ TEST_P(ScullPipe, TwoWritersOf64ByteRecordsIntoOneReaderTearNothing)
 			}
 			close(w);
 		});
+	// The first kFullReads reads wait until the writers have filled the
+	// pipe (no POLLOUT): each 777-byte read then frees room that is not a
+	// multiple of kRec, so a driver that splits a small write tears a
+	// record whatever the timing (a reader that keeps up never lets the
+	// pipe fill).
+	constexpr int kFullReads = 8;
+	auto wait_full = [r] { // at most 10 s; whether the pipe filled
+		struct pollfd p = { r, POLLOUT, 0 };
+		for (int ms = 0; ms < 10000; ms++, usleep(1000))
+			if (poll(&p, 1, 0) == 0)
+				return true;
+		return false;
+	};
 	std::string stream;
 	std::vector<char> buf(777);
-	while (stream.size() < 2 * kRecords * kRec) {
+	for (int reads = 0; stream.size() < 2 * kRecords * kRec; reads++) {
+		if (reads < kFullReads && !wait_full())
+			reads = kFullReads; // a writer stopped: no more waits
 		// a writer that stopped must not leave the reader blocked forever
 		struct pollfd p = { r, POLLIN, 0 };
 		if (poll(&p, 1, 10000) != 1) {

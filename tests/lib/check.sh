@@ -10,6 +10,7 @@
 #   check_gtest_xml "name" XML RC      # a GoogleTest run left trustworthy XML
 #   check_gtest "name" XML BIN [ARG...]  # run a GoogleTest program, time-limited
 #   check_bounded CMD [ARG...]         # CMD, killed after TEST_BINARY_TIMEOUT_S
+#   check_bounded_quick CMD [ARG...]   # the same after TEST_QUICK_TIMEOUT_S
 #   check_conf KEY                     # a kmodlab.conf value (TEST_*_TIMEOUT_S)
 #
 # Each check writes build/test-results/checks/<suite>--<name>.xml (the folder:
@@ -130,13 +131,19 @@ check_conf() {	# KEY: its kmodlab.conf value (an environment variable wins)
 # program that blocks cannot hang its guest suite: status 124 then, and a
 # line on stderr that names CMD.  CMD is a program, not a shell function
 # (timeout(1) runs it).  In a check: check NAME check_bounded CMD...
-check_bounded() {
-	local limit rc
-	limit=$(check_conf TEST_BINARY_TIMEOUT_S) || return 2
+# check_bounded_quick: the same with TEST_QUICK_TIMEOUT_S, for programs that
+# take seconds when the driver is right.
+check_bounded() { _check_bounded_by TEST_BINARY_TIMEOUT_S "$@"; }
+check_bounded_quick() { _check_bounded_by TEST_QUICK_TIMEOUT_S "$@"; }
+
+_check_bounded_by() {
+	local key=$1 limit rc
+	shift
+	limit=$(check_conf "$key") || return 2
 	timeout --kill-after=10 "$limit" "$@"
 	rc=$?
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
-		echo "TIMEOUT: $* did not finish in $limit s (TEST_BINARY_TIMEOUT_S): killed" >&2
+		echo "TIMEOUT: $* did not finish in $limit s ($key): killed" >&2
 		return 124
 	fi
 	return $rc
