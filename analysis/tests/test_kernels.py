@@ -152,8 +152,9 @@ def test_promote_exact_only_checks_every_kernel_of_a_set_first(tmp_path, base_ro
     before = _tree(base_root)
     for i, spoil in enumerate(({}, {"ok": False, "problems": ["window 3 truncated"]})):
         ex = write_shard(tmp_path / f"ex{i}", WHOLE, kernels=("6.1", "6.12"), seed=6, quick=True)
-        dirs = {k.series: k.dir for k in benchset.load_set(ex).kernels}
-        assert [k.series for k in benchset.load_set(ex).kernels] == ["6.1", "6.12"]  # 6.1 is checked first
+        kernels = benchset.load_set(ex).kernels
+        assert [k.series for k in kernels] == ["6.1", "6.12"]  # 6.1 is checked first
+        dirs = {k.series: k.dir for k in kernels}
         _spoil(dirs["6.12"], **spoil)
         capsys.readouterr()
         assert main(["promote", str(ex), "--to", str(base_root), "--exact-only"]) == 2
