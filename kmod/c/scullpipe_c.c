@@ -37,6 +37,12 @@
 #include <kmodlab/extra_work.h>
 #include <uapi/scullpipe.h>
 
+#define KMODLAB_TRACE_SYSTEM scullpipe_c
+#define CREATE_TRACE_POINTS
+#include <kmodlab/trace/scullpipe.h>
+#define KMODLAB_TP KMODLAB_TRACE_EMITTER
+#include <kmodlab/trace/scullpipe_events.h>
+
 #define SCULLPIPE_C_NODE SCULLPIPE_NAME KMODLAB_DEV_SEP KMODLAB_VARIANT_C
 /* A sanity bound on nr_devs, far above any lab run. */
 #define SCULLPIPE_C_NR_DEVS_MAX 256
@@ -145,13 +151,17 @@ static ssize_t scullpipe_c_read(struct file *filp, char __user *buf, size_t coun
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
 	while (!dev->count) {
-		mutex_unlock(&dev->lock);
-		if (filp->f_flags & O_NONBLOCK)
+		if (filp->f_flags & O_NONBLOCK) {
+			mutex_unlock(&dev->lock);
 			return -EAGAIN;
+		}
+		kmodlab_trace(scullpipe_sleep, SCULLPIPE_WAIT_READER, dev->count, 1);
+		mutex_unlock(&dev->lock);
 		if (wait_event_interruptible(dev->inq, READ_ONCE(dev->count)))
 			return -ERESTARTSYS;
 		if (mutex_lock_interruptible(&dev->lock))
 			return -ERESTARTSYS;
+		kmodlab_trace(scullpipe_wake, SCULLPIPE_WAIT_READER, dev->count, 1);
 	}
 	done = scullpipe_c_copy_out(dev, buf, count);
 	mutex_unlock(&dev->lock);
@@ -174,13 +184,17 @@ static ssize_t scullpipe_c_write(struct file *filp, const char __user *buf, size
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
 	while (scullpipe_c_space(dev) < need) {
-		mutex_unlock(&dev->lock);
-		if (filp->f_flags & O_NONBLOCK)
+		if (filp->f_flags & O_NONBLOCK) {
+			mutex_unlock(&dev->lock);
 			return -EAGAIN;
+		}
+		kmodlab_trace(scullpipe_sleep, SCULLPIPE_WAIT_WRITER, scullpipe_c_space(dev), need);
+		mutex_unlock(&dev->lock);
 		if (wait_event_interruptible(dev->outq, dev->size - READ_ONCE(dev->count) >= need))
 			return -ERESTARTSYS;
 		if (mutex_lock_interruptible(&dev->lock))
 			return -ERESTARTSYS;
+		kmodlab_trace(scullpipe_wake, SCULLPIPE_WAIT_WRITER, scullpipe_c_space(dev), need);
 	}
 	done = scullpipe_c_copy_in(dev, buf, count);
 	mutex_unlock(&dev->lock);

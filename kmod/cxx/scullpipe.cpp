@@ -24,6 +24,10 @@
 #include <uapi/kmodlab.h>
 #include <uapi/scullpipe.h>
 
+#include <kcxx/trace.h>
+#define KMODLAB_TP KCXX_TRACE_EVENT
+#include <kmodlab/trace/scullpipe_events.h>
+
 using namespace kcxx;
 using kcxx::fs::File;
 
@@ -123,16 +127,19 @@ struct ScullPipe {
 	{
 	}
 
-	/* Wait for data and take it; the guard is released on return. */
+	/* Wait for data and take it; the guard is released on return.  The
+	 * wait loop is spelled out, not wait_interruptible_until(), because
+	 * scullpipe_sleep and scullpipe_wake bracket each single wait
+	 * (kmodlab/trace/scullpipe.h); the loop is the same. */
 	static Result<usize> take(PipeDevice &dev, File f, UserSlice::Writer &out)
 	{
 		auto g = KCXX_TRY(dev.ring.lock_interruptible());
-		if (!g->count) {
+		while (!g->count) {
 			if (f.nonblocking())
 				return errc::again;
-			KCXX_TRY(dev.readable.wait_interruptible_until(g, [](Ring &r) {
-				return r.count != 0;
-			}));
+			kcxx_trace::scullpipe_sleep(SCULLPIPE_WAIT_READER, g->count, usize{ 1 });
+			KCXX_TRY(dev.readable.wait_interruptible(g));
+			kcxx_trace::scullpipe_wake(SCULLPIPE_WAIT_READER, g->count, usize{ 1 });
 		}
 		usize done = g->copy_out(out);
 		if (!done)
@@ -154,12 +161,12 @@ struct ScullPipe {
 	{
 		usize need = write_needs(in.left());
 		auto g = KCXX_TRY(dev.ring.lock_interruptible());
-		if (g->space() < need) {
+		while (g->space() < need) {
 			if (f.nonblocking())
 				return errc::again;
-			KCXX_TRY(dev.writable.wait_interruptible_until(g, [need](Ring &r) {
-				return r.space() >= need;
-			}));
+			kcxx_trace::scullpipe_sleep(SCULLPIPE_WAIT_WRITER, g->space(), need);
+			KCXX_TRY(dev.writable.wait_interruptible(g));
+			kcxx_trace::scullpipe_wake(SCULLPIPE_WAIT_WRITER, g->space(), need);
 		}
 		usize done = g->copy_in(in);
 		if (!done)

@@ -23,7 +23,7 @@
                                                       checks (run, set-up) ran and passed;
                                                       scull: one allocation per prefilled set
 
-DRIVER is scull, counter or lkp_enc; the event system is the module's name
+DRIVER is scull, scullpipe, counter or lkp_enc; the event system is the module's name
 (kmod/include/kmodlab/trace/common.h).  Run as root with the modules loaded
 (tests/guest/suites/25-tracepoints).  Exit 0 when the check holds; otherwise
 exit 1 and print what differs.
@@ -34,6 +34,8 @@ import re
 import struct
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +52,10 @@ FIELDS = {
         "scull_qset_alloc": ["item", "qset", "quantum"],
         "scull_qset_free": ["qset", "quantum"],
         "scull_trim": ["size", "quantum", "qset"],
+    },
+    "scullpipe": {
+        "scullpipe_sleep": ["writer", "avail", "need"],
+        "scullpipe_wake": ["writer", "avail", "need"],
     },
     "counter": {"counter_change": ["old_value", "new_value", "sync"]},
     "lkp_enc": {
@@ -170,6 +176,97 @@ def ops_counter(variant):
     return run, want
 
 
+def blocked_in(tid, syscall_nr, limit_s=20.0):
+    """Wait until thread tid sleeps inside syscall syscall_nr (its
+    /proc/self/task/<tid>/syscall names it and its state is S); False after
+    limit_s (the thread never blocked: the driver did not wait)."""
+    task = Path("/proc/self/task") / str(tid)
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        try:
+            nr = (task / "syscall").read_text().split()[0]
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False  # the thread is gone: it did not block
+        if nr == str(syscall_nr) and state == "S":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def blocking_call(fn, syscall_nr):
+    """Start fn() in a thread and return (thread, result list) once it sleeps
+    in syscall_nr; raises if it does not block."""
+    out, ready = [], threading.Event()
+
+    def body():
+        out.append(threading.get_native_id())
+        ready.set()
+        out.append(fn())
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    ready.wait(10)
+    if not out or not blocked_in(out[0], syscall_nr):
+        raise RuntimeError(f"the call (syscall {syscall_nr}) did not block in the driver")
+    return t, out
+
+
+def finish(t, out, what):
+    t.join(20)
+    if t.is_alive():
+        raise RuntimeError(f"{what} still blocked 20 s after it was released (lost wake-up?)")
+    return out[1]
+
+
+def ops_scullpipe(variant):
+    """A read that waits for data, then a write that waits for room, on
+    /dev/scullpipe-<v>0 (drained first); non-blocking calls that find data or
+    room, an EAGAIN and a zero-byte write around them fire nothing."""
+    dev = devnames.dev_path("scullpipe", variant, 0)
+    params = Path("/sys/module") / devnames.module_name("scullpipe", variant) / "parameters"
+    size = int((params / "buffer_size").read_text())
+    reader, writer = uapi("SCULLPIPE_WAIT_READER"), uapi("SCULLPIPE_WAIT_WRITER")
+    fd = os.open(dev, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        while True:  # untraced: whatever an earlier suite left
+            os.read(fd, 4096)
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
+
+    def run():
+        nb = os.open(dev, os.O_RDWR | os.O_NONBLOCK)
+        blk = os.open(dev, os.O_RDWR)
+        try:
+            try:
+                os.read(nb, 1)
+            except BlockingIOError:
+                pass  # empty: EAGAIN, no event
+            os.write(nb, b"")
+            t, out = blocking_call(lambda: os.read(blk, 100), 0)  # read(2)
+            os.write(nb, b"hello")
+            if finish(t, out, "the blocked read") != b"hello":
+                raise RuntimeError("the blocked read did not get the 5 bytes written")
+            os.write(nb, b"f" * size)  # full
+            t, out = blocking_call(lambda: os.write(blk, b"w" * 64), 1)  # write(2)
+            os.read(nb, 100)
+            if finish(t, out, "the blocked write") != 64:
+                raise RuntimeError("the blocked write did not write its 64 bytes")
+            os.read(nb, size)  # drain: data ready, no event
+        finally:
+            os.close(blk)
+            os.close(nb)
+
+    want = [
+        ("scullpipe_sleep", {"writer": str(reader), "avail": "0", "need": "1"}),
+        ("scullpipe_wake", {"writer": str(reader), "avail": "5", "need": "1"}),
+        ("scullpipe_sleep", {"writer": str(writer), "avail": "0", "need": "64"}),
+        ("scullpipe_wake", {"writer": str(writer), "avail": "100", "need": "64"}),
+    ]
+    return run, want
+
+
 def lkp_enc_cycle():
     """f(fd, seed, text): one encryption by ioctls (seed, string, readback)."""
     size = uapi("LKP_ENC_STRING_SIZE")
@@ -210,7 +307,7 @@ def ops_lkp_enc(variant):
     return run, want
 
 
-OPS = {"scull": ops_scull, "counter": ops_counter, "lkp_enc": ops_lkp_enc}
+OPS = {"scull": ops_scull, "scullpipe": ops_scullpipe, "counter": ops_counter, "lkp_enc": ops_lkp_enc}
 
 
 def variants():
@@ -330,6 +427,29 @@ def load_check(path):
         bad.append(f"{doc['module']}: not in bpf.trace_events")
     if doc["driver"] == "scull":
         bad += scull_setup_check(doc)
+    if doc["driver"] == "scullpipe":
+        bad += pipe_wait_check(trace_module(doc["bpf"], doc["module"]) or {})
+    return bad
+
+
+def pipe_wait_check(m):
+    """scullpipe in a ping-pong (each round trip's reads find the pipe empty
+    and wait): waits were timed, every wake is a timed wait or an unpaired
+    one, and every timed wait is in one of the two phases with a positive
+    latency."""
+    ev, seq, ph = m.get("events", {}), m.get("sequence", {}), m.get("phases", {})
+    waits = seq.get("waits", 0)
+    timed = sum(p.get("count", 0) for p in ph.values())
+    bad = []
+    if not waits:
+        bad.append(f"scullpipe: no wait timed (sleep {ev.get('scullpipe_sleep')}, wake {ev.get('scullpipe_wake')})")
+    if ev.get("scullpipe_wake") != waits + seq.get("wake_unpaired", 0):
+        bad.append(f"scullpipe: {ev.get('scullpipe_wake')} wakes, {waits} timed + "
+                   f"{seq.get('wake_unpaired')} unpaired")
+    if timed != waits:
+        bad.append(f"scullpipe: phases hold {timed} waits, the pairing counted {waits}")
+    if ph.get("read_blocked", {}).get("count", 0) and not ph["read_blocked"].get("min_ns", 0) > 0:
+        bad.append("scullpipe: read_blocked has no positive latency")
     return bad
 
 

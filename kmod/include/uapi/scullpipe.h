@@ -33,6 +33,10 @@
 #define SCULLPIPE_ATOMIC_WRITE		512
 /* Upper bound of buffer_size, a sanity limit (4 MiB). */
 #define SCULLPIPE_BUFFER_MAX		(4 * 1024 * 1024)
+/* The writer field of the scullpipe_sleep / scullpipe_wake tracepoints
+ * (kmodlab/trace/scullpipe.h): which side waits. */
+#define SCULLPIPE_WAIT_READER		0U	/* a read waiting for data */
+#define SCULLPIPE_WAIT_WRITER		1U	/* a write waiting for room */
 
 /* clang-format on */
 
