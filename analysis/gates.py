@@ -201,6 +201,11 @@ def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
                               "improved beyond the tolerance: consider a new baseline" if better else ""))
         gates.append(Gate(f"absolute icount {name} driver insn/op C / C++", f"{b.driver_c:.0f} / {b.driver_cxx:.0f}",
                           f"{n.driver_c:.0f} / {n.driver_cxx:.0f}", "never gates", INFO))
+    brows = {(r.driver, r.workload) for r in base.icount.rows}
+    for key in sorted(set(nrows) - brows):
+        n = nrows[key]
+        gates.append(Gate(f"icount {key[0]}/{key[1]}", "not in baseline", f"{n.driver_c:.0f} / {n.driver_cxx:.0f}",
+                          "-", SKIP, "new workload: no baseline to compare against (promote one to gate it)"))
     # instruction classes and simulated misses: exact at driver scope (analysis/icount_profile.py)
     gates += [Gate(**g) for g in run_class_gates(base.dir, new.dir, s.icount_kernel_tolerance)]
     return gates

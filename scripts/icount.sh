@@ -70,7 +70,7 @@ if [ -n "$EXPLAIN" ]; then
 fi
 if [ -z "$WORKLOADS" ]; then
 	if [ "$QUICK" = 1 ]; then
-		WORKLOADS="kernel:null kernel:getppid scull:read4k counter:write1 counter:ioctl_get lkp_enc:cycle"
+		WORKLOADS="kernel:null kernel:getppid scull:read4k scullpipe:rw64 counter:write1 counter:ioctl_get lkp_enc:cycle"
 	else
 		WORKLOADS=$("$OP" --list | awk '{print $1 ":" $2}' | tr '\n' ' ')
 	fi

@@ -115,6 +115,19 @@ def test_icount_rise_fails_and_tiny_change_passes(tmp_path, baseline_dir, settin
     assert _status(gs, "icount counter/write1 kernel insn/op C++/C") == gates.PASS
 
 
+def test_icount_workload_new_to_the_baseline_is_a_visible_skip(tmp_path, baseline_dir, settings):
+    new = write_run(tmp_path / "insnnew", 2, "insnnew")
+    p = new / "icount.json"
+    doc = json.loads(p.read_text())
+    doc["comparisons"].append({"driver": "scullpipe", "workload": "rw64", "driver_insn_per_op": {"c": 174, "cxx": 200},
+                               "driver_ratio": 200 / 174, "kernel_insn_per_op": {"c": 900, "cxx": 926},
+                               "kernel_ratio": 926 / 900})
+    p.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    g = [g for g in gs if g.gate == "icount scullpipe/rw64"]
+    assert len(g) == 1 and g[0].status == gates.SKIP and "no baseline" in g[0].detail and g[0].now == "174 / 200"
+
+
 def test_icount_problems_fail(tmp_path, baseline_dir, settings):
     new = write_run(tmp_path / "insnbad", 2, "insnbad", icount_ok=False)
     gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)

@@ -37,9 +37,11 @@ while [ $# -gt 0 ]; do
 done
 # The paths and the tracepoints one operation of each passes:
 # scull read4k: scull_read; counter write1: counter_change; lkp_enc cycle
-# (3 ioctls): lkp_enc_seed_write, lkp_enc_string_write, lkp_enc_string_read.
-WL="scull:read4k counter:write1 lkp_enc:cycle"
-SITES="scull/read4k=1 counter/write1=1 lkp_enc/cycle=3"
+# (3 ioctls): lkp_enc_seed_write, lkp_enc_string_write, lkp_enc_string_read;
+# scullpipe rw64 (a write and a read, data and room ready): none, its events
+# are on the waiting paths only (kmodlab/trace/scullpipe.h), so 0 extra.
+WL="scull:read4k scullpipe:rw64 counter:write1 lkp_enc:cycle"
+SITES="scull/read4k=1 scullpipe/rw64=0 counter/write1=1 lkp_enc/cycle=3"
 # counter's other sync modes (uapi/counter.h), one boot each per build
 uapi() { scripts/uapi-value.sh --raw "$1"; }
 COUNTER=$(uapi COUNTER_NAME)

@@ -42,6 +42,7 @@
 #include "kmodlab_dev.h"
 #include "lkp_enc.h"
 #include "scull.h"
+#include "scullpipe.h"
 
 /* nopl 0x4b4dCC00(%rax): see icount.c.  The "memory" clobber keeps the
  * compiler from moving the operation's memory accesses across a marker. */
@@ -131,6 +132,28 @@ static int op_scull_ioctl(struct ctx *c)
 	return ioctl(c->fd, SCULL_IOCQQUANTUM) > 0 ? 0 : -1;
 }
 
+/* scullpipe: non-blocking, drained, so each write finds room and each read
+ * finds the bytes just written (the paths when data is ready: no sleep). */
+static int setup_scullpipe(struct ctx *c, const char *dev)
+{
+	c->fd = open(dev, O_RDWR | O_NONBLOCK);
+	if (c->fd < 0) {
+		fprintf(stderr, "icount-op: open %s: %s\n", dev, strerror(errno));
+		return -1;
+	}
+	while (read(c->fd, c->buf, sizeof(c->buf)) > 0)
+		;
+	memset(c->buf, 'p', sizeof(c->buf));
+	return 0;
+}
+
+static int op_scullpipe_rw64(struct ctx *c)
+{
+	if (write(c->fd, c->buf, 64) != 64)
+		return -1;
+	return read(c->fd, c->buf, 64) == 64 ? 0 : -1;
+}
+
 static int op_counter_write(struct ctx *c)
 {
 	return write(c->fd, "1", 1) == 1 ? 0 : -1;
@@ -186,6 +209,8 @@ static const struct workload workloads[] = {
 	{ "scull", "read4k", "pread 4096 at offset 0 (returns one 4000-byte quantum)", setup_scull, op_scull_read, 1 },
 	{ "scull", "write4k", "pwrite 4096 at offset 0 (quantum already allocated)", setup_scull, op_scull_write, 1 },
 	{ "scull", "ioctl_qquantum", "ioctl SCULL_IOCQQUANTUM", setup_scull, op_scull_ioctl, 1 },
+	{ "scullpipe", "rw64", "write 64 bytes, read them back (O_NONBLOCK, drained pipe)", setup_scullpipe,
+	  op_scullpipe_rw64, 2 },
 	{ "counter", "write1", "write \"1\" (add 1)", open_rdwr, op_counter_write, 1 },
 	{ "counter", "read", "pread the value as text at offset 0", open_rdwr, op_counter_read, 1 },
 	{ "counter", "ioctl_get", "ioctl COUNTER_IOC_GET", open_rdwr, op_counter_ioctl, 1 },
