@@ -8,7 +8,8 @@ operations (loadgen/src/trace_check.cpp owns the rules; this module only
 reports their outcome).
 
 - phase_rows: lkp_enc's phases (seed write -> string write, string write ->
-  readback: the whole MMIO exchange), p50 per run from the phase histogram
+  readback: the whole MMIO exchange) and scullpipe's (sleep -> wake of a
+  blocked read or write), p50 per run from the phase histogram
   (the lower edge of the BPF bucket, at most 1/32 = 3.1% below the value),
   C beside C++.  When the runs carry the bench's pairs (a C and a C++ run of
   one pair number) the C++/C ratio comes with the paired statistics of the

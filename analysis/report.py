@@ -310,7 +310,10 @@ def _inside(run: Run, s: Settings) -> list:
         b.append(Para("lkp_enc's phases per encryption: seed_to_write = the seed write event (emitted before the "
                       "seed's MMIO write) to the string write event; write_to_read = the string write event (emitted before the string's MMIO "
                       "writes) to the readback event: the whole MMIO exchange (string out, the device's work, "
-                      "readback). p50 of each run from its BPF histogram (bucket lower edge, at most 3.1% low), "
+                      "readback). scullpipe's phases per wait: read_blocked / write_blocked = scullpipe_sleep (the call "
+                      "found no data / no room and is about to wait, lock held) to scullpipe_wake on the same thread "
+                      "(the lock held again): the time a read or write was blocked in the driver, the other side's "
+                      "work and the scheduler's wake-up included. p50 of each run from its BPF histogram (bucket lower edge, at most 3.1% low), "
                       "median over runs. With C/C++ pairs: the C++/C ratio of the p50s with the paired statistics of "
                       "the timing comparison (geometric mean, 95% CI, exact sign-flip p; outside the Holm family, "
                       "not a verdict); without pairs: medians only, descriptive."))
@@ -324,7 +327,8 @@ def _inside(run: Run, s: Settings) -> list:
                       "transfer, qset_alloc per new quantum set (0 when the regions were prefilled in the set-up, "
                       "as under --check: the set-up's allocations are in the next table), alloc_then_write = allocations followed by a write into that "
                       "set on the same thread; counter: counter_change per increment; lkp_enc: one of each "
-                      "event and one encrypt per cycle."))
+                      "event and one encrypt per cycle; scullpipe: sleeps, wakes and timed waits per operation "
+                      "(short_wakes: a wake that found its data or room taken, and waited again)."))
         b.append(Table(["driver", "workload", "event", "runs C / C++", "per 1000 ops C", "C++"],
                        [[r.driver, r.workload, r.event, f"{r.n.get('c', 0)} / {r.n.get('cxx', 0)}",
                          _num(r.per_kop.get("c", float("nan"))), _num(r.per_kop.get("cxx", float("nan")))]
@@ -346,9 +350,11 @@ def _inside(run: Run, s: Settings) -> list:
                   "event count against the operations measured, in [ops, ops + threads] (an operation in flight "
                   "at the clear after the warm-up may add its events); lkp_enc: every encrypt one seed write, "
                   "string write and readback, both phases, nothing out of order; scull: one read/write event per "
-                  "transfer, no allocation in prefilled regions, every allocation followed by its write. "
+                  "transfer, no allocation in prefilled regions, every allocation followed by its write; scullpipe: "
+                  "every wake follows its thread's sleep (how many calls wait is the scheduler's, not a count "
+                  "the operations fix). "
                   "Set-up: every figure of the set-up plan exact (scull: one trim, one allocation per new quantum "
-                  "set, one write event per prefill write; counter and lkp_enc: no event)."))
+                  "set, one write event per prefill write; counter, lkp_enc and scullpipe: no event)."))
     b.append(Table(["driver", "variant", "runs", "checked", "passed", "set-up checked", "set-up passed",
                     "not checked because", "first failure"],
                    [[r.driver, LABELS.get(r.variant, r.variant), str(r.runs), str(r.checked), str(r.passed),

@@ -24,7 +24,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DRVEV_MAX_MODULES * DRVEV_NR_SEQ);
+	__uint(max_entries, DRVEV_MAX_MODULES * DRVEV_SEQ_STRIDE);
 	__type(key, __u32);
 	__type(value, __u64);
 } seq SEC(".maps");
@@ -35,6 +35,20 @@ struct {
 	__type(key, __u32);	/* tid */
 	__type(value, struct drvev_pending);
 } pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DRVEV_MAX_THREADS);
+	__type(key, __u32);	/* tid */
+	__type(value, struct drvev_sleeper);
+} sleepers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DRVEV_MAX_MODULES * DRVEV_PIPE_NR_PHASES);
+	__type(key, __u32);
+	__type(value, struct hist_rec);
+} phases SEC(".maps");
 
 static __always_inline void bump(void *map, __u32 key)
 {
@@ -76,9 +90,9 @@ int drvev_qset_alloc(struct drvev_qset_alloc *ctx)
 	p.item = ctx->item;
 	old = bpf_map_lookup_elem(&pending, &tid);
 	if (old)	/* the previous allocation saw no write of its set */
-		bump(&seq, old->module * DRVEV_NR_SEQ + DRVEV_ALLOC_NO_WRITE);
+		bump(&seq, old->module * DRVEV_SEQ_STRIDE + DRVEV_ALLOC_NO_WRITE);
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
-		bump(&seq, p.module * DRVEV_NR_SEQ + DRVEV_NO_SLOT);
+		bump(&seq, p.module * DRVEV_SEQ_STRIDE + DRVEV_NO_SLOT);
 	return 0;
 }
 
@@ -96,7 +110,57 @@ int drvev_scull_write(struct drvev_scull_rw *ctx)
 		return 0;
 	module = slot / DRVEV_PER_MODULE;
 	outcome = p->module == module && p->item == ctx->item ? DRVEV_ALLOC_THEN_WRITE : DRVEV_ALLOC_NO_WRITE;
-	bump(&seq, p->module * DRVEV_NR_SEQ + outcome);
+	bump(&seq, p->module * DRVEV_SEQ_STRIDE + outcome);
 	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
+
+/* scullpipe_sleep: the thread's call is about to wait (lock held). */
+SEC("tracepoint")
+int drvev_pipe_sleep(struct drvev_pipe_wait *ctx)
+{
+	__u32 slot = count(ctx), tid = (__u32)bpf_get_current_pid_tgid();
+	struct drvev_sleeper s = {}, *old;
+
+	if (slot >= DRVEV_NR_SLOTS)
+		return 0;
+	s.module = slot / DRVEV_PER_MODULE;
+	s.phase = ctx->writer ? DRVEV_PIPE_WRITE_BLOCKED : DRVEV_PIPE_READ_BLOCKED;
+	s.ts = bpf_ktime_get_ns();
+	old = bpf_map_lookup_elem(&sleepers, &tid);
+	if (old)	/* its last wait saw no wake: a signal ended it */
+		bump(&seq, old->module * DRVEV_SEQ_STRIDE + DRVEV_PIPE_SLEEP_UNPAIRED);
+	if (bpf_map_update_elem(&sleepers, &tid, &s, BPF_ANY))
+		bump(&seq, s.module * DRVEV_SEQ_STRIDE + DRVEV_PIPE_NO_SLOT);
+	return 0;
+}
+
+/* scullpipe_wake: the call holds the lock again; sleep -> wake is one wait. */
+SEC("tracepoint")
+int drvev_pipe_wake(struct drvev_pipe_wait *ctx)
+{
+	__u32 slot = count(ctx), tid = (__u32)bpf_get_current_pid_tgid();
+	struct drvev_sleeper *s;
+	struct hist_rec *h;
+	__u32 module, key;
+	__u64 lat;
+
+	if (slot >= DRVEV_NR_SLOTS)
+		return 0;
+	module = slot / DRVEV_PER_MODULE;
+	if (ctx->avail < ctx->need)
+		bump(&seq, module * DRVEV_SEQ_STRIDE + DRVEV_PIPE_SHORT_WAKE);
+	s = bpf_map_lookup_elem(&sleepers, &tid);
+	if (!s || s->module != module) {
+		bump(&seq, module * DRVEV_SEQ_STRIDE + DRVEV_PIPE_WAKE_UNPAIRED);
+		return 0;
+	}
+	lat = bpf_ktime_get_ns() - s->ts;
+	key = module * DRVEV_PIPE_NR_PHASES + (s->phase & 1);
+	h = bpf_map_lookup_elem(&phases, &key);
+	if (h)
+		HIST_RECORD(h, lat);
+	bump(&seq, module * DRVEV_SEQ_STRIDE + DRVEV_PIPE_WAITS);
+	bpf_map_delete_elem(&sleepers, &tid);
 	return 0;
 }

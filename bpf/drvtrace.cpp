@@ -1,6 +1,6 @@
 // drvtrace.cpp - the drivers' own tracepoints in a Session
-// (Options::trace_events): which modules, loading drvevents (scull and
-// counter event counts, scull's allocation check) and encphase (lkp_enc's
+// (Options::trace_events): which modules, loading drvevents (scull, scullpipe and
+// counter event counts, scull's allocation check, scullpipe's blocked phases) and encphase (lkp_enc's
 // phases), attaching each program to events/<module>/<event> with its
 // cookie, reading the maps into Report::trace_events, clearing them.
 //
@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "uapi/kmodlab_dev.h"
+#include "uapi/scullpipe.h"
 }
 
 namespace kmodlab::bpf {
@@ -26,6 +27,9 @@ namespace {
 #define KMODLAB_TP(name, params, args) #name,
 const char *const kScullEvents[] = {
 #include "kmodlab/trace/scull_events.h"
+};
+const char *const kPipeEvents[] = {
+#include "kmodlab/trace/scullpipe_events.h"
 };
 const char *const kCounterEvents[] = {
 #include "kmodlab/trace/counter_events.h"
@@ -37,10 +41,17 @@ const char *const kLkpEncEvents[] = {
 #undef KMODLAB_TP
 static_assert(std::size(kLkpEncEvents) == ENCPHASE_NR_EVENTS, "lkp_enc's events are encphase's");
 static_assert(std::size(kScullEvents) <= DRVEV_PER_MODULE, "a module's events fit its cookie range");
+static_assert(std::size(kPipeEvents) == 2, "scullpipe's events are sleep and wake (drvevents.h)");
+static_assert(SCULLPIPE_WAIT_READER == DRVEV_PIPE_READ_BLOCKED && SCULLPIPE_WAIT_WRITER == DRVEV_PIPE_WRITE_BLOCKED,
+	      "drvevents.bpf.c indexes the phases by the events' writer field");
+static_assert(DRVEV_NR_SEQ <= DRVEV_SEQ_STRIDE && DRVEV_PIPE_NR_SEQ <= DRVEV_SEQ_STRIDE, "seq slots per module");
 
 const char *const kPhaseNames[ENCPHASE_NR_PHASES] = {"seed_to_write", "write_to_read"};
 const char *const kEncSeq[] = {"encrypts", "out_of_order", "no_slot"};
 const char *const kAllocSeq[DRVEV_NR_SEQ] = {"alloc_then_write", "alloc_no_write", "no_slot"};
+const char *const kPipeSeq[DRVEV_PIPE_NR_SEQ] = {"waits", "short_wakes", "sleep_unpaired", "wake_unpaired",
+						 "no_slot"};
+const char *const kPipePhases[DRVEV_PIPE_NR_PHASES] = {"read_blocked", "write_blocked"};
 
 struct DriverEvents {
 	const char *driver;
@@ -49,6 +60,7 @@ struct DriverEvents {
 };
 const DriverEvents kDrivers[] = {
 	{SCULL_NAME, kScullEvents, std::size(kScullEvents)},
+	{SCULLPIPE_NAME, kPipeEvents, std::size(kPipeEvents)},
 	{COUNTER_NAME, kCounterEvents, std::size(kCounterEvents)},
 	{LKP_ENC_NAME, kLkpEncEvents, std::size(kLkpEncEvents)},
 };
@@ -175,9 +187,7 @@ bool SessionImpl::attach_trace_events(std::string *error)
 									enc_->progs.encphase_read};
 				p = enc[e];
 			} else {
-				p = strcmp(ev, "scull_qset_alloc") == 0 ? ev_->progs.drvev_qset_alloc :
-				    strcmp(ev, "scull_write") == 0	   ? ev_->progs.drvev_scull_write :
-									     ev_->progs.drvev_count;
+				p = event_program(t.driver, e, ev);
 			}
 			uint64_t cookie = is_lkp_enc(t.driver) ? t.slot : t.slot * DRVEV_PER_MODULE + e;
 			if (!attach_event(p, t, ev, cookie, error))
@@ -185,6 +195,30 @@ bool SessionImpl::attach_trace_events(std::string *error)
 		}
 	}
 	return true;
+}
+
+// The program of a counted driver's event e (drvevents.bpf.c).
+bpf_program *SessionImpl::event_program(const std::string &driver, size_t e, const char *ev) const
+{
+	if (driver == SCULLPIPE_NAME)
+		return e == DRVEV_PIPE_SLEEP ? ev_->progs.drvev_pipe_sleep : ev_->progs.drvev_pipe_wake;
+	if (strcmp(ev, "scull_qset_alloc") == 0)
+		return ev_->progs.drvev_qset_alloc;
+	if (strcmp(ev, "scull_write") == 0)
+		return ev_->progs.drvev_scull_write;
+	return ev_->progs.drvev_count;
+}
+
+// One phase's histogram (struct hist_rec at key of a per-CPU map).
+Histogram SessionImpl::read_phase(int fd, uint32_t key) const
+{
+	std::vector<uint64_t> v;
+	if (!read_percpu(fd, &key, sizeof(hist_rec), ncpu_, &v))
+		return {};
+	const auto *s = reinterpret_cast<const hist_rec *>(v.data());
+	uint64_t mn, mx;
+	percpu_minmax(fd, &key, sizeof(hist_rec), ncpu_, 0, 2, 3, &mn, &mx);
+	return make_hist(s->slots, s->count, s->sum_ns, mn, mx);
 }
 
 // lkp_enc: events, phases and the cycle counts of one variant.
@@ -200,17 +234,8 @@ void SessionImpl::read_encphase(const TraceMod &t, TraceModule *m) const
 	m->sequence = {{kEncSeq[0], c ? c->encrypts : 0}, {kEncSeq[1], c ? c->out_of_order : 0},
 		       {kEncSeq[2], c ? c->no_slot : 0}};
 	fd = bpf_map__fd(enc_->maps.hists);
-	for (uint32_t p = 0; p < ENCPHASE_NR_PHASES; p++) {
-		key = t.slot * ENCPHASE_NR_PHASES + p;
-		Histogram h;
-		if (read_percpu(fd, &key, sizeof(encphase_hist), ncpu_, &v)) {
-			const auto *s = reinterpret_cast<const encphase_hist *>(v.data());
-			uint64_t mn, mx;
-			percpu_minmax(fd, &key, sizeof(encphase_hist), ncpu_, 0, 2, 3, &mn, &mx);
-			h = make_hist(s->slots, s->count, s->sum_ns, mn, mx);
-		}
-		m->phases.push_back({kPhaseNames[p], h});
-	}
+	for (uint32_t p = 0; p < ENCPHASE_NR_PHASES; p++)
+		m->phases.push_back({kPhaseNames[p], read_phase(fd, t.slot * ENCPHASE_NR_PHASES + p)});
 }
 
 // scull, counter: event counts (and scull's allocation check).
@@ -223,13 +248,21 @@ void SessionImpl::read_drvevents(const TraceMod &t, TraceModule *m) const
 		uint32_t slot = t.slot * DRVEV_PER_MODULE + e;
 		m->events.push_back({d->events[e], read_percpu(fd, &slot, sizeof(uint64_t), ncpu_, &v) ? v[0] : 0});
 	}
-	if (t.driver != SCULL_NAME)
+	const bool pipe = t.driver == SCULLPIPE_NAME;
+	if (t.driver != SCULL_NAME && !pipe)
 		return;
+	const char *const *names = pipe ? kPipeSeq : kAllocSeq;
 	fd = bpf_map__fd(ev_->maps.seq);
-	for (uint32_t s = 0; s < DRVEV_NR_SEQ; s++) {
-		uint32_t key = t.slot * DRVEV_NR_SEQ + s;
-		m->sequence.push_back({kAllocSeq[s], read_percpu(fd, &key, sizeof(uint64_t), ncpu_, &v) ? v[0] : 0});
+	const uint32_t n = pipe ? uint32_t(DRVEV_PIPE_NR_SEQ) : uint32_t(DRVEV_NR_SEQ);
+	for (uint32_t s = 0; s < n; s++) {
+		uint32_t key = t.slot * DRVEV_SEQ_STRIDE + s;
+		m->sequence.push_back({names[s], read_percpu(fd, &key, sizeof(uint64_t), ncpu_, &v) ? v[0] : 0});
 	}
+	if (!pipe)
+		return;
+	fd = bpf_map__fd(ev_->maps.phases);
+	for (uint32_t p = 0; p < DRVEV_PIPE_NR_PHASES; p++)
+		m->phases.push_back({kPipePhases[p], read_phase(fd, t.slot * DRVEV_PIPE_NR_PHASES + p)});
 }
 
 void SessionImpl::read_trace_events(Report *r) const
@@ -252,11 +285,12 @@ void SessionImpl::clear_trace_events()
 	auto zero = [&](bpf_map *m, uint32_t n, size_t vsize) { zero_percpu_array(bpf_map__fd(m), n, vsize, ncpu_); };
 	if (ev_) {
 		zero(ev_->maps.counts, DRVEV_NR_SLOTS, sizeof(uint64_t));
-		zero(ev_->maps.seq, DRVEV_MAX_MODULES * DRVEV_NR_SEQ, sizeof(uint64_t));
+		zero(ev_->maps.seq, DRVEV_MAX_MODULES * DRVEV_SEQ_STRIDE, sizeof(uint64_t));
+		zero(ev_->maps.phases, DRVEV_MAX_MODULES * DRVEV_PIPE_NR_PHASES, sizeof(hist_rec));
 	}
 	if (enc_) {
 		zero(enc_->maps.counts, ENCPHASE_MAX_VARIANTS, sizeof(encphase_counts));
-		zero(enc_->maps.hists, ENCPHASE_MAX_VARIANTS * ENCPHASE_NR_PHASES, sizeof(encphase_hist));
+		zero(enc_->maps.hists, ENCPHASE_MAX_VARIANTS * ENCPHASE_NR_PHASES, sizeof(hist_rec));
 	}
 }
 

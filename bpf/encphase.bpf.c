@@ -27,7 +27,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ENCPHASE_MAX_VARIANTS * ENCPHASE_NR_PHASES);
 	__type(key, __u32);
-	__type(value, struct encphase_hist);
+	__type(value, struct hist_rec);
 } hists SEC(".maps");
 
 struct {
@@ -40,7 +40,7 @@ struct {
 static __always_inline void phase(__u32 variant, __u32 which, __u64 lat)
 {
 	__u32 key = variant * ENCPHASE_NR_PHASES + which;
-	struct encphase_hist *h = bpf_map_lookup_elem(&hists, &key);
+	struct hist_rec *h = bpf_map_lookup_elem(&hists, &key);
 
 	if (h)
 		HIST_RECORD(h, lat);

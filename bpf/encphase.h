@@ -45,15 +45,6 @@ struct encphase_counts {
 	__u64 no_slot;		/* the thread table was full: phase not measured */
 };
 
-/* per (variant, phase), per-CPU: HIST_RECORD's fields */
-struct encphase_hist {
-	__u64 count;
-	__u64 sum_ns;
-	__u64 min_ns;
-	__u64 max_ns;
-	__u64 slots[HIST_NBUCKETS];
-};
-
 /* per thread: the last event and when */
 struct encphase_thread {
 	__u64 ts;

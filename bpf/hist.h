@@ -58,6 +58,17 @@ static __always_inline void hist_add(__u64 *slots, __u64 v)
 	} while (0)
 #endif
 
+/* A phase's latencies, per-CPU map value filled by HIST_RECORD (encphase's
+ * MMIO phases, drvevents' scullpipe waits): the loader sums the CPUs and
+ * takes min/max across them (drvtrace.cpp read_phase). */
+struct hist_rec {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 min_ns;
+	__u64 max_ns;
+	__u64 slots[HIST_NBUCKETS];
+};
+
 /* Lower bound (inclusive) and upper bound (exclusive) of bucket idx. */
 static inline __u64 hist_lo(__u32 idx)
 {

@@ -87,6 +87,8 @@ private:
 	bool load_trace_events(std::string *error);
 	bool attach_event(bpf_program *p, const TraceMod &t, const char *event, uint64_t cookie, std::string *error);
 	bool attach_trace_events(std::string *error);
+	bpf_program *event_program(const std::string &driver, size_t e, const char *ev) const;
+	Histogram read_phase(int fd, uint32_t key) const;
 	void read_encphase(const TraceMod &t, TraceModule *m) const;
 	void read_drvevents(const TraceMod &t, TraceModule *m) const;
 	void read_trace_events(Report *r) const;

@@ -146,7 +146,7 @@ TEST(Hist, BpfMapsHoldTheDecodersStructs)
 	funclat_bpf__destroy(f);
 	encphase_bpf *e = encphase_bpf__open();
 	ASSERT_NE(e, nullptr);
-	EXPECT_EQ(bpf_map__value_size(e->maps.hists), sizeof(encphase_hist));
+	EXPECT_EQ(bpf_map__value_size(e->maps.hists), sizeof(hist_rec));
 	EXPECT_EQ(bpf_map__value_size(e->maps.counts), sizeof(encphase_counts));
 	encphase_bpf__destroy(e);
 	drvevents_bpf *d = drvevents_bpf__open();

@@ -197,6 +197,20 @@ void scullpipe_check_params(const Run &run)
 		    " (two pipes per pair); the module has nr_devs=" + std::to_string(nr_devs));
 }
 
+// --check is the paired loops' own: each pair's byte stream read back in
+// order (worker.cpp stream_verify); nothing to refuse.
+void scullpipe_refuse_check(const Run &) {}
+
+void scullpipe_verify(const Run &run, int, Verdict &v)
+{
+	uint64_t bytes = 0;
+	for (const auto &w : run.workers)
+		if (!(w->index & 1u))
+			bytes += w->stream;
+	v.ok_detail = std::to_string(run.opt.threads / 2) + " pair(s): " + std::to_string(bytes) +
+		      " bytes of the pairs' streams read back in order";
+}
+
 // clang-format off
 const DeviceProfile kProfiles[] = {
 	// kind               default_size    max_size, what it measures              regions value_read
@@ -212,8 +226,8 @@ const DeviceProfile kProfiles[] = {
 	 lkp_refuse_check, no_params, lkp_setup, lkp_init_worker, lkp_verify, lkp_enc_trace_plan,
 	 lkp_enc_setup_plan},
 	{DeviceKind::scullpipe, kDefaultPipeSize, 0, "",                            false,  false,
-	 generic_refuse_check, scullpipe_check_params, no_setup, no_worker_state, verify_regions, no_trace_plan,
-	 no_setup_plan},
+	 scullpipe_refuse_check, scullpipe_check_params, no_setup, no_worker_state, scullpipe_verify, scullpipe_trace_plan,
+	 scullpipe_setup_plan},
 };
 // clang-format on
 

@@ -137,6 +137,20 @@ TracePlan lkp_enc_trace_plan(const std::vector<OpSpec> &ops, const OkOps &ok, un
 	return p;
 }
 
+// scullpipe: how many calls wait depends on the scheduling, not the ops;
+// what must hold is the pairing: every scullpipe_wake follows its thread's
+// scullpipe_sleep (so every timed wait is a real one), none lost to a full
+// thread table.
+TracePlan scullpipe_trace_plan(const std::vector<OpSpec> &ops, const OkOps &, unsigned)
+{
+	TracePlan p;
+	if (!mix_only(ops, {OpKind::pipe, OpKind::pingpong}, &p))
+		return p;
+	p.expect = {none("wake_unpaired", "every wake follows its thread's sleep"),
+		    none("no_slot", "the BPF thread table never full")};
+	return p;
+}
+
 TracePlan no_trace_plan(const std::vector<OpSpec> &, const OkOps &, unsigned)
 {
 	TracePlan p;
@@ -198,6 +212,15 @@ TracePlan lkp_enc_setup_plan(const SetupFacts &)
 	p.applies = true;
 	for (const char *e : {"lkp_enc_seed_write", "lkp_enc_string_write", "lkp_enc_string_read"})
 		p.expect.push_back(none(e, "the set-up only reads the seed"));
+	return p;
+}
+
+// scullpipe has no set-up: nothing may wait before the measured phase.
+TracePlan scullpipe_setup_plan(const SetupFacts &)
+{
+	TracePlan p;
+	p.applies = true;
+	p.expect = {none("scullpipe_sleep", "no set-up: nothing waits"), none("scullpipe_wake", "no set-up")};
 	return p;
 }
 

@@ -58,6 +58,7 @@ uint64_t check_trace(const std::map<std::string, uint64_t> &figures, const Trace
 TracePlan scull_trace_plan(const std::vector<OpSpec> &ops, const OkOps &ok, unsigned threads);
 TracePlan counter_trace_plan(const std::vector<OpSpec> &ops, const OkOps &ok, unsigned threads);
 TracePlan lkp_enc_trace_plan(const std::vector<OpSpec> &ops, const OkOps &ok, unsigned threads);
+TracePlan scullpipe_trace_plan(const std::vector<OpSpec> &ops, const OkOps &ok, unsigned threads);
 TracePlan no_trace_plan(const std::vector<OpSpec> &ops, const OkOps &ok, unsigned threads);
 
 // scull: the quantum sets (quantum x qset bytes each) that writing every
@@ -70,6 +71,7 @@ uint64_t scull_sets_written(uint64_t quantum, uint64_t qset,
 TracePlan scull_setup_plan(const SetupFacts &f);
 TracePlan counter_setup_plan(const SetupFacts &f);
 TracePlan lkp_enc_setup_plan(const SetupFacts &f);
+TracePlan scullpipe_setup_plan(const SetupFacts &f);
 TracePlan no_setup_plan(const SetupFacts &f);
 
 }  // namespace kmodlab

@@ -62,6 +62,20 @@ TEST(TraceCheck, LkpEncOneOfEachPerEncrypt)
 	EXPECT_EQ(findings(fig, plan), 1u);
 }
 
+TEST(TraceCheck, ScullpipeWakesFollowTheirSleeps)
+{
+	const auto plan = scullpipe_trace_plan({op(OpKind::pingpong, "pingpong")}, {{OpKind::pingpong, 100}}, 2);
+	ASSERT_TRUE(plan.applies);
+	std::map<std::string, uint64_t> fig = {{"scullpipe_sleep", 190}, {"scullpipe_wake", 190}, {"waits", 190},
+					       {"wake_unpaired", 0},     {"no_slot", 0}};
+	EXPECT_EQ(findings(fig, plan), 0u);
+	fig["wake_unpaired"] = 3;  // wakes the BPF never saw sleep
+	EXPECT_EQ(findings(fig, plan), 1u);
+	fig.erase("wake_unpaired");  // the pairing figure missing from the report
+	EXPECT_EQ(findings(fig, plan), 1u);
+	EXPECT_FALSE(scullpipe_trace_plan({op(OpKind::read, "read")}, {}, 1).applies);
+}
+
 TEST(TraceCheck, UnmodelledOperationsAreNotChecked)
 {
 	const auto plan = lkp_enc_trace_plan({op(OpKind::encrypt, "encrypt"), op(OpKind::read, "read")}, {}, 1);
@@ -130,13 +144,15 @@ TEST(TraceCheck, ScullSetupWithoutPrefillStoresNothing)
 	EXPECT_FALSE(scull_setup_plan(unknown).applies);
 }
 
-TEST(TraceCheck, CounterAndLkpEncSetupsFireNothing)
+TEST(TraceCheck, CounterLkpEncAndScullpipeSetupsFireNothing)
 {
 	EXPECT_EQ(findings({{"counter_change", 0}}, counter_setup_plan({})), 0u);
 	EXPECT_EQ(findings({{"counter_change", 1}}, counter_setup_plan({})), 1u);
 	const std::map<std::string, uint64_t> lkp = {
 		{"lkp_enc_seed_write", 0}, {"lkp_enc_string_write", 1}, {"lkp_enc_string_read", 0}};
 	EXPECT_EQ(findings(lkp, lkp_enc_setup_plan({})), 1u);
+	EXPECT_EQ(findings({{"scullpipe_sleep", 0}, {"scullpipe_wake", 0}}, scullpipe_setup_plan({})), 0u);
+	EXPECT_EQ(findings({{"scullpipe_sleep", 1}, {"scullpipe_wake", 1}}, scullpipe_setup_plan({})), 2u);
 	EXPECT_FALSE(no_setup_plan({}).applies);
 }
 
