@@ -74,6 +74,7 @@ struct alignas(64) Worker {
 	// scullpipe (paired loops): the pingpong return pipe; done and tid let
 	// the partner of a thread blocked in the driver release it
 	int fd2 = -1;
+	uint64_t stream = 0;  // --check: bytes of its pair's stream this thread wrote or read
 	std::atomic<bool> done{false};
 	pthread_t tid{};
 	// lkp_enc

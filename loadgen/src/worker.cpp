@@ -506,17 +506,59 @@ inline long write_full(int fd, const char *buf, size_t n)
 	return static_cast<long>(n);
 }
 
-// One call of a paired thread: bytes moved or -errno.
+// --check on a pipe: what a pair's writer sends is a stream whose byte p is
+// stream_byte(p) (251: prime, so the pattern never lines up with a record
+// or buffer size); the reader checks that what it gets continues the stream,
+// so a byte lost, duplicated, reordered or torn shows at its position.
+inline char stream_byte(uint64_t p) { return static_cast<char>(p % 251); }
+
+inline void stream_fill(char *buf, size_t n, uint64_t from)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = stream_byte(from + i);
+}
+
+inline void stream_verify(Worker &w, const char *buf, long got, uint64_t from)
+{
+	for (long i = 0; i < got; i++) {
+		const uint64_t p = from + static_cast<uint64_t>(i);
+		if (buf[i] != stream_byte(p)) {
+			note_mismatch(w, "stream byte " + std::to_string(p) + ": got " +
+						 std::to_string(static_cast<unsigned char>(buf[i])) + ", expected " +
+						 std::to_string(static_cast<unsigned char>(stream_byte(p))));
+			return;
+		}
+	}
+}
+
+// One call of a paired thread: bytes moved or -errno.  With --check the
+// writer of a pipe pair and the pinger send the stream, the reader and the
+// pinger check it (the echoer passes it on untouched).
 inline long paired_call(const Run &run, Worker &w, bool helper)
 {
 	char *const buf = w.buf.data();
 	const size_t n = run.size;
-	if (run.ops[0].kind == OpKind::pipe)
-		return helper ? sys_write(w.fd, buf, n) : sys_read(w.fd, buf, n);
+	const bool check = run.opt.check;
+	if (run.ops[0].kind == OpKind::pipe) {
+		if (check && helper)
+			stream_fill(buf, n, w.stream);
+		const long r = helper ? sys_write(w.fd, buf, n) : sys_read(w.fd, buf, n);
+		if (check && r > 0 && !helper)
+			stream_verify(w, buf, r, w.stream);
+		w.stream += r > 0 ? static_cast<uint64_t>(r) : 0;
+		return r;
+	}
+	if (check && !helper)
+		stream_fill(buf, n, w.stream);
 	const long r = helper ? read_full(w.fd, buf, n) : write_full(w.fd, buf, n);
 	if (r < 0)
 		return r;
-	return helper ? write_full(w.fd2, buf, n) : read_full(w.fd2, buf, n);
+	const long back = helper ? write_full(w.fd2, buf, n) : read_full(w.fd2, buf, n);
+	if (check && back > 0 && !helper) {
+		stream_verify(w, buf, back, w.stream);
+		w.stream += n;
+	}
+	return back;
 }
 
 void release_partner(Run &run, Worker &w)

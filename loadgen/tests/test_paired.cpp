@@ -152,6 +152,41 @@ TEST(Paired, HelperFailureIsCountedAndReleasesTheReader)
 	EXPECT_EQ(p.w(0).stats[0].ops, 0u);
 }
 
+// --check: the reader of a pipe pair and the pinger check that each pair's
+// byte stream comes back in order; a pipe that loses a byte fails it.
+TEST(Paired, CheckedStreamsPassOnAPipeAndFailOnALostByte)
+{
+	for (OpKind kind : {OpKind::pipe, OpKind::pingpong}) {
+		PairedRun p(kind, 2, 500, 0);
+		p.run.opt.check = true;
+		auto [r, w] = p.pipe_fds();
+		if (kind == OpKind::pipe) {
+			p.w(0).fd = r;
+			p.w(1).fd = w;
+		} else {
+			auto [r2, w2] = p.pipe_fds();
+			p.w(0).fd = w, p.w(0).fd2 = r2;
+			p.w(1).fd = r, p.w(1).fd2 = w2;
+		}
+		p.go();
+		EXPECT_EQ(p.w(0).mismatches, 0u) << p.w(0).first_mismatch;
+		EXPECT_GE(p.w(0).stream, 500 * kSize);
+	}
+	// A pipe that drops one byte: the writer's 7th byte never arrives.
+	PairedRun p(OpKind::pipe, 2, 50, 0);
+	p.run.opt.check = true;
+	auto [r, w] = p.pipe_fds();
+	p.w(0).fd = r;
+	p.w(1).fd = w;
+	p.w(1).stream = 0;
+	ASSERT_EQ(write(w, "\0\1\2\3\4\5\7", 7), 7);  // bytes 0..5, then 7: byte 6 lost
+	p.w(1).stream = 8;                               // the writer goes on from 8
+	p.go();
+	EXPECT_GE(p.w(0).mismatches, 1u);
+	EXPECT_NE(p.w(0).first_mismatch.find("stream byte 6: got 7, expected 6"), std::string::npos)
+		<< p.w(0).first_mismatch;
+}
+
 // What the scullpipe profile refuses before a run starts (it exits 2 with
 // the reason): an odd thread count, a paced loop, a mix, and pingpong
 // pairs beyond the module's nr_devs (two minors per pair).
