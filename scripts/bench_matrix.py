@@ -259,10 +259,21 @@ def assert_uninstrumented():
 
 class Side:
     """What one side of a pair runs: a device node, its module, and (calibration
-    only) the extra_work value written to /sys/module/<module>/parameters first."""
+    only) the extra_work value written to /sys/module/<module>/parameters first;
+    (trace-cost timing only) kmod_dir, the module build to load the module
+    from (reloaded when the module last loaded came from another build)."""
 
-    def __init__(self, device, module, extra_work=None):
+    def __init__(self, device, module, extra_work=None, kmod_dir=None):
         self.device, self.module, self.extra_work = device, module, extra_work
+        self.kmod_dir = kmod_dir
+
+
+def load_from(module, kmod_dir, log):
+    """The module as built in kmod_dir (scripts/modules.sh, KMODLAB_KMOD_DIR):
+    unloaded first, loaded with its kmodlab.conf parameters."""
+    run([ROOT / "scripts/modules.sh", "unload", module], log)
+    log.write(f"# load {module} from {kmod_dir}\n")
+    run([ROOT / "scripts/modules.sh", "load", module], log, env={"KMODLAB_KMOD_DIR": str(kmod_dir)})
 
 
 def set_extra_work(module, n):
@@ -287,6 +298,7 @@ class Runner:
     def __init__(self, out, log, settings, boot):
         self.out, self.log, self.s, self.boot = out, log, settings, boot
         self.entries = []
+        self.loaded_from = {}  # module -> the kmod_dir it was last loaded from
 
     def command(self, cell, side, pass_, json_path):
         s = self.s
@@ -307,6 +319,9 @@ class Runner:
         (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
         if side.extra_work is not None:
             set_extra_work(side.module, side.extra_work)
+        if side.kmod_dir is not None and self.loaded_from.get(side.module) != side.kmod_dir:
+            load_from(side.module, side.kmod_dir, self.log)
+            self.loaded_from[side.module] = side.kmod_dir
         run(self.command(cell, side, pass_, self.out / rel), self.log, timeout=self.s["run_timeout_s"], retries=1)
         if not record:
             return None
@@ -319,6 +334,8 @@ class Runner:
                  "params": {"threads": cell.threads, **({"sync": cell.sync} if cell.sync else {})}}
         if side.extra_work is not None:
             entry["extra_work"] = side.extra_work
+        if side.kmod_dir is not None:
+            entry["kmod_dir"] = str(side.kmod_dir)
         self.entries.append(entry)
         return entry
 

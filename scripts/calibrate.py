@@ -60,20 +60,30 @@ def run_values(doc, floor_percentile):
             "p5": histogram_percentile(hist, P5), "floor": histogram_percentile(hist, floor_percentile)}
 
 
-def load_pairs(run_dir, floor_percentile):
-    """{(replicate, condition, cell): {pair: {"c": {metric: v}, "cxx": {...}, "boot": b, "x": cost}}}"""
+def pair_runs(run_dir, kind, keys, maker):
+    """A pairs run's manifest (its "kind" checked) and every entry with its
+    kmodlab-load JSON, each entry holding keys: (manifest, [(entry, doc)]).
+    maker names what writes such a run, for the error."""
     mf = run_dir / "manifest.json"
     if not mf.exists():
-        die(f"{mf} missing: not a calibration run (make calibrate writes one)")
+        die(f"{mf} missing: not a {kind} run ({maker} writes one)")
     manifest = json.loads(mf.read_text())
-    if manifest.get("kind") != "calibration":
-        die(f"{mf}: \"kind\" is {manifest.get('kind')!r}, not \"calibration\"")
-    groups = {}
+    if manifest.get("kind") != kind:
+        die(f"{mf}: \"kind\" is {manifest.get('kind')!r}, not \"{kind}\"")
+    out = []
     for i, r in enumerate(manifest["runs"]):
-        for key in ("condition", "replicate", "pair", "boot", "variant", "file", "planted_cost"):
+        for key in ("pair", "boot", "variant", "file", "driver", "workload", *keys):
             if key not in r:
                 die(f"{mf}: runs[{i}] lacks \"{key}\"")
-        doc = json.loads((run_dir / r["file"]).read_text())
+        out.append((r, json.loads((run_dir / r["file"]).read_text())))
+    return manifest, out
+
+
+def load_pairs(run_dir, floor_percentile):
+    """{(replicate, condition, cell): {pair: {"c": {metric: v}, "cxx": {...}, "boot": b, "x": cost}}}"""
+    manifest, runs = pair_runs(run_dir, "calibration", ("condition", "replicate", "planted_cost"), "make calibrate")
+    groups = {}
+    for r, doc in runs:
         g = groups.setdefault((r["replicate"], r["condition"], f"{r['driver']}/{r['workload']}"), {})
         g.setdefault(r["pair"], {"boot": r["boot"], "x": r["planted_cost"]})[r["variant"]] = \
             run_values(doc, floor_percentile)

@@ -17,7 +17,9 @@
 # Modules join by being built: every kmod/<dir>/ with a Kbuild file except
 # samples/, as built for this kernel (build/kernels/<abi>/kmod/<dir>/: the
 # running kernel's in the guest, KERNEL= or the default kernel for list and
-# check; scripts/conf.sh kernel "" kmod).  Needs a kernel that loads modules: run it inside the guest
+# check; scripts/conf.sh kernel "" kmod), or KMODLAB_KMOD_DIR when set (another
+# build of the same kernel's modules: the trace-cost timing loads the build
+# without tracepoints from there).  Needs a kernel that loads modules: run it inside the guest
 # (vm/run -- make load, or make vm-shell) or on a host with TARGET=host.
 set -euo pipefail
 # shellcheck source=scripts/conf.sh
@@ -40,7 +42,12 @@ module_kernel() {
 
 all_kos() {
 	local kbuild dir out
-	out=$(kernel_field "$(module_kernel)" kmod) || exit 1
+	if [ -n "${KMODLAB_KMOD_DIR:-}" ]; then
+		[ -d "$KMODLAB_KMOD_DIR" ] || die "KMODLAB_KMOD_DIR=$KMODLAB_KMOD_DIR: no such directory"
+		out=$KMODLAB_KMOD_DIR
+	else
+		out=$(kernel_field "$(module_kernel)" kmod) || exit 1
+	fi
 	for kbuild in "$ROOT"/kmod/*/Kbuild; do
 		dir=$(basename "$(dirname "$kbuild")")
 		[ "$dir" = samples ] && continue
