@@ -415,6 +415,8 @@ def load_check(path):
     tracepoints are in the BPF report; scull's set-up allocated every
     prefilled quantum set once."""
     import json
+    if not Path(path).is_file() or not Path(path).stat().st_size:
+        return [f"no kmodlab-load report at {path}: the run failed before writing it (see the check above)"]
     doc = json.loads(Path(path).read_text())
     bad = []
     if not doc["check"]["ok"]:
