@@ -130,6 +130,36 @@ void SessionImpl::read_opslat(Report *r) const
 	}
 }
 
+// One WakeStat per (device, op) that slept or was woken.
+void SessionImpl::read_wakelat(Report *r) const
+{
+	std::vector<uint64_t> v;
+	if (!wk_)
+		return;
+	r->wakeup_traced = true;
+	int fd = bpf_map__fd(wk_->maps.wakes);
+	for (uint32_t d = 0; d < devs_.size(); d++)
+		for (uint32_t op = 0; op < KOP_COUNT; op++) {
+			uint32_t slot = OPSLAT_SLOT(d, op);
+			if (!read_percpu(fd, &slot, sizeof(wakelat_hist), ncpu_, &v))
+				continue;
+			const auto *h = reinterpret_cast<const wakelat_hist *>(v.data());
+			if (!h->count && !h->sleeps && !h->woke_running)
+				continue;
+			uint64_t mn, mx;
+			percpu_minmax(fd, &slot, sizeof(wakelat_hist), ncpu_, 0, 2, 3, &mn, &mx);
+			WakeStat s;
+			s.device = devs_[d].name;
+			s.major = major(devs_[d].rdev);
+			s.minor = minor(devs_[d].rdev);
+			s.op = kOpNames[op];
+			s.hist = make_hist(h->slots, h->count, h->sum_ns, mn, mx);
+			s.sleeps = h->sleeps;
+			s.woke_running = h->woke_running;
+			r->wakeup.push_back(std::move(s));
+		}
+}
+
 // One LockStat per (lock, device, op, context), the longest total wait first.
 void SessionImpl::read_lockstat(Report *r) const
 {
@@ -241,6 +271,7 @@ Report SessionImpl::report() const
 	read_opslat(&r);
 	read_lockstat(&r);
 	read_funclat(&r);
+	read_wakelat(&r);
 	read_trace_events(&r);
 	read_drops(&r);
 	read_prog_stats(&r);
@@ -265,6 +296,8 @@ void SessionImpl::clear()
 		zero_array(fn_->maps.funcs, FUNCLAT_MAX_FUNCS, sizeof(func_hist));
 		zero_array(fn_->maps.drops, KDROP_COUNT, sizeof(uint64_t));
 	}
+	if (wk_)
+		zero_array(wk_->maps.wakes, OPSLAT_NSLOTS, sizeof(wakelat_hist));
 	clear_trace_events();
 	snapshot_prog_base();
 	if (attach_ns_ && !detach_ns_)
