@@ -153,12 +153,24 @@ class BpfTrace:
 
 
 @dataclass
+class BpfWake:
+    """Wakeups of threads asleep inside a call on one device (kmodlab-load --bpf on a paired run; bpf/README.md)."""
+    device: str
+    op: str                             # the sleeping call's operation: read, write
+    count: int                          # timed wakeups (sched_wakeup -> running again)
+    sleeps: int                         # the thread switched away asleep inside the call
+    woke_running: int                   # woken before it had switched away (not timed)
+    histogram: list                     # [[lo, hi, count], ...] ns
+
+
+@dataclass
 class Bpf:
     opslat: list[BpfOp]
     lockstat: list[BpfLock]
     dropped: int
     prog_stats: list[dict]
     trace_events: list[BpfTrace] = field(default_factory=list)
+    wakeup: list[BpfWake] | None = None  # None: the session did not trace wakeups
 
 
 @dataclass
@@ -334,7 +346,22 @@ def _bpf(raw: dict, where: str) -> Bpf:
                       "ns_per_event": _num(p, "ns_per_event", w),
                       "recursion_misses": _get(p, "recursion_misses", w, int, optional=True) or 0})
     return Bpf(opslat=ops, lockstat=locks, dropped=_get(raw, "dropped", where, int), prog_stats=stats,
-               trace_events=_trace_events(raw, where))
+               trace_events=_trace_events(raw, where), wakeup=_wakeup(raw, where))
+
+
+def _wakeup(raw: dict, where: str) -> list[BpfWake] | None:
+    """bpf.wakeup (only when the session traced wakeups: paired scullpipe runs)."""
+    items = _get(raw, "wakeup", where, list, optional=True)
+    if items is None:
+        return None
+    out = []
+    for i, x in enumerate(items):
+        w = f"{where}.wakeup[{i}]"
+        out.append(BpfWake(device=_get(x, "device", w, str), op=_get(x, "op", w, str),
+                           count=_get(x, "count", w, int), sleeps=_get(x, "sleeps", w, int),
+                           woke_running=_get(x, "woke_running", w, int),
+                           histogram=_histogram(_get(x, "histogram", w, list), w + ".histogram")))
+    return out
 
 
 def _counts(raw, where: str) -> dict[str, int]:
