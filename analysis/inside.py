@@ -16,7 +16,13 @@ reports their outcome).
   the exact sign-flip p), outside the Holm family: descriptive of this
   pass, which runs with the probes attached.  Otherwise medians only.
 - event_rows: events per 1000 operations, per driver, workload and variant.
-- crosscheck_rows: how many runs' tracepoint cross-checks ran and passed.
+- setup_rows: the set-up of each run (BPF attached before it: scull's trim and
+  prefill on an emptied device), counted apart from the measured phase: per
+  figure the count C beside C++ with what kmodlab-load's set-up plan expected
+  (scull_qset_alloc = the quantum sets the prefill stores into, computed from
+  the device's geometry).
+- crosscheck_rows: how many runs' tracepoint cross-checks ran and passed, the
+  measured phase's and the set-up's.
 """
 from __future__ import annotations
 
@@ -117,6 +123,49 @@ def event_rows(run: Run) -> list[EventRow]:
             for (d, w, ev), sides in sorted(per.items())]
 
 
+def _span(values: list[int]) -> str:
+    """"3" when every run gave 3, "3-5" when they differ, "-" for none."""
+    if not values:
+        return "-"
+    lo, hi = min(values), max(values)
+    return f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}"
+
+
+@dataclass
+class SetupRow:
+    driver: str
+    workload: str
+    figure: str
+    n: dict[str, int]              # runs per variant with a set-up record
+    counted: dict[str, str]        # per variant: the count over its runs ("1", or "1-2" when they differ)
+    expected: dict[str, str]       # per variant: what the set-up plan expected ("-": not in the plan)
+
+
+def setup_rows(run: Run) -> list[SetupRow]:
+    """Figures of the set-up that fired or were expected to (all-zero ones are left out: the
+    cross-check counts them), per driver and workload, C beside C++."""
+    per: dict[tuple[str, str, str], dict[str, tuple[list[int], list[str]]]] = {}
+    for r in traced(run):
+        if r.setup is None:
+            continue
+        for fig in sorted(set(r.setup.events) | set(r.setup.expected)):
+            count, exp = r.setup.events.get(fig), r.setup.expected.get(fig)
+            if not count and not (exp and exp[1]):
+                continue
+            sides = per.setdefault((r.driver, r.workload, fig), {})
+            counts, exps = sides.setdefault(r.variant, ([], []))
+            counts.append(count or 0)
+            if exp:
+                exps.append(f"{exp[0]:,}" if exp[0] == exp[1] else f"{exp[0]:,}-{exp[1]:,}")
+    rows = []
+    for (d, w, fig), sides in sorted(per.items()):
+        rows.append(SetupRow(d, w, fig, {v: len(sides.get(v, ([], []))[0]) for v in ("c", "cxx")},
+                             {v: _span(sides[v][0]) if v in sides else "-" for v in ("c", "cxx")},
+                             {v: " / ".join(sorted(set(sides[v][1]))) or "-" if v in sides else "-"
+                              for v in ("c", "cxx")}))
+    return rows
+
+
 @dataclass
 class CrossCheckRow:
     driver: str
@@ -126,6 +175,27 @@ class CrossCheckRow:
     passed: int
     not_checked: list[str] = field(default_factory=list)  # why not (distinct reasons)
     failures: list[str] = field(default_factory=list)     # "file: detail"
+    setup_checked: int = 0         # whose set-up cross-check ran
+    setup_passed: int = 0
+
+
+def _tally(row: CrossCheckRow, r: LoadgenRun, tc: dict | None, setup: bool) -> None:
+    """One run's outcome of one cross-check (measured phase or set-up) into its row."""
+    tc = tc or {}
+    if not tc.get("checked"):
+        if not setup or r.setup_check is not None:
+            why = ("set-up: " if setup else "") + (tc.get("detail") or "run without --check")
+            if why not in row.not_checked:
+                row.not_checked.append(why)
+        return
+    if setup:
+        row.setup_checked += 1
+        row.setup_passed += bool(tc.get("ok"))
+    else:
+        row.checked += 1
+        row.passed += bool(tc.get("ok"))
+    if not tc.get("ok"):
+        row.failures.append(f"{r.file}: {'set-up: ' if setup else ''}{tc.get('detail', '')}")
 
 
 def crosscheck_rows(run: Run) -> list[CrossCheckRow]:
@@ -133,15 +203,6 @@ def crosscheck_rows(run: Run) -> list[CrossCheckRow]:
     for r in traced(run):
         row = rows.setdefault((r.driver, r.variant), CrossCheckRow(r.driver, r.variant, 0, 0, 0))
         row.runs += 1
-        tc = r.trace_check or {}
-        if not tc.get("checked"):
-            why = tc.get("detail") or "run without --check"
-            if why not in row.not_checked:
-                row.not_checked.append(why)
-            continue
-        row.checked += 1
-        if tc.get("ok"):
-            row.passed += 1
-        else:
-            row.failures.append(f"{r.file}: {tc.get('detail', '')}")
+        _tally(row, r, r.trace_check, setup=False)
+        _tally(row, r, r.setup_check, setup=True)
     return [rows[k] for k in sorted(rows)]

@@ -164,6 +164,18 @@ class BpfWake:
 
 
 @dataclass
+class SetupTrace:
+    """The set-up of a kmodlab-load --bpf-trace run (BPF attached before it; loadgen/SCHEMA.md "setup"):
+    scull's trim and prefill, counted apart from the measured phase."""
+    emptied: bool                       # the device was emptied (scull: trimmed) before the prefill
+    prefill_bytes: int
+    prefill_writes: int
+    events: dict[str, int]              # tracepoint figure -> count over the set-up
+    expected: dict[str, tuple[int, int]]  # figure -> [lo, hi] the set-up plan allows (exact: lo == hi)
+    not_modelled: str | None = None     # why the set-up has no plan
+
+
+@dataclass
 class Bpf:
     opslat: list[BpfOp]
     lockstat: list[BpfLock]
@@ -206,6 +218,8 @@ class LoadgenRun:
     boot: int | None = None   # manifest "boot": guest-boot index the pair ran in
     extra_work: int | None = None  # manifest "extra_work": planted cost (calibration runs)
     trace_check: dict | None = None  # check.trace_events of --bpf-trace --check: checked, ok, detail
+    setup: SetupTrace | None = None  # --bpf-trace: the set-up's tracepoint figures
+    setup_check: dict | None = None  # check.setup_trace_events of --bpf-trace --check: checked, ok, detail
 
     @property
     def bytes_per_op(self) -> float:
@@ -386,6 +400,24 @@ def _trace_events(raw: dict, where: str) -> list[BpfTrace]:
     return out
 
 
+def _setup(raw: dict | None, where: str) -> SetupTrace | None:
+    """setup (absent before the set-up was traced, null without --bpf-trace)."""
+    if raw is None:
+        return None
+    expected = {}
+    for i, e in enumerate(_get(raw, "expected", where, list)):
+        w = f"{where}.expected[{i}]"
+        lo, hi = _get(e, "lo", w, int), _get(e, "hi", w, int)
+        if lo < 0 or hi < lo:
+            raise InputError(f"{w}: lo {lo}, hi {hi} is not a range of counts")
+        expected[_get(e, "figure", w, str)] = (lo, hi)
+    return SetupTrace(emptied=_get(raw, "emptied", where, bool),
+                      prefill_bytes=_get(raw, "prefill_bytes", where, int),
+                      prefill_writes=_get(raw, "prefill_writes", where, int),
+                      events=_counts(_get(raw, "trace_events", where, dict), where + ".trace_events"),
+                      expected=expected, not_modelled=_get(raw, "not_modelled", where, str, optional=True))
+
+
 def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
     """One kmodlab-load result, cross-checked against its manifest entry."""
     rel = _get(entry, "file", where_entry, str)
@@ -456,6 +488,8 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
         bpf=None if bpf_raw is None else _bpf(bpf_raw, w + ".bpf"),
         bytes=_get(doc, "bytes", w, int),
         trace_check=_get(check, "trace_events", w + ".check", dict, optional=True),
+        setup=_setup(_get(doc, "setup", w, dict, optional=True), w + ".setup"),
+        setup_check=_get(check, "setup_trace_events", w + ".check", dict, optional=True),
         **_pairing(entry, where_entry),
     )
 

@@ -4,6 +4,7 @@
 #
 # Usage: scripts/icount.sh [--ops N] [--quick] [--workloads "DRV:WL ..."]
 #                          [--variants "c cxx"] [--extra-work "N [M...]"]
+#                          [--modparams "DRIVER:PARAM=VALUE ..."]
 #                          [--explain DRIVER/WORKLOAD] [--out DIR] [--run-dir DIR]
 #
 #   --ops N         operations per window (default 1000; --quick: 200)
@@ -13,6 +14,9 @@
 #   --extra-work N  load every driver with extra_work=N (the planted cost);
 #                   several values: one boot, every window at each value
 #                   (make icount EXTRA_WORK=N)
+#   --modparams     load each variant's module of DRIVER with PARAM=VALUE
+#                   instead of its MODPARAMS_<module>, e.g. counter:sync=atomic
+#                   (checked in the guest: the value must read back)
 #   --explain D/W   measure only workload W of driver D and print both
 #                   variants' instructions side by side with symbol+offset and
 #                   disassembly (make icount EXPLAIN=D/W)
@@ -31,10 +35,10 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-OPS="" QUICK=0 WORKLOADS="" OUTDIR="" RUNDIR="" EXTRA="" EXPLAIN=""
+OPS="" QUICK=0 WORKLOADS="" OUTDIR="" RUNDIR="" EXTRA="" EXPLAIN="" MODPARAMS=""
 VARIANTS=${KMODLAB_VARIANTS:-c cxx}
 die() { echo "icount: error: $*" >&2; exit 1; }
-usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ops) OPS=${2:?--ops needs a number}; shift ;;
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--workloads) WORKLOADS=${2:?}; shift ;;
 	--variants) VARIANTS=${2:?}; shift ;;
 	--extra-work) EXTRA=${2:?--extra-work needs a number}; shift ;;
+	--modparams) MODPARAMS=${2:?--modparams needs DRIVER:PARAM=VALUE}; shift ;;
 	--explain) EXPLAIN=${2:?--explain needs DRIVER/WORKLOAD}; shift ;;
 	--out) OUTDIR=${2:?}; shift ;;
 	--run-dir) RUNDIR=${2:?}; shift ;;
@@ -85,7 +90,8 @@ echo "icount: $OPS ops per window; workloads: $WORKLOADS; variants: $VARIANTS; r
 KMODLAB_VARIANTS=$VARIANTS vm/run --smp 1 --append "nokaslr noreplace-smp" --timeout "${ICOUNT_TIMEOUT_S:-900}" \
 	--qemu-arg -plugin \
 	--qemu-arg "file=$ROOT/build/plugin/libicount.so,out=$RUNDIR/plugin.txt,irqs=$RUNDIR/irq-entries.txt,thunks=$RUNDIR/thunks.txt,drivers=$RUNDIR/driver-text.txt" \
-	-- scripts/icount_guest.sh ${EXTRA:+--extra-work "$EXTRA"} "$RUNDIR" "$OPS" $WORKLOADS
+	-- scripts/icount_guest.sh ${EXTRA:+--extra-work "$EXTRA"} ${MODPARAMS:+--modparams "$MODPARAMS"} \
+	"$RUNDIR" "$OPS" $WORKLOADS
 rc=$?
 [ -s "$RUNDIR/plugin.txt" ] || die "the plugin wrote no output (vm/run exited $rc; see the console log above)"
 [ $rc = 0 ] || echo "icount: the guest part exited $rc; the report lists what failed" >&2

@@ -2,7 +2,8 @@
 # icount_guest.sh - the in-guest half of `make icount` (scripts/icount.sh
 # boots the guest under the icount TCG plugin and runs this).
 #
-# Usage: scripts/icount_guest.sh [--extra-work "N [M...]"] OUTDIR OPS DRIVER:WORKLOAD...
+# Usage: scripts/icount_guest.sh [--extra-work "N [M...]"] [--modparams "DRIVER:P=V ..."]
+#                               OUTDIR OPS DRIVER:WORKLOAD...
 #
 #   --extra-work  load every driver module with extra_work=N (the planted
 #                 cost, kmod/include/uapi/kmodlab.h) and measure every
@@ -10,6 +11,10 @@
 #                 /sys/module/<module>/parameters/extra_work=M and measure
 #                 every window again (one boot, several settings: the
 #                 known-answer test).  Default: the modules' own value.
+#   --modparams   load every variant's module of DRIVER with parameter P=V
+#                 instead of its MODPARAMS_<module> (e.g. counter:sync=atomic:
+#                 a load-time mode); each value must read back from
+#                 /sys/module/<module>/parameters/P, or the run stops
 #
 #   1. kptr_restrict=0, load every built module (scripts/modules.sh load)
 #   2. write OUTDIR/irq-entries.txt (the asynchronous interrupt entry stubs
@@ -32,15 +37,22 @@ OP=$ROOT/build/plugin/icount-op
 # shellcheck source=scripts/conf.sh
 source "$ROOT/scripts/conf.sh"
 die() { echo "icount_guest: error: $*" >&2; exit 1; }
-usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-EXTRA=""
-if [ "${1:-}" = --extra-work ]; then
-	EXTRA=${2:?--extra-work needs values}
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+EXTRA="" MODPARAMS=""
+while [ "${1:-}" = --extra-work ] || [ "${1:-}" = --modparams ]; do
+	case $1 in
+	--extra-work) EXTRA=${2:?--extra-work needs values} ;;
+	--modparams) MODPARAMS=${2:?--modparams needs DRIVER:P=V} ;;
+	esac
 	shift 2
-	for n in $EXTRA; do
-		[[ $n =~ ^[0-9]+$ ]] || die "--extra-work: '$n' is not a non-negative integer"
-	done
-fi
+done
+for n in $EXTRA; do
+	[[ $n =~ ^[0-9]+$ ]] || die "--extra-work: '$n' is not a non-negative integer"
+done
+for item in $MODPARAMS; do
+	[[ $item =~ ^[a-z_]+:[a-z_]+=[^=]+$ ]] || die "--modparams: '$item' is not DRIVER:PARAM=VALUE"
+done
+[ -z "$MODPARAMS" ] || [ -z "$EXTRA" ] || die "--modparams and --extra-work together are not supported"
 [ $# -ge 3 ] || { usage; exit 2; }
 OUT=$1 OPS=$2
 shift 2
@@ -71,7 +83,32 @@ if [ -n "$EXTRA" ]; then
 		export "MODPARAMS_$mod=${params}extra_work=$first"
 	done
 fi
+# --modparams: each variant's module of the driver gets the parameters
+# given for its driver in place of MODPARAMS_<module> (scripts/conf.sh: the
+# environment wins over kmodlab.conf).
+modparams_of() {
+	local item out=""
+	for item in $MODPARAMS; do
+		[ "${item%%:*}" = "$1" ] && out+="${out:+ }${item#*:}"
+	done
+	printf '%s' "$out"
+}
+for item in $MODPARAMS; do
+	drv=${item%%:*}
+	for v in ${KMODLAB_VARIANTS:-c cxx}; do
+		export "MODPARAMS_${drv}_$v=$(modparams_of "$drv")"
+	done
+done
 "$ROOT/scripts/modules.sh" load || die "loading the modules failed"
+# ... and every one of them is in effect.
+for item in $MODPARAMS; do
+	drv=${item%%:*} pv=${item#*:}
+	for v in ${KMODLAB_VARIANTS:-c cxx}; do
+		p=/sys/module/${drv}_$v/parameters/${pv%%=*}
+		[ "$(cat "$p" 2>/dev/null)" = "${pv#*=}" ] ||
+			die "--modparams $item: $p reads '$(cat "$p" 2>/dev/null)', not '${pv#*=}'"
+	done
+done
 
 # Asynchronous interrupts enter through asm_common_interrupt (device IRQs,
 # via irq_entries_start), asm_spurious_interrupt and the asm_sysvec_* system

@@ -8,7 +8,7 @@ import pytest
 from analysis import inside, report
 from analysis.conf import Settings
 from analysis.errors import InputError
-from analysis.load import Bpf, BpfTrace, Env, LoadgenRun, Run, _bpf
+from analysis.load import Bpf, BpfTrace, Env, LoadgenRun, Run, SetupTrace, _bpf, _setup
 
 LKP_EVENTS = ("lkp_enc_seed_write", "lkp_enc_string_write", "lkp_enc_string_read")
 
@@ -116,9 +116,69 @@ def test_report_section_shows_phases_events_and_checks():
     assert "lkp_enc | encrypt | write_to_read | 3 / 3 | 10,000 ns | 11,000 ns | 1.100 [" in text
     assert "the whole MMIO exchange" in text
     assert "lkp_enc | encrypt | encrypts | 3 / 3 | 1,000 | 1,000" in text
-    assert "lkp_enc | C | 3 | 3 | 3 | - | -" in text
+    assert "lkp_enc | C | 3 | 3 | 3 | 0 | 0 | - | -" in text
 
 
 def test_report_section_says_when_no_run_traced():
     text = _texts(report._inside(_run_of(_run("scull", "read", "c", None, 10)), Settings.defaults()))
     assert "No run carried the drivers' tracepoint data" in text
+
+
+def _scull(variant, alloc, expected_alloc, writes=262, pair=1, setup_check=None):
+    """A scull BPF-pass run whose set-up allocated `alloc` quantum sets where its plan expected `expected_alloc`."""
+    m = BpfTrace(module=f"scull_{variant}", driver="scull", variant=variant,
+                 events={"scull_read": 100, "scull_write": 0, "scull_qset_alloc": 0, "scull_qset_free": 0,
+                         "scull_trim": 0}, phases={}, sequence={"alloc_then_write": 0, "alloc_no_write": 0})
+    r = _run("scull", "pread4096", variant, m, 100, pair=pair,
+             check={"checked": True, "ok": True, "detail": "7 figures"})
+    r.setup = SetupTrace(emptied=True, prefill_bytes=1 << 20, prefill_writes=writes,
+                         events={"scull_trim": 1, "scull_qset_alloc": alloc, "scull_qset_free": 3,
+                                 "scull_write": writes, "scull_read": 0, "alloc_then_write": alloc,
+                                 "alloc_no_write": 0, "no_slot": 0},
+                         expected={"scull_trim": (1, 1), "scull_qset_alloc": (expected_alloc, expected_alloc),
+                                   "alloc_then_write": (expected_alloc, expected_alloc), "alloc_no_write": (0, 0),
+                                   "scull_write": (writes, writes), "scull_read": (0, 0), "no_slot": (0, 0)})
+    r.setup_check = setup_check
+    return r
+
+
+def test_setup_rows_put_counted_beside_expected_c_beside_cxx():
+    run = _run_of(_scull("c", 1, 1), _scull("c", 1, 1, pair=2), _scull("cxx", 2, 1), _scull("cxx", 1, 1, pair=2))
+    rows = {r.figure: r for r in inside.setup_rows(run)}
+    a = rows["scull_qset_alloc"]
+    assert (a.driver, a.workload, a.n) == ("scull", "pread4096", {"c": 2, "cxx": 2})
+    assert a.counted == {"c": "1", "cxx": "1-2"} and a.expected == {"c": "1", "cxx": "1"}
+    assert rows["scull_qset_free"].expected == {"c": "-", "cxx": "-"}  # not predicted
+    assert rows["scull_qset_free"].counted["c"] == "3"
+    assert "scull_read" not in rows and "alloc_no_write" not in rows  # zero everywhere, expected zero
+
+
+def test_setup_check_is_tallied_apart():
+    ok = {"checked": True, "ok": True, "detail": "7 figures exactly"}
+    bad = {"checked": True, "ok": False, "detail": "1 finding(s); first: scull_qset_alloc = 2, expected [1, 1]"}
+    run = _run_of(_scull("c", 1, 1, setup_check=ok), _scull("c", 2, 1, pair=2, setup_check=bad),
+                  _scull("c", 1, 1, pair=3))
+    (row,) = inside.crosscheck_rows(run)
+    assert (row.runs, row.checked, row.passed, row.setup_checked, row.setup_passed) == (3, 3, 3, 2, 1)
+    assert row.failures == ["scull-pread4096-c-2: set-up: " + bad["detail"]]
+    assert row.not_checked == []  # the run without a set-up record predates it: not a reason
+
+
+def test_load_reads_the_setup_and_refuses_a_bad_range():
+    raw = {"emptied": True, "prefill_bytes": 1048576, "prefill_writes": 262, "geometry": {"quantum": 4000,
+           "qset": 1000}, "trace_events": {"scull_qset_alloc": 1},
+           "expected": [{"figure": "scull_qset_alloc", "lo": 1, "hi": 1, "why": "one per set"}], "not_modelled": None}
+    st = _setup(raw, "f.setup")
+    assert st.events == {"scull_qset_alloc": 1} and st.expected == {"scull_qset_alloc": (1, 1)}
+    assert _setup(None, "f.setup") is None
+    raw["expected"][0]["hi"] = 0
+    with pytest.raises(InputError, match="f.setup.expected"):
+        _setup(raw, "f.setup")
+
+
+def test_report_section_shows_the_setup():
+    ok = {"checked": True, "ok": True, "detail": "7 figures exactly"}
+    run = _run_of(_scull("c", 1, 1, setup_check=ok), _scull("cxx", 1, 1, setup_check=ok))
+    text = _texts(report._inside(run, Settings.defaults()))
+    assert "scull | pread4096 | scull_qset_alloc | 1 / 1 | 1 | 1 | 1 | 1" in text
+    assert "scull | C | 1 | 1 | 1 | 1 | 1 | - | -" in text

@@ -126,3 +126,44 @@ def test_promote_refuses_quick_set(tmp_path, base_root, capsys):
     assert main(["promote", str(q), "--to", str(base_root)]) == 2
     assert "QUICK" in capsys.readouterr().err
     assert (base_root / "manifest.json").is_file()  # nothing replaced
+
+
+def _tree(root):
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+
+def _spoil(kdir, **icount):
+    """Take away a set's kernel run's instruction counts (no icount: a run made with ICOUNT=0), or spoil them."""
+    man = json.loads((kdir / "manifest.json").read_text())
+    if not icount:
+        man.pop("icount")
+    else:
+        ic = json.loads((kdir / man["icount"]).read_text())
+        (kdir / man["icount"]).write_text(json.dumps(ic | icount))
+    (kdir / "manifest.json").write_text(json.dumps(man))
+
+
+def test_promote_exact_only_checks_every_kernel_of_a_set_first(tmp_path, base_root, capsys):
+    """A set whose second kernel is refused changes no baseline, not even the first kernel's;
+    once both kernels qualify, both baselines take the set's exact figures and keep their timing."""
+    assert main(["promote", str(write_shard(tmp_path / "full", WHOLE, kernels=("6.1", "6.12"), seed=5)),
+                 "--to", str(base_root)]) == 0
+    before = _tree(base_root)
+    for i, spoil in enumerate(({}, {"ok": False, "problems": ["window 3 truncated"]})):
+        ex = write_shard(tmp_path / f"ex{i}", WHOLE, kernels=("6.1", "6.12"), seed=6, quick=True)
+        kernels = benchset.load_set(ex).kernels
+        assert [k.series for k in kernels] == ["6.1", "6.12"]  # 6.1 is checked first
+        dirs = {k.series: k.dir for k in kernels}
+        _spoil(dirs["6.12"], **spoil)
+        capsys.readouterr()
+        assert main(["promote", str(ex), "--to", str(base_root), "--exact-only"]) == 2
+        assert ("has no icount" if not spoil else "window 3 truncated") in capsys.readouterr().err
+        assert _tree(base_root) == before
+    ok = write_shard(tmp_path / "ok", WHOLE, kernels=("6.1", "6.12"), seed=6, quick=True)
+    assert main(["promote", str(ok), "--to", str(base_root), "--exact-only"]) == 0
+    for k in benchset.load_set(ok).kernels:
+        man = json.loads((base_root / k.series / "manifest.json").read_text())
+        assert man["exact_from"]["run"] == load_run(k.dir).id and man["exact_from"]["quick"] is True
+        raws = [p for p in before if p.parts[0] == k.series and p.parts[1] == "raw"]
+        assert raws and all((base_root / p).read_bytes() == before[p] for p in raws)  # timing kept

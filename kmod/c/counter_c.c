@@ -125,18 +125,41 @@ static __always_inline int counter_c_add_locked(s64 *value, s64 delta, enum coun
 	return 0;
 }
 
+/* The lock-free add: *old and *sum are the value before and after it. */
+static __always_inline int counter_c_atomic_add(s64 delta, s64 *old, s64 *sum)
+{
+	*old = atomic64_read(&counter_c_atomic);
+	do {
+		if (check_add_overflow(*old, delta, sum))
+			return -ERANGE;
+	} while (!atomic64_try_cmpxchg(&counter_c_atomic, old, *sum));
+	return 0;
+}
+
+/* The same with its counter_change event: only while the event is on. */
+static noinline __cold int counter_c_add_atomic_traced(s64 delta)
+{
+	s64 old, sum;
+	int err = counter_c_atomic_add(delta, &old, &sum);
+
+	if (!err)
+		trace_counter_change(old, sum, COUNTER_C_ATOMIC);
+	return err;
+}
+
+/*
+ * The event's key is tested before the cmpxchg loop, not after it: there,
+ * the loop's exit fell through the key's nop into a jump to the switch's
+ * shared exit (+2 instructions while off, where the build without
+ * tracepoints leaves the loop by one conditional branch straight to it).
+ */
 static int counter_c_add_atomic(s64 delta)
 {
-	s64 old = atomic64_read(&counter_c_atomic);
-	s64 sum;
+	s64 old, sum;
 
-	do {
-		if (check_add_overflow(old, delta, &sum))
-			return -ERANGE;
-	} while (!atomic64_try_cmpxchg(&counter_c_atomic, &old, sum));
-	/* sum - delta, not old: keeping old beside cmpxchg's register cost a move. */
-	kmodlab_trace(counter_change, sum - delta, sum, COUNTER_C_ATOMIC);
-	return 0;
+	if (trace_counter_change_enabled())
+		return counter_c_add_atomic_traced(delta);
+	return counter_c_atomic_add(delta, &old, &sum);
 }
 
 static int counter_c_add(s64 delta)

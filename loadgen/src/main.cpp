@@ -50,10 +50,32 @@ void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 // --bpf: a kmodlab::bpf::Session on the device's st_rdev, attached before
 // the workers start, cleared at the end of the warm-up, detached before
 // --check reads the regions back (those reads are not operations of the
-// run).  Without the bpf library every call is a no-op and --bpf is refused
-// in resolve().
+// run).  --bpf-trace attaches before the set-up instead (open_before_setup),
+// so that the driver's events of the set-up (scull's trim and prefill) are
+// seen; end_setup() keeps them apart and clears.  Without the bpf library
+// every call is a no-op and --bpf is refused in resolve().
 class BpfProbe {
 public:
+	void open_before_setup(const Run &run)
+	{
+		if (run.opt.bpf_trace)
+			open(run);
+	}
+	// After the set-up: --bpf attaches now; --bpf-trace reads the set-up's
+	// tracepoint figures and clears them.
+	void end_setup(const Run &run)
+	{
+		if (!run.opt.bpf)
+			return;
+		if (!active()) {
+			open(run);
+			return;
+		}
+#ifdef KMODLAB_HAVE_BPF
+		setup_ = trace_figures_of(session_->report());
+		session_->clear();
+#endif
+	}
 	void open(const Run &run)
 	{
 #ifdef KMODLAB_HAVE_BPF
@@ -91,15 +113,7 @@ public:
 		json_ = session_->json();
 		text_ = session_->text();
 		read_ = true;
-		const auto report = session_->report();
-		for (const auto &m : report.trace_events) {
-			for (const auto &[name, n] : m.events)
-				trace_[name] = n;
-			for (const auto &[name, h] : m.phases)
-				trace_["phase:" + name] = h.count;
-			for (const auto &[name, n] : m.sequence)
-				trace_[name] = n;
-		}
+		trace_ = trace_figures_of(session_->report());
 #endif
 	}
 	void detach_if_attached()
@@ -112,8 +126,25 @@ public:
 	// --bpf-trace: the module's tracepoint figures by name (events,
 	// "phase:<name>" counts, sequence figures; trace_check.hpp).
 	const std::map<std::string, uint64_t> &trace_figures() const { return trace_; }
+	// The same over the set-up (--bpf-trace).
+	const std::map<std::string, uint64_t> &setup_figures() const { return setup_; }
 
 private:
+#ifdef KMODLAB_HAVE_BPF
+	static std::map<std::string, uint64_t> trace_figures_of(const kmodlab::bpf::Report &report)
+	{
+		std::map<std::string, uint64_t> out;
+		for (const auto &m : report.trace_events) {
+			for (const auto &[name, n] : m.events)
+				out[name] = n;
+			for (const auto &[name, h] : m.phases)
+				out["phase:" + name] = h.count;
+			for (const auto &[name, n] : m.sequence)
+				out[name] = n;
+		}
+		return out;
+	}
+#endif
 #ifdef KMODLAB_HAVE_BPF
 	std::unique_ptr<kmodlab::bpf::Session> session_;
 #else
@@ -121,7 +152,7 @@ private:
 #endif
 	bool read_ = false;
 	std::string json_, text_;
-	std::map<std::string, uint64_t> trace_;
+	std::map<std::string, uint64_t> trace_, setup_;
 };
 
 std::string open_error(const Run &run, int e)
@@ -458,23 +489,54 @@ OkOps ok_ops(const Run &run)
 	return ok;
 }
 
-// --bpf-trace --check: the driver's tracepoint counts against the run.
-void verify_trace(const Run &run, const BpfProbe &bpf, CheckOutcome &out)
+// One tracepoint plan against the figures BPF counted; what_ok says what a
+// clean result means.  An interrupted phase is not checked.
+TraceOutcome check_plan(const std::map<std::string, uint64_t> &figures, const TracePlan &plan, bool interrupted,
+			const std::string &what_ok)
 {
-	const TracePlan plan = run.profile->trace_plan(run.ops, ok_ops(run), run.opt.threads);
-	if (!plan.applies || g_stop.load()) {
-		out.trace_detail = !plan.applies ? plan.not_checked : "interrupted: not checked";
-		return;
+	TraceOutcome out;
+	if (!plan.applies || interrupted) {
+		out.detail = !plan.applies ? plan.not_checked : "interrupted: not checked";
+		return out;
 	}
 	Verdict v;
-	check_trace(bpf.trace_figures(), plan, v);
-	out.trace_checked = true;
-	out.trace_ok = v.mismatches == 0;
-	out.trace_detail = out.trace_ok ? std::to_string(plan.expect.size()) + " figures as the operations predict"
-					: std::to_string(v.mismatches) + " finding(s); first: " + v.first;
+	check_trace(figures, plan, v);
+	out.checked = true;
+	out.ok = v.mismatches == 0;
+	out.detail = out.ok ? std::to_string(plan.expect.size()) + " figures " + what_ok
+			    : std::to_string(v.mismatches) + " finding(s); first: " + v.first;
+	return out;
 }
 
-CheckOutcome verify(const Run &run, int ctl, const BpfProbe &bpf)
+// What the set-up did: the device emptied or not, the prefilled regions,
+// the prefill's write calls, scull's geometry (profile setup).
+SetupFacts setup_facts(const Run &run)
+{
+	SetupFacts f;
+	f.emptied = run.emptied;
+	f.quantum = run.scull_quantum > 0 ? static_cast<uint64_t>(run.scull_quantum) : 0;
+	f.qset = run.scull_qset > 0 ? static_cast<uint64_t>(run.scull_qset) : 0;
+	for (const auto &w : run.workers) {
+		if (run.prefill)
+			f.regions.emplace_back(w->region_base, run.span);
+		f.writes += w->prefill_writes;
+	}
+	return f;
+}
+
+// --bpf-trace: the set-up's figures and their plan (none otherwise).
+std::optional<SetupTrace> setup_trace(const Run &run, const BpfProbe &bpf)
+{
+	if (!run.opt.bpf_trace)
+		return std::nullopt;
+	SetupTrace s;
+	s.figures = bpf.setup_figures();
+	s.facts = setup_facts(run);
+	s.plan = run.profile->setup_plan(s.facts);
+	return s;
+}
+
+CheckOutcome verify(const Run &run, int ctl, const BpfProbe &bpf, const std::optional<SetupTrace> &setup)
 {
 	CheckOutcome out;
 	if (!run.opt.check)
@@ -488,20 +550,23 @@ CheckOutcome verify(const Run &run, int ctl, const BpfProbe &bpf)
 	run.profile->verify(run, ctl, v);
 	out.ok = v.mismatches == 0;
 	out.detail = out.ok ? v.ok_detail : std::to_string(v.mismatches) + " mismatch(es); first: " + v.first;
-	if (run.opt.bpf_trace) {
-		verify_trace(run, bpf, out);
-		out.ok = out.ok && out.trace_ok;
+	if (setup) {
+		const TracePlan plan = run.profile->trace_plan(run.ops, ok_ops(run), run.opt.threads);
+		out.trace = check_plan(bpf.trace_figures(), plan, g_stop.load(), "as the operations predict");
+		out.setup = check_plan(setup->figures, setup->plan, false, "exactly as the set-up predicts");
+		out.ok = out.ok && out.trace.ok && out.setup.ok;
 	}
 	return out;
 }
 
 // --- emit ------------------------------------------------------------------
 
-void write_json(const Run &run, const Results &r, const CheckOutcome &check, const BpfProbe &bpf)
+void write_json(const Run &run, const Results &r, const CheckOutcome &check, const BpfProbe &bpf,
+		const SetupTrace *setup)
 {
 	// Invalid UTF-8 (a device's read-back in a check message) is replaced,
 	// never a reason to lose the run's figures.
-	const std::string text = json_document(run, r, check, bpf.json())
+	const std::string text = json_document(run, r, check, bpf.json(), setup)
 					 .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 	if (run.opt.json_path == "-") {
 		std::cout << text << "\n";
@@ -514,19 +579,23 @@ void write_json(const Run &run, const Results &r, const CheckOutcome &check, con
 }
 
 // Exit status: 0, or 1 for a --check mismatch or failed operations.
-int emit(const Run &run, const Results &r, const CheckOutcome &check, const BpfProbe &bpf)
+int emit(const Run &run, const Results &r, const CheckOutcome &check, const BpfProbe &bpf,
+	 const std::optional<SetupTrace> &setup)
 {
 	// With --json - the JSON owns stdout and the table goes to stderr.
 	FILE *tout = run.opt.json_path == "-" ? stderr : stdout;
-	print_table(tout, run, r, check);
+	const SetupTrace *st = setup ? &*setup : nullptr;
+	print_table(tout, run, r, check, st);
 	if (!run.opt.json_path.empty())
-		write_json(run, r, check, bpf);
+		write_json(run, r, check, bpf, st);
 	if (bpf.active())
 		std::fprintf(tout, "\n%s", bpf.text().c_str());
 	std::fflush(stdout);
 	if (run.opt.check && !check.ok) {
-		std::fprintf(stderr, "kmodlab-load: --check FAILED: %s\n",
-			     check.trace_ok ? check.detail.c_str() : check.trace_detail.c_str());
+		const std::string &why = !check.trace.ok ? check.trace.detail
+					 : !check.setup.ok ? "set-up: " + check.setup.detail
+							   : check.detail;
+		std::fprintf(stderr, "kmodlab-load: --check FAILED: %s\n", why.c_str());
 		return 1;
 	}
 	if (r.errors) {
@@ -548,14 +617,16 @@ int run_main(int argc, char **argv)
 	if (const auto done = parse_command_line(argc, argv, run.opt))
 		return *done;
 	resolve(run);
-	const int ctl = open_device(run);
 	BpfProbe bpf;
-	bpf.open(run);
+	bpf.open_before_setup(run);
+	const int ctl = open_device(run);
+	bpf.end_setup(run);
+	const std::optional<SetupTrace> setup = setup_trace(run, bpf);
 	std::vector<std::thread> threads = start_workers(run, bpf);
 	const bool interrupted = wait_workers(run, bpf, threads);
-	const CheckOutcome check = verify(run, ctl, bpf);
+	const CheckOutcome check = verify(run, ctl, bpf, setup);
 	close(ctl);
-	return emit(run, merge_results(run, interrupted), check, bpf);
+	return emit(run, merge_results(run, interrupted), check, bpf, setup);
 }
 
 }  // namespace kmodlab

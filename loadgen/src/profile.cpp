@@ -2,6 +2,7 @@
 // scull, counter, lkp_enc and any other file differently, one table entry
 // per kind (run.hpp, DeviceProfile).  The names and numbers are the uapi
 // headers'.
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -77,9 +78,27 @@ void scull_check_params(const Run &run)
 		    " bytes exceeds the device's max_bytes " + std::to_string(max_bytes));
 }
 
-// Setter ioctls get the current geometry back, so a run changes nothing.
+// LDD3's trim: opening the device write-only empties it and makes it adopt
+// the module's current geometry.
+void scull_trim(const Run &run)
+{
+	const int fd = ::open(run.opt.device.c_str(), O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(run.opt.device + ": open O_WRONLY to empty it before the prefill: " + std::strerror(errno));
+	close(fd);
+}
+
+// Under --bpf-trace the prefill starts on an emptied device, so every
+// quantum set it stores into is a new one, allocated while BPF counts
+// (trace_check.hpp, the set-up).  Then the geometry, which the device has
+// from its last trim: setter ioctls get it back, so a run changes nothing,
+// and the set-up check computes the prefill's quantum sets from it.
 void scull_setup(Run &run, int ctl)
 {
+	if (run.opt.bpf_trace && run.prefill) {
+		scull_trim(run);
+		run.emptied = true;
+	}
 	run.scull_quantum = ioctl(ctl, SCULL_IOCQQUANTUM);
 	run.scull_qset = ioctl(ctl, SCULL_IOCQQSET);
 }
@@ -182,15 +201,19 @@ void scullpipe_check_params(const Run &run)
 const DeviceProfile kProfiles[] = {
 	// kind               default_size    max_size, what it measures              regions value_read
 	{DeviceKind::generic, kDefaultSize,   0, "",                                  false,  false,
-	 generic_refuse_check, no_params, no_setup, no_worker_state, verify_regions, no_trace_plan},
+	 generic_refuse_check, no_params, no_setup, no_worker_state, verify_regions, no_trace_plan, no_setup_plan},
 	{DeviceKind::scull,   kDefaultSize,   0, "",                                  true,   false,
-	 scull_refuse_check, scull_check_params, scull_setup, no_worker_state, verify_regions, scull_trace_plan},
+	 scull_refuse_check, scull_check_params, scull_setup, no_worker_state, verify_regions, scull_trace_plan,
+	 scull_setup_plan},
 	{DeviceKind::counter, kDefaultSize,   0, "",                                  false,  true,
-	 counter_refuse_check, no_params, counter_setup, no_worker_state, counter_verify, counter_trace_plan},
+	 counter_refuse_check, no_params, counter_setup, no_worker_state, counter_verify, counter_trace_plan,
+	 counter_setup_plan},
 	{DeviceKind::lkp_enc, kDefaultLkpLen, LKP_ENC_STRING_MAX, "an lkp_enc string", false, false,
-	 lkp_refuse_check, no_params, lkp_setup, lkp_init_worker, lkp_verify, lkp_enc_trace_plan},
+	 lkp_refuse_check, no_params, lkp_setup, lkp_init_worker, lkp_verify, lkp_enc_trace_plan,
+	 lkp_enc_setup_plan},
 	{DeviceKind::scullpipe, kDefaultPipeSize, 0, "",                            false,  false,
-	 generic_refuse_check, scullpipe_check_params, no_setup, no_worker_state, verify_regions, no_trace_plan},
+	 generic_refuse_check, scullpipe_check_params, no_setup, no_worker_state, verify_regions, no_trace_plan,
+	 no_setup_plan},
 };
 // clang-format on
 

@@ -173,6 +173,54 @@ void figures_json(json &j, const Run &run, const Results &r)
 	j["per_op"] = per_op;
 }
 
+const char *outcome_word(const TraceOutcome &t) { return !t.checked ? "not run" : t.ok ? "ok" : "FAILED"; }
+
+// "scull_qset_alloc 1 (expected 1), scull_qset_free 3, ...": the set-up's
+// figures, each with its expected value when the plan has one.
+std::string setup_line(const SetupTrace &s)
+{
+	std::string out;
+	for (const auto &[name, n] : s.figures) {
+		out += (out.empty() ? "" : ", ") + name + " " + std::to_string(n);
+		for (const auto &e : s.plan.expect)
+			if (e.figure == name)
+				out += " (expected " + std::to_string(e.lo) +
+				       (e.hi == e.lo ? "" : "-" + std::to_string(e.hi)) + ")";
+	}
+	return out.empty() ? "no events" : out;
+}
+
+json expect_json(const TracePlan &plan)
+{
+	json out = json::array();
+	for (const auto &e : plan.expect)
+		out.push_back(json{{"figure", e.figure}, {"lo", e.lo}, {"hi", e.hi}, {"why", e.why}});
+	return out;
+}
+
+json setup_json(const SetupTrace &s)
+{
+	json figures = json::object();
+	for (const auto &[name, n] : s.figures)
+		figures[name] = n;
+	const SetupFacts &f = s.facts;
+	uint64_t bytes = 0;
+	for (const auto &reg : f.regions)
+		bytes += reg.second;
+	return json{{"emptied", f.emptied},
+		    {"prefill_bytes", bytes},
+		    {"prefill_writes", f.writes},
+		    {"geometry", f.quantum ? json{{"quantum", f.quantum}, {"qset", f.qset}} : json(nullptr)},
+		    {"trace_events", figures},
+		    {"expected", expect_json(s.plan)},
+		    {"not_modelled", s.plan.applies ? json(nullptr) : json(s.plan.not_checked)}};
+}
+
+json outcome_json(const TraceOutcome &t)
+{
+	return json{{"checked", t.checked}, {"ok", value_or_null(t.checked, t.ok)}, {"detail", t.detail}};
+}
+
 }  // namespace
 
 Results merge_results(const Run &run, bool interrupted)
@@ -203,7 +251,7 @@ Results merge_results(const Run &run, bool interrupted)
 	return r;
 }
 
-void print_table(FILE *tout, const Run &run, const Results &r, const CheckOutcome &check)
+void print_table(FILE *tout, const Run &run, const Results &r, const CheckOutcome &check, const SetupTrace *setup)
 {
 	const Options &opt = run.opt;
 	std::fprintf(tout, "kmodlab-load %s  %s", opt.device.c_str(), kind_name(run.dev.kind));
@@ -228,25 +276,28 @@ void print_table(FILE *tout, const Run &run, const Results &r, const CheckOutcom
 		std::fprintf(tout, "  error %s: %" PRIu64 "\n", k.c_str(), v);
 	if (opt.check)
 		std::fprintf(tout, "  check: %s: %s\n", check.ok ? "ok" : "FAILED", check.detail.c_str());
-	if (opt.check && opt.bpf_trace)
-		std::fprintf(tout, "  tracepoint check: %s: %s\n",
-			     !check.trace_checked ? "not run" : check.trace_ok ? "ok" : "FAILED", check.trace_detail.c_str());
+	if (setup)
+		std::fprintf(tout, "  set-up tracepoints (before the run, not measured): %s\n", setup_line(*setup).c_str());
+	if (opt.check && opt.bpf_trace) {
+		std::fprintf(tout, "  tracepoint check: %s: %s\n", outcome_word(check.trace), check.trace.detail.c_str());
+		std::fprintf(tout, "  set-up tracepoint check: %s: %s\n", outcome_word(check.setup),
+			     check.setup.detail.c_str());
+	}
 }
 
-json json_document(const Run &run, const Results &r, const CheckOutcome &check, const std::optional<std::string> &bpf)
+json json_document(const Run &run, const Results &r, const CheckOutcome &check, const std::optional<std::string> &bpf,
+		   const SetupTrace *setup)
 {
 	json j = {{"tool", "kmodlab-load"}, {"version", kVersion}, {"env", env_json(run)}};
 	settings_json(j, run, r);
 	figures_json(j, run, r);
 	j["check"] = json{{"enabled", run.opt.check}, {"ok", value_or_null(run.opt.check, check.ok)},
 			  {"detail", check.detail}};
-	j["check"]["trace_events"] =
-		run.opt.check && run.opt.bpf_trace
-			? json{{"checked", check.trace_checked},
-			       {"ok", value_or_null(check.trace_checked, check.trace_ok)},
-			       {"detail", check.trace_detail}}
-			: json(nullptr);
+	const bool traced_check = run.opt.check && run.opt.bpf_trace;
+	j["check"]["trace_events"] = traced_check ? outcome_json(check.trace) : json(nullptr);
+	j["check"]["setup_trace_events"] = traced_check ? outcome_json(check.setup) : json(nullptr);
 	j["bpf"] = bpf ? json::parse(*bpf) : json(nullptr);
+	j["setup"] = setup ? setup_json(*setup) : json(nullptr);
 	return j;
 }
 

@@ -33,23 +33,39 @@ struct Results {
 	bool interrupted = false;
 };
 
+// One tracepoint cross-check (trace_check.hpp): whether it ran, its verdict,
+// and what it found or why it did not run.
+struct TraceOutcome {
+	bool checked = false, ok = true;
+	std::string detail;
+};
+
 struct CheckOutcome {
 	bool ok = true;
 	std::string detail;
-	// --bpf-trace --check: the tracepoint cross-check (trace_check.hpp),
-	// part of ok; trace_detail says what it found or why it did not run.
-	bool trace_checked = false, trace_ok = true;
-	std::string trace_detail;
+	// --bpf-trace --check, both part of ok: the measured phase's counts
+	// against the operations, and the set-up's against what it did.
+	TraceOutcome trace, setup;
+};
+
+// --bpf-trace: the set-up's tracepoint figures (BPF attached before it, read
+// and cleared when it ended) and the exact figures it must show.
+struct SetupTrace {
+	std::map<std::string, uint64_t> figures;
+	SetupFacts facts;
+	TracePlan plan;
 };
 
 Results merge_results(const Run &run, bool interrupted);
 
 // The table (stdout, or stderr when the JSON goes to stdout).
-void print_table(FILE *out, const Run &run, const Results &r, const CheckOutcome &check);
+void print_table(FILE *out, const Run &run, const Results &r, const CheckOutcome &check,
+		 const SetupTrace *setup = nullptr);
 
-// The JSON document; bpf is the BPF session's own JSON text when --bpf ran.
+// The JSON document; bpf is the BPF session's own JSON text when --bpf ran,
+// setup the set-up's figures under --bpf-trace.
 nlohmann::ordered_json json_document(const Run &run, const Results &r, const CheckOutcome &check,
-				     const std::optional<std::string> &bpf);
+				     const std::optional<std::string> &bpf, const SetupTrace *setup = nullptr);
 
 std::string fmt_rate(double v);  // 1.23 M, 4.5 k
 

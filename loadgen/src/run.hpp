@@ -67,6 +67,7 @@ struct alignas(64) Worker {
 	uint64_t mismatches = 0;
 	std::string first_mismatch;
 	uint64_t incr_ok = 0;          // counter: every successful incr, warm-up included
+	uint64_t prefill_writes = 0;   // successful write calls of the prefill
 	uint64_t first_start = UINT64_MAX, last_end = 0;  // measured window (ticks)
 	uint64_t cpu_start_ns = 0, cpu_ns = 0;  // thread CPU time of the measured phase
 	std::string error;
@@ -110,7 +111,10 @@ struct DeviceProfile {
 	void (*refuse_check)(const Run &run);
 	// Dies when the run does not fit the loaded module's parameters.
 	void (*check_params)(const Run &run);
-	// Reads or resets device state on the control descriptor before the run.
+	// Reads or resets device state on the control descriptor before the run
+	// (before the prefill); under --bpf-trace with a prefill, scull empties
+	// the device first so that the prefill's allocations are all new
+	// (Run::emptied).
 	void (*setup)(Run &run, int ctl);
 	// Per-thread state the device's operations need.
 	void (*init_worker)(const Run &run, Worker &w);
@@ -119,6 +123,8 @@ struct DeviceProfile {
 	// --bpf-trace --check: what the driver's tracepoints must count
 	// (trace_check.hpp).
 	TracePlan (*trace_plan)(const std::vector<OpSpec> &ops, const OkOps &ok, unsigned threads);
+	// --bpf-trace --check: what they must count during the set-up (exact).
+	TracePlan (*setup_plan)(const SetupFacts &f);
 };
 
 const DeviceProfile &profile_of(DeviceKind kind);
@@ -136,6 +142,7 @@ struct Run {
 	bool seekable = false;    // per-thread regions (profile, or a regular file)
 	bool value_read = false;  // profile: read = the value at offset 0
 	bool prefill = false;
+	bool emptied = false;     // the set-up emptied the device before the prefill (profile setup)
 	bool has_ioctl_mutation = false;
 	uint64_t size = 0, span = 0;
 	Clock clock;

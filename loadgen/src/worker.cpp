@@ -610,7 +610,7 @@ void open_loop(Run &run, Worker &w)
 	}
 }
 
-bool write_all_at(int fd, const char *data, uint64_t len, uint64_t off, std::string *err)
+bool write_all_at(int fd, const char *data, uint64_t len, uint64_t off, uint64_t *calls, std::string *err)
 {
 	while (len) {
 		ssize_t r = pwrite(fd, data, len, static_cast<off_t>(off));
@@ -618,6 +618,7 @@ bool write_all_at(int fd, const char *data, uint64_t len, uint64_t off, std::str
 			*err = "prefill pwrite at " + std::to_string(off) + ": " + (r < 0 ? std::strerror(errno) : "wrote 0 bytes");
 			return false;
 		}
+		++*calls;
 		data += r;
 		len -= static_cast<uint64_t>(r);
 		off += static_cast<uint64_t>(r);
@@ -656,7 +657,8 @@ void verify_region(Run &run, Worker &w)
 
 }  // namespace
 
-// Fill the thread's region with the generation-0 pattern (untimed).
+// Fill the thread's region with the generation-0 pattern (untimed);
+// w.prefill_writes counts the write calls (one scull_write event each).
 bool prefill(Run &run, Worker &w, std::string *err)
 {
 	std::vector<char> chunk(64 * 1024);
@@ -664,7 +666,7 @@ bool prefill(Run &run, Worker &w, std::string *err)
 		const uint64_t n = std::min<uint64_t>(chunk.size(), run.span - done);
 		for (uint64_t i = 0; i < n; i++)
 			chunk[i] = static_cast<char>(pattern_byte(run.opt.seed, 0, w.region_base + done + i));
-		if (!write_all_at(w.fd, chunk.data(), n, w.region_base + done, err))
+		if (!write_all_at(w.fd, chunk.data(), n, w.region_base + done, &w.prefill_writes, err))
 			return false;
 	}
 	return true;

@@ -79,7 +79,7 @@ TEST(Report, TopLevelKeysInSchemaOrder)
 		"tool", "version", "env", "device", "driver", "variant", "module", "module_params", "op", "mix",
 		"threads", "mode", "rate", "size", "span", "offsets", "duration_s", "warmup_s", "ops_requested",
 		"duration_requested_s", "interrupted", "ops", "errors", "bytes", "ops_per_s", "bytes_per_s", "cpu_s",
-		"ops_per_cpu_s", "latency_ns", "histogram", "per_op", "check", "bpf"};
+		"ops_per_cpu_s", "latency_ns", "histogram", "per_op", "check", "bpf", "setup"};
 	EXPECT_EQ(keys(j), want);
 	EXPECT_EQ(j["tool"], "kmodlab-load");
 	EXPECT_EQ(j["driver"], "generic");
@@ -100,6 +100,7 @@ TEST(Report, TopLevelKeysInSchemaOrder)
 	EXPECT_EQ(j["latency_ns"]["min"], 100.0);
 	EXPECT_TRUE(j["check"]["ok"].is_null());
 	EXPECT_TRUE(j["bpf"].is_null());
+	EXPECT_TRUE(j["setup"].is_null());  // only under --bpf-trace
 }
 
 TEST(Report, HistogramBucketsSumToTheOps)
@@ -145,4 +146,40 @@ TEST(Report, NonFiniteAndInvalidUtf8StayValidJson)
 	const json back = json::parse(text);
 	EXPECT_TRUE(back["ops_per_cpu_s"].is_null());
 	EXPECT_NE(back["check"]["detail"].get<std::string>().find("want \"ab\"\n"), std::string::npos);
+}
+
+// --bpf-trace --check: the set-up's figures, what they had to be, and both
+// tracepoint checks.
+TEST(Report, SetupTraceAndItsCheck)
+{
+	kmodlab::Run run;
+	Results r;
+	make_run(run, r);
+	run.opt.check = run.opt.bpf_trace = true;
+	SetupTrace s;
+	s.figures = {{"scull_qset_alloc", 2}, {"scull_trim", 1}};
+	s.facts.emptied = true;
+	s.facts.quantum = 4000;
+	s.facts.qset = 1000;
+	s.facts.regions = {{0, 1 << 20}, {1 << 20, 1 << 20}};
+	s.facts.writes = 530;
+	s.plan.applies = true;
+	s.plan.expect = {{"scull_qset_alloc", 1, 1, "one per set"}};
+	CheckOutcome c;
+	c.ok = false;
+	c.trace = {true, true, "7 figures as the operations predict"};
+	c.setup = {true, false, "1 finding(s); first: scull_qset_alloc = 2, expected [1, 1]"};
+	const json j = json_document(run, r, c, std::nullopt, &s);
+	EXPECT_EQ(keys(j["setup"]), (std::vector<std::string>{"emptied", "prefill_bytes", "prefill_writes", "geometry",
+								 "trace_events", "expected", "not_modelled"}));
+	EXPECT_EQ(j["setup"]["prefill_bytes"], 2 << 20);
+	EXPECT_EQ(j["setup"]["prefill_writes"], 530);
+	EXPECT_EQ(j["setup"]["geometry"]["qset"], 1000);
+	EXPECT_EQ(j["setup"]["trace_events"]["scull_qset_alloc"], 2);
+	EXPECT_EQ(j["setup"]["expected"][0]["figure"], "scull_qset_alloc");
+	EXPECT_EQ(j["setup"]["expected"][0]["lo"], 1);
+	EXPECT_TRUE(j["setup"]["not_modelled"].is_null());
+	EXPECT_EQ(j["check"]["trace_events"]["ok"], true);
+	EXPECT_EQ(j["check"]["setup_trace_events"]["ok"], false);
+	EXPECT_EQ(j["check"]["setup_trace_events"]["checked"], true);
 }

@@ -19,8 +19,9 @@
                                                       `scull-sets N`: N allocations, each
                                                       followed by its write, 2N writes, N frees
     tests/guest/tracepoints.py load-check JSON        a kmodlab-load --bpf-trace --check
-                                                      report: data check and tracepoint
-                                                      check ran and passed
+                                                      report: data check and both tracepoint
+                                                      checks (run, set-up) ran and passed;
+                                                      scull: one allocation per prefilled set
 
 DRIVER is scull, counter or lkp_enc; the event system is the module's name
 (kmod/include/kmodlab/trace/common.h).  Run as root with the modules loaded
@@ -297,19 +298,38 @@ def sets_check(path, variant, n):
     return [f"{module}: {k} {got.get(k)}, expected {v}" for k, v in want.items() if got.get(k) != v]
 
 
+def scull_setup_check(doc):
+    """The set-up of a kmodlab-load --bpf-trace run on scull (BPF attached before
+    it): one trim, then one allocation per quantum set of the prefilled regions
+    [0, threads x span), counted here from the module's sysfs geometry, not
+    from kmodlab-load's own computation (which asks the device by ioctl)."""
+    quantum, qset = scull_geometry(doc["variant"])
+    set_bytes = quantum * qset
+    want = {"scull_trim": 1, "scull_qset_alloc": -(-doc["threads"] * doc["span"] // set_bytes),
+            "alloc_no_write": 0, "scull_read": 0}
+    got = doc["setup"]["trace_events"]
+    return [f"set-up: {k} {got.get(k)}, expected {v} (sysfs geometry {quantum} x {qset}, "
+            f"{doc['threads']} x {doc['span']} bytes prefilled)" for k, v in want.items() if got.get(k) != v]
+
+
 def load_check(path):
-    """kmodlab-load --bpf-trace --check's JSON: both checks ran and passed,
-    the module's tracepoints are in the BPF report."""
+    """kmodlab-load --bpf-trace --check's JSON: the data check and both
+    tracepoint checks (measured phase, set-up) ran and passed, the module's
+    tracepoints are in the BPF report; scull's set-up allocated every
+    prefilled quantum set once."""
     import json
     doc = json.loads(Path(path).read_text())
     bad = []
-    tc = doc["check"].get("trace_events")
     if not doc["check"]["ok"]:
         bad.append(f"check failed: {doc['check']['detail']}")
-    if not tc or not tc["checked"] or not tc["ok"]:
-        bad.append(f"tracepoint check did not pass: {tc}")
+    for key in ("trace_events", "setup_trace_events"):
+        tc = doc["check"].get(key)
+        if not tc or not tc["checked"] or not tc["ok"]:
+            bad.append(f"tracepoint check {key} did not pass: {tc}")
     if trace_module(doc["bpf"], doc["module"]) is None:
         bad.append(f"{doc['module']}: not in bpf.trace_events")
+    if doc["driver"] == "scull":
+        bad += scull_setup_check(doc)
     return bad
 
 
