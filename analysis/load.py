@@ -318,6 +318,7 @@ class Run:
     design: dict = field(default_factory=dict)          # manifest "design": boots, pairs_per_boot, order, ...
     variant_sides: dict | None = None                   # manifest "variant_sides" (A/A and planted runs)
     origin: dict = field(default_factory=dict)  # manifest commit, shard, machine(s), merged_from (shown, never read)
+    selected: list[str] | None = None  # manifest "cells_selected": make bench CELLS= chose these cells, else None
 
     def runs_of(self, pass_: str) -> list[LoadgenRun]:
         return [r for r in self.loadgen if r.pass_ == pass_]
@@ -811,6 +812,8 @@ def load_run(run_dir: Path | str) -> Run:
               quick=bool(_get(man, "quick", w, bool, optional=True)), env=env, loadgen=[])
     run.bench_settings = _get(man, "settings", w, dict, optional=True) or {}
     run.origin = {k: man[k] for k in ("commit", "shard", "machine", "machines", "merged_from") if man.get(k)}
+    sel = _get(man, "cells_selected", w, list, optional=True)
+    run.selected = [str(c) for c in sel] if sel else None
     seen = set()
     where: dict[int, str] = {}
     for i, entry in enumerate(_get(man, "runs", w, list)):

@@ -529,6 +529,7 @@ def new_manifest(out, opt, s, matrix, mine):
             "commit": opt.commit or "unknown",
             "shard": opt.shard.as_json(), "machine": machine_record(opt.machine),
             "matrix": [c.name for c in matrix], "cells": [c.name for c in mine],
+            **({"cells_selected": [c.name for c in matrix]} if opt.cells else {}),
             "settings": {"duration_s": s["duration_s"], "warmup_s": s["warmup_s"],
                          "threads": s["threads"], "sync_modes": s["sync_modes"],
                          "reps": opt.boots * s["pairs_per_boot"]},
