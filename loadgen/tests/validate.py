@@ -5,6 +5,7 @@
                           [--bpf] [--wakeup] [--driver D] [--variant V]
     validate.py gbench FILE --expect NAME_REGEX [--expect ...]
     validate.py fio FILE --jobs N
+    validate.py wakeup-trace FILE --threads N   (kmodlab-trace wakeup --json FILE)
 
 Exits 1 with the reason on the first inconsistency: missing fields (see
 loadgen/SCHEMA.md), an ops count different from --ops, percentiles out of
@@ -109,6 +110,20 @@ def check_wakeup(d):
     print("blocked reads %d in %d ops" % (read_sleeps(d["bpf"]["wakeup"]), d["ops"]))
 
 
+def wakeup_trace(a):
+    """kmodlab-trace wakeup's JSON (the Session JSON itself): wakeups timed, one per sleep within one per
+    thread of the traced program (analysis/wakeups.py; the pingpong bounds need kmodlab-load's op count)."""
+    d = json.load(open(a.file))
+    if not isinstance(d.get("wakeup"), list):
+        fail("wakeup missing: kmodlab-trace wakeup writes it, empty or not")
+    problems = wakeup_problems({"op": None, "ops": 0, "threads": a.threads, "bpf": d})
+    if problems:
+        fail("; ".join(problems))
+    for w in d["wakeup"]:
+        print("wakeup %s %s: %d wakeups, %d sleeps, %d woken running, p50 %.0f ns"
+              % (w["device"], w["op"], w["count"], w["sleeps"], w["woke_running"], w["percentiles"]["p50"]))
+
+
 def load(a):
     d = json.load(open(a.file))
     for k in LOAD_FIELDS:
@@ -205,7 +220,7 @@ def fio(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["load", "gbench", "fio"])
+    p.add_argument("kind", choices=["load", "gbench", "fio", "wakeup-trace"])
     p.add_argument("file")
     p.add_argument("--ops", type=int)
     p.add_argument("--mode")
@@ -218,8 +233,9 @@ def main():
     p.add_argument("--variant")
     p.add_argument("--expect", action="append")
     p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
-    {"load": load, "gbench": gbench, "fio": fio}[a.kind](a)
+    {"load": load, "gbench": gbench, "fio": fio, "wakeup-trace": wakeup_trace}[a.kind](a)
 
 
 if __name__ == "__main__":
