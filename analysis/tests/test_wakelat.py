@@ -91,3 +91,19 @@ def test_load_reads_wakeup_and_refuses_a_bad_count():
     raw["wakeup"][0]["sleeps"] = "3"
     with pytest.raises(InputError, match=r"wakeup\[0\].*sleeps"):
         _bpf(raw, "x.json")
+
+
+@pytest.mark.parametrize("op,own_sc", [("pingpong", "write"), ("pipe", "read")])
+def test_bpf_counts_are_checked_on_the_runs_own_node(op, own_sc):
+    """kmodlab-load --bpf on a paired run traces the other pipe too (pingpong's return pipe: the echoer's
+    write and the pinger's read): the exact-count check counts the measured syscall on the run's own
+    node only; counted over both nodes it would see every call twice."""
+    from analysis.compare import bpf_count_mismatches
+    r = _pingpong("c", 20000, ops=1000)
+    r.op, r.per_op = op, {op: 1000}
+    out, ret = "/dev/scullpipe-c0", "/dev/scullpipe-c1"
+    r.bpf.opslat = [BpfOp(out, "read", 1001, 0.0, [], {}), BpfOp(out, "write", 1001, 0.0, [], {}),
+                    BpfOp(ret, "read", 1000, 0.0, [], {}), BpfOp(ret, "write", 1000, 0.0, [], {})]
+    assert bpf_count_mismatches(_run_of(r)) == []
+    r.bpf.opslat[0 if own_sc == "read" else 1] = BpfOp(out, own_sc, 990, 0.0, [], {})  # 10 calls lost
+    assert any(f"BPF counted 990 {own_sc} calls" in x for x in bpf_count_mismatches(_run_of(r)))

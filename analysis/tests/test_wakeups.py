@@ -80,3 +80,13 @@ def test_histogram_must_add_up():
     d2 = copy.deepcopy(d)
     d2["bpf"]["wakeup"][0]["histogram"][0][2] -= 1
     assert any("does not add up" in x for x in wakeup_problems(d2))
+
+
+def test_mean_must_lie_between_min_and_max():
+    # a min/max combined wrongly across CPUs (or a sum that lost events) puts the mean outside
+    d = pingpong()
+    d["bpf"]["wakeup"][0]["max_ns"] = d["bpf"]["wakeup"][0]["min_ns"] - 1
+    assert any("mean outside [min, max]" in x for x in wakeup_problems(d))
+    d = pingpong()
+    d["bpf"]["wakeup"][1]["min_ns"] = 0  # no wakeup takes 0 ns
+    assert any("mean outside [min, max]" in x for x in wakeup_problems(d))
