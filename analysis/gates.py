@@ -38,6 +38,7 @@ from .stats import PairedResult, holm, welch_df  # noqa: F401  (welch_df: re-exp
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 # A run's cell that the baseline lacks: shown as SKIP with this reason, never gated, never an error.
 NEW_CELL = "new, not gated: the baseline has no such cell (promote a run that has it to gate it)"
+NEW_MODULE = "new, not gated: the baseline's size report has no such module"
 
 
 @dataclass
@@ -175,6 +176,10 @@ def module_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
         lim = b.max_stack * (1 + s.stack_tolerance)
         gates.append(Gate(f"module {b.name} max stack frame", f"{b.max_stack} B", f"{n.max_stack} B",
                           f"<= {lim:.0f} B (+{s.stack_tolerance:.0%})", FAIL if n.max_stack > lim else PASS))
+    bnames = {b.name for b in base.modules}
+    for n in sorted((m for m in new.modules if m.name not in bnames), key=lambda m: m.name):
+        gates.append(Gate(f"module {n.name} size (text+data+rodata+bss)", "not in baseline", f"{n.total} B", "-",
+                          SKIP, NEW_MODULE))
     return gates
 
 

@@ -107,6 +107,17 @@ def test_missing_module_fails(run_dir, baseline_dir, settings):
     assert _status(gs, "module lkp_enc_cxx present") == gates.FAIL
 
 
+def test_a_module_the_baseline_lacks_is_new_not_gated(run_dir, baseline_dir, settings):
+    # scullpipe_c in the run's size report, not in the baseline's: a visible SKIP row, not a silent pass
+    p = run_dir / "modules.json"
+    doc = json.loads(p.read_text())
+    doc["modules"]["scullpipe_c"] = doc["modules"]["scull_c"]
+    p.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    g = [g for g in gs if g.gate == "module scullpipe_c size (text+data+rodata+bss)"]
+    assert len(g) == 1 and g[0].status == gates.SKIP and g[0].detail.startswith("new, not gated")
+
+
 def test_icount_rise_fails_and_tiny_change_passes(tmp_path, baseline_dir, settings):
     # scull read4k: 226 -> 240 C++ instructions (+6%): fails; counter write1: 101 -> 101.2 (+0.2%): passes.
     new = write_run(tmp_path / "insn", 2, "insn", icount_cxx={("scull", "read4k"): 240.0, ("counter", "write1"): 101.2})
