@@ -123,7 +123,9 @@ def _cell_result(driver: str, workload: str, pairs: list[Pair], s: Settings, fam
         kept_x = [v for v, lab in zip(x, labels) if lab not in gone]
         metrics[name] = MetricResult(name, unit, hib, res, float(np.median(kept_c)) if kept_c else float("nan"),
                                      float(np.median(kept_x)) if kept_x else float("nan"), fam)
-    bpo = {v: float(np.median([getattr(p, v).bytes_per_op for p in pairs])) for v in ("c", "cxx")}
+    # a run without operations (a stalled 0.3 s pingpong) has no bytes per op: the others decide
+    bpo = {v: float(np.median(b)) if (b := [x for p in pairs if np.isfinite(x := getattr(p, v).bytes_per_op)])
+           else float("nan") for v in ("c", "cxx")}
     return CellResult(driver, workload, f"{driver}/{workload}" in s.primary_cells, len(pairs),
                       len(set(boots)), excl, bpo, metrics, pairs)
 

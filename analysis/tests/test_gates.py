@@ -485,3 +485,17 @@ def test_a_cells_run_of_new_cells_only_is_usable_and_fails_only_on_primary_cells
     (new / "manifest.json").write_text(json.dumps(man))
     with pytest.raises(InputError, match="no matrix cell"):
         gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+
+
+def test_a_run_without_operations_leaves_bytes_per_op_to_the_others(run_dir, settings):
+    # a stalled run (0 ops: a pingpong whose 0.3 s saw no round trip) has no bytes/op; the cell's
+    # median is the other runs', not NaN
+    from analysis.compare import compare_run
+    man = json.loads((run_dir / "manifest.json").read_text())
+    e = next(e for e in man["runs"] if e.get("workload") == "pwrite4096" and e.get("variant") == "cxx"
+             and e.get("pass") == "timing")
+    doc = json.loads((run_dir / e["file"]).read_text())
+    doc["ops"], doc["bytes"], doc["ops_per_s"] = 0, 0, 0.0
+    (run_dir / e["file"]).write_text(json.dumps(doc))
+    cr = next(c for c in compare_run(load_run(run_dir), settings) if c.workload == "pwrite4096")
+    assert cr.bytes_per_op["cxx"] == 4096
