@@ -101,7 +101,7 @@ test: check-host-target build
 
 # --- the main job -----------------------------------------------------------------
 bench: check-host-target build
-	@TARGET=$(TARGET) QUICK=$(QUICK) KERNEL=$(KERNEL) SHARD=$(SHARD) PYTHON=$(PYTHON) scripts/bench.sh
+	@TARGET=$(TARGET) QUICK=$(QUICK) KERNEL=$(KERNEL) SHARD=$(SHARD) CELLS=$(CELLS) PYTHON=$(PYTHON) scripts/bench.sh
 
 calibrate: check-host-target build
 	@TARGET=$(TARGET) QUICK=$(QUICK) PYTHON=$(PYTHON) scripts/calibrate.sh

@@ -123,7 +123,9 @@ def _cell_result(driver: str, workload: str, pairs: list[Pair], s: Settings, fam
         kept_x = [v for v, lab in zip(x, labels) if lab not in gone]
         metrics[name] = MetricResult(name, unit, hib, res, float(np.median(kept_c)) if kept_c else float("nan"),
                                      float(np.median(kept_x)) if kept_x else float("nan"), fam)
-    bpo = {v: float(np.median([getattr(p, v).bytes_per_op for p in pairs])) for v in ("c", "cxx")}
+    # a run without operations (a stalled 0.3 s pingpong) has no bytes per op: the others decide
+    bpo = {v: float(np.median(b)) if (b := [x for p in pairs if np.isfinite(x := getattr(p, v).bytes_per_op)])
+           else float("nan") for v in ("c", "cxx")}
     return CellResult(driver, workload, f"{driver}/{workload}" in s.primary_cells, len(pairs),
                       len(set(boots)), excl, bpo, metrics, pairs)
 
@@ -167,8 +169,15 @@ def expected_syscalls(r: LoadgenRun) -> dict[str, int] | None:
     return dict(out)
 
 
+def own_node_ops(r: LoadgenRun):
+    """The run's BPF opslat entries on its own node: a pingpong run traces its return pipes too, whose
+    reads and writes are the other thread's half of the round trip (files without device names: all)."""
+    own = [o for o in r.bpf.opslat if o.device == r.device]
+    return own if own else list(r.bpf.opslat)
+
+
 def kernel_ops(r: LoadgenRun):
-    """The run's BPF opslat entries of its workload's syscalls.
+    """The run's BPF opslat entries of its workload's syscalls on its own node.
 
     BPF traces the device, not the process: open/close around the measured
     phase, and anything another process does to the same node, would
@@ -178,8 +187,8 @@ def kernel_ops(r: LoadgenRun):
         return []
     want = expected_syscalls(r)
     if want is None:
-        return [o for o in r.bpf.opslat if o.op not in SETUP_OPS]
-    return [o for o in r.bpf.opslat if o.op in want]
+        return [o for o in own_node_ops(r) if o.op not in SETUP_OPS]
+    return [o for o in own_node_ops(r) if o.op in want]
 
 
 # --- lock contention --------------------------------------------------------------
@@ -471,7 +480,7 @@ def bpf_count_mismatches(run: Run) -> list[str]:
             bad.append(f"{r.file}: cannot tell which syscalls operations {sorted(r.per_op) or [r.op]} issue")
             continue
         for sc, n in sorted(want.items()):
-            got = sum(o.count for o in r.bpf.opslat if o.op == sc)
+            got = sum(o.count for o in own_node_ops(r) if o.op == sc)
             bound = r.threads * per_op[sc]
             if not 0 <= got - n <= bound:
                 bad.append(f"{r.file}: BPF counted {got} {sc} calls, kmodlab-load issued {n}: "

@@ -15,8 +15,9 @@ Only what is stable across machines may fail the gate:
 * correctness: check.ok, unexpected errno counts, the reliability summary.
 
 No gate is dropped silently: a baseline cell missing from a run FAILS,
-unless the run is QUICK and the cell is not primary (BENCH_PRIMARY_CELLS),
-which is a visible SKIP.  Absolute throughput and latency are printed as
+unless the run is QUICK or selected its cells (make bench CELLS=) and the
+cell is not primary (BENCH_PRIMARY_CELLS), which is a visible SKIP; a run's
+cell the baseline lacks is a SKIP row "new, not gated".  Absolute throughput and latency are printed as
 INFO rows and never gate: a faster or busier machine moves them without any
 code change.
 """
@@ -35,6 +36,9 @@ from .load import Run
 from .stats import PairedResult, holm, welch_df  # noqa: F401  (welch_df: re-exported)
 
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
+# A run's cell that the baseline lacks: shown as SKIP with this reason, never gated, never an error.
+NEW_CELL = "new, not gated: the baseline has no such cell (promote a run that has it to gate it)"
+NEW_MODULE = "new, not gated: the baseline's size report has no such module"
 
 
 @dataclass
@@ -95,11 +99,17 @@ def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tupl
 
 
 def _missing_cell(name: str, new: Run, s: Settings) -> Gate:
-    """A baseline cell absent from the run: FAIL, except a non-primary cell of a QUICK run (SKIP, says why)."""
+    """A baseline cell absent from the run: FAIL, except a non-primary cell of a QUICK run or of a run that
+    selected its cells (make bench CELLS=): SKIP, says why."""
+    if new.selected is not None and name not in s.primary_cells:
+        return Gate(f"ratio {name}", "present", "not in run", "-", SKIP,
+                    f"not selected: the run measured only CELLS={','.join(new.selected)}")
     if new.quick and name not in s.primary_cells:
         return Gate(f"ratio {name}", "present", "not in run", "-", SKIP,
                     "not in the QUICK matrix (a documented subset of the full matrix, analysis/README.md)")
     why = "primary cell (BENCH_PRIMARY_CELLS) " if name in s.primary_cells else ""
+    if new.selected is not None:
+        why += "not selected by CELLS: "
     return Gate(f"ratio {name}", "present", "not in run", "measured", FAIL,
                 f"{why}in the baseline but not measured in this run: a missing cell never passes")
 
@@ -122,7 +132,7 @@ def ratio_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
             continue
         if key not in bres:
             gates.append(Gate(f"ratio {name}", "not in baseline", "present", "-", SKIP,
-                              "new cell: no baseline to compare against"))
+                              NEW_CELL))
             continue
         for metric in METRICS:
             bm, nm = bres[key].metrics[metric], nres[key].metrics[metric]
@@ -166,6 +176,10 @@ def module_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
         lim = b.max_stack * (1 + s.stack_tolerance)
         gates.append(Gate(f"module {b.name} max stack frame", f"{b.max_stack} B", f"{n.max_stack} B",
                           f"<= {lim:.0f} B (+{s.stack_tolerance:.0%})", FAIL if n.max_stack > lim else PASS))
+    bnames = {b.name for b in base.modules}
+    for n in sorted((m for m in new.modules if m.name not in bnames), key=lambda m: m.name):
+        gates.append(Gate(f"module {n.name} size (text+data+rodata+bss)", "not in baseline", f"{n.total} B", "-",
+                          SKIP, NEW_MODULE))
     return gates
 
 
@@ -270,8 +284,9 @@ def bpf_count_gate(new: Run) -> Gate:
 
 
 def evaluate(base: Run, new: Run, s: Settings) -> list[Gate]:
-    """All gates; a run with no cell in common with the baseline is unusable, not a pass."""
-    if not set(cells(base)) & set(cells(new)):
+    """All gates; a run with no cell in common with the baseline is unusable, not a pass, unless the run
+    selected its cells (make bench CELLS=): its cells are then new, and the baseline's missing."""
+    if not set(cells(base)) & set(cells(new)) and new.selected is None:
         raise InputError(f"{new.dir}: no matrix cell (driver/workload) in common with the baseline {base.dir}: "
                          "nothing to compare (was the baseline made from a different matrix?)")
     env = []

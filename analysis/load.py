@@ -153,6 +153,17 @@ class BpfTrace:
 
 
 @dataclass
+class BpfWake:
+    """Wakeups of threads asleep inside a call on one device (kmodlab-load --bpf on a paired run; bpf/README.md)."""
+    device: str
+    op: str                             # the sleeping call's operation: read, write
+    count: int                          # timed wakeups (sched_wakeup -> running again)
+    sleeps: int                         # the thread switched away asleep inside the call
+    woke_running: int                   # woken before it had switched away (not timed)
+    histogram: list                     # [[lo, hi, count], ...] ns
+
+
+@dataclass
 class SetupTrace:
     """The set-up of a kmodlab-load --bpf-trace run (BPF attached before it; loadgen/SCHEMA.md "setup"):
     scull's trim and prefill, counted apart from the measured phase."""
@@ -171,6 +182,7 @@ class Bpf:
     dropped: int
     prog_stats: list[dict]
     trace_events: list[BpfTrace] = field(default_factory=list)
+    wakeup: list[BpfWake] | None = None  # None: the session did not trace wakeups
 
 
 @dataclass
@@ -306,6 +318,7 @@ class Run:
     design: dict = field(default_factory=dict)          # manifest "design": boots, pairs_per_boot, order, ...
     variant_sides: dict | None = None                   # manifest "variant_sides" (A/A and planted runs)
     origin: dict = field(default_factory=dict)  # manifest commit, shard, machine(s), merged_from (shown, never read)
+    selected: list[str] | None = None  # manifest "cells_selected": make bench CELLS= chose these cells, else None
 
     def runs_of(self, pass_: str) -> list[LoadgenRun]:
         return [r for r in self.loadgen if r.pass_ == pass_]
@@ -348,7 +361,22 @@ def _bpf(raw: dict, where: str) -> Bpf:
                       "ns_per_event": _num(p, "ns_per_event", w),
                       "recursion_misses": _get(p, "recursion_misses", w, int, optional=True) or 0})
     return Bpf(opslat=ops, lockstat=locks, dropped=_get(raw, "dropped", where, int), prog_stats=stats,
-               trace_events=_trace_events(raw, where))
+               trace_events=_trace_events(raw, where), wakeup=_wakeup(raw, where))
+
+
+def _wakeup(raw: dict, where: str) -> list[BpfWake] | None:
+    """bpf.wakeup (only when the session traced wakeups: paired scullpipe runs)."""
+    items = _get(raw, "wakeup", where, list, optional=True)
+    if items is None:
+        return None
+    out = []
+    for i, x in enumerate(items):
+        w = f"{where}.wakeup[{i}]"
+        out.append(BpfWake(device=_get(x, "device", w, str), op=_get(x, "op", w, str),
+                           count=_get(x, "count", w, int), sleeps=_get(x, "sleeps", w, int),
+                           woke_running=_get(x, "woke_running", w, int),
+                           histogram=_histogram(_get(x, "histogram", w, list), w + ".histogram")))
+    return out
 
 
 def _counts(raw, where: str) -> dict[str, int]:
@@ -784,6 +812,8 @@ def load_run(run_dir: Path | str) -> Run:
               quick=bool(_get(man, "quick", w, bool, optional=True)), env=env, loadgen=[])
     run.bench_settings = _get(man, "settings", w, dict, optional=True) or {}
     run.origin = {k: man[k] for k in ("commit", "shard", "machine", "machines", "merged_from") if man.get(k)}
+    sel = _get(man, "cells_selected", w, list, optional=True)
+    run.selected = [str(c) for c in sel] if sel else None
     seen = set()
     where: dict[int, str] = {}
     for i, entry in enumerate(_get(man, "runs", w, list)):

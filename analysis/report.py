@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import figures, icount_profile, inside
+from . import figures, icount_profile, inside, wakelat
 from .compare import (cells, compare_run, family_size, lock_pairs, lock_rows, probe_rows, tool_rows,
                       unmatched_tool_cells)
 from .conf import Settings
@@ -289,7 +289,8 @@ def _locks(run: Run, fig_dir: Path) -> list:
     return b
 
 
-def _paired_cell(r: inside.PhaseRow) -> str:
+def _paired_cell(r) -> str:
+    """A row's C++/C with its CI and p (inside.PhaseRow, wakelat.WakeRow)."""
     if r.paired is None or not math.isfinite(r.paired.ratio):
         return "n/a (descriptive only)"
     p = r.paired
@@ -360,6 +361,30 @@ def _inside(run: Run, s: Settings) -> list:
                    [[r.driver, LABELS.get(r.variant, r.variant), str(r.runs), str(r.checked), str(r.passed),
                      str(r.setup_checked), str(r.setup_passed), "; ".join(r.not_checked) or "-",
                      r.failures[0] if r.failures else "-"] for r in crows]))
+    return b
+
+
+def _wakeups(run: Run, s: Settings) -> list:
+    """Wakeup latency of the blocking cells (analysis/wakelat.py); nothing when no run traced wakeups."""
+    rows = wakelat.wake_rows(run, s)
+    if not rows:
+        return []
+    b: list = [Heading("Wakeup latency (blocking calls)")]
+    b.append(Para("Pass: **BPF** (kmodlab-load --bpf on the paired scullpipe runs; bpf/wakelat.bpf.c): for a thread "
+                  "asleep inside a call on the device (a read waiting for data, a write waiting for room), the time "
+                  "from the scheduler's wakeup (sched_wakeup, made by the other thread's wake_up) to the thread "
+                  "running again (sched_switch to it). Per cell and operation of the sleeping call, pingpong's two "
+                  "pipes merged; p50/p99 of each run's histogram (bucket lower edge, at most 3.1% low), median over "
+                  "runs. C++/C of the p50s with the paired statistics of the timing comparison (geometric mean, 95% "
+                  "CI, exact sign-flip p), outside the Holm family: the probes are attached. \"relations\": runs "
+                  "whose figures keep analysis/wakeups.py's rules (one timed wakeup per sleep; pingpong: one sleep "
+                  "per blocked read, 0.9-2 blocked reads per round trip)."))
+    b.append(Table(["driver", "workload", "sleeping op", "runs C / C++", "wakeups/op C", "C++", "p50 C", "p50 C++",
+                    "p99 C", "p99 C++", "p50 C++/C [95% CI], p", "relations", "first problem"],
+                   [[r.driver, r.workload, r.op, f"{r.n['c']} / {r.n['cxx']}", _num(r.per_op["c"]),
+                     _num(r.per_op["cxx"]), _num(r.p50["c"], "ns"), _num(r.p50["cxx"], "ns"), _num(r.p99["c"], "ns"),
+                     _num(r.p99["cxx"], "ns"), _paired_cell(r), f"{r.kept} of {r.n['c'] + r.n['cxx']}",
+                     r.failures[0] if r.failures else "-"] for r in rows]))
     return b
 
 
@@ -503,7 +528,8 @@ def build(run: Run, s: Settings, fig_dir: Path, results: list | None = None) -> 
     """All blocks of the report; figures are written to fig_dir as a side effect."""
     results = compare_run(run, s) if results is None else results
     b = _header(run, s) + _summary(run, s, results, fig_dir) + _order(results) + _excluded(results, s)
-    b += _latency(run, results, fig_dir) + _locks(run, fig_dir) + _inside(run, s) + _tools(run, s, fig_dir)
+    b += _latency(run, results, fig_dir) + _locks(run, fig_dir) + _inside(run, s) + _wakeups(run, s)
+    b += _tools(run, s, fig_dir)
     b += _modules(run, fig_dir)
     b += _icount(run) + _reliability(run) + _probe(run, s, fig_dir) + _correctness(run, s)
     return b

@@ -63,10 +63,11 @@ bool SessionImpl::attach_driver_kprobes(bpf_program *p, bool is_exit, const std:
 	return true;
 }
 
-// lockstat's and opslat's programs, exit programs in the first pass.
+// lockstat's, wakelat's and opslat's programs, exit programs in the first pass.
 bool SessionImpl::attach_objects(std::string *error)
 {
-	std::vector<bpf_object *> objs = {lk_ ? lk_->obj : nullptr, ops_ ? ops_->obj : nullptr};
+	std::vector<bpf_object *> objs = {lk_ ? lk_->obj : nullptr, wk_ ? wk_->obj : nullptr,
+					  ops_ ? ops_->obj : nullptr};
 	for (auto *o : ops_extra_)
 		objs.push_back(o->obj);
 	for (int pass = 0; pass < 2; pass++) {

@@ -37,8 +37,9 @@ static __always_inline void count_drop(__u32 why)
  * load, so both objects see the same maps).  The BTF programs keep it in
  * task-local storage (a pointer in the task: no hashing, no bucket lock,
  * nothing to delete); raw_tp, classic tracepoints and kprobes cannot use
- * task storage and use the tid-keyed hash.  funclat does not define
- * KMODLAB_BPF_INFLIGHT and so creates neither.
+ * task storage and use the tid-keyed hash.  wakelat reads them too, and
+ * writes their wake_ns.  funclat does not define KMODLAB_BPF_INFLIGHT and
+ * so creates neither.
  */
 #ifdef KMODLAB_BPF_INFLIGHT
 struct {
@@ -54,6 +55,23 @@ struct {
 	__type(key, __u32);	/* tid */
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+/*
+ * Task t's state inside a call on a target device, or NULL when it is not
+ * in one: task storage under the BTF programs, the tid-keyed hash
+ * otherwise (tid: t's pid).  lockstat asks for the current task, wakelat
+ * for the task being woken or switched in.
+ */
+static __always_inline struct inflight *inflight_of(struct task_struct *t, __u32 tid, bool btf)
+{
+	struct inflight *in;
+
+	if (btf) {
+		in = bpf_task_storage_get(&inflight_ts, t, 0, 0);
+		return in && in->active ? in : NULL;
+	}
+	return bpf_map_lookup_elem(&inflight, &tid);
+}
 #endif
 
 #endif

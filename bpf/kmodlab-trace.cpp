@@ -1,5 +1,5 @@
 // kmodlab-trace - the lab's BPF tools on their own, like the libbpf-tools:
-//   kmodlab-trace opslat|lockstat|funclat|events|all [options]
+//   kmodlab-trace opslat|lockstat|funclat|events|wakeup|all [options]
 // Prints histograms as text tables; JSON (bpf/README.md) with --json.
 #include <getopt.h>
 #include <glob.h>
@@ -27,7 +27,7 @@ void on_signal(int) { g_stop = 1; }
 void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kmodlab-trace opslat|lockstat|funclat|events|all [options] [-- COMMAND [ARG...]]\n"
+		"usage: kmodlab-trace opslat|lockstat|funclat|events|wakeup|all [options] [-- COMMAND [ARG...]]\n"
 		"\n"
 		"  opslat    per (device, operation) syscall latency: read, write, pread64,\n"
 		"            pwrite64, ioctl, openat, close on the target devices\n"
@@ -38,11 +38,16 @@ void usage(FILE *f)
 		"            lkp_enc's per-phase latency (seed -> string write -> readback)\n"
 		"            and the event-order checks, per module (--module, or the\n"
 		"            modules of --device / of every lab device present)\n"
+		"  wakeup    wakeup latency of threads asleep inside a call on a target\n"
+		"            device (a scullpipe read waiting for data): sched_wakeup to\n"
+		"            the thread running again, per device and operation, with the\n"
+		"            sleeps counted\n"
 		"  all       opslat and lockstat (and funclat if --funcs is given)\n"
 		"\n"
 		"options:\n"
 		"  -d, --device PATH    target character device (repeatable; default: every\n"
-		"                       /dev/scull-*, /dev/counter-*, /dev/lkp_enc-* present)\n"
+		"                       /dev/scull-*, /dev/counter-*, /dev/lkp_enc-*,\n"
+		"                       /dev/scullpipe-* present)\n"
 		"  -i, --interval S     print (and clear) the tables every S seconds\n"
 		"  -t, --duration S     stop after S seconds (default: until Ctrl-C)\n"
 		"  -j, --json FILE      write the final JSON to FILE ('-': stdout, no text)\n"
@@ -105,8 +110,11 @@ int main(int argc, char **argv)
 	} else if (cmd == "events") {
 		opts.opslat = opts.lockstat = false;
 		opts.trace_events = true;
+	} else if (cmd == "wakeup") {
+		opts.opslat = opts.lockstat = false;
+		opts.wakelat = true;
 	} else if (cmd != "all") {
-		fprintf(stderr, "kmodlab-trace: unknown tool '%s' (opslat, lockstat, funclat, events, all; --help)\n",
+		fprintf(stderr, "kmodlab-trace: unknown tool '%s' (opslat, lockstat, funclat, events, wakeup, all; --help)\n",
 			cmd.c_str());
 		return 2;
 	}
@@ -173,10 +181,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kmodlab-trace: --module is for the events tool\n");
 		return 2;
 	}
-	if (opts.opslat || opts.lockstat || (opts.trace_events && opts.trace_modules.empty())) {
+	if (opts.opslat || opts.lockstat || opts.wakelat || (opts.trace_events && opts.trace_modules.empty())) {
 		if (paths.empty()) {
 			glob_t g;
-			for (const char *pat : {"/dev/scull-*", "/dev/counter-*", "/dev/lkp_enc-*"})
+			for (const char *pat : {"/dev/scull-*", "/dev/counter-*", "/dev/lkp_enc-*", "/dev/scullpipe-*"})
 				if (glob(pat, 0, nullptr, &g) == 0) {
 					for (size_t i = 0; i < g.gl_pathc; i++)
 						paths.push_back(g.gl_pathv[i]);

@@ -7,7 +7,7 @@
 // what they collected as JSON and as text tables.
 //
 // Extensions beyond the first contract (all optional, defaults keep the
-// original behaviour): Options::funcs/attach/prog_stats/trace_openat/tgid,
+// original behaviour): Options::funcs/attach/prog_stats/trace_openat/tgid/wakelat,
 // Session::report()/clear(), device_number().
 #pragma once
 
@@ -27,6 +27,10 @@ struct Options {
 	std::vector<dev_t> devices;
 	bool opslat = true;    // per (device, operation) latency histograms
 	bool lockstat = true;  // lock:contention_begin/end inside target syscalls
+	// Wakeup latency of threads sleeping inside a target call
+	// (sched_wakeup -> sched_switch to the thread), Report::wakeup.  Off
+	// by default: its sched_switch program runs on every context switch.
+	bool wakelat = false;
 
 	// Glob patterns (fnmatch) of functions of loaded modules to time with
 	// kprobe/kretprobe, e.g. "scull_c_*".  Empty: no kprobes.
@@ -91,6 +95,18 @@ struct LockStat {
 	Histogram hist;
 };
 
+// Wakeups of threads that slept inside a call on a target device, per
+// (device, operation of that call): the time from sched_wakeup to the
+// thread running again, and the sleeps they ended (bpf/wakelat.bpf.c).
+struct WakeStat {
+	std::string device;  // path of the device the sleeping call was on
+	unsigned major = 0, minor = 0;
+	std::string op;      // read, write, ...
+	Histogram hist;      // wakeup -> running again, one per timed wakeup
+	uint64_t sleeps = 0;       // the thread switched away asleep inside the call
+	uint64_t woke_running = 0; // woken before it had switched away (not timed)
+};
+
 struct FuncStat {
 	std::string func, module;
 	Histogram hist;
@@ -123,6 +139,8 @@ struct Report {
 	std::vector<OpStat> opslat;
 	std::vector<LockStat> lockstat;
 	std::vector<FuncStat> funclat;
+	bool wakeup_traced = false;    // Options::wakelat: "wakeup" in the JSON, empty or not
+	std::vector<WakeStat> wakeup;
 	std::vector<TraceModule> trace_events;  // Options::trace_events
 	uint64_t dropped = 0;     // sum of drops
 	std::map<std::string, uint64_t> drops;

@@ -56,6 +56,13 @@ std::string spin_slowpath_name()
 	return found;
 }
 
+// The attach modes whose programs keep the per-thread state in task
+// storage (BTF pointers); the others use the tid-keyed hash.
+bool uses_task_storage(int mode)
+{
+	return mode == M_TP_BTF || mode == M_FENTRY;
+}
+
 void set_mode(bpf_object *obj, int mode, bool lockstat)
 {
 	bpf_program *p;
@@ -77,7 +84,7 @@ opslat_bpf *SessionImpl::open_opslat(int mode)
 	set_mode(o->obj, mode, false);
 	// Task storage only serves the BTF programs; older kernels may not
 	// even have it, so do not create it for the other modes.
-	bpf_map__set_autocreate(o->maps.inflight_ts, mode == M_TP_BTF || mode == M_FENTRY);
+	bpf_map__set_autocreate(o->maps.inflight_ts, uses_task_storage(mode));
 	return o;
 }
 
@@ -217,6 +224,33 @@ bool SessionImpl::load_lockstat(int mode, std::string *error)
 			     kModes[mode], strerror(-err));
 		lockstat_bpf__destroy(lk_);
 		lk_ = nullptr;
+		return false;
+	}
+	return true;
+}
+
+// wakelat reads and writes opslat's per-thread state: its tp_btf programs
+// (task storage) with the BTF modes, its raw_tp ones (the hash) otherwise.
+bool SessionImpl::load_wakelat(int mode, std::string *error)
+{
+	wk_ = wakelat_bpf__open();
+	if (!wk_) {
+		*error = fmt("wakelat: cannot open the BPF object: %s", strerror(errno));
+		return false;
+	}
+	const bool btf = uses_task_storage(mode);
+	set_mode(wk_->obj, btf ? M_TP_BTF : M_RAW_TP, false);
+	bpf_map__set_autocreate(wk_->maps.inflight_ts, btf);
+	int err = bpf_map__reuse_fd(wk_->maps.inflight, bpf_map__fd(ops_->maps.inflight));
+	if (!err && btf)
+		err = bpf_map__reuse_fd(wk_->maps.inflight_ts, bpf_map__fd(ops_->maps.inflight_ts));
+	if (!err)
+		err = wakelat_bpf__load(wk_);
+	if (err) {
+		*error = fmt("wakelat: loading the %s sched_wakeup/sched_switch programs failed: %s",
+			     btf ? "tp_btf" : "raw_tp", strerror(-err));
+		wakelat_bpf__destroy(wk_);
+		wk_ = nullptr;
 		return false;
 	}
 	return true;

@@ -90,13 +90,7 @@ static __always_inline __u16 irq_ctx(void)
 /* The thread's opslat state: task storage under tp_btf, the hash otherwise. */
 static __always_inline struct inflight *thread_state(__u32 tid, bool btf)
 {
-	struct inflight *in;
-
-	if (btf) {
-		in = bpf_task_storage_get(&inflight_ts, bpf_get_current_task_btf(), 0, 0);
-		return in && in->active ? in : NULL;
-	}
-	return bpf_map_lookup_elem(&inflight, &tid);
+	return inflight_of(btf ? bpf_get_current_task_btf() : NULL, tid, btf);
 }
 
 /* One finished wait into the per-(lock, device, op, context) table. */

@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "kmodlab/histogram.hpp"
@@ -102,6 +103,23 @@ Histogram make_hist(const __u64 *slots, uint64_t count, uint64_t sum, uint64_t m
 	return h;
 }
 
+// The fields an OpStat and a WakeStat share, from one slot of a per-CPU
+// histogram map (count, sum_ns, min_ns, max_ns leading, then slots).
+template <class Stat, class Raw, class Dev>
+Stat slot_stat(int fd, uint32_t slot, int ncpu, const Dev &dev, uint32_t op, const Raw *h)
+{
+	static_assert(offsetof(Raw, count) == 0 && offsetof(Raw, min_ns) == 16 && offsetof(Raw, max_ns) == 24);
+	uint64_t mn, mx;
+	percpu_minmax(fd, &slot, sizeof(Raw), ncpu, 0, 2, 3, &mn, &mx);
+	Stat s;
+	s.device = dev.name;
+	s.major = major(dev.rdev);
+	s.minor = minor(dev.rdev);
+	s.op = kOpNames[op];
+	s.hist = make_hist(h->slots, h->count, h->sum_ns, mn, mx);
+	return s;
+}
+
 // One OpStat per (device, op) that saw a call.
 void SessionImpl::read_opslat(Report *r) const
 {
@@ -114,20 +132,36 @@ void SessionImpl::read_opslat(Report *r) const
 				if (!read_percpu(fd, &slot, sizeof(opslat_hist), ncpu_, &v) || v[0] == 0)
 					continue;
 				const auto *h = reinterpret_cast<const opslat_hist *>(v.data());
-				uint64_t mn, mx;
-				percpu_minmax(fd, &slot, sizeof(opslat_hist), ncpu_, 0, 2, 3, &mn, &mx);
-				OpStat s;
-				s.device = devs_[d].name;
-				s.major = major(devs_[d].rdev);
-				s.minor = minor(devs_[d].rdev);
-				s.op = kOpNames[op];
-				s.hist = make_hist(h->slots, h->count, h->sum_ns, mn, mx);
+				auto s = slot_stat<OpStat>(fd, slot, ncpu_, devs_[d], op, h);
 				for (unsigned e = 1; e < ERRNO_SLOTS; e++)
 					if (h->errors[e])
 						s.errors[errno_name(e)] += h->errors[e];
 				r->opslat.push_back(std::move(s));
 			}
 	}
+}
+
+// One WakeStat per (device, op) that slept or was woken.
+void SessionImpl::read_wakelat(Report *r) const
+{
+	std::vector<uint64_t> v;
+	if (!wk_)
+		return;
+	r->wakeup_traced = true;
+	int fd = bpf_map__fd(wk_->maps.wakes);
+	for (uint32_t d = 0; d < devs_.size(); d++)
+		for (uint32_t op = 0; op < KOP_COUNT; op++) {
+			uint32_t slot = OPSLAT_SLOT(d, op);
+			if (!read_percpu(fd, &slot, sizeof(wakelat_hist), ncpu_, &v))
+				continue;
+			const auto *h = reinterpret_cast<const wakelat_hist *>(v.data());
+			if (!h->count && !h->sleeps && !h->woke_running)
+				continue;
+			auto s = slot_stat<WakeStat>(fd, slot, ncpu_, devs_[d], op, h);
+			s.sleeps = h->sleeps;
+			s.woke_running = h->woke_running;
+			r->wakeup.push_back(std::move(s));
+		}
 }
 
 // One LockStat per (lock, device, op, context), the longest total wait first.
@@ -241,6 +275,7 @@ Report SessionImpl::report() const
 	read_opslat(&r);
 	read_lockstat(&r);
 	read_funclat(&r);
+	read_wakelat(&r);
 	read_trace_events(&r);
 	read_drops(&r);
 	read_prog_stats(&r);
@@ -265,6 +300,8 @@ void SessionImpl::clear()
 		zero_array(fn_->maps.funcs, FUNCLAT_MAX_FUNCS, sizeof(func_hist));
 		zero_array(fn_->maps.drops, KDROP_COUNT, sizeof(uint64_t));
 	}
+	if (wk_)
+		zero_array(wk_->maps.wakes, OPSLAT_NSLOTS, sizeof(wakelat_hist));
 	clear_trace_events();
 	snapshot_prog_base();
 	if (attach_ns_ && !detach_ns_)

@@ -157,6 +157,7 @@ static __always_inline void on_enter(int op, int dev, bool btf)
 	in->op = op;
 	in->matched = dev >= 0;
 	in->generation = generation;
+	in->wake_ns = 0;
 	in->start_ns = bpf_ktime_get_ns();
 	in->active = 1;
 	if (btf)

@@ -51,6 +51,9 @@ struct inflight {
 	__u8 pad;
 	__u32 generation;	/* attach period that wrote it (task storage) */
 	__u32 pad2;
+	/* wakelat: when the scheduler woke the thread while it slept inside
+	 * this call (0: not woken since it last ran); entry clears it. */
+	__u64 wake_ns;
 };
 
 /* Why events were not recorded; "drops" per-CPU array, reported as "dropped". */

@@ -130,6 +130,15 @@ Json funclat_json(const FuncStat &f)
 	return o;
 }
 
+Json wakeup_json(const WakeStat &w)
+{
+	Json o = {{"device", w.device}, {"rdev", std::to_string(w.major) + ":" + std::to_string(w.minor)},
+		  {"op", w.op}, {"count", w.hist.count}, {"sleeps", w.sleeps}, {"woke_running", w.woke_running},
+		  {"sum_ns", w.hist.sum_ns}, {"min_ns", w.hist.min_ns}, {"max_ns", w.hist.max_ns}};
+	hist_json(o, w.hist);
+	return o;
+}
+
 // {"name": n, ...} of (name, n) pairs, in their order.
 Json pairs_json(const std::vector<std::pair<std::string, uint64_t>> &v)
 {
@@ -176,6 +185,8 @@ std::string render_json(const Report &r)
 	j["opslat"] = list(r.opslat, opslat_json);
 	j["lockstat"] = list(r.lockstat, lockstat_json);
 	j["funclat"] = list(r.funclat, funclat_json);
+	if (r.wakeup_traced)  // only with Options::wakelat: older reports unchanged
+		j["wakeup"] = list(r.wakeup, wakeup_json);
 	if (!r.trace_events.empty())  // only with Options::trace_events: older reports unchanged
 		j["trace_events"] = list(r.trace_events, trace_json);
 	j["dropped"] = r.dropped;
@@ -227,6 +238,12 @@ std::string render_text(const Report &r)
 		o << "\n" << f.func << " [" << f.module << "]: ";
 		summary_text(o, f.hist);
 		hist_text(o, f.hist, "nsecs");
+	}
+	for (const auto &w : r.wakeup) {
+		o << "\nwakeups of " << w.op << " on " << w.device << " (" << w.sleeps << " sleeps, " << w.woke_running
+		  << " woken while running): ";
+		summary_text(o, w.hist);
+		hist_text(o, w.hist, "nsecs");
 	}
 	for (const auto &m : r.trace_events) {
 		o << "\ntracepoints of " << m.module << ":";

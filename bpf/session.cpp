@@ -55,6 +55,7 @@ SessionImpl::~SessionImpl()
 {
 	detach();
 	funclat_bpf__destroy(fn_);
+	wakelat_bpf__destroy(wk_);
 	drvevents_bpf__destroy(ev_);
 	encphase_bpf__destroy(enc_);
 	lockstat_bpf__destroy(lk_);
@@ -67,7 +68,7 @@ SessionImpl::~SessionImpl()
 // finds their node.
 bool SessionImpl::add_devices(const std::vector<dev_t> &devices, std::string *error)
 {
-	if (devices.empty() && (opts_.opslat || opts_.lockstat)) {
+	if (devices.empty() && (opts_.opslat || opts_.lockstat || opts_.wakelat)) {
 		*error = "no target device given";
 		return false;
 	}
@@ -103,7 +104,7 @@ void SessionImpl::name_devices()
 	closedir(dir);
 }
 
-// opslat (and lockstat) in the first of the modes that loads; the error
+// opslat (and lockstat, wakelat) in the first of the modes that loads; the error
 // lists why each failed.
 bool SessionImpl::load_first_mode(const std::vector<int> &modes, std::string *error)
 {
@@ -116,6 +117,13 @@ bool SessionImpl::load_first_mode(const std::vector<int> &modes, std::string *er
 		}
 		if (opts_.lockstat && !load_lockstat(m, &e)) {
 			why += (why.empty() ? "" : "; ") + e;
+			destroy_opslat();
+			continue;
+		}
+		if (opts_.wakelat && !load_wakelat(m, &e)) {
+			why += (why.empty() ? "" : "; ") + e;
+			lockstat_bpf__destroy(lk_);
+			lk_ = nullptr;
 			destroy_opslat();
 			continue;
 		}
@@ -152,7 +160,8 @@ bool SessionImpl::init(const Options &opts, std::string *error)
 	}
 	// Before loading: fentry/kprobe modes find the driver functions in it.
 	ksyms_.load(&notes_);
-	if ((opts.opslat || opts.lockstat) && !load_first_mode(modes, error))
+	// wakelat needs opslat's per-thread state, so opslat loads for it too.
+	if ((opts.opslat || opts.lockstat || opts.wakelat) && !load_first_mode(modes, error))
 		return false;
 	if (!opts.funcs.empty() && !load_funclat(error))
 		return false;

@@ -25,11 +25,13 @@
 #include "funclat.h"
 #include "drvevents.h"
 #include "encphase.h"
+#include "wakelat.h"
 #include "opslat.skel.h"
 #include "lockstat.skel.h"
 #include "funclat.skel.h"
 #include "drvevents.skel.h"
 #include "encphase.skel.h"
+#include "wakelat.skel.h"
 #include "session_internal.hpp"
 
 namespace kmodlab::bpf {
@@ -82,6 +84,7 @@ private:
 	bool load_lockstat(int mode, std::string *error);
 	void choose_spin_probe(int mode);
 	bool load_funclat(std::string *error);
+	bool load_wakelat(int mode, std::string *error);
 	// drvtrace.cpp
 	bool trace_module_list(std::string *error);
 	bool load_trace_events(std::string *error);
@@ -104,6 +107,7 @@ private:
 	void read_opslat(Report *r) const;
 	void read_lockstat(Report *r) const;
 	void read_funclat(Report *r) const;
+	void read_wakelat(Report *r) const;
 	void read_drops(Report *r) const;
 	void read_prog_stats(Report *r) const;
 
@@ -116,6 +120,7 @@ private:
 	std::vector<Func> drv_funcs_;  // fentry/kprobe mode: the traced driver functions
 	lockstat_bpf *lk_ = nullptr;
 	funclat_bpf *fn_ = nullptr;
+	wakelat_bpf *wk_ = nullptr;  // Options::wakelat
 	drvevents_bpf *ev_ = nullptr;
 	encphase_bpf *enc_ = nullptr;
 	std::vector<TraceMod> trace_mods_;

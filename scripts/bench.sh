@@ -27,7 +27,9 @@
 # Environment: QUICK=1 (small matrix, about 4-5 minutes), TARGET=vm|host,
 # PYTHON (Debian's python3), BENCH_* settings of kmodlab.conf (the
 # environment wins, e.g. BENCH_BOOTS=1), ICOUNT=0|1, BENCH_OUT=DIR (the run
-# directory instead of results/<id>), KERNEL=<series or ABI>, SHARD=i/N.
+# directory instead of results/<id>), KERNEL=<series or ABI>, SHARD=i/N,
+# CELLS=DRIVER/WORKLOAD,... (only these cells of the matrix: experiments;
+# Google Benchmark and fio then cover only those).
 # Builds are the Makefile's job.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,7 +67,7 @@ bench_one_kernel() {	# name release dir
 		awk -v n="$(nproc)" '{ exit !($1 > n) }' /proc/loadavg &&
 			echo "bench: host load average ${KMODLAB_HOST_LOAD%% *} on $(nproc) CPUs: other work competes with the guest; expect far larger noise and MDEs than on a quiet host" >&2
 		matrix=(scripts/bench_matrix.py --out "$ROOT/$kout" --boot "$b" --boots "$BOOTS" ${QUICK:+--quick}
-			${SHARD:+--shard "$SHARD"} --machine "$KMODLAB_MACHINE" --commit "$KMODLAB_COMMIT"
+			${SHARD:+--shard "$SHARD"} ${CELLS:+--cells "$CELLS"} --machine "$KMODLAB_MACHINE" --commit "$KMODLAB_COMMIT"
 			--kernel-name "$series" --run-id "$id/$series")
 		[ $((b + 1)) = "$BOOTS" ] && matrix+=(--extras)
 		if [ "$TARGET" = vm ]; then
@@ -103,7 +105,7 @@ bench_one_kernel() {	# name release dir
 
 # A bad setting stops here, before a guest boots, naming key, value and origin.
 "$PYTHON" scripts/bench_matrix.py ${QUICK:+--quick} ${SHARD:+--shard "$SHARD"} --check-config
-"$PYTHON" scripts/bench_matrix.py ${QUICK:+--quick} ${SHARD:+--shard "$SHARD"} --list >/dev/null
+"$PYTHON" scripts/bench_matrix.py ${QUICK:+--quick} ${SHARD:+--shard "$SHARD"} ${CELLS:+--cells "$CELLS"} --list >/dev/null
 
 # The kernels this bench runs on: "name release" lines (scripts/bench-kernels.sh).
 if [ "$TARGET" = vm ]; then

@@ -82,13 +82,17 @@ def now_iso():
 class Cell:
     """One matrix cell: a driver, a workload name and kmodlab-load's arguments."""
 
-    def __init__(self, base, driver, workload, args, threads=1, sync=None, node_suffix="", checkable=True):
+    def __init__(self, base, driver, workload, args, threads=1, sync=None, node_suffix="", checkable=True,
+                 traced=True):
         self.base, self.driver, self.workload, self.args = base, driver, workload, args
         self.threads, self.sync, self.node_suffix = threads, sync, node_suffix
         # kmodlab-load --check refuses an op it cannot verify (lkp_enc's data
         # check verifies encrypt cycles; a seed read has none): such a cell's
         # BPF pass runs without --check, and its entries say so.
         self.checkable = checkable
+        # The driver has tracepoints of its own (--bpf-trace with
+        # BENCH_BPF_TRACE); scullpipe has none, its BPF pass is --bpf.
+        self.traced = traced
 
     @property
     def name(self):
@@ -124,7 +128,21 @@ def build_cells(quick, threads_list, sync_modes):
         cells.append(Cell(lkp, "lkp_enc", "ioctl-read-seed", ["--op", "ioctl:LKP_ENC_IOC_READ_SEED"],
                           checkable=False))
     cells.append(Cell(lkp, "lkp_enc", "encrypt", ["--op", "encrypt"]))
+    cells += scullpipe_cells()
     return cells
+
+
+def scullpipe_cells():
+    """scullpipe's paired workloads (loadgen/README.md), 1 writer : 1 reader: pipe
+    throughput (the reads are the measured op) and the pingpong round trip
+    through minors 0 and 1.  Their BPF pass (--bpf) adds the wakeup latency of
+    the threads asleep in the driver.  No --check (a pipe keeps no data to read
+    back) and no driver tracepoints."""
+    pipe, size = uapi("SCULLPIPE_NAME"), uapi("SCULLPIPE_ATOMIC_WRITE")
+    return [Cell(pipe, "scullpipe", f"pipe{size}", ["--op", "pipe", "--size", size], threads=2,
+                 node_suffix="0", checkable=False, traced=False),
+            Cell(pipe, "scullpipe", f"pingpong{size}", ["--op", "pingpong", "--size", size], threads=2,
+                 node_suffix="0", checkable=False, traced=False)]
 
 
 def select_cells(cells, wanted):
@@ -307,7 +325,8 @@ class Runner:
                "--duration", f"{duration}s", "--warmup", f"{s['warmup_s']}s", "--quiet",
                "--json", json_path]
         if pass_ == "bpf":
-            cmd += ["--bpf-trace" if s["bpf_trace"] else "--bpf", *(["--check"] if cell.checkable else [])]
+            cmd += ["--bpf-trace" if s["bpf_trace"] and cell.traced else "--bpf",
+                    *(["--check"] if cell.checkable else [])]
         pin = s.get("pin_guest_cpu")
         if pin not in (None, "", "none") and cell.threads == 1:
             cmd = ["taskset", "-c", pin, *cmd]
@@ -527,6 +546,7 @@ def new_manifest(out, opt, s, matrix, mine):
             "commit": opt.commit or "unknown",
             "shard": opt.shard.as_json(), "machine": machine_record(opt.machine),
             "matrix": [c.name for c in matrix], "cells": [c.name for c in mine],
+            **({"cells_selected": [c.name for c in matrix]} if opt.cells else {}),
             "settings": {"duration_s": s["duration_s"], "warmup_s": s["warmup_s"],
                          "threads": s["threads"], "sync_modes": s["sync_modes"],
                          "reps": opt.boots * s["pairs_per_boot"]},
@@ -644,7 +664,7 @@ def main():
         sync0 = s["sync_modes"][0]
         if current_sync not in (None, sync0):
             ensure_sync([f"{uapi('COUNTER_NAME')}_{v}" for v in VARIANTS], sync0, log)
-        only = set(names) if opt.shard.count > 1 else None
+        only = set(names) if opt.shard.count > 1 or opt.cells else None
         manifest["runs"].extend(run_gbench(out, log, opt.quick, opt.boots * s["pairs_per_boot"], sync0, only))
         progress.step("Google Benchmark")
         manifest["runs"].extend(run_fio(out, log, opt.quick, only))

@@ -49,3 +49,21 @@ def test_a_retry_that_finishes_passes(tmp_path):
     script = f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; sleep 20"
     with open(tmp_path / "bench.log", "w") as log:
         bm.run(["sh", "-c", script], log, timeout=1, retries=1)
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_scullpipe_cells_run_paired_with_bpf_not_bpf_trace_nor_check(quick):
+    """The blocking cells: 2 threads on minor 0; their BPF pass is --bpf (wakeup latency; scullpipe has no
+    tracepoints for --bpf-trace, and a pipe keeps no data for --check), the timing pass has neither."""
+    cells = {c.name: c for c in bm.build_cells(quick, [1], ["mutex"])}
+    s = {"duration_s": 0.3, "bpf_duration_s": 1.0, "warmup_s": 0.1, "bpf_trace": True}
+    runner = bm.Runner(Path("/nonexistent"), None, s, 0)
+    for name, op in (("scullpipe/pipe512", "pipe"), ("scullpipe/pingpong512", "pingpong")):
+        cell = cells[name]
+        side = bm.Side(cell.device("c"), cell.module("c"))
+        assert side.device.endswith("/scullpipe-c0") and side.module == "scullpipe_c"
+        timing = [str(x) for x in runner.command(cell, side, "timing", "t.json")]
+        bpf = [str(x) for x in runner.command(cell, side, "bpf", "b.json")]
+        assert timing[timing.index("--op") + 1] == op and timing[timing.index("--threads") + 1] == "2"
+        assert not {"--bpf", "--bpf-trace", "--check"} & set(timing)
+        assert "--bpf" in bpf and not {"--bpf-trace", "--check"} & set(bpf)

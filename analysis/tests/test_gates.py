@@ -7,6 +7,7 @@ from analysis import gates
 from analysis.__main__ import main
 from analysis.errors import InputError
 from analysis.load import load_run
+from samples import CELLS as SAMPLE_CELLS
 from samples import write_run
 
 
@@ -104,6 +105,17 @@ def test_missing_module_fails(run_dir, baseline_dir, settings):
     p.write_text(json.dumps(doc))
     gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
     assert _status(gs, "module lkp_enc_cxx present") == gates.FAIL
+
+
+def test_a_module_the_baseline_lacks_is_new_not_gated(run_dir, baseline_dir, settings):
+    # scullpipe_c in the run's size report, not in the baseline's: a visible SKIP row, not a silent pass
+    p = run_dir / "modules.json"
+    doc = json.loads(p.read_text())
+    doc["modules"]["scullpipe_c"] = doc["modules"]["scull_c"]
+    p.write_text(json.dumps(doc))
+    gs = gates.evaluate(load_run(baseline_dir), load_run(run_dir), settings)
+    g = [g for g in gs if g.gate == "module scullpipe_c size (text+data+rodata+bss)"]
+    assert len(g) == 1 and g[0].status == gates.SKIP and g[0].detail.startswith("new, not gated")
 
 
 def test_icount_rise_fails_and_tiny_change_passes(tmp_path, baseline_dir, settings):
@@ -433,3 +445,70 @@ def test_power_simulation_runs_the_real_gate(settings):
     s = dataclasses.replace(settings, resamples=2000)
     assert gate_fail_rate(s, 30, 3, 0.04, 0.0, 0.15, 20, 1, 38) >= 0.9
     assert gate_fail_rate(s, 30, 3, 0.04, 0.0, 0.0, 20, 1, 38) == 0.0
+
+
+def _rename_cell(run_dir, driver, old, new, selected=None):
+    """Rename one cell of a written run (a cell the baseline lacks); selected: the manifest's
+    cells_selected (make bench CELLS=)."""
+    man = json.loads((run_dir / "manifest.json").read_text())
+    for e in man["runs"]:
+        if e.get("driver") == driver and e.get("workload") == old:
+            e["workload"] = new
+        for m in e.get("benchmarks", {}).values():
+            if m["driver"] == driver and m["workload"] == old:
+                m["workload"] = new
+    if selected is not None:
+        man["cells_selected"] = selected
+    (run_dir / "manifest.json").write_text(json.dumps(man))
+
+
+def test_a_cell_the_baseline_lacks_is_new_not_gated(tmp_path, baseline_dir, settings):
+    # A full run with one cell the baseline does not have: a SKIP row "new, not gated", and the
+    # rest of the run gates as before (no error, no pass or fail from the new cell).
+    new = write_run(tmp_path / "new", 2, "new")
+    _rename_cell(new, "scull", "pwrite4096", "pipe512")
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    g = [g for g in gs if g.gate == "ratio scull/pipe512"]
+    assert len(g) == 1 and g[0].status == gates.SKIP and g[0].detail.startswith("new, not gated"), g
+    assert not [g for g in gs if g.gate.startswith("ratio scull/pipe512 ")]  # no metric row gates it
+    # the baseline's cell is missing from a full run: that fails, by its own row
+    assert [g.gate for g in gs if g.status == gates.FAIL] == ["ratio scull/pwrite4096"]
+
+
+def test_a_cells_run_of_new_cells_only_is_usable_and_fails_only_on_primary_cells(tmp_path, baseline_dir,
+                                                                                   settings, capsys):
+    # make bench CELLS=<new cells>: no cell in common with the baseline, yet not unusable input:
+    # its cells are "new, not gated", the baseline's non-primary cells "not selected" (SKIP),
+    # and the primary cells it did not measure FAIL (a CELLS run never passes the gate).
+    new = write_run(tmp_path / "sel", 2, "sel", drop_cells={
+        (d, w) for d, w, *_ in SAMPLE_CELLS if (d, w) != ("scull", "pwrite4096")})
+    _rename_cell(new, "scull", "pwrite4096", "pipe512", selected=["scull/pipe512"])
+    gs = gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+    g = [g for g in gs if g.gate == "ratio scull/pipe512"][0]
+    assert g.status == gates.SKIP and g.detail.startswith("new, not gated")
+    failed = {g.gate for g in gs if g.status == gates.FAIL}
+    assert failed == {f"ratio {c}" for c in settings.primary_cells}, gates.table(gs)
+    assert all("not selected by CELLS" in g.detail for g in gs if g.status == gates.FAIL)
+    skipped = [g for g in gs if g.gate == "ratio counter/incr-t2-mutex"]
+    assert skipped and skipped[0].status == gates.SKIP and "CELLS=scull/pipe512" in skipped[0].detail
+    assert main(["regress", "--run", str(new), "--baseline", str(baseline_dir)]) == 1
+    # without cells_selected the same run is unusable input (exit 2), as before
+    man = json.loads((new / "manifest.json").read_text())
+    del man["cells_selected"]
+    (new / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(InputError, match="no matrix cell"):
+        gates.evaluate(load_run(baseline_dir), load_run(new), settings)
+
+
+def test_a_run_without_operations_leaves_bytes_per_op_to_the_others(run_dir, settings):
+    # a stalled run (0 ops: a pingpong whose 0.3 s saw no round trip) has no bytes/op; the cell's
+    # median is the other runs', not NaN
+    from analysis.compare import compare_run
+    man = json.loads((run_dir / "manifest.json").read_text())
+    e = next(e for e in man["runs"] if e.get("workload") == "pwrite4096" and e.get("variant") == "cxx"
+             and e.get("pass") == "timing")
+    doc = json.loads((run_dir / e["file"]).read_text())
+    doc["ops"], doc["bytes"], doc["ops_per_s"] = 0, 0, 0.0
+    (run_dir / e["file"]).write_text(json.dumps(doc))
+    cr = next(c for c in compare_run(load_run(run_dir), settings) if c.workload == "pwrite4096")
+    assert cr.bytes_per_op["cxx"] == 4096

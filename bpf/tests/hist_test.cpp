@@ -21,6 +21,8 @@
 #include "encphase.skel.h"
 #include "drvevents.h"
 #include "drvevents.skel.h"
+#include "wakelat.h"
+#include "wakelat.skel.h"
 
 TEST(Hist, EveryValueFallsInsideItsBucket)
 {
@@ -155,4 +157,11 @@ TEST(Hist, BpfMapsHoldTheDecodersStructs)
 	EXPECT_EQ(bpf_map__max_entries(d->maps.counts), unsigned(DRVEV_NR_SLOTS));
 	EXPECT_EQ(bpf_map__value_size(d->maps.pending), sizeof(drvev_pending));
 	drvevents_bpf__destroy(d);
+	// wakelat shares opslat's per-thread maps: both must see one struct inflight
+	wakelat_bpf *w = wakelat_bpf__open();
+	ASSERT_NE(w, nullptr);
+	EXPECT_EQ(bpf_map__value_size(w->maps.wakes), sizeof(wakelat_hist));
+	EXPECT_EQ(bpf_map__max_entries(w->maps.wakes), unsigned(OPSLAT_NSLOTS));
+	EXPECT_EQ(bpf_map__value_size(w->maps.inflight), sizeof(inflight));
+	wakelat_bpf__destroy(w);
 }

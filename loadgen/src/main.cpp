@@ -45,6 +45,8 @@ namespace {
 
 void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
+[[maybe_unused]] std::vector<dev_t> traced_devices(const Run &run);
+
 // --bpf: a kmodlab::bpf::Session on the device's st_rdev, attached before
 // the workers start, cleared at the end of the warm-up, detached before
 // --check reads the regions back (those reads are not operations of the
@@ -81,8 +83,10 @@ public:
 			return;
 		std::string err;
 		kmodlab::bpf::Options bo;
-		bo.devices = {run.rdev};
+		bo.devices = traced_devices(run);
 		bo.tgid = getpid(); /* other processes on the same node are not ours */
+		// paired runs sleep in the driver: how long a woken thread waits to run
+		bo.wakelat = paired_op(run);
 		bo.trace_events = run.opt.bpf_trace;
 		session_ = kmodlab::bpf::Session::open(bo, &err);
 		if (!session_)
@@ -276,6 +280,25 @@ std::string paired_node(const Run &run, unsigned i, int back)
 		return run.opt.device;
 	const int minor = run.dev.minor_index + static_cast<int>(i & ~1u) + back;
 	return node_path(run.dev.base.c_str(), run.dev.variant.c_str(), minor);
+}
+
+// The nodes --bpf traces: the run's, and a paired run's other pipes (the
+// pingpong return pipes), each once.
+std::vector<dev_t> traced_devices(const Run &run)
+{
+	std::vector<dev_t> devs = {run.rdev};
+	if (!paired_op(run))
+		return devs;
+	for (unsigned i = 0; i < run.opt.threads; i += 2)
+		for (int back = 0; back < 2; back++) {
+			struct stat st;
+			const std::string path = paired_node(run, i, back);
+			if (::stat(path.c_str(), &st))
+				die(path + ": " + std::strerror(errno));
+			if (std::find(devs.begin(), devs.end(), st.st_rdev) == devs.end())
+				devs.push_back(st.st_rdev);
+		}
+	return devs;
 }
 
 // (The run's own node was opened before; the others exist by the profile's

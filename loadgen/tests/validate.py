@@ -2,9 +2,10 @@
 """validate.py - check a kmodlab-load or kmodlab-gbench JSON file.
 
     validate.py load FILE [--ops N] [--mode closed|open] [--rate R] [--check-ok]
-                          [--bpf] [--driver D] [--variant V]
+                          [--bpf] [--wakeup] [--driver D] [--variant V]
     validate.py gbench FILE --expect NAME_REGEX [--expect ...]
     validate.py fio FILE --jobs N
+    validate.py wakeup-trace FILE --threads N   (kmodlab-trace wakeup --json FILE)
 
 Exits 1 with the reason on the first inconsistency: missing fields (see
 loadgen/SCHEMA.md), an ops count different from --ops, percentiles out of
@@ -19,6 +20,7 @@ import sys
 # Which syscall each kmodlab-load operation issues has one owner: analysis/syscalls.py.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from analysis.syscalls import op_syscall  # noqa: E402
+from analysis.wakeups import read_sleeps, wakeup_problems  # noqa: E402  (the relations' one owner)
 
 LOAD_FIELDS = ["tool", "version", "env", "device", "driver", "variant", "module", "module_params", "op", "mix",
                "threads", "mode", "rate", "size", "duration_s", "warmup_s", "ops", "errors", "bytes", "ops_per_s",
@@ -96,6 +98,32 @@ def check_bpf(d):
             fail("bpf.lockstat: lock named by a mangled C++ symbol: %s" % lk["lock"])
 
 
+def check_wakeup(d):
+    """--wakeup: a paired scullpipe run's wakeup latency (analysis/wakeups.py says which relations)."""
+    problems = wakeup_problems(d)
+    if problems:
+        fail("; ".join(problems))
+    for w in d["bpf"]["wakeup"]:
+        print("wakeup %s %s: %d wakeups, %d sleeps, %d woken running, p50 %.0f ns, p99 %.0f ns"
+              % (w["device"], w["op"], w["count"], w["sleeps"], w["woke_running"],
+                 w["percentiles"]["p50"], w["percentiles"]["p99"]))
+    print("blocked reads %d in %d ops" % (read_sleeps(d["bpf"]["wakeup"]), d["ops"]))
+
+
+def wakeup_trace(a):
+    """kmodlab-trace wakeup's JSON (the Session JSON itself): wakeups timed, one per sleep within one per
+    thread of the traced program (analysis/wakeups.py; the pingpong bounds need kmodlab-load's op count)."""
+    d = json.load(open(a.file))
+    if not isinstance(d.get("wakeup"), list):
+        fail("wakeup missing: kmodlab-trace wakeup writes it, empty or not")
+    problems = wakeup_problems({"op": None, "ops": 0, "threads": a.threads, "bpf": d})
+    if problems:
+        fail("; ".join(problems))
+    for w in d["wakeup"]:
+        print("wakeup %s %s: %d wakeups, %d sleeps, %d woken running, p50 %.0f ns"
+              % (w["device"], w["op"], w["count"], w["sleeps"], w["woke_running"], w["percentiles"]["p50"]))
+
+
 def load(a):
     d = json.load(open(a.file))
     for k in LOAD_FIELDS:
@@ -151,6 +179,8 @@ def load(a):
             fail("check not ok: %s" % c)
     if a.bpf:
         check_bpf(d)
+    if a.wakeup:
+        check_wakeup(d)
     print("ok: %s %s ops, %.0f ops/s, p50 %.0f ns, p99 %.0f ns" % (d["device"], d["ops"], d["ops_per_s"],
           d["latency_ns"]["p50"], d["latency_ns"]["p99"]))
 
@@ -190,7 +220,7 @@ def fio(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["load", "gbench", "fio"])
+    p.add_argument("kind", choices=["load", "gbench", "fio", "wakeup-trace"])
     p.add_argument("file")
     p.add_argument("--ops", type=int)
     p.add_argument("--mode")
@@ -198,12 +228,14 @@ def main():
     p.add_argument("--rate-tol", type=float, default=0.1)
     p.add_argument("--check-ok", action="store_true")
     p.add_argument("--bpf", action="store_true")
+    p.add_argument("--wakeup", action="store_true")
     p.add_argument("--driver")
     p.add_argument("--variant")
     p.add_argument("--expect", action="append")
     p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
-    {"load": load, "gbench": gbench, "fio": fio}[a.kind](a)
+    {"load": load, "gbench": gbench, "fio": fio, "wakeup-trace": wakeup_trace}[a.kind](a)
 
 
 if __name__ == "__main__":
