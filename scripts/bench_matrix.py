@@ -91,7 +91,7 @@ class Cell:
         # BPF pass runs without --check, and its entries say so.
         self.checkable = checkable
         # The driver has tracepoints of its own (--bpf-trace with
-        # BENCH_BPF_TRACE); scullpipe has none, its BPF pass is --bpf.
+        # BENCH_BPF_TRACE; every lab driver has: scullpipe's are its waits).
         self.traced = traced
 
     @property
@@ -135,14 +135,15 @@ def build_cells(quick, threads_list, sync_modes):
 def scullpipe_cells():
     """scullpipe's paired workloads (loadgen/README.md), 1 writer : 1 reader: pipe
     throughput (the reads are the measured op) and the pingpong round trip
-    through minors 0 and 1.  Their BPF pass (--bpf) adds the wakeup latency of
-    the threads asleep in the driver.  No --check (a pipe keeps no data to read
-    back) and no driver tracepoints."""
+    through minors 0 and 1.  Their BPF pass (--bpf-trace --check) adds the
+    wakeup latency of the threads asleep in the driver, the driver's own
+    sleep -> wake times (read_blocked, write_blocked) and each pair's byte
+    stream checked (kmodlab-load --check)."""
     pipe, size = uapi("SCULLPIPE_NAME"), uapi("SCULLPIPE_ATOMIC_WRITE")
     return [Cell(pipe, "scullpipe", f"pipe{size}", ["--op", "pipe", "--size", size], threads=2,
-                 node_suffix="0", checkable=False, traced=False),
+                 node_suffix="0"),
             Cell(pipe, "scullpipe", f"pingpong{size}", ["--op", "pingpong", "--size", size], threads=2,
-                 node_suffix="0", checkable=False, traced=False)]
+                 node_suffix="0")]
 
 
 def select_cells(cells, wanted):
