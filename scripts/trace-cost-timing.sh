@@ -43,6 +43,7 @@ keep_kos() {
 	for kbuild in kmod/*/Kbuild; do
 		dir=$(basename "$(dirname "$kbuild")")
 		[ "$dir" = samples ] && continue
+		compgen -G "$kmod_out/$dir/*.ko" >/dev/null || continue  # kmod/rust: only for the Rust kernel
 		mkdir -p "$keep/$1/$dir"
 		cp "$kmod_out/$dir"/*.ko "$keep/$1/$dir/"
 	done
