@@ -128,8 +128,8 @@ static inline const char *kmodlab_driver_variant_find(const struct kmodlab_drive
 
 	if (v)
 		return v;
-#define KMODLAB_PARTIAL_ENTRY(var, drv)                                                     \
-	if (!strcmp(d->name, drv) && strlen(var) == len && !memcmp(var, s, len))            \
+#define KMODLAB_PARTIAL_ENTRY(var, drv)                                          \
+	if (!strcmp(d->name, drv) && strlen(var) == len && !memcmp(var, s, len)) \
 		return var;
 	KMODLAB_PARTIAL_VARIANTS(KMODLAB_PARTIAL_ENTRY)
 #undef KMODLAB_PARTIAL_ENTRY
@@ -213,8 +213,9 @@ static inline int kmodlab_dev_parse(const char *path, struct kmodlab_dev_name *o
 	for (digits = end; digits > rest && digits[-1] >= '0' && digits[-1] <= '9'; digits--)
 		;
 	out->driver = kmodlab_driver_find(name, (size_t)(sep - name));
-	out->variant = out->driver ? kmodlab_driver_variant_find(out->driver, rest, (size_t)(digits - rest))
-				   : NULL;
+	out->variant = out->driver ? kmodlab_driver_variant_find(out->driver, rest,
+								 (size_t)(digits - rest)) :
+				     NULL;
 	if (!out->driver || !out->variant)
 		return -1;
 	if (digits < end) {
