@@ -26,6 +26,8 @@ _PROBE = """#include "%s"
 #define KL_PY_VARIANT(name) KL_PY_VARIANT name
 KMODLAB_DRIVERS(KL_PY_DRIVER)
 KMODLAB_VARIANTS(KL_PY_VARIANT)
+#define KL_PY_PARTIAL(variant, driver) KL_PY_PARTIAL variant driver
+KMODLAB_PARTIAL_VARIANTS(KL_PY_PARTIAL)
 KL_PY_STR DEV_DIR KMODLAB_DEV_DIR
 KL_PY_STR DEV_SEP KMODLAB_DEV_SEP
 KL_PY_STR MODULE_SEP KMODLAB_MODULE_SEP
@@ -48,7 +50,10 @@ def _facts(uapi=UAPI):
     strs = dict(re.findall(r'KL_PY_STR (\w+) "([^"]*)"', text))
     if not drivers or not variants or len(strs) != 3:
         raise RuntimeError(f"devnames: {uapi / HEADER} lacks KMODLAB_DRIVERS, KMODLAB_VARIANTS or a separator")
-    return drivers, variants, strs
+    partial = {}
+    for v, d in re.findall(r'KL_PY_PARTIAL "([^"]*)" "([^"]*)"', text):
+        partial.setdefault(d, []).append(v)
+    return drivers, variants, strs, {d: tuple(v) for d, v in partial.items()}
 
 
 def drivers():
@@ -61,6 +66,13 @@ def variants():
     return _facts()[1]
 
 
+def variants_of(base):
+    """The variants base exists in: every one of variants(), then its partial
+    ones (KMODLAB_PARTIAL_VARIANTS: counter also in "rust")."""
+    numbered(base)
+    return variants() + _facts()[3].get(base, ())
+
+
 def numbered(base):
     """Whether base's nodes carry a minor index (scull: /dev/scull-c0)."""
     d = _facts()[0]
@@ -70,9 +82,8 @@ def numbered(base):
 
 
 def _check(base, variant):
-    numbered(base)
-    if variant not in variants():
-        raise ValueError(f"unknown variant {variant!r} (kmod/include/uapi/{HEADER}: {', '.join(variants())})")
+    if variant not in variants_of(base):
+        raise ValueError(f"unknown variant {variant!r} of {base} (kmod/include/uapi/{HEADER}: {', '.join(variants_of(base))})")
 
 
 def module_name(base, variant):
@@ -109,7 +120,7 @@ def parse_dev_path(path):
         return None
     m = re.fullmatch(r"(.*?)([0-9]*)", rest)
     variant, digits = m.group(1), m.group(2)
-    if base not in drivers() or variant not in variants() or len(digits) > 9:
+    if base not in drivers() or variant not in variants_of(base) or len(digits) > 9:
         return None
     minor = int(digits) if digits else None
     if numbered(base) != (minor is not None):

@@ -73,6 +73,12 @@ if [ ! -s "$vmlinux" ]; then
 fi
 has_section "$vmlinux" .BTF || die "$vmlinux has no .BTF: the kernel was built without CONFIG_DEBUG_INFO_BTF"
 flags=$(PAHOLE=$PAHOLE sh "$KDIR/scripts/pahole-flags.sh" 2>/dev/null || true)
+# A kernel with Rust (the lab's Rust kernel) encodes only the C parts, as its
+# own scripts/Makefile.btf does: pahole 1.24 cannot encode Rust DWARF.
+grep -qx CONFIG_PAHOLE_HAS_LANG_EXCLUDE=y "$KDIR/.config" 2>/dev/null && flags+=" --lang_exclude=rust"
+# How this kernel's external modules are built (its compiler: the Rust
+# kernel is clang-built, LLVM=1; kmod/Makefile reads the same file).
+read -r -a kmake_args <"$KDIR/kmodlab-make-args" 2>/dev/null || kmake_args=()
 
 encode() {	# file: pahole's BTF of its DWARF into its .BTF section
 	LLVM_OBJCOPY=objcopy "$PAHOLE" -J $flags --btf_base "$vmlinux" "$1" >/dev/null ||
@@ -146,7 +152,7 @@ for ko in "${cxx[@]}"; do
 	grep -q "{ " "$stubs/${mod}_btf.c" || die "$ko: no extern \"C\" entry point found (nm)"
 	echo "obj-m += ${mod}_btf.o" >>"$stubs/Kbuild"
 done
-make -s -C "$KDIR" M="$stubs" CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$stubs/build.log" 2>&1 || {
+make -s -C "$KDIR" "${kmake_args[@]}" M="$stubs" CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$stubs/build.log" 2>&1 || {
 	cat "$stubs/build.log" >&2
 	die "building the BTF stubs failed (log: $stubs/build.log)"
 }

@@ -83,7 +83,7 @@ def queries():
             for m in MINORS:
                 q.append(("path", base, v, str(m)))
     paths = {devnames.dev_path(b, v, 0 if devnames.numbered(b) else None)
-             for b in devnames.drivers() for v in devnames.variants()}
+             for b in devnames.drivers() for v in devnames.variants_of(b)}
     for p in sorted(paths) + EXTRA_PATHS:
         q.append(("parse", p, "-", "-"))
     return q
@@ -119,6 +119,14 @@ def test_the_rule_itself():
     assert devnames.dev_path("scullpipe", "c", 3) == "/dev/scullpipe-c3"
     assert devnames.parse_dev_path("/dev/scullpipe-cxx0") == ("scullpipe", "cxx", 0)
     assert devnames.variants() == ("c", "cxx")
+    # the partial variant: counter only
+    assert devnames.dev_path("counter", "rust") == "/dev/counter-rust"
+    assert devnames.module_name("counter", "rust") == "counter_rust"
+    assert devnames.parse_dev_path("/dev/counter-rust") == ("counter", "rust", None)
+    assert devnames.variants_of("scull") == ("c", "cxx")
+    assert devnames.parse_dev_path("/dev/scull-rust0") is None
+    with pytest.raises(ValueError, match="unknown variant"):
+        devnames.module_name("lkp_enc", "rust")
     with pytest.raises(ValueError, match="minor index"):
         devnames.dev_path("scull", "c")
     with pytest.raises(ValueError, match="unknown driver"):

@@ -143,7 +143,7 @@ template <class P> struct CounterOps {
 	using Registration = CounterRegistration;
 
 	static constexpr auto kernel_llseek = &default_llseek;
-	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
+	static constexpr auto kernel_compat_ioctl = fs::compat_ptr_ioctl;
 
 	static Result<usize> read(CounterState &st, File, UserSlice::Writer out, loff_t &pos)
 	{

@@ -99,7 +99,7 @@ struct LkpEncFile {
 	using Registration = LkpEncRegistration;
 	using Data = LkpEnc;
 	static constexpr auto kernel_llseek = &default_llseek;
-	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
+	static constexpr auto kernel_compat_ioctl = fs::compat_ptr_ioctl;
 
 	/* misc_open() holds misc_mtx, so the device cannot be deregistered
 	 * (and dropped) before we take our reference. */

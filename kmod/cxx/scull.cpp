@@ -254,7 +254,7 @@ using ScullRegistration = CdevRegistration<ScullDevice>;
 struct Scull {
 	using Registration = ScullRegistration;
 	using Data = ScullDevice;
-	static constexpr auto kernel_compat_ioctl = &compat_ptr_ioctl;
+	static constexpr auto kernel_compat_ioctl = fs::compat_ptr_ioctl;
 	/* memory is as durable as it gets: fio, dd conv=fsync */
 	static constexpr auto kernel_fsync = &noop_fsync;
 

@@ -96,13 +96,17 @@ pub const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 /// The type word (`uint`, `ushort`, `charp`, ...) picks the kernel's
 /// `param_ops_<type>`, so storage type and parser cannot disagree unless
 /// `$ty` does not match it (the C rule is the same).
+// `#[used(compiler)]`, as 6.12's `module!`: rustc >= 1.89 makes a plain
+// `#[used]` `used(linker)` (SHF_GNU_RETAIN), which puts each static in a
+// section of its own, and modpost reads only the last `.modinfo` of the object
+// ("missing MODULE_LICENSE()").
 macro_rules! param {
     ($store:ident : $ty:ty = $init:expr, $name:literal, $kind:ident, $perm:expr, $desc:expr) => {
         pub(crate) static $store: $crate::krust::param::Param<$ty> =
             $crate::krust::param::Param::new($init);
         const _: () = {
             #[link_section = "__param"]
-            #[used]
+            #[used(compiler)]
             static KP: $crate::krust::param::KernelParam = $crate::krust::param::KernelParam::new(
                 kernel::c_str!($name),
                 // Only the address of the kernel's ops table is taken.
@@ -115,10 +119,10 @@ macro_rules! param {
             const TYPE: &str = concat!("parmtype=", $name, ":", stringify!($kind), "\0");
             const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
             #[link_section = ".modinfo"]
-            #[used]
+            #[used(compiler)]
             static MT: [u8; TYPE.len()] = $crate::krust::param::modinfo(TYPE);
             #[link_section = ".modinfo"]
-            #[used]
+            #[used(compiler)]
             static MD: [u8; DESC.len()] = $crate::krust::param::modinfo(DESC);
         };
     };

@@ -32,6 +32,11 @@ rm -f "build/vm/$marker"
 # Writes elsewhere go to the guest's tmpfs overlay and never reach the host.
 check "host root stays read-only" sh -c "vm/run --quiet -- sh -c 'echo x >$ROOT/$marker && test -f $ROOT/$marker' && test ! -e $ROOT/$marker"
 
+# A kmodlab.conf key set in the caller's environment wins in the guest too
+# (scripts/conf.sh's rule; KERNELS=... vm/run --kernel rust depends on it).
+check "kmodlab.conf overrides in the environment reach the guest" env MODPARAMS_counter_c="sync=atomic mode=0640" \
+	vm/run --quiet -- sh -c 'test "$(scripts/conf.sh get MODPARAMS_counter_c)" = "sync=atomic mode=0640"'
+
 # A WARN_ON in the guest fails the run (status 70) and names the line.
 make -s -C "/usr/src/linux-headers-$KVER" M="$ROOT/tests/vm/warn_module" modules >/dev/null 2>&1 ||
 	check_fail "warn module builds" "make M=tests/vm/warn_module failed"

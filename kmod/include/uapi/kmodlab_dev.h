@@ -54,6 +54,12 @@
 	X(KMODLAB_VARIANT_C)	\
 	X(KMODLAB_VARIANT_CXX)
 
+/* Variants only some drivers have, X(variant, driver): the rule makes names
+ * for exactly these pairs (counter in Rust: module counter_rust, node
+ * /dev/counter-rust, on the lab's Rust kernel only, vm/rust-kernel/). */
+#define KMODLAB_PARTIAL_VARIANTS(X)	\
+	X(KMODLAB_VARIANT_RUST, COUNTER_NAME)
+
 /* clang-format on */
 
 /* kmodlab_dev_parse looks for the separator as one character. */
@@ -112,6 +118,24 @@ static inline const char *kmodlab_variant_find(const char *s, size_t len)
 	return NULL;
 }
 
+/* The variant name equal to the first len bytes of s that driver d exists
+ * in (every KMODLAB_VARIANTS one, a KMODLAB_PARTIAL_VARIANTS one only for
+ * its driver), or NULL. */
+static inline const char *kmodlab_driver_variant_find(const struct kmodlab_driver *d, const char *s,
+						      size_t len)
+{
+	const char *v = kmodlab_variant_find(s, len);
+
+	if (v)
+		return v;
+#define KMODLAB_PARTIAL_ENTRY(var, drv)                                          \
+	if (!strcmp(d->name, drv) && strlen(var) == len && !memcmp(var, s, len)) \
+		return var;
+	KMODLAB_PARTIAL_VARIANTS(KMODLAB_PARTIAL_ENTRY)
+#undef KMODLAB_PARTIAL_ENTRY
+	return NULL;
+}
+
 /*
  * Module name of base in variant: "scull_c".  Returns the length written
  * (snprintf's), or -1 when base or variant is not one of the lab's or the
@@ -119,10 +143,10 @@ static inline const char *kmodlab_variant_find(const char *s, size_t len)
  */
 static inline int kmodlab_module_name(char *buf, size_t size, const char *base, const char *variant)
 {
+	const struct kmodlab_driver *d = kmodlab_driver_find(base, strlen(base));
 	int n;
 
-	if (!kmodlab_driver_find(base, strlen(base)) ||
-	    !kmodlab_variant_find(variant, strlen(variant)))
+	if (!d || !kmodlab_driver_variant_find(d, variant, strlen(variant)))
 		return -1;
 	n = snprintf(buf, size, "%s" KMODLAB_MODULE_SEP "%s", base, variant);
 	return n >= 0 && (size_t)n < size ? n : -1;
@@ -140,7 +164,7 @@ static inline int kmodlab_dev_path(char *buf, size_t size, const char *base, con
 	const struct kmodlab_driver *d = kmodlab_driver_find(base, strlen(base));
 	int n;
 
-	if (!d || !kmodlab_variant_find(variant, strlen(variant)))
+	if (!d || !kmodlab_driver_variant_find(d, variant, strlen(variant)))
 		return -1;
 	if (d->numbered ? minor < 0 : minor != -1)
 		return -1;
@@ -164,7 +188,7 @@ static inline int kmodlab_dev_first_path(char *buf, size_t size, const char *bas
 
 struct kmodlab_dev_name {
 	const struct kmodlab_driver *driver;
-	const char *variant; /* one of kmodlab_variants() */
+	const char *variant; /* one of kmodlab_variants(), or a partial one of the driver */
 	int minor; /* -1 for an unnumbered driver */
 };
 
@@ -189,7 +213,9 @@ static inline int kmodlab_dev_parse(const char *path, struct kmodlab_dev_name *o
 	for (digits = end; digits > rest && digits[-1] >= '0' && digits[-1] <= '9'; digits--)
 		;
 	out->driver = kmodlab_driver_find(name, (size_t)(sep - name));
-	out->variant = kmodlab_variant_find(rest, (size_t)(digits - rest));
+	out->variant = out->driver ? kmodlab_driver_variant_find(out->driver, rest,
+								 (size_t)(digits - rest)) :
+				     NULL;
 	if (!out->driver || !out->variant)
 		return -1;
 	if (digits < end) {

@@ -108,6 +108,9 @@ void kcxx_kabi_gen(void)
 	DEFINE(KABI_CLASS_ARG_CONST, __builtin_types_compatible_p(typeof(&class_destroy),
 								  void (*)(const struct class *)));
 	DEFINE(KABI_MINORBITS, MINORBITS);
+	/* Without CONFIG_COMPAT (the lab's Rust kernel: no 32-bit syscalls)
+	 * the kernel has no compat_ptr_ioctl symbol, only a NULL macro. */
+	DEFINE(KABI_HAS_COMPAT, IS_ENABLED(CONFIG_COMPAT));
 	BLANK();
 
 	/* struct miscdevice */
@@ -160,6 +163,22 @@ void kcxx_kabi_gen(void)
 	/* locks: opaque storage of the right size and alignment */
 	KABI_SIZE(MUTEX, struct mutex);
 	KABI_SIZE(SPINLOCK, spinlock_t);
+	/* spin_unlock() without CONFIG_UNINLINE_SPIN_UNLOCK (a kernel built
+	 * without PREEMPT_BUILD or spinlock debugging, such as the lab's Rust
+	 * kernel) is inline in C and _raw_spin_unlock is not exported.  With
+	 * queued spinlocks, no PREEMPT_COUNT and no paravirt spinlocks that
+	 * inline body is smp_store_release(&lock->locked, 0) and a compiler
+	 * barrier, which kcxx then does itself (sync.h); any other inline
+	 * body stops the build here rather than being guessed. */
+#ifdef CONFIG_UNINLINE_SPIN_UNLOCK
+	DEFINE(KABI_SPIN_UNLOCK_INLINE, 0);
+#else
+	_Static_assert(IS_ENABLED(CONFIG_QUEUED_SPINLOCKS) && !IS_ENABLED(CONFIG_PREEMPT_COUNT) &&
+			       !IS_ENABLED(CONFIG_PARAVIRT_SPINLOCKS),
+		       "kcxx: this kernel's inline spin_unlock() is not the byte store kcxx knows");
+	DEFINE(KABI_SPIN_UNLOCK_INLINE, 1);
+	DEFINE(KABI_SPINLOCK_locked, offsetof(spinlock_t, rlock.raw_lock.locked));
+#endif
 	KABI_SIZE(LOCK_CLASS_KEY, struct lock_class_key);
 	BLANK();
 

@@ -49,6 +49,15 @@
 
 namespace kcxx::fs {
 
+/* What C drivers put in the compat_ioctl slot: the kernel's compat_ptr_ioctl,
+ * or null on a kernel without CONFIG_COMPAT, where the kernel's own header
+ * makes the C name NULL (no 32-bit callers, the slot is never used). */
+#if KABI_HAS_COMPAT
+inline constexpr auto compat_ptr_ioctl = &::compat_ptr_ioctl;
+#else
+inline constexpr auto compat_ptr_ioctl = nullptr;
+#endif
+
 /* A borrowed struct file. */
 class File {
 public:

@@ -44,7 +44,9 @@ template <class T> inline void module_exit(T *m)
 
 #define KCXX_MODULE(T, author_, description_, license_)                                 \
 	static_assert(kcxx::Module<T>);                                              \
-	static constinit kcxx::RawStorage<T> kcxx_module_storage;                    \
+	/* {}: clang (the Rust kernel's compiler) wants every byte of a       \
+	 * constinit object initialised; a static is in .bss either way */     \
+	static constinit kcxx::RawStorage<T> kcxx_module_storage{};                  \
 	using kcxx_module_type = T;                                                  \
 	/* the module instance, for code that needs it (valid between init and exit) */ \
 	[[maybe_unused]] static T &kcxx_this_module() { return *kcxx_module_storage.get(); } \

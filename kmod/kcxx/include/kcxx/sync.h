@@ -11,7 +11,9 @@
  *    does nothing), so early returns and KCXX_TRY are safe;
  *  - lock/unlock are the same exported kernel calls C makes (mutex_lock,
  *    mutex_lock_interruptible, mutex_unlock, _raw_spin_lock,
- *    _raw_spin_unlock): no wrapper call is added;
+ *    _raw_spin_unlock): no wrapper call is added; where the kernel inlines
+ *    spin_unlock() (no CONFIG_UNINLINE_SPIN_UNLOCK), kcxx inlines the same
+ *    byte store;
  *  - locks are pinned: not copyable or movable (the kernel keeps pointers
  *    into a mutex's wait list);
  *  - every lock declaration has its own lock class (name and lock_class_key),
@@ -141,7 +143,21 @@ struct SpinLockBackend {
 	using raw_type = kabi::spinlock;
 	static void init(raw_type *l, LockClass cls) { kcxx_spin_lock_init(l, cls.name, cls.key); }
 	static void lock(raw_type *l) { _raw_spin_lock(l); }
+#if KABI_SPIN_UNLOCK_INLINE
+	/* The kernel's inline spin_unlock() on this configuration (kabi-gen.c
+	 * checks which): a release store of 0 to the lock byte between
+	 * compiler barriers (smp_store_release, then preempt_enable()'s
+	 * barrier without PREEMPT_COUNT).  On x86 one plain byte store. */
+	static void unlock(raw_type *l)
+	{
+		auto *locked = reinterpret_cast<volatile u8 *>(l->raw + KABI_SPINLOCK_locked);
+		asm volatile("" ::: "memory");
+		*locked = 0;
+		asm volatile("" ::: "memory");
+	}
+#else
 	static void unlock(raw_type *l) { _raw_spin_unlock(l); }
+#endif
 };
 
 template <class T> using Mutex = Lock<MutexBackend, T>;
