@@ -77,6 +77,8 @@ struct PipeStress::State {
 	std::atomic<unsigned> writers_done{ 0 }, readers_done{ 0 };
 	std::vector<uint64_t> written; // records each writer wrote whole
 	std::atomic<uint64_t> bytes_written{ 0 };
+	// EAGAIN seen by the O_NONBLOCK writers (device full) and readers (empty)
+	std::atomic<uint64_t> full{ 0 }, empty{ 0 };
 
 	// The one stream, parsed under `mu` by whichever reader read last.
 	std::mutex mu;
@@ -142,16 +144,46 @@ struct PipeStress::State {
 		}
 	}
 
-	void writer(unsigned id)
+	// A writer's or reader's thread: its own descriptor (even ids block,
+	// odd ones O_NONBLOCK), its own seeded Rng, body(fd, rng), `done` counted.
+	template <class F> void thread_run(const char *who, unsigned id, int mode, std::atomic<unsigned> &done, F body)
 	{
 		bool nb = id % 2;
-		int fd = open(path.c_str(), O_WRONLY | (nb ? O_NONBLOCK : 0));
+		int fd = open(path.c_str(), mode | (nb ? O_NONBLOCK : 0));
 		if (fd < 0) {
-			fail("writer " + std::to_string(id) + ": open: " + strerror(errno));
-			writers_done++;
-			return;
+			fail(std::string(who) + " " + std::to_string(id) + ": open: " + strerror(errno));
+		} else {
+			Rng rng(seed ^ ((uint64_t)mode << 40 | id));
+			body(fd, nb, rng);
+			close(fd);
 		}
-		Rng rng(seed ^ (0x5157ULL << 32 | id));
+		done++;
+	}
+
+	// After a read or write that returned k: go on (bytes moved), retry
+	// (EAGAIN on an O_NONBLOCK descriptor: g released, then up to 100 ms
+	// of poll for `events`) or stop (an error or 0 bytes: a failure).
+	enum Next { go_on, retry, stop };
+	Next after(ssize_t k, int fd, bool nb, short events, const std::string &what,
+		   std::unique_lock<std::mutex> *g = nullptr)
+	{
+		if (k > 0)
+			return go_on;
+		if (k < 0 && errno == EAGAIN && nb) {
+			(events == POLLOUT ? full : empty)++;
+			if (g)
+				g->unlock();
+			pollfd pf{ fd, events, 0 };
+			poll(&pf, 1, 100);
+			return retry;
+		}
+		sh.err(errno);
+		fail(what + ": " + (k < 0 ? strerror(errno) : "0 bytes"));
+		return stop;
+	}
+
+	void writer(int fd, bool nb, unsigned id, Rng &rng)
+	{
 		uint32_t seq = 0;
 		std::string out;
 		while (!sh.stop.load(std::memory_order_relaxed)) {
@@ -163,21 +195,13 @@ struct PipeStress::State {
 					break;
 				put_record(out, static_cast<uint16_t>(id), seq++, len);
 			} while (rng.chance(40));
-			size_t done = 0;
-			while (done < out.size()) {
+			for (size_t done = 0; done < out.size();) {
 				ssize_t k = write(fd, out.data() + done, out.size() - done);
-				if (k < 0 && errno == EAGAIN && nb) {
-					pollfd pf{ fd, POLLOUT, 0 };
-					poll(&pf, 1, 100);
+				Next n = after(k, fd, nb, POLLOUT, "writer " + std::to_string(id) + ": write");
+				if (n != go_on) {
+					if (n == stop)
+						return;
 					continue;
-				}
-				if (k <= 0) {
-					sh.err(errno);
-					fail("writer " + std::to_string(id) + ": write: " +
-					     (k < 0 ? strerror(errno) : "0 bytes"));
-					close(fd);
-					writers_done++;
-					return;
 				}
 				if (done == 0 && (size_t)k < out.size())
 					fail("writer " + std::to_string(id) + ": an atomic write of " +
@@ -189,42 +213,26 @@ struct PipeStress::State {
 			written[id] = seq;
 			sh.ops++;
 		}
-		close(fd);
-		writers_done++;
 	}
 
-	void reader(unsigned id)
+	void reader(int fd, bool nb, unsigned id, Rng &rng)
 	{
-		bool nb = id % 2;
-		int fd = open(path.c_str(), O_RDONLY | (nb ? O_NONBLOCK : 0));
-		if (fd < 0) {
-			fail("reader " + std::to_string(id) + ": open: " + strerror(errno));
-			readers_done++;
-			return;
-		}
-		Rng rng(seed ^ (0x5152ULL << 32 | id));
 		std::vector<char> b(2 * ATOMIC + 1);
 		for (;;) {
 			if (rng.chance(2))
 				std::this_thread::sleep_for(std::chrono::milliseconds(2)); // let the device fill
 			std::unique_lock<std::mutex> g(mu);
 			if (ended || give_up)
-				break;
+				return;
 			size_t n = rng.chance(30) ? rng.pick(std::vector<size_t>{ 1, 2, 11, 12, 13, ATOMIC - 1, ATOMIC,
 										 ATOMIC + 1, 2 * ATOMIC + 1 })
 						  : 1 + rng.below(2 * ATOMIC);
 			ssize_t k = read(fd, b.data(), n);
-			if (k < 0 && errno == EAGAIN && nb) {
-				g.unlock();
-				pollfd pf{ fd, POLLIN, 0 };
-				poll(&pf, 1, 100);
+			Next next_step = after(k, fd, nb, POLLIN, "reader " + std::to_string(id) + ": read", &g);
+			if (next_step == stop)
+				return;
+			if (next_step == retry)
 				continue;
-			}
-			if (k <= 0) {
-				sh.err(errno);
-				fail("reader " + std::to_string(id) + ": read: " + (k < 0 ? strerror(errno) : "0 bytes"));
-				break;
-			}
 			if (!ended && !give_up) {
 				pending.append(b.data(), k);
 				bytes += k;
@@ -232,8 +240,6 @@ struct PipeStress::State {
 			}
 			sh.ops++;
 		}
-		close(fd);
-		readers_done++;
 	}
 
 	// Wait up to JOIN_LIMIT for `done` to reach n; past it, `free` is
@@ -287,10 +293,17 @@ bool PipeStress::start()
 	}
 	close(fd);
 	s->lost_before = s->sh.lost;
-	for (unsigned i = 0; i < s->nr; i++)
-		s->readers.emplace_back([this, i] { s->reader(i); });
-	for (unsigned i = 0; i < s->nw; i++)
-		s->writers.emplace_back([this, i] { s->writer(i); });
+	State &st = *s;
+	for (unsigned i = 0; i < st.nr; i++)
+		st.readers.emplace_back([&st, i] {
+			st.thread_run("reader", i, O_RDONLY, st.readers_done,
+				      [&](int fd, bool nb, Rng &rng) { st.reader(fd, nb, i, rng); });
+		});
+	for (unsigned i = 0; i < st.nw; i++)
+		st.writers.emplace_back([&st, i] {
+			st.thread_run("writer", i, O_WRONLY, st.writers_done,
+				      [&](int fd, bool nb, Rng &rng) { st.writer(fd, nb, i, rng); });
+		});
 	return true;
 }
 
@@ -341,9 +354,11 @@ void PipeStress::finish()
 			std::to_string(st.bytes_written) + " written");
 	if (!st.broken && !st.ended && !st.pending.empty())
 		st.fail("a partial record of " + std::to_string(st.pending.size()) + " bytes at the end");
-	printf("%s: %u writers, %u readers, %llu of %llu records, %llu bytes read, %llu written, %llu lost\n",
+	printf("%s: %u writers, %u readers, %llu of %llu records, %llu bytes read, %llu written, EAGAIN full %llu / "
+	       "empty %llu, %llu lost\n",
 	       st.tag.substr(0, st.tag.size() - 2).c_str(), st.nw, st.nr, (unsigned long long)st.records,
 	       (unsigned long long)want_records, (unsigned long long)got, (unsigned long long)st.bytes_written.load(),
+	       (unsigned long long)st.full.load(), (unsigned long long)st.empty.load(),
 	       (unsigned long long)(st.sh.lost - st.lost_before));
 }
 
@@ -361,6 +376,7 @@ std::string PipeStress::json() const
 {
 	return "{\"writers\": " + std::to_string(s->nw) + ", \"readers\": " + std::to_string(s->nr) +
 	       ", \"records\": " + std::to_string(s->records) + ", \"bytes\": " + std::to_string(s->bytes_written) +
+	       ", \"eagain_full\": " + std::to_string(s->full) + ", \"eagain_empty\": " + std::to_string(s->empty) +
 	       ", \"lost\": " + std::to_string(s->sh.lost - s->lost_before) + "}";
 }
 
