@@ -67,6 +67,17 @@ void put_record(std::string &out, uint16_t writer, uint32_t seq, size_t len)
 
 } // namespace
 
+// The record that ends the stream (written by the main thread at the end).
+const std::string &end_record()
+{
+	static const std::string end = [] {
+		std::string e;
+		put_record(e, END_WRITER, 0, RECORD_MIN);
+		return e;
+	}();
+	return end;
+}
+
 struct PipeStress::State {
 	std::string variant, tag, path;
 	unsigned nw, nr;
@@ -98,17 +109,29 @@ struct PipeStress::State {
 	void fail(const std::string &m) { sh.fail(tag + m); }
 
 	// Parse what is whole in pending (mu held); the first tear stops the
-	// parsing (what follows cannot be framed), bytes are still counted.
+	// parsing (what follows cannot be framed), bytes are still counted and
+	// the end record is looked for by its bytes, so the readers still stop.
 	void parse()
 	{
+		if (broken) {
+			size_t at = pending.find(end_record());
+			if (at != std::string::npos) {
+				ended = true;
+				pending.erase(0, at + RECORD_MIN);
+			} else if (pending.size() >= RECORD_MIN) {
+				pending.erase(0, pending.size() - (RECORD_MIN - 1));
+			}
+			return;
+		}
 		while (!broken && !ended && pending.size() >= 2) {
 			uint16_t len;
 			memcpy(&len, pending.data(), 2);
 			std::string at = "stream byte " + std::to_string(offset);
 			if (len < RECORD_MIN || len > ATOMIC) {
 				broken = true;
-				return fail("torn record at " + at + ": length field " + std::to_string(len) +
-					    " is no record's (a byte lost or added, or another write inside a record)");
+				fail("torn record at " + at + ": length field " + std::to_string(len) +
+				     " is no record's (a byte lost or added, or another write inside a record)");
+				return parse(); // look for the end record in the rest
 			}
 			if (pending.size() < len)
 				return;
@@ -121,8 +144,9 @@ struct PipeStress::State {
 			std::string rec = "writer " + std::to_string(w) + " record " + std::to_string(seq);
 			if (sum != fnv1a(p, len - 4) || (w >= nw && w != END_WRITER)) {
 				broken = true;
-				return fail("torn record at " + at + " (" + rec + ", " + std::to_string(len) +
-					    " bytes): checksum or writer wrong");
+				fail("torn record at " + at + " (" + rec + ", " + std::to_string(len) +
+				     " bytes): checksum or writer wrong");
+				return parse(); // look for the end record in the rest
 			}
 			if (w == END_WRITER) {
 				ended = true;
@@ -318,8 +342,7 @@ void PipeStress::finish()
 	char b[4096];
 	// Writers stop at Shared::stop; one blocked for room is freed by a drain.
 	st.join_within(st.writers, st.writers_done, [&] { while (read(fd, b, sizeof(b)) > 0) {} }, "writers");
-	std::string end;
-	put_record(end, END_WRITER, 0, RECORD_MIN);
+	const std::string &end = end_record();
 	for (int i = 0; i < 2000; i++) { // room comes as the readers read
 		if (write(fd, end.data(), end.size()) == (ssize_t)end.size())
 			break;
