@@ -8,7 +8,7 @@
 // all succeed, an errno name (e.g. ENODEV) means all fail with exactly it.
 // For lkp_enc: write, read, and the four ioctls; for scull and counter:
 // write, read and a GET ioctl; for scullpipe (a FIFO without ioctls, opened
-// O_NONBLOCK so that nothing blocks): write, then read what it wrote.
+// O_NONBLOCK so that nothing blocks): write 2 bytes, read 2.
 // Exit 0 when all matched, 1 otherwise.
 #include <fcntl.h>
 #include <iostream>
