@@ -23,6 +23,7 @@ extern "C" {
 #include <uapi/kmodlab_dev.h>
 #include <uapi/lkp_enc.h>
 #include <uapi/scull.h>
+#include <uapi/scullpipe.h>
 }
 
 namespace rel {

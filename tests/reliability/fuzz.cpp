@@ -29,7 +29,7 @@ void usage(FILE *out)
 	fprintf(out,
 		"Usage: kmodlab-fuzz [options]\n"
 		"  --variant LIST   c,cxx (default both)\n"
-		"  --driver LIST    scull,counter,lkp_enc (default all)\n"
+		"  --driver LIST    scull,counter,lkp_enc,scullpipe (default all)\n"
 		"  --calls N        calls per variant/driver (default 20000)\n"
 		"  --seed S         PRNG seed (default: time); printed, and in every failure\n"
 		"  --alloc-test     also run the deterministic scull allocation-failure test\n"
@@ -58,12 +58,31 @@ bool write_json(const std::string &json, uint64_t seed, double secs, const Stats
 	return true;
 }
 
+// One model per driver (fuzz_<driver>.cpp), in the order they run.
+using FuzzFn = void (*)(const std::string &, uint64_t, uint64_t, Buffers &, Stats &);
+const std::vector<std::pair<std::string, FuzzFn>> models = {
+	{ SCULL_NAME, fuzz_scull },
+	{ COUNTER_NAME, fuzz_counter },
+	{ LKP_ENC_NAME, fuzz_lkp_enc },
+	{ SCULLPIPE_NAME, fuzz_scullpipe },
+};
+
+FuzzFn model_of(const std::string &driver)
+{
+	for (auto &[name, fn] : models)
+		if (name == driver)
+			return fn;
+	return nullptr;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
 	std::vector<std::string> variants = { KMODLAB_VARIANT_C, KMODLAB_VARIANT_CXX };
-	std::vector<std::string> drivers = { SCULL_NAME, COUNTER_NAME, LKP_ENC_NAME };
+	std::vector<std::string> drivers;
+	for (auto &m : models)
+		drivers.push_back(m.first);
 	uint64_t calls = 20000;
 	uint64_t seed = std::chrono::system_clock::now().time_since_epoch().count();
 	bool do_alloc = false;
@@ -89,7 +108,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (auto &d : drivers)
-		if (d != SCULL_NAME && d != COUNTER_NAME && d != LKP_ENC_NAME) {
+		if (!model_of(d)) {
 			fprintf(stderr, "kmodlab-fuzz: unknown driver '%s'\n", d.c_str());
 			return 2;
 		}
@@ -105,12 +124,7 @@ int main(int argc, char **argv)
 		for (auto &d : drivers) {
 			auto t = std::chrono::steady_clock::now();
 			uint64_t before = st.failed;
-			if (d == SCULL_NAME)
-				fuzz_scull(v, seed, calls, buf, st);
-			else if (d == COUNTER_NAME)
-				fuzz_counter(v, seed, calls, buf, st);
-			else
-				fuzz_lkp_enc(v, seed, calls, buf, st);
+			model_of(d)(v, seed, calls, buf, st);
 			double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 			printf("%s/%s: %llu calls in %.1f s, %llu failures\n", v.c_str(), d.c_str(),
 			       (unsigned long long)st.calls[v + "/" + d], s, (unsigned long long)(st.failed - before));

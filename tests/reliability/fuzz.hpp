@@ -2,7 +2,8 @@
 // statistics, the pointers a call may get (from the catalog in
 // tests/lib/bad_pointers.hpp), the Fuzzer base with its op loop helpers and
 // failure reporting, and the text-device read check of counter and lkp_enc.
-// The drivers' models: fuzz_scull.cpp, fuzz_counter.cpp, fuzz_lkp_enc.cpp;
+// The drivers' models: fuzz_scull.cpp, fuzz_counter.cpp, fuzz_lkp_enc.cpp,
+// fuzz_scullpipe.cpp;
 // options and the summary: fuzz.cpp.
 #pragma once
 
@@ -137,6 +138,7 @@ struct Fuzzer {
 	uint64_t call = 0;
 	size_t fails = 0;
 	std::string desc; // what the current call is, for failure messages
+	bool aborted = false; // the device cannot be fuzzed further (a failure said why)
 	// The VFS checks access_ok() on the whole count before the driver runs:
 	// a pointer outside user space may get EFAULT instead of the driver's answer.
 	bool vfs_efault_ok = false;
@@ -307,10 +309,10 @@ template <class F> void run_device(F &f, uint64_t calls)
 {
 	if (!f.setup())
 		return;
-	for (f.call = 0; f.call < calls; f.call++)
+	for (f.call = 0; f.call < calls && !f.aborted; f.call++)
 		f.step();
 	f.finish();
-	f.st.calls[f.tag] += calls;
+	f.st.calls[f.tag] += f.call;
 }
 
 // A driver's fuzzer F over `calls` calls of one variant.
@@ -326,6 +328,7 @@ void fuzz_with(const char *driver, const std::string &variant, uint64_t seed, ui
 void fuzz_scull(const std::string &variant, uint64_t seed, uint64_t calls, Buffers &buf, Stats &st);
 void fuzz_counter(const std::string &variant, uint64_t seed, uint64_t calls, Buffers &buf, Stats &st);
 void fuzz_lkp_enc(const std::string &variant, uint64_t seed, uint64_t calls, Buffers &buf, Stats &st);
+void fuzz_scullpipe(const std::string &variant, uint64_t seed, uint64_t calls, Buffers &buf, Stats &st);
 // The deterministic scull allocation-failure sequence (--alloc-test).
 void alloc_test(const std::string &variant, Stats &st, std::vector<std::string> &lines, uint64_t &passed);
 

@@ -6,7 +6,10 @@
 //            chunk back, and the whole device matches every thread's copy
 //            at the end;
 //   lkp_enc: every string read back is the Caesar encryption of a string
-//            some thread wrote whole (decrypted, it must parse and match).
+//            some thread wrote whole (decrypted, it must parse and match);
+//   scullpipe: meanwhile writers of tagged records and readers on one
+//            device, every record read once, in order, whole
+//            (stress_scullpipe.cpp).
 #include <atomic>
 #include <chrono>
 #include <getopt.h>
@@ -16,36 +19,14 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "common.hpp"
+#include "stress.hpp"
 
 using namespace rel;
+using namespace rel::stress;
 
 namespace {
 
 constexpr size_t REGION = 48 * 1024 + 123; // not quantum aligned on purpose
-
-struct Shared {
-	std::atomic<bool> stop{ false };
-	std::atomic<uint64_t> ops{ 0 }, lkp_checks{ 0 }, scull_checks{ 0 };
-	std::atomic<uint64_t> lost{ 0 };
-	std::mutex mu;
-	std::vector<std::string> failures;
-	std::map<std::string, uint64_t> errnos;
-	void fail(const std::string &m)
-	{
-		std::lock_guard<std::mutex> g(mu);
-		lost++;
-		if (failures.size() < 30) {
-			fprintf(stderr, "FAIL %s\n", m.c_str());
-			failures.push_back(m);
-		}
-	}
-	void err(int e)
-	{
-		std::lock_guard<std::mutex> g(mu);
-		errnos[errno_name(e)]++;
-	}
-};
 
 std::string lkp_plain(unsigned tid, uint64_t iter)
 {
@@ -160,12 +141,14 @@ void worker(const std::string &v, unsigned tid, uint32_t seed, Shared &sh, long 
 int main(int argc, char **argv)
 {
 	std::vector<std::string> variants = { KMODLAB_VARIANT_C, KMODLAB_VARIANT_CXX };
-	unsigned threads = 4;
+	unsigned threads = 4, pipe_writers = 2, pipe_readers = 2;
 	double duration = 3;
 	uint64_t seed = std::chrono::system_clock::now().time_since_epoch().count();
 	std::string json;
 	static const option opts[] = { { "variant", required_argument, nullptr, 'v' },
 				       { "threads", required_argument, nullptr, 't' },
+				       { "pipe-writers", required_argument, nullptr, 'W' },
+				       { "pipe-readers", required_argument, nullptr, 'R' },
 				       { "duration", required_argument, nullptr, 'd' },
 				       { "seed", required_argument, nullptr, 's' },
 				       { "json", required_argument, nullptr, 'j' },
@@ -175,14 +158,19 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'v': variants = split_words(optarg); break;
 		case 't': threads = std::max(1, atoi(optarg)); break;
+		case 'W': pipe_writers = std::max(0, atoi(optarg)); break;
+		case 'R': pipe_readers = std::max(1, atoi(optarg)); break;
 		case 'd': duration = atof(optarg); break;
 		case 's': seed = strtoull(optarg, nullptr, 0); break;
 		case 'j': json = optarg; break;
 		case 'h':
-			printf("Usage: kmodlab-stress [--variant c,cxx] [--threads N] [--duration S] [--seed S] [--json FILE]\n"
+			printf("Usage: kmodlab-stress [--variant c,cxx] [--threads N] [--pipe-writers N] [--pipe-readers M]\n"
+			       "                      [--duration S] [--seed S] [--json FILE]\n"
 			       "N threads per variant mix counter increments, scull region writes with\n"
 			       "read-back, and lkp_enc encryptions; at the end: counter == sum of increments,\n"
-			       "scull regions intact, every lkp_enc result a whole Caesar string.\n"
+			       "scull regions intact, every lkp_enc result a whole Caesar string.  Meanwhile\n"
+			       "--pipe-writers (2; 0: none) write tagged records into scullpipe minor 1 and\n"
+			       "--pipe-readers (2) read them: every record once, in each writer's order, whole.\n"
 			       "Exit 0 when nothing was lost, 1 otherwise.\n");
 			return 0;
 		default: return 2;
@@ -190,6 +178,7 @@ int main(int argc, char **argv)
 	}
 	Shared sh;
 	std::string per_variant = "{";
+	uint64_t pipe_records = 0, pipe_bytes = 0;
 	for (auto &v : variants) {
 		std::string tag = v + ": ";
 		int cfd = open(node(COUNTER_NAME, v).c_str(), O_RDWR);
@@ -213,6 +202,13 @@ int main(int argc, char **argv)
 		std::vector<std::vector<char>> shadows(threads, std::vector<char>(REGION, 0));
 		std::vector<std::thread> ts;
 		sh.stop = false;
+		std::unique_ptr<PipeStress> pipe;
+		if (pipe_writers) {
+			pipe = std::make_unique<PipeStress>(v, pipe_writers, pipe_readers,
+							    seed ^ std::hash<std::string>{}(v), sh);
+			if (!pipe->start())
+				pipe.reset();
+		}
 		for (unsigned t = 0; t < threads; t++)
 			ts.emplace_back(worker, v, t, lseed, std::ref(sh), std::ref(sums[t]), std::ref(shadows[t]),
 					seed + t * 7919 + std::hash<std::string>{}(v));
@@ -220,6 +216,11 @@ int main(int argc, char **argv)
 		sh.stop = true;
 		for (auto &t : ts)
 			t.join();
+		if (pipe) { // Oracle 0: the scullpipe records (stress_scullpipe.cpp)
+			pipe->finish();
+			pipe_records += pipe->records();
+			pipe_bytes += pipe->bytes();
+		}
 		// Oracle 1: nothing lost from the counter.
 		long long total = start, final_value = 0;
 		for (auto s : sums)
@@ -262,12 +263,13 @@ int main(int argc, char **argv)
 		per_variant += std::string(per_variant.size() > 1 ? ", " : "") + json_str(v) + ": {\"ops\": " +
 			       std::to_string(sh.ops - ops_before) + ", \"lost\": " + std::to_string(sh.lost - lost_before) +
 			       ", \"counter_final\": " + std::to_string(final_value) + ", \"counter_expected\": " +
-			       std::to_string(total) + "}";
+			       std::to_string(total) + (pipe ? ", \"pipe\": " + pipe->json() : "") + "}";
 	}
 	per_variant += "}";
-	printf("stress: %llu ops, %llu scull checks, %llu lkp_enc checks, lost %llu\n", (unsigned long long)sh.ops.load(),
-	       (unsigned long long)sh.scull_checks.load(), (unsigned long long)sh.lkp_checks.load(),
-	       (unsigned long long)sh.lost.load());
+	printf("stress: %llu ops, %llu scull checks, %llu lkp_enc checks, %llu scullpipe records (%llu bytes), lost %llu\n",
+	       (unsigned long long)sh.ops.load(), (unsigned long long)sh.scull_checks.load(),
+	       (unsigned long long)sh.lkp_checks.load(), (unsigned long long)pipe_records,
+	       (unsigned long long)pipe_bytes, (unsigned long long)sh.lost.load());
 	if (!json.empty()) {
 		FILE *f = fopen(json.c_str(), "w");
 		if (!f) {
@@ -276,8 +278,10 @@ int main(int argc, char **argv)
 		}
 		fprintf(f,
 			"{\"tool\": \"kmodlab-stress\", \"seed\": %llu, \"threads\": %u, \"duration_s\": %.2f, \"ops\": %llu,"
+			" \"pipe_writers\": %u, \"pipe_readers\": %u, \"pipe_records\": %llu, \"pipe_bytes\": %llu,"
 			" \"variants\": %s, \"errors_by_errno\": %s, \"lost\": %llu, \"failures\": %s}\n",
-			(unsigned long long)seed, threads, duration, (unsigned long long)sh.ops.load(), per_variant.c_str(),
+			(unsigned long long)seed, threads, duration, (unsigned long long)sh.ops.load(), pipe_writers,
+			pipe_readers, (unsigned long long)pipe_records, (unsigned long long)pipe_bytes, per_variant.c_str(),
 			json_counts(sh.errnos).c_str(), (unsigned long long)sh.lost.load(), json_list(sh.failures).c_str());
 		fclose(f);
 	}
