@@ -319,6 +319,11 @@ class Runner:
         self.entries = []
         self.loaded_from = {}  # module -> the kmod_dir it was last loaded from
 
+    def load_from(self, module, kmod_dir):
+        """The module (re)loaded from kmod_dir, and remembered as loaded from there."""
+        load_from(module, kmod_dir, self.log)
+        self.loaded_from[module] = kmod_dir
+
     def command(self, cell, side, pass_, json_path):
         s = self.s
         duration = s["bpf_duration_s"] if pass_ == "bpf" else s["duration_s"]
@@ -340,8 +345,7 @@ class Runner:
         if side.extra_work is not None:
             set_extra_work(side.module, side.extra_work)
         if side.kmod_dir is not None and self.loaded_from.get(side.module) != side.kmod_dir:
-            load_from(side.module, side.kmod_dir, self.log)
-            self.loaded_from[side.module] = side.kmod_dir
+            self.load_from(side.module, side.kmod_dir)
         run(self.command(cell, side, pass_, self.out / rel), self.log, timeout=self.s["run_timeout_s"], retries=1)
         if not record:
             return None

@@ -68,8 +68,7 @@ def main():
                 runner.pair(cell, sides, "timing", i, i, label=f"-{variant}")
                 for e in runner.entries[before:]:
                     e.update({"module": module, "driver_variant": variant})
-            bm.load_from(module, opt.on, log)  # the normal build back
-            runner.loaded_from.pop(module, None)
+            runner.load_from(module, opt.on)  # the normal build back
             progress.step(f"{cell.name} {module}")
     manifest = {"id": opt.out.name, "started": bm.now_iso(), "env": bm.env_record(), "kind": "trace-cost",
                 "settings": s, "off": str(opt.off), "on": str(opt.on),
