@@ -47,7 +47,11 @@ SCHEMA: dict[str, tuple[type, str]] = {
         "median"),
     "STATS_DISTURBED_FLOOR_FACTOR": (float,
         "a run is disturbed (its whole pair excluded) when its latency floor is above this factor times its "
-        "cell-and-variant median floor (TCG's slow mode: the whole run about 2x)"),
+        "cell-and-variant reference floor (STATS_DISTURBED_FLOOR_REFERENCE; the host's slow phases: a whole "
+        "run 1.4-2x)"),
+    "STATS_DISTURBED_FLOOR_REFERENCE": (float,
+        "the percentile of a cell-and-variant's run floors that the floor factor multiplies (25: the lower "
+        "quartile, so that a boot with half its runs slowed still has a clean reference)"),
     "STATS_DISTURBED_FLOOR_PERCENTILE": (float,
         "the percentile of a run's own latency histogram that is its 'latency floor' for the disturbed-run rule"),
     "BENCH_PRIMARY_CELLS": (str,
@@ -176,6 +180,7 @@ class Settings:
     disturbed_factor: float
     disturbed_floor_factor: float
     floor_percentile: float
+    floor_reference: float
     primary_cells: tuple
 
     @staticmethod
@@ -199,9 +204,11 @@ class Settings:
         if not 0 < got["STATS_POWER"] < 1 or not 0 < got["REGRESS_ALPHA"] < 1:
             raise InputError(f"{source}: STATS_POWER and REGRESS_ALPHA must lie in (0, 1)")
         if got["STATS_DISTURBED_FACTOR"] <= 1 or got["STATS_DISTURBED_FLOOR_FACTOR"] <= 1 \
-                or not 0 < got["STATS_DISTURBED_FLOOR_PERCENTILE"] < 100:
-            raise InputError(f"{source}: STATS_DISTURBED_FACTOR and STATS_DISTURBED_FLOOR_FACTOR must be > 1 and "
-                             "STATS_DISTURBED_FLOOR_PERCENTILE in (0, 100)")
+                or not 0 < got["STATS_DISTURBED_FLOOR_PERCENTILE"] < 100 \
+                or not 0 < got["STATS_DISTURBED_FLOOR_REFERENCE"] <= 50:
+            raise InputError(f"{source}: STATS_DISTURBED_FACTOR and STATS_DISTURBED_FLOOR_FACTOR must be > 1, "
+                             "STATS_DISTURBED_FLOOR_PERCENTILE in (0, 100) and STATS_DISTURBED_FLOOR_REFERENCE "
+                             "in (0, 50]")
         cells = tuple(got["BENCH_PRIMARY_CELLS"].split())
         if any(c.count("/") != 1 for c in cells):
             raise InputError(f"{source}: BENCH_PRIMARY_CELLS must list driver/workload cells, got {cells}")
@@ -224,6 +231,7 @@ class Settings:
             disturbed_factor=got["STATS_DISTURBED_FACTOR"],
             disturbed_floor_factor=got["STATS_DISTURBED_FLOOR_FACTOR"],
             floor_percentile=got["STATS_DISTURBED_FLOOR_PERCENTILE"],
+            floor_reference=got["STATS_DISTURBED_FLOOR_REFERENCE"],
             primary_cells=cells,
         )
 

@@ -108,12 +108,14 @@ def _header(run: Run, s: Settings) -> list:
                   f"Settings from {s.source}."))
     b += _origin(run)
     d = run.design
-    b.append(Para(f"Design: {d['boots']} guest boot(s) x {d['pairs_per_boot']} pairs per boot per cell, order "
+    topup = (f" (timing pass topped up to at most {d['max_pairs_per_boot']} while the disturbed-run rule left "
+             "fewer)") if d.get("max_pairs_per_boot", 0) > d["pairs_per_boot"] else ""
+    b.append(Para(f"Design: {d['boots']} guest boot(s) x {d['pairs_per_boot']} pairs per boot per cell{topup}, order "
                   f"{d['order']} (which variant ran first is recorded per pair). Timing pass: {d['pass_timing']}. "
                   f"BPF pass: {'yes' if d['pass_bpf'] else 'no'}."
                   + (" Planted extra_work: " + ", ".join(f"{k}={v}" for k, v in d["extra_work"].items()) + "."
                      if d.get("extra_work") else "")))
-    known = {"boots", "pairs_per_boot", "order", "pass_timing", "pass_bpf", "extra_work"}
+    known = {"boots", "pairs_per_boot", "max_pairs_per_boot", "order", "pass_timing", "pass_bpf", "extra_work"}
     other = {k: v for k, v in d.items() if k not in known}
     if other:
         b.append(Para("Other design settings: " + ", ".join(f"{k} {v}" for k, v in other.items()) + "."))
@@ -216,8 +218,8 @@ def _excluded(results: list, s: Settings) -> list:
     b: list = [Heading("Excluded pairs (disturbed runs)")]
     b.append(Para(f"Rule fixed in advance (kmodlab.conf): a run is disturbed when its throughput is below "
                   f"1/{s.disturbed_factor:g} of its cell-and-variant median, or its latency floor (p"
-                  f"{s.floor_percentile:g} of its own histogram) above {s.disturbed_floor_factor:g} x the median "
-                  "floor; "
+                  f"{s.floor_percentile:g} of its own histogram) above {s.disturbed_floor_factor:g} x the "
+                  f"p{s.floor_reference:g} of its cell-and-variant's floors; "
                   "the WHOLE pair is then left out of every metric of the cell."))
     rows = []
     for cr in results:

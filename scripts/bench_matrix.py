@@ -49,9 +49,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.conf import read_conf  # noqa: E402  (the one config reader)
+from analysis.conf import Settings, read_conf  # noqa: E402  (the one config reader)
 from analysis.devnames import dev_path, module_name  # noqa: E402  (the node rule)
 from analysis.errors import InputError  # noqa: E402
+from analysis.stats import disturbed_pairs, histogram_percentile  # noqa: E402  (the disturbed-run rule)
 from analysis.shard import WHOLE, parse_shard, shard_cells  # noqa: E402  (the one partition rule)
 
 LOAD = ROOT / "build/cmake/loadgen/kmodlab-load"
@@ -363,6 +364,30 @@ class Runner:
         self.entries.append(entry)
         return entry
 
+    def run_floor(self, entry, floor_percentile):
+        """(ops/s, latency floor) of a recorded run: what the disturbed-run rule reads."""
+        doc = json.loads((self.out / entry["file"]).read_text())
+        return doc["ops_per_s"], histogram_percentile(doc["histogram"], floor_percentile)
+
+    def timing_pairs(self, cell, sides, want, most, stats, first_index=0, label="", step=None):
+        """This boot's timing pairs of one cell: `want` of them, then more while
+        fewer than `want` survive the disturbed-run rule (analysis/stats.py, the
+        analysis's own rule on this boot's pairs so far), up to `most`: a host in
+        its slow phases half of the time (kmodlab-hostspeed) otherwise leaves a
+        cell with fewer pairs than STATS_MIN_PAIRS.  Whether to go on depends on
+        each run's floor against its own side's runs, never on the C++/C ratio.
+        Pair ids are boot * most + i (unique over boots).  Returns the entries."""
+        start, seen = len(self.entries), []
+        for i in range(max(most, want)):
+            before = len(self.entries)
+            self.pair(cell, sides, "timing", first_index + i, self.boot * max(most, want) + i, label=label)
+            seen.append({e["variant"]: self.run_floor(e, stats.floor_percentile) for e in self.entries[before:]})
+            if step:
+                step(f"{cell.name} timing pair {i + 1}/{want}" + (" (top-up)" if i >= want else ""))
+            if i + 1 >= want and clean_pairs(seen, stats) >= want:
+                break
+        return self.entries[start:]
+
     def pair(self, cell, sides, pass_, index, pair_id, record=True, label=""):
         """One pair: both sides back to back in ABBA order.  pair_id is unique
         within (cell, pass) over all boots; rep = pair_id + 1."""
@@ -371,6 +396,14 @@ class Runner:
         meta = {"pair": pair_id, "rep": pair_id + 1, "first": first}
         for variant in order:
             self.one(cell, sides[variant], variant, pass_, tag, meta, record)
+
+
+def clean_pairs(seen, stats):
+    """How many of these pairs ([{variant: (ops/s, floor)}]) the disturbed-run rule keeps."""
+    col = lambda v, k: [x[v][k] for x in seen]  # noqa: E731
+    gone = disturbed_pairs(col("c", 0), col("cxx", 0), True, stats.disturbed_factor, col("c", 1), col("cxx", 1),
+                           None, stats.disturbed_floor_factor, stats.floor_reference)
+    return len(seen) - len(gone)
 
 
 def group_by_sync(cells):
@@ -395,6 +428,10 @@ def run_matrix(cells, runner, s, progress):
             for w in range(s["discard_first"]):
                 runner.pair(cell, sides, pass_, w, None, record=False)
                 progress.step(f"{cell.name} {pass_} warm-up pair (not recorded)")
+            if pass_ == "timing":
+                runner.timing_pairs(cell, sides, n, s["max_pairs_per_boot"], s["stats"], s["discard_first"],
+                                    step=progress.step)
+                continue
             for i in range(n):
                 runner.pair(cell, sides, pass_, i + s["discard_first"], runner.boot * n + i)
                 progress.step(f"{cell.name} {pass_} pair {i + 1}/{n}")
@@ -488,6 +525,7 @@ def settings_from_conf(quick, args=None):
     try:
         s = {
             "pairs_per_boot": conf.typed(f"BENCH_PAIRS_PER_BOOT{q}", int),
+            "max_pairs_per_boot": conf.typed(f"BENCH_MAX_PAIRS_PER_BOOT{q}", int),
             "bpf_pairs_per_boot": conf.typed(f"BENCH_BPF_PAIRS_PER_BOOT{q}", int),
             "duration_s": conf.typed(f"BENCH_DURATION_S{q}", float),
             "bpf_duration_s": conf.typed("BENCH_BPF_DURATION_S", float),
@@ -500,6 +538,7 @@ def settings_from_conf(quick, args=None):
             "boots": conf.typed(f"BENCH_BOOTS{q}", int),
             "run_timeout_s": run_timeout_s(conf),
         }
+        stats = Settings.from_conf(conf)
     except InputError as e:
         sys.exit(f"bench: {e}")
     if s["pairs_per_boot"] < 1 or s["bpf_pairs_per_boot"] < 0 or s["boots"] < 1:
@@ -511,6 +550,8 @@ def settings_from_conf(quick, args=None):
         val = getattr(args, key, None)
         if val is not None:
             s[key] = val
+    s["max_pairs_per_boot"] = max(s["max_pairs_per_boot"], s["pairs_per_boot"])
+    s["stats"] = stats  # the disturbed-run rule's settings, for the top-up
     return s
 
 
@@ -538,6 +579,7 @@ def machine_record(raw):
 
 def new_manifest(out, opt, s, matrix, mine):
     design = {"boots": opt.boots, "pairs_per_boot": s["pairs_per_boot"],
+              "max_pairs_per_boot": s["max_pairs_per_boot"],
               "bpf_pairs_per_boot": s["bpf_pairs_per_boot"], "order": "ABBA",
               "pass_timing": "no BPF attached, bpf_stats off",
               "pass_bpf": s["bpf_pairs_per_boot"] > 0, "check": "bpf pass (--check)",

@@ -14,7 +14,8 @@ p-values (cells x metrics) through analysis.stats.holm, as the report does:
   levels[]                 per planted cost x and metric (throughput, p50, p5):
                            planted_ratio (planted side / clean side, by the
                            sizing: every op gains x*p50 ns, so p50 1+x,
-                           p5 1 + x*p50/p5 with p5 the clean side's median,
+                           p5 1 + x*p50/p5 with p5 the sizing's (older
+                           sizings: the clean side's median),
                            throughput mean/(mean + x*p50)),
                            detection_rate (Holm p < alpha in the planted
                            direction), coverage (CI contains planted_ratio),
@@ -116,7 +117,10 @@ def truth(sizing, cell, metric, x, p5_clean=None):
         return 1 + x
     sz = sizing[cell]
     if metric == "p5":
-        return 1 + x * sz["p50_ns"] / p5_clean if p5_clean else None
+        # The sizing's own p5 (its lower quartile) when it has one; sizings
+        # before 2026-12-02 had none: the clean side's median then.
+        p5 = sz.get("p5_ns") or p5_clean
+        return 1 + x * sz["p50_ns"] / p5 if p5 else None
     return sz["mean_ns"] / (sz["mean_ns"] + x * sz["p50_ns"])
 
 
@@ -219,7 +223,10 @@ def markdown(doc):
     s = doc["summary"]
     lines = [f"# Calibration {doc['id']}", "",
              f"Cells: {', '.join(doc['cells'])}; {s['aa_replicates']} replicates (simulated bench runs) of "
-             f"{doc['pairs_per_replicate']} pairs per cell and condition over {doc['boots']} boot(s); "
+             f"{doc['pairs_per_replicate']} {'usable ' if doc.get('pairs_recorded') else ''}pairs per cell and "
+             f"condition over {doc['boots']} boot(s)"
+             + (f" (topped up while the disturbed-run rule left fewer: {doc['pairs_recorded']['min']}-"
+                f"{doc['pairs_recorded']['max']} recorded)" if doc.get("pairs_recorded") else "") + "; "
              f"metrics {', '.join(METRICS)} (timing pass, no BPF); paired_compare with the bench's "
              f"disturbed-run rule, Holm over the "
              f"cells x metrics of a replicate, alpha {doc['alpha']}.", "",
@@ -262,6 +269,8 @@ def main():
            "env": manifest.get("env"), "cells": sorted({r["cell"] for r in rows}),
            "boots": design.get("boots"),
            "pairs_per_replicate": design.get("boots", 1) * design.get("pairs_per_boot", 0),
+           **({"pairs_recorded": {"min": min(map(len, groups.values())), "max": max(map(len, groups.values()))}}
+              if "top_up" in design else {}),
            "alpha": settings.alpha, "correction": "Holm over the cells of a replicate",
            "metrics": "throughput (ops/s, higher is better), p50 and p5 latency (lower is better)",
            "sizing": manifest.get("sizing"), "targets": TARGETS, "meets": meets, "summary": summary,

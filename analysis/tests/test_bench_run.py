@@ -67,3 +67,36 @@ def test_scullpipe_cells_run_paired_with_bpf_trace_and_check_in_the_bpf_pass_onl
         assert timing[timing.index("--op") + 1] == op and timing[timing.index("--threads") + 1] == "2"
         assert not {"--bpf", "--bpf-trace", "--check"} & set(timing)
         assert {"--bpf-trace", "--check"} <= set(bpf) and "--bpf" not in bpf
+
+
+class FloorRunner(bm.Runner):
+    """A Runner whose pairs write kmodlab-load JSON with the floors given
+    (p5 of the histogram), instead of running the guest's tool."""
+
+    def __init__(self, out, floors):
+        super().__init__(out, None, {}, 1)
+        self.floors = iter(floors)  # one (c floor, cxx floor) per pair
+
+    def pair(self, cell, sides, pass_, index, pair_id, record=True, label=""):
+        fl = dict(zip(("c", "cxx"), next(self.floors)))
+        for v in ("c", "cxx"):
+            rel = f"raw/p{pair_id}-{v}.json"
+            (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
+            (self.out / rel).write_text(
+                '{"ops_per_s": 500000, "histogram": [[%d, %d, 100]]}' % (fl[v], fl[v] + 8))
+            self.entries.append({"file": rel, "variant": v, "pair": pair_id})
+
+
+def test_timing_pairs_top_up_only_while_the_disturbed_rule_leaves_too_few(tmp_path):
+    """6 wanted, at most 10: clean pairs stop at 6; slow-phase runs (1.5x floor)
+    bring more pairs until 6 survive; the cap holds when the host stays slow;
+    pair ids are boot x most + i; a real C++/C difference (1.3x) is no reason to go on."""
+    from analysis.conf import Settings
+    st, cell = Settings.defaults(), bm.build_cells(True, [1], ["mutex"])[0]
+    clean, slow = (1400, 1820), (2100, 1820)   # C++ 1.3x slower throughout
+    cases = [([clean] * 12, 6), ([clean, slow, clean, slow] + [clean] * 8, 8), ([clean] * 3 + [slow] * 9, 10)]
+    for floors, want_pairs in cases:
+        r = FloorRunner(tmp_path, floors)
+        got = r.timing_pairs(cell, {}, 6, 10, st)
+        assert len(got) == 2 * want_pairs, (floors, len(got))
+        assert sorted({e["pair"] for e in got}) == list(range(10, 10 + want_pairs))

@@ -230,7 +230,7 @@ def test_cv():
 def test_floor_factor_catches_tcg_slow_mode_only():
     """TCG's slow mode: a whole run's floor about 1.7-2x (issue 14, session 3);
     STATS_DISTURBED_FLOOR_FACTOR 1.5 excludes it, the throughput factor (3) would not,
-    and a real 1.3x C-versus-C++ difference is never a disturbance (per-side medians)."""
+    and a real 1.3x C-versus-C++ difference is never a disturbance (per-side references)."""
     tp = [400_000.0] * 10
     c_floor = [1750.0, 1760.0, 1745.0, 3000.0, 1755.0, 1750.0, 1748.0, 1752.0, 1760.0, 1749.0]
     x_floor = [2280.0] * 10  # C++ 1.3x slower throughout: no disturbance
@@ -238,6 +238,22 @@ def test_floor_factor_catches_tcg_slow_mode_only():
     got = stats.disturbed_pairs(tp, tp, True, 3.0, c_floor=c_floor, cxx_floor=x_floor, floor_factor=1.5)
     assert [e.pair for e in got] == [3, 7] and all("latency floor" in e.reason for e in got)
     assert stats.disturbed_pairs(tp, tp, True, 3.0, c_floor=c_floor, cxx_floor=x_floor) == []
+
+
+def test_floor_reference_is_a_lower_quartile():
+    """The host's slow phases (1.4-2x for a whole run) took half the C runs of
+    a quick-calibration replicate (2026-12-01, A/A, these floors): against the
+    median floor only the two slowest go and four 1.5x runs bias the ratio; against
+    the lower quartile at 1.25x the six slow runs go, the partly slow 1680 ns
+    (1.17x) stays; a real 1.3x difference is still never a disturbance."""
+    tp = [500_000.0] * 12
+    c_floor = [1440, 2144, 2880, 1680, 2528, 1560, 2304, 1528, 1432, 1440, 2112, 2192]
+    x_floor = [1.3 * 1440] * 12
+    by_median = stats.disturbed_pairs(tp, tp, True, 3.0, c_floor, x_floor, floor_factor=1.25, floor_reference=50)
+    assert [e.pair for e in by_median] == [2, 4]  # the median floor, 1896, is itself a slow run
+    got = stats.disturbed_pairs(tp, tp, True, 3.0, c_floor, x_floor, floor_factor=1.25)
+    assert [e.pair for e in got] == [1, 2, 4, 6, 10, 11]
+    assert "above 1.25 x the C p25 1,506" in got[0].reason
 
 
 def test_p5_metric_reads_the_runs_histogram():
