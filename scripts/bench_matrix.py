@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 from analysis.conf import Settings, read_conf  # noqa: E402  (the one config reader)
 from analysis.devnames import dev_path, module_name  # noqa: E402  (the node rule)
 from analysis.errors import InputError  # noqa: E402
+from analysis.compare import has_floor  # noqa: E402  (which workloads have a latency floor)
 from analysis.stats import disturbed_pairs, histogram_percentile  # noqa: E402  (the disturbed-run rule)
 from analysis.shard import WHOLE, parse_shard, shard_cells  # noqa: E402  (the one partition rule)
 
@@ -98,6 +99,11 @@ class Cell:
     @property
     def name(self):
         return f"{self.driver}/{self.workload}"
+
+    @property
+    def has_floor(self):
+        """Whether the disturbed-run rule may judge this cell's runs by their latency floor."""
+        return has_floor(self.args[self.args.index("--op") + 1] if "--op" in self.args else None)
 
     def device(self, variant):
         return dev_path(self.base, variant, int(self.node_suffix) if self.node_suffix else None)
@@ -365,8 +371,11 @@ class Runner:
         return entry
 
     def run_floor(self, entry, floor_percentile):
-        """(ops/s, latency floor) of a recorded run: what the disturbed-run rule reads."""
+        """(ops/s, latency floor) of a recorded run: what the disturbed-run rule
+        reads; floor None when floor_percentile is (a waiting op: no floor)."""
         doc = json.loads((self.out / entry["file"]).read_text())
+        if floor_percentile is None:
+            return doc["ops_per_s"], None
         return doc["ops_per_s"], histogram_percentile(doc["histogram"], floor_percentile)
 
     def timing_pairs(self, cell, sides, want, most, stats, first_index=0, label="", step=None):
@@ -381,7 +390,8 @@ class Runner:
         for i in range(max(most, want)):
             before = len(self.entries)
             self.pair(cell, sides, "timing", first_index + i, self.boot * max(most, want) + i, label=label)
-            seen.append({e["variant"]: self.run_floor(e, stats.floor_percentile) for e in self.entries[before:]})
+            seen.append({e["variant"]: self.run_floor(e, stats.floor_percentile if cell.has_floor else None)
+                         for e in self.entries[before:]})
             if step:
                 step(f"{cell.name} timing pair {i + 1}/{want}" + (" (top-up)" if i >= want else ""))
             if i + 1 >= want and clean_pairs(seen, stats) >= want:
@@ -401,7 +411,9 @@ class Runner:
 def clean_pairs(seen, stats):
     """How many of these pairs ([{variant: (ops/s, floor)}]) the disturbed-run rule keeps."""
     col = lambda v, k: [x[v][k] for x in seen]  # noqa: E731
-    gone = disturbed_pairs(col("c", 0), col("cxx", 0), True, stats.disturbed_factor, col("c", 1), col("cxx", 1),
+    floors = seen[0]["c"][1] is not None
+    gone = disturbed_pairs(col("c", 0), col("cxx", 0), True, stats.disturbed_factor,
+                           col("c", 1) if floors else None, col("cxx", 1) if floors else None,
                            None, stats.disturbed_floor_factor, stats.floor_reference)
     return len(seen) - len(gone)
 

@@ -100,3 +100,19 @@ def test_timing_pairs_top_up_only_while_the_disturbed_rule_leaves_too_few(tmp_pa
         got = r.timing_pairs(cell, {}, 6, 10, st)
         assert len(got) == 2 * want_pairs, (floors, len(got))
         assert sorted({e["pair"] for e in got}) == list(range(10, 10 + want_pairs))
+
+
+def test_waiting_cells_are_not_judged_by_a_latency_floor(tmp_path):
+    """scullpipe's pipe and pingpong cells wait for the other thread in every
+    op: their p5 spreads 2x between clean runs, so only the throughput part of
+    the rule applies (analysis/compare.py WAITING_OPS), and no top-up follows
+    from floors; counter's incr has a floor."""
+    from analysis.conf import Settings
+    cells = {c.name: c for c in bm.build_cells(True, [1], ["mutex"])}
+    assert not cells["scullpipe/pingpong512"].has_floor and not cells["scullpipe/pipe512"].has_floor
+    assert cells["counter/incr-t1-mutex"].has_floor
+    floors = [(60_000, 60_000), (120_000, 60_000), (60_000, 130_000)] * 4  # 2x apart, clean throughput
+    r = FloorRunner(tmp_path, floors)
+    assert len(r.timing_pairs(cells["scullpipe/pingpong512"], {}, 6, 10, Settings.defaults())) == 12
+    r = FloorRunner(tmp_path / "floor", floors)
+    assert len(r.timing_pairs(cells["counter/incr-t1-mutex"], {}, 6, 10, Settings.defaults())) == 20
