@@ -50,8 +50,8 @@ SCHEMA: dict[str, tuple[type, str]] = {
         "cell-and-variant reference floor (STATS_DISTURBED_FLOOR_REFERENCE; the host's slow phases: a whole "
         "run 1.4-2x)"),
     "STATS_DISTURBED_FLOOR_REFERENCE": (float,
-        "the percentile of a cell-and-variant's run floors that the floor factor multiplies (25: the lower "
-        "quartile, so that a boot with half its runs slowed still has a clean reference)"),
+        "the percentile of a cell-and-variant's run floors that the floor factor multiplies (0: the fastest "
+        "run; slowdowns only raise a floor)"),
     "STATS_DISTURBED_FLOOR_PERCENTILE": (float,
         "the percentile of a run's own latency histogram that is its 'latency floor' for the disturbed-run rule"),
     "BENCH_PRIMARY_CELLS": (str,
@@ -205,10 +205,10 @@ class Settings:
             raise InputError(f"{source}: STATS_POWER and REGRESS_ALPHA must lie in (0, 1)")
         if got["STATS_DISTURBED_FACTOR"] <= 1 or got["STATS_DISTURBED_FLOOR_FACTOR"] <= 1 \
                 or not 0 < got["STATS_DISTURBED_FLOOR_PERCENTILE"] < 100 \
-                or not 0 < got["STATS_DISTURBED_FLOOR_REFERENCE"] <= 50:
+                or not 0 <= got["STATS_DISTURBED_FLOOR_REFERENCE"] <= 50:
             raise InputError(f"{source}: STATS_DISTURBED_FACTOR and STATS_DISTURBED_FLOOR_FACTOR must be > 1, "
                              "STATS_DISTURBED_FLOOR_PERCENTILE in (0, 100) and STATS_DISTURBED_FLOOR_REFERENCE "
-                             "in (0, 50]")
+                             "in [0, 50]")
         cells = tuple(got["BENCH_PRIMARY_CELLS"].split())
         if any(c.count("/") != 1 for c in cells):
             raise InputError(f"{source}: BENCH_PRIMARY_CELLS must list driver/workload cells, got {cells}")

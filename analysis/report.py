@@ -219,9 +219,10 @@ def _excluded(results: list, s: Settings) -> list:
     b.append(Para(f"Rule fixed in advance (kmodlab.conf): a run is disturbed when its throughput is below "
                   f"1/{s.disturbed_factor:g} of its cell-and-variant median, or its latency floor (p"
                   f"{s.floor_percentile:g} of its own histogram) above {s.disturbed_floor_factor:g} x the "
-                  f"p{s.floor_reference:g} of its cell-and-variant's floors (not for workloads whose operations "
-                  "wait for another thread by design, pipe and pingpong: their latency is the wake-up's and "
-                  "has no floor); "
+                  + ("fastest" if s.floor_reference == 0 else f"p{s.floor_reference:g}")
+                  + " floor of its cell and variant while its partner's is not (a pair with both runs slowed ran "
+                  "in one host phase and stays; no floor rule for workloads whose operations wait for another "
+                  "thread by design, pipe and pingpong: their latency is the wake-up's); "
                   "the WHOLE pair is then left out of every metric of the cell."))
     rows = []
     for cr in results:

@@ -115,7 +115,7 @@ def _variant_outliers(values, bad_high: bool, factor: float, what: str, side: st
     if not ok.any():
         return out
     ref = float(np.percentile(v[ok], reference))
-    name = "median" if reference == 50 else f"p{reference:g}"
+    name = {50: "median", 0: "fastest"}.get(reference, f"p{reference:g}")
     for i in np.flatnonzero(ok):
         if (v[i] > factor * ref) if bad_high else (v[i] * factor < ref):
             rel = f"above {factor:g} x" if bad_high else f"below 1/{factor:g} of"
@@ -125,7 +125,7 @@ def _variant_outliers(values, bad_high: bool, factor: float, what: str, side: st
 
 def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
                     c_floor=None, cxx_floor=None, labels=None, floor_factor: float | None = None,
-                    floor_reference: float = 25.0) -> list[Excluded]:
+                    floor_reference: float = 0.0) -> list[Excluded]:
     """Pairs to exclude, by the rule fixed in advance (STATS_DISTURBED_* in kmodlab.conf).
 
     A run is disturbed when
@@ -134,15 +134,21 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
         median*factor), or not a positive number; or
       * its latency floor (a low percentile of its own histogram, given as
         c_floor/cxx_floor) is above `floor_factor` (default: `factor`) times
-        the `floor_reference`-th percentile of its side's floors: a run in
-        which even the fastest operations are slow was slowed as a whole (the
-        10x scull runs of issue 14; the host's own 1.4-2x slow phases), not by
-        the code under test.  The floor is tight in undisturbed runs (2-5%
-        spread), so its factor can be much smaller than the throughput's,
-        whose runs spread 2x under TCG's stalls.  The reference is a lower
-        quartile, not the median: slowdowns only ever raise a floor, and a boot
-        with half its runs in a slow phase made the median a slow run
-        (quick calibration, 2026-12-01: 6 of 12 C runs at 1.5-2x).
+        the `floor_reference`-th percentile of its side's floors (0: the
+        side's fastest run) AND its partner's is not: a run in which even
+        the fastest operations are slow was slowed as a whole (the 10x scull
+        runs of issue 14; the host's own 1.4-2x slow phases), and a pair
+        with one such run compares two host speeds.  A pair with both runs
+        slowed ran in one phase and stays: on a host slow 70% of the time
+        (make test, 2026-12-01) requiring both runs fast left 1-4 pairs of
+        20, and judging each side against its own lower quartile put that
+        reference in the slow phase for one side only, which biased a p5
+        ratio to 1.39 for identical code.  The reference is the fastest run
+        because slowdowns only ever raise a floor; if it were too low, every
+        run would count as slowed and, pairs being judged together, none
+        would go.  The floor is tight in undisturbed runs (2-5% spread), so
+        its factor can be much smaller than the throughput's, whose runs
+        spread 2x under TCG's stalls.
     One disturbed run excludes its WHOLE pair: a pair without its partner has
     no log-ratio.  Medians per side so that a real C-versus-C++ difference is
     never mistaken for a disturbance; the rule assumes most runs are clean.
@@ -156,9 +162,19 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
         what = "value" if higher_is_better is None else ("throughput" if higher_is_better else "latency")
         for i, why in _variant_outliers(vals, not higher_is_better, factor, what, side).items():
             reasons.setdefault(i, []).append(why)
+    slow: dict[str, dict[int, str]] = {}
+    for side, floors in (("C", c_floor), ("C++", cxx_floor)):
         if floors is not None:
             ff = factor if floor_factor is None else floor_factor
-            for i, why in _variant_outliers(floors, True, ff, "latency floor (ns)", side, floor_reference).items():
+            slow[side] = _variant_outliers(floors, True, ff, "latency floor (ns)", side, floor_reference)
+    if len(slow) == 2:
+        # A pair whose two runs were both slowed ran in one host phase: its
+        # ratio is fair.  Only a pair with one run slowed and one not is out.
+        for i in set(slow["C"]) ^ set(slow["C++"]):
+            reasons.setdefault(i, []).append((slow["C"].get(i) or slow["C++"].get(i)) + " (its partner was not)")
+    else:
+        for side_slow in slow.values():
+            for i, why in side_slow.items():
                 reasons.setdefault(i, []).append(why)
     return [Excluded(labels[i], "; ".join(reasons[i]), float(c[i]), float(cxx[i])) for i in sorted(reasons)]
 

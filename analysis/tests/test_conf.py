@@ -62,10 +62,10 @@ def test_range_checks_still_hold(tmp_path):
         load_settings(full_conf(tmp_path, STATS_RESAMPLES="100"), environ={})
     with pytest.raises(InputError, match="STATS_DISTURBED_FLOOR_FACTOR must be > 1"):
         load_settings(full_conf(tmp_path, STATS_DISTURBED_FLOOR_FACTOR="1"), environ={})
-    with pytest.raises(InputError, match="STATS_DISTURBED_FLOOR_REFERENCE in \\(0, 50\\]"):
+    with pytest.raises(InputError, match="STATS_DISTURBED_FLOOR_REFERENCE in \\[0, 50\\]"):
         load_settings(full_conf(tmp_path, STATS_DISTURBED_FLOOR_REFERENCE="75"), environ={})
     got = load_settings(full_conf(tmp_path), environ={})
-    assert (got.disturbed_floor_factor, got.floor_reference) == (1.25, 25.0)
+    assert (got.disturbed_floor_factor, got.floor_reference) == (1.25, 0.0)
 
 
 def test_words_with_allowed_values(tmp_path):

@@ -67,7 +67,12 @@ def test_report_renders_tables_and_figures(rendered):
     assert "Correction: **Holm** over the family of 15 comparisons" in text_md
     assert "Pass: **timing**" in text_md and "Pass: **BPF**" in text_md
     assert "## Order effect (timing pass)" in text_md and "| scull | pread4096 | 6 | 6 |" in text_md
-    assert "No pair was excluded." in text_md
+    # The synthetic runs' floors come from 150 lognormal samples in 1/8-octave
+    # buckets, coarser than a real run's: one C++ run's floor lands 1.4x above
+    # its side's fastest while its partner's does not, and the pair is listed.
+    excluded = text_md.split("## Excluded pairs")[1].split("\n## ")[0]
+    assert re.findall(r"^\| (\w+) \| (\w+) \| (\d+) \|", excluded, re.M) == [("lkp_enc", "encrypt", "6")]
+    assert "above 1.25 x the C++ fastest 10,240 (its partner was not)" in excluded
     assert "<strong>C++ slower</strong>" in text_html
     assert "<td>pwrite4096</td>" in text_html
     figs = [Path(p) for p in printed if p.endswith(".png")]
