@@ -67,32 +67,44 @@ struct Ring {
 		return i >= size() ? i - size() : i;
 	}
 
-	/* Copy up to out.left() buffered bytes to user space, in at most two
-	 * runs; the bytes copied (a fault stops early). */
+	/* Copy up to out.left() buffered bytes to user space, in one run
+	 * when they lie before the end of the buffer, else in two; the bytes
+	 * copied (a fault stops early).  The writer is first capped at what
+	 * is buffered, so its left() is what remains to copy. */
 	usize copy_out(UserSlice::Writer &out)
 	{
-		usize n = count < out.left() ? count : out.left();
-		usize first = n < size() - rp ? n : size() - rp;
-		usize done = first - out.write_partial(&buf[rp], first);
+		out.truncate(count);
+		usize n = out.left(), tail = size() - rp, done;
 
-		if (done == first && n > first)
-			done += (n - first) - out.write_partial(&buf[0], n - first);
+		if (n <= tail) {
+			done = n - out.write_partial(&buf[rp]);
+		} else {
+			done = tail - out.write_partial(&buf[rp], tail);
+			if (done == tail)
+				done += (n - tail) - out.write_partial(&buf[0]);
+		}
 		rp = wrap(rp + done);
 		count -= done;
 		return done;
 	}
 
-	/* Copy up to space() bytes from user space behind the data; the
-	 * bytes copied (a fault stops early). */
+	/* Copy up to space() bytes from user space behind the data, in one
+	 * or two runs as copy_out; the bytes copied (a fault stops early).
+	 * The reader is first capped at the free space: what does not fit
+	 * is never read. */
 	usize copy_in(UserSlice::Reader &in)
 	{
 		usize wp = wrap(rp + count);
-		usize n = space() < in.left() ? space() : in.left();
-		usize first = n < size() - wp ? n : size() - wp;
-		usize done = first - in.read_partial(&buf[wp], first);
+		in.truncate(space());
+		usize n = in.left(), tail = size() - wp, done;
 
-		if (done == first && n > first)
-			done += (n - first) - in.read_partial(&buf[0], n - first);
+		if (n <= tail) {
+			done = n - in.read_partial(&buf[wp], n);
+		} else {
+			done = tail - in.read_partial(&buf[wp], tail);
+			if (done == tail)
+				done += (n - tail) - in.read_partial(&buf[0], n - tail);
+		}
 		count += done;
 		return done;
 	}
