@@ -153,11 +153,13 @@ struct DevState {
 		qset = params::qset.get();
 	}
 
-	/* The n-th quantum set, or null. */
+	/* The n-th quantum set, or null.  n is tested before q: for set 0
+	 * (the common case) q is tested once, by the caller (GCC otherwise
+	 * may test it in the loop and again after it). */
 	QSet *follow(u64 n)
 	{
 		QSet *q = data.get();
-		for (; q && n; n--)
+		while (n-- && q)
 			q = q->next.get();
 		return q;
 	}
