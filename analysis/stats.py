@@ -150,8 +150,9 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
         its factor can be much smaller than the throughput's, whose runs
         spread 2x under TCG's stalls.
     One disturbed run excludes its WHOLE pair: a pair without its partner has
-    no log-ratio.  Medians per side so that a real C-versus-C++ difference is
-    never mistaken for a disturbance; the rule assumes most runs are clean.
+    no log-ratio.  References per side (the throughput median, the fastest
+    floor) so that a real C-versus-C++ difference is never mistaken for a
+    disturbance; the throughput part assumes most runs are clean.
     """
     n = len(c)
     if len(cxx) != n:

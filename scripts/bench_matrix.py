@@ -386,12 +386,12 @@ class Runner:
         cell with fewer pairs than STATS_MIN_PAIRS.  Whether to go on depends on
         each run's floor against its own side's runs, never on the C++/C ratio.
         Pair ids are boot * most + i (unique over boots).  Returns the entries."""
-        start, seen = len(self.entries), []
-        for i in range(max(most, want)):
+        start, seen, most = len(self.entries), [], max(most, want)
+        pct = stats.floor_percentile if cell.has_floor else None
+        for i in range(most):
             before = len(self.entries)
-            self.pair(cell, sides, "timing", first_index + i, self.boot * max(most, want) + i, label=label)
-            seen.append({e["variant"]: self.run_floor(e, stats.floor_percentile if cell.has_floor else None)
-                         for e in self.entries[before:]})
+            self.pair(cell, sides, "timing", first_index + i, self.boot * most + i, label=label)
+            seen.append({e["variant"]: self.run_floor(e, pct) for e in self.entries[before:]})
             if step:
                 step(f"{cell.name} timing pair {i + 1}/{want}" + (" (top-up)" if i >= want else ""))
             if i + 1 >= want and clean_pairs(seen, stats) >= want:
