@@ -269,8 +269,9 @@ TEST_P(Scull, FaultAfterSomeBytesReturnsTheBytesDone)
 	ssize_t r = pread(fd, ubuf, 2 * quantum, pos);
 	EXPECT_GT(r, 1000) << "the read stopped at the quantum edge: " << strerror(errno);
 	EXPECT_LE(r, static_cast<ssize_t>(usable));
-	if (r > 0)
+	if (r > 0) {
 		EXPECT_EQ(memcmp(ubuf, old.data() + pos, r), 0);
+	}
 
 	auto fresh = pattern(usable, 8);
 	memcpy(ubuf, fresh.data(), usable);
