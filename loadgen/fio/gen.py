@@ -12,7 +12,7 @@ fails when they drift).
 
 scull moves the whole request across its quanta, so any block size works
 (scull-bs.fio proves it at 512 bytes, 4 KiB and 64 KiB in guest suite
-50-loadgen; with scull's ldd3_short_io=1 it fails with err=5 "full resid").
+50-loadgen).
 
 Rules every job follows (fio must run on an unmodified scull):
   * psync (pread/pwrite), explicit size= on every job: a char device has no
