@@ -14,7 +14,9 @@
     tests/guest/tracepoints.py module DRIVER VARIANT  print the driver's module name
     tests/guest/tracepoints.py scull-empty VARIANT    trim /dev/scull-<v>0 (untraced set-up)
     tests/guest/tracepoints.py scull-sets VARIANT N   write twice into each of N new quantum
-                                                      sets of the emptied device, then trim
+                                                      sets of the emptied device (from the
+                                                      second set on, the first write starts
+                                                      in the set before), then trim
     tests/guest/tracepoints.py sets-check JSON VARIANT N  kmodlab-trace events' report of
                                                       `scull-sets N`: N allocations, each
                                                       followed by its write, 2N writes, N frees
@@ -362,14 +364,21 @@ def scull_empty(variant):
 
 def scull_sets(variant, n):
     """Two writes into each of n quantum sets of an empty device, then a trim:
-    n allocations (the first write of each set), 2n writes, one trim, n frees."""
+    n allocations (the first write of each set), 2n writes, one trim, n frees.
+    From set 1 on the first write starts in the set before and crosses into
+    the new one (scull moves the whole request across sets, issue 18): its
+    event names the set it started in, the allocation the set it reached."""
     quantum, qset = scull_geometry(variant)
+    set_bytes = quantum * qset
     dev = devnames.dev_path("scull", variant, 0)
     fd = os.open(dev, os.O_RDWR)
     try:
         for k in range(n):
-            os.pwrite(fd, b"a", k * quantum * qset)
-            os.pwrite(fd, b"b", k * quantum * qset + 1)
+            if k == 0:
+                os.pwrite(fd, b"a", 0)
+            elif os.pwrite(fd, b"za", k * set_bytes - 1) != 2:
+                raise RuntimeError(f"a write across the edge of set {k} stopped short")
+            os.pwrite(fd, b"b", k * set_bytes + 1)
     finally:
         os.close(fd)
     scull_empty(variant)
