@@ -229,12 +229,14 @@ static void scull_c_locate(const struct scull_c_dev *dev, loff_t pos, struct scu
 
 /*
  * The scull_read/scull_write event of a transfer of len bytes that ended at
- * *f_pos, out of line and called only behind the event's key.  It takes what
- * the caller keeps live anyway (the held lock, for mutex_unlock; f_pos; the
- * result) and finds the device, the start and its item and index again:
- * passing any of those would keep one more value live across the copy, a
- * spill and a reload on every read and write while tracing is off (seen in
- * the disassembly; tests/icount/test-trace-cost.sh measures it).
+ * *f_pos (one per call, however many quanta it crossed; item and index are
+ * those of its first byte), out of line and called only behind the event's
+ * key.  It takes what the caller keeps live anyway (the held lock, for
+ * mutex_unlock; f_pos; the result) and finds the device, the start and its
+ * item and index again: passing any of those would keep one more value live
+ * across the copy, a spill and a reload on every read and write while
+ * tracing is off (seen in the disassembly; tests/icount/test-trace-cost.sh
+ * measures it).
  */
 static noinline __cold void scull_c_trace_rw(struct mutex *held, bool write, const loff_t *f_pos,
 					     ssize_t len)

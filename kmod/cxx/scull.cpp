@@ -199,11 +199,13 @@ struct DevState {
 		return w;
 	}
 
-	/* The scull_read/scull_write event of len bytes that ended at end, out
-	 * of line and called only behind the event's key: it locates the start
-	 * again rather than have the caller keep item and index (or the start)
-	 * live across the copy, a spill and a reload per op while tracing is
-	 * off (seen in the disassembly; tests/icount/test-trace-cost.sh). */
+	/* The scull_read/scull_write event of len bytes that ended at end (one
+	 * per call, however many quanta it crossed; item and index are those of
+	 * its first byte), out of line and called only behind the event's key:
+	 * it locates the start again rather than have the caller keep item and
+	 * index (or the start) live across the copy, a spill and a reload per
+	 * op while tracing is off (seen in the disassembly;
+	 * tests/icount/test-trace-cost.sh). */
 	[[gnu::noinline, gnu::cold]] void trace_rw(bool write, const loff_t &end, usize len) const
 	{
 		loff_t pos = end - (loff_t)len;

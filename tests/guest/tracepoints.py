@@ -116,7 +116,10 @@ def read_events(system):
 
 
 def ops_scull(variant):
-    """Operations on /dev/scull-<v>0 and the events they must give."""
+    """Operations on /dev/scull-<v>0 and the events they must give.  A read or
+    write moves the whole request across quanta and quantum sets (issue 18):
+    one event per call, len the whole transfer, item and index those of its
+    first byte; a write's allocations of the sets it reaches come first."""
     mod = devnames.module_name("scull", variant)
     dev = devnames.dev_path("scull", variant, 0)
     params = Path("/sys/module") / mod / "parameters"
@@ -125,26 +128,35 @@ def ops_scull(variant):
     os.close(os.open(dev, os.O_WRONLY))
     quantum = int((params / "quantum").read_text())
     qset = int((params / "qset").read_text())
-    far = quantum * qset + quantum + 3  # set 1, quantum 1, byte 3
+    set_bytes = quantum * qset
+    far = set_bytes + quantum + 3  # set 1, quantum 1, byte 3
+    cross = 2 * set_bytes - 4  # set 1's last 4 bytes, then 6 in the new set 2
 
     def run():
         fd = os.open(dev, os.O_RDWR)
         try:
             os.pwrite(fd, b"x" * 10, 0)
             os.pwrite(fd, b"y" * 7, far)
+            os.pwrite(fd, b"z" * 10, cross)
             os.pread(fd, 4, 2)
+            os.pread(fd, 8, set_bytes - 3)  # a hole across the set edge: zeros
         finally:
             os.close(fd)
-        os.close(os.open(dev, os.O_WRONLY))  # trim: two sets freed
+        os.close(os.open(dev, os.O_WRONLY))  # trim: three sets freed
 
     geo = {"qset": str(qset), "quantum": str(quantum)}
+    last = str(qset - 1)
     want = [
         ("scull_qset_alloc", {"item": "0", **geo}),
         ("scull_write", {"pos": "0", "len": "10", "item": "0", "index": "0"}),
         ("scull_qset_alloc", {"item": "1", **geo}),
         ("scull_write", {"pos": str(far), "len": "7", "item": "1", "index": "1"}),
+        ("scull_qset_alloc", {"item": "2", **geo}),
+        ("scull_write", {"pos": str(cross), "len": "10", "item": "1", "index": last}),
         ("scull_read", {"pos": "2", "len": "4", "item": "0", "index": "0"}),
-        ("scull_trim", {"size": str(far + 7), **geo}),
+        ("scull_read", {"pos": str(set_bytes - 3), "len": "8", "item": "0", "index": last}),
+        ("scull_trim", {"size": str(cross + 10), **geo}),
+        ("scull_qset_free", geo),
         ("scull_qset_free", geo),
         ("scull_qset_free", geo),
     ]
