@@ -29,7 +29,8 @@
  * failed allocation) stops it after some bytes, and then returns the bytes
  * moved.  Module parameter ldd3_short_io (bool, default off, writable in
  * sysfs) restores LDD3's semantics: at most the rest of the current quantum
- * per call, which fio (err=5 "full resid") and other tools do not expect.
+ * per call (a 4096-byte read from offset 0 returns 4000), which tools that
+ * read once per block, such as dd count=N, take as the whole block.
  */
 
 #define SCULL_IOC_MAGIC		'k'
