@@ -331,8 +331,8 @@ def _inside(run: Run, s: Settings) -> list:
     if erows:
         b.append(Para("Events per 1000 measured operations (median over runs). scull: read/write events per "
                       "transfer, qset_alloc per new quantum set (0 when the regions were prefilled in the set-up, "
-                      "as under --check: the set-up's allocations are in the next table), alloc_then_write = allocations followed by a write into that "
-                      "set on the same thread; counter: counter_change per increment; lkp_enc: one of each "
+                      "as under --check: the set-up's allocations are in the next table), alloc_then_write = allocations followed on the same thread by "
+                      "the write whose bytes reach that set (a write may cross quantum sets); counter: counter_change per increment; lkp_enc: one of each "
                       "event and one encrypt per cycle; scullpipe: sleeps, wakes and timed waits per operation "
                       "(short_wakes: a wake that found its data or room taken, and waited again)."))
         b.append(Table(["driver", "workload", "event", "runs C / C++", "per 1000 ops C", "C++"],

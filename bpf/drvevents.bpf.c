@@ -50,12 +50,17 @@ struct {
 	__type(value, struct hist_rec);
 } phases SEC(".maps");
 
-static __always_inline void bump(void *map, __u32 key)
+static __always_inline void bump_by(void *map, __u32 key, __u64 by)
 {
 	__u64 *n = bpf_map_lookup_elem(map, &key);
 
 	if (n)
-		(*n)++;
+		*n += by;
+}
+
+static __always_inline void bump(void *map, __u32 key)
+{
+	bump_by(map, key, 1);
 }
 
 /* The event's slot, or DRVEV_NR_SLOTS when another process fired it. */
@@ -78,6 +83,12 @@ int drvev_count(void *ctx)
 	return 0;
 }
 
+/*
+ * scull_qset_alloc: the thread's write allocated set item.  A set above the
+ * last one waiting is the same write moving on into the next new set (one
+ * write may cross several); anything else means the waiting allocations saw
+ * no write of theirs.
+ */
 SEC("tracepoint")
 int drvev_qset_alloc(struct drvev_qset_alloc *ctx)
 {
@@ -87,20 +98,32 @@ int drvev_qset_alloc(struct drvev_qset_alloc *ctx)
 	if (slot >= DRVEV_NR_SLOTS)
 		return 0;
 	p.module = slot / DRVEV_PER_MODULE;
-	p.item = ctx->item;
 	old = bpf_map_lookup_elem(&pending, &tid);
-	if (old)	/* the previous allocation saw no write of its set */
-		bump(&seq, old->module * DRVEV_SEQ_STRIDE + DRVEV_ALLOC_NO_WRITE);
+	if (old && old->module == p.module && ctx->item > old->last) {
+		old->last = ctx->item;
+		old->allocs++;
+		return 0;
+	}
+	if (old)	/* the earlier allocations saw no write of their sets */
+		bump_by(&seq, old->module * DRVEV_SEQ_STRIDE + DRVEV_ALLOC_NO_WRITE, old->allocs);
+	p.first = ctx->item;
+	p.last = ctx->item;
+	if (ctx->qset > 0 && ctx->quantum > 0)
+		p.set_bytes = (__u64)ctx->qset * (__u64)ctx->quantum;
+	p.allocs = 1;
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
 		bump(&seq, p.module * DRVEV_SEQ_STRIDE + DRVEV_NO_SLOT);
 	return 0;
 }
 
+/* scull_write: the waiting allocations were this write's when every set
+ * they made lies in [item, the set of the write's last byte]. */
 SEC("tracepoint")
 int drvev_scull_write(struct drvev_scull_rw *ctx)
 {
 	__u32 slot = count(ctx), tid = (__u32)bpf_get_current_pid_tgid();
 	struct drvev_pending *p;
+	__u64 last = ctx->item;
 	__u32 module, outcome;
 
 	if (slot >= DRVEV_NR_SLOTS)
@@ -109,8 +132,12 @@ int drvev_scull_write(struct drvev_scull_rw *ctx)
 	if (!p)
 		return 0;
 	module = slot / DRVEV_PER_MODULE;
-	outcome = p->module == module && p->item == ctx->item ? DRVEV_ALLOC_THEN_WRITE : DRVEV_ALLOC_NO_WRITE;
-	bump(&seq, p->module * DRVEV_SEQ_STRIDE + outcome);
+	if (p->set_bytes && ctx->len && ctx->pos >= 0)
+		last = ((__u64)ctx->pos + ctx->len - 1) / p->set_bytes;
+	outcome = DRVEV_ALLOC_NO_WRITE;
+	if (p->module == module && p->first >= ctx->item && p->last <= last)
+		outcome = DRVEV_ALLOC_THEN_WRITE;
+	bump_by(&seq, p->module * DRVEV_SEQ_STRIDE + outcome, p->allocs);
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }

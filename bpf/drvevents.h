@@ -14,8 +14,13 @@
  * loader's list of the driver's events.  scull_qset_alloc and scull_write
  * have programs of their own that also check the allocation: a quantum set
  * is allocated by the write that first stores into it, so every
- * scull_qset_alloc must be followed, on its thread, by a scull_write into
- * the same set (item) before any other allocation.
+ * scull_qset_alloc must be followed, on its thread, by a scull_write whose
+ * bytes reach into that set, before any allocation of another write.  A
+ * write moves the whole request across quanta and quantum sets (issue 18):
+ * its event names the set of its first byte (item) and fires once, after
+ * every allocation it made, so the sets it allocated are item up to the set
+ * of its last byte, (pos + len - 1) / (quantum x qset), and consecutive
+ * allocations of ever higher sets on one thread wait for the same write.
  */
 #ifndef KMODLAB_BPF_DRVEVENTS_H
 #define KMODLAB_BPF_DRVEVENTS_H
@@ -31,8 +36,9 @@
 
 /* per module, scull: the allocation check's outcomes */
 enum drvev_seq {
-	DRVEV_ALLOC_THEN_WRITE,	/* qset_alloc, then a write of that item */
-	DRVEV_ALLOC_NO_WRITE,	/* qset_alloc followed by another alloc or a write elsewhere */
+	DRVEV_ALLOC_THEN_WRITE,	/* qset_alloc, then a write whose bytes reach that item */
+	DRVEV_ALLOC_NO_WRITE,	/* qset_alloc followed by an alloc of a set not above it,
+				 * or by a write elsewhere */
 	DRVEV_NO_SLOT,		/* the thread table was full: not checked */
 	DRVEV_NR_SEQ,
 };
@@ -78,9 +84,12 @@ struct drvev_pipe_wait {
 	__u64 need;
 };
 
-/* per thread: the set a qset_alloc made, waiting for its write */
+/* per thread: the sets qset_allocs made, waiting for their write */
 struct drvev_pending {
-	__u64 item;
+	__u64 first;		/* the first set allocated */
+	__u64 last;		/* the last (highest) set allocated since */
+	__u64 set_bytes;	/* quantum x qset of those sets, 0: unknown */
+	__u32 allocs;		/* allocations waiting */
 	__u32 module;
 };
 

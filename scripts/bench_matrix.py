@@ -113,9 +113,9 @@ class Cell:
 
 
 def build_cells(quick, threads_list, sync_modes):
-    """The matrix.  Workload names give the request: scull reads stop at the
-    end of a quantum, so "pread4096" moves fewer bytes per op than it asks
-    for; every entry records the measured bytes_per_op."""
+    """The matrix.  Workload names give the request, and scull moves all of
+    it (across quanta: "pread4096" moves 4096 bytes per op); every entry
+    records the measured bytes_per_op."""
     scull, counter, lkp = uapi("SCULL_NAME"), uapi("COUNTER_NAME"), uapi("LKP_ENC_NAME")
     cells = []
     sizes = (4096,) if quick else (64, 4096)

@@ -20,6 +20,9 @@ ENV = {"kernel": "6.1.0-56-amd64", "accel": "tcg", "cpus": 2, "qemu_version": "7
        "compiler": "gcc 12.2.0", "host": "test-host"}
 
 # (driver, workload, op, threads, sync, C ops/s, true C++/C throughput ratio, bytes per op)
+# pread4096's 2057 is what it moved before scull's full transfers (issue 18, reads then
+# stopped at the end of a 4000-byte quantum; it moves 4096 now): kept in the committed
+# samples so that the report's bytes per op is seen to come from the runs, not the name.
 CELLS = [
     ("scull", "pread4096", "pread", 1, None, 200_000.0, 1.00, 2057),
     ("scull", "pwrite4096", "pwrite", 1, None, 150_000.0, 0.80, 4096),

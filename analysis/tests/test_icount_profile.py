@@ -62,7 +62,8 @@ def test_gate_driver_scope_is_exact(base):
 
 def test_gate_driver_misses_have_the_placement_slack(base):
     # make test 2026-12-01: scull read4k C driver 0 -> 1 L1d miss per op between two boots
-    # of the same code (one line sharing its set with the 4000-byte copy, or not)
+    # of the same code (one line sharing its set with the copy, then of one 4000-byte
+    # quantum: before scull's full transfers, issue 18; or not)
     new = copy.deepcopy(base)
     new["windows"][0]["driver_l1d_miss_per_op"] += 1.0
     assert statuses(ip.class_gates(base, new, 0.01))["icount classes scull/read4k C driver"] == "PASS"

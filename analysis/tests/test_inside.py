@@ -124,7 +124,7 @@ def test_report_section_says_when_no_run_traced():
     assert "No run carried the drivers' tracepoint data" in text
 
 
-def _scull(variant, alloc, expected_alloc, writes=262, pair=1, setup_check=None):
+def _scull(variant, alloc, expected_alloc, writes=16, pair=1, setup_check=None):
     """A scull BPF-pass run whose set-up allocated `alloc` quantum sets where its plan expected `expected_alloc`."""
     m = BpfTrace(module=f"scull_{variant}", driver="scull", variant=variant,
                  events={"scull_read": 100, "scull_write": 0, "scull_qset_alloc": 0, "scull_qset_free": 0,
@@ -165,7 +165,7 @@ def test_setup_check_is_tallied_apart():
 
 
 def test_load_reads_the_setup_and_refuses_a_bad_range():
-    raw = {"emptied": True, "prefill_bytes": 1048576, "prefill_writes": 262, "geometry": {"quantum": 4000,
+    raw = {"emptied": True, "prefill_bytes": 1048576, "prefill_writes": 16, "geometry": {"quantum": 4000,
            "qset": 1000}, "trace_events": {"scull_qset_alloc": 1},
            "expected": [{"figure": "scull_qset_alloc", "lo": 1, "hi": 1, "why": "one per set"}], "not_modelled": None}
     st = _setup(raw, "f.setup")

@@ -8,6 +8,10 @@
  * correct file semantics: holes read as zeros, read at or after the end
  * returns 0, pread/pwrite honour the offset, offsets never wrap, and a
  * per-device cap (max_bytes) gives -ENOSPC instead of eating memory.
+ * A read or write moves the whole request across quanta (short only at the
+ * end of data, at max_bytes, or at a fault or failed allocation after some
+ * bytes), so fio, dd and cp work at any block size; ldd3_short_io=1 brings
+ * back LDD3's transfer of at most the rest of the current quantum per call.
  *
  * Memory: quanta of the load-time quantum size come from the driver's own
  * kmem_cache "scull_c_quantum" (visible in /proc/slabinfo; slub_debug
@@ -69,6 +73,10 @@ module_param_named(max_bytes, scull_c_max_bytes, long, 0444);
 MODULE_PARM_DESC(max_bytes, "per-device size cap in bytes; writes past it get -ENOSPC");
 module_param_named(mode, scull_c_mode, ushort, 0444);
 MODULE_PARM_DESC(mode, "permission bits of the device nodes");
+/* Writable at run time: read once per call (the tests flip it in sysfs). */
+static bool scull_c_ldd3_short_io;
+module_param_named(ldd3_short_io, scull_c_ldd3_short_io, bool, 0644);
+MODULE_PARM_DESC(ldd3_short_io, "LDD3: a read or write stops at the end of its quantum");
 
 /*
  * Test-only fault injection (tests/reliability): when N > 0, the N-th
@@ -221,12 +229,14 @@ static void scull_c_locate(const struct scull_c_dev *dev, loff_t pos, struct scu
 
 /*
  * The scull_read/scull_write event of a transfer of len bytes that ended at
- * *f_pos, out of line and called only behind the event's key.  It takes what
- * the caller keeps live anyway (the held lock, for mutex_unlock; f_pos; the
- * result) and finds the device, the start and its item and index again:
- * passing any of those would keep one more value live across the copy, a
- * spill and a reload on every read and write while tracing is off (seen in
- * the disassembly; tests/icount/test-trace-cost.sh measures it).
+ * *f_pos (one per call, however many quanta it crossed; item and index are
+ * those of its first byte), out of line and called only behind the event's
+ * key.  It takes what the caller keeps live anyway (the held lock, for
+ * mutex_unlock; f_pos; the result) and finds the device, the start and its
+ * item and index again: passing any of those would keep one more value live
+ * across the copy, a spill and a reload on every read and write while
+ * tracing is off (seen in the disassembly; tests/icount/test-trace-cost.sh
+ * measures it).
  */
 static noinline __cold void scull_c_trace_rw(struct mutex *held, bool write, const loff_t *f_pos,
 					     ssize_t len)
@@ -240,6 +250,26 @@ static noinline __cold void scull_c_trace_rw(struct mutex *held, bool write, con
 		trace_scull_write(pos, len, w.item, w.s_pos);
 	else
 		trace_scull_read(pos, len, w.item, w.s_pos);
+}
+
+/* Step w to the start of the next quantum. */
+static void scull_c_next_quantum(const struct scull_c_dev *dev, struct scull_c_where *w)
+{
+	w->q_pos = 0;
+	if (++w->s_pos == dev->qset) {
+		w->s_pos = 0;
+		w->item++;
+	}
+}
+
+/* The bytes of this call that fit from w on: all, or with ldd3_short_io
+ * (LDD3) at most the rest of the current quantum. */
+static size_t scull_c_clamp_io(const struct scull_c_dev *dev, const struct scull_c_where *w,
+			       size_t count)
+{
+	if (READ_ONCE(scull_c_ldd3_short_io))
+		return min_t(size_t, count, dev->quantum - w->q_pos);
+	return count;
 }
 
 static int scull_c_open(struct inode *inode, struct file *filp)
@@ -266,14 +296,43 @@ static int scull_c_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/*
+ * Copy count bytes at pos to buf, quantum by quantum; the bytes copied,
+ * fewer only on a fault.  Lock held, count > 0, pos + count within the data.
+ * The loop's one exit at its test (w stepped on after the last quantum too)
+ * keeps the disabled scull_read tracepoint at its nop in scull_c_read: with
+ * a break after the copy, GCC 12 moved the result through one more register
+ * in the build with tracepoints only (a mov per read on 6.1 and 6.12, seen
+ * in the disassembly; tests/icount/test-trace-cost.sh allows the nop alone).
+ */
+static size_t scull_c_read_quanta(struct scull_c_dev *dev, char __user *buf, size_t count,
+				  loff_t pos)
+{
+	struct scull_c_qset *dptr;
+	struct scull_c_where w;
+	void *quantum_mem;
+	size_t done = 0, chunk, left;
+
+	scull_c_locate(dev, pos, &w);
+	count = scull_c_clamp_io(dev, &w, count);
+	do {
+		chunk = min_t(size_t, count - done, dev->quantum - w.q_pos);
+		dptr = scull_c_follow(dev, w.item, false);
+		quantum_mem = dptr && dptr->data ? dptr->data[w.s_pos] : NULL;
+		if (quantum_mem)
+			left = copy_to_user(buf + done, quantum_mem + w.q_pos, chunk);
+		else
+			left = clear_user(buf + done, chunk); /* a hole reads as zeros */
+		done += chunk - left;
+		scull_c_next_quantum(dev, &w);
+	} while (!left && done < count);
+	return done;
+}
+
 static ssize_t scull_c_read(struct file *filp, char __user *buf, size_t count, loff_t *f_pos)
 {
 	struct scull_c_dev *dev = filp->private_data;
-	struct scull_c_qset *dptr;
-	struct scull_c_where w;
 	loff_t pos = *f_pos;
-	void *quantum_mem = NULL;
-	size_t left;
 	ssize_t ret = 0;
 
 	kmodlab_extra_work(&scull_c_extra_work);
@@ -285,22 +344,11 @@ static ssize_t scull_c_read(struct file *filp, char __user *buf, size_t count, l
 	if (pos >= dev->size || count == 0)
 		goto out;
 	count = min_t(u64, count, dev->size - pos);
-	scull_c_locate(dev, pos, &w);
-	/* Short read at the quantum boundary, as in LDD3. */
-	count = min_t(size_t, count, dev->quantum - w.q_pos);
-
-	dptr = scull_c_follow(dev, w.item, false);
-	if (dptr && dptr->data)
-		quantum_mem = dptr->data[w.s_pos];
-	if (quantum_mem)
-		left = copy_to_user(buf, quantum_mem + w.q_pos, count);
-	else
-		left = clear_user(buf, count); /* a hole reads as zeros */
-	if (left == count) {
+	ret = scull_c_read_quanta(dev, buf, count, pos);
+	if (ret == 0) {
 		ret = -EFAULT;
 		goto out;
 	}
-	ret = count - left;
 	*f_pos = pos + ret;
 	if (trace_scull_read_enabled())
 		scull_c_trace_rw(&dev->lock, false, f_pos, ret);
@@ -331,14 +379,48 @@ static void *scull_c_quantum_for_write(struct scull_c_dev *dev, const struct scu
 	return dptr->data[w->s_pos];
 }
 
+/*
+ * Copy count bytes from buf to the device at pos, quantum by quantum,
+ * allocating what is missing; the bytes copied, or -ENOMEM / -EFAULT when
+ * the first quantum failed.  Lock held.
+ */
+static ssize_t scull_c_write_quanta(struct scull_c_dev *dev, const char __user *buf, size_t count,
+				    loff_t pos)
+{
+	struct scull_c_where w;
+	void *quantum_mem;
+	size_t done = 0, chunk, left;
+	ssize_t err = -EFAULT;
+
+	scull_c_locate(dev, pos, &w);
+	count = scull_c_clamp_io(dev, &w, count);
+	while (done < count) {
+		chunk = min_t(size_t, count - done, dev->quantum - w.q_pos);
+		quantum_mem = scull_c_quantum_for_write(dev, &w);
+		if (!quantum_mem) {
+			err = -ENOMEM;
+			break;
+		}
+		/*
+		 * Not copy_from_user(): on a fault it zeroes the rest of the
+		 * destination, which would wipe stored data on a failed write.
+		 */
+		left = chunk;
+		if (access_ok(buf + done, chunk))
+			left = __copy_from_user(quantum_mem + w.q_pos, buf + done, chunk);
+		done += chunk - left;
+		if (left)
+			break;
+		scull_c_next_quantum(dev, &w);
+	}
+	return done ? done : err;
+}
+
 static ssize_t scull_c_write(struct file *filp, const char __user *buf, size_t count, loff_t *f_pos)
 {
 	struct scull_c_dev *dev = filp->private_data;
 	long max_bytes = READ_ONCE(scull_c_max_bytes);
-	struct scull_c_where w;
 	loff_t pos = *f_pos, end;
-	void *quantum_mem;
-	size_t left;
 	ssize_t ret;
 
 	kmodlab_extra_work(&scull_c_extra_work);
@@ -353,25 +435,9 @@ static ssize_t scull_c_write(struct file *filp, const char __user *buf, size_t c
 
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
-	scull_c_locate(dev, pos, &w);
-	count = min_t(size_t, count, dev->quantum - w.q_pos);
-	quantum_mem = scull_c_quantum_for_write(dev, &w);
-	if (!quantum_mem) {
-		ret = -ENOMEM;
+	ret = scull_c_write_quanta(dev, buf, count, pos);
+	if (ret < 0)
 		goto out;
-	}
-	/*
-	 * Not copy_from_user(): on a fault it zeroes the rest of the
-	 * destination, which would wipe stored data on a failed write.
-	 */
-	left = count;
-	if (access_ok(buf, count))
-		left = __copy_from_user(quantum_mem + w.q_pos, buf, count);
-	if (left == count) {
-		ret = -EFAULT;
-		goto out;
-	}
-	ret = count - left;
 	*f_pos = pos + ret;
 	if (dev->size < *f_pos)
 		dev->size = *f_pos;

@@ -7,6 +7,8 @@
  * line: quantum sets of qset pointers to quanta, holes read as zeros, read
  * at or after the end returns 0, pread/pwrite honour the offset, offsets
  * never wrap (-EINVAL), max_bytes gives -ENOSPC, open O_WRONLY truncates,
+ * read and write move the whole request across quanta (ldd3_short_io=1:
+ * LDD3's at most the rest of the current quantum per call),
  * LDD3's ioctls (setters need CAP_SYS_ADMIN), quanta of the load-time size
  * from the driver's own kmem_cache "scull_cxx_quantum".
  *
@@ -49,6 +51,9 @@ KCXX_PARAM(qset, MutableParam<int>, SCULL_QSET_DEFAULT, 0444,
 KCXX_PARAM(max_bytes, long, SCULL_MAX_BYTES_DEFAULT, 0444,
 	   "per-device size cap in bytes; writes past it get -ENOSPC");
 KCXX_PARAM(mode, unsigned short, KMODLAB_DEV_MODE, 0444, "permission bits of the device nodes");
+/* Writable at run time: read once per call (the tests flip it in sysfs). */
+KCXX_PARAM(ldd3_short_io, bool, false, 0644,
+	   "LDD3: a read or write stops at the end of its quantum");
 /* Test only (tests/reliability), as scull_c's: the N-th allocation from now
  * on fails; asked before every allocation on the write path (quantum set
  * nodes, pointer arrays, quanta). */
@@ -194,11 +199,13 @@ struct DevState {
 		return w;
 	}
 
-	/* The scull_read/scull_write event of len bytes that ended at end, out
-	 * of line and called only behind the event's key: it locates the start
-	 * again rather than have the caller keep item and index (or the start)
-	 * live across the copy, a spill and a reload per op while tracing is
-	 * off (seen in the disassembly; tests/icount/test-trace-cost.sh). */
+	/* The scull_read/scull_write event of len bytes that ended at end (one
+	 * per call, however many quanta it crossed; item and index are those of
+	 * its first byte), out of line and called only behind the event's key:
+	 * it locates the start again rather than have the caller keep item and
+	 * index (or the start) live across the copy, a spill and a reload per
+	 * op while tracing is off (seen in the disassembly;
+	 * tests/icount/test-trace-cost.sh). */
 	[[gnu::noinline, gnu::cold]] void trace_rw(bool write, const loff_t &end, usize len) const
 	{
 		loff_t pos = end - (loff_t)len;
@@ -207,6 +214,72 @@ struct DevState {
 			kcxx_trace::scull_write(pos, len, w.item, w.s_pos);
 		else
 			kcxx_trace::scull_read(pos, len, w.item, w.s_pos);
+	}
+
+	/* Step w to the start of the next quantum. */
+	void next_quantum(Where &w) const
+	{
+		w.q_pos = 0;
+		if (++w.s_pos == qset) {
+			w.s_pos = 0;
+			w.item++;
+		}
+	}
+
+	/* The bytes of this call that fit from w on: all, or with
+	 * ldd3_short_io (LDD3) at most the rest of the current quantum. */
+	usize clamp_io(const Where &w, usize count) const
+	{
+		if (params::ldd3_short_io.get())
+			return min(count, (usize)(quantum - w.q_pos));
+		return count;
+	}
+
+	/* Fill `out` from pos on, quantum by quantum; the bytes copied, fewer
+	 * than out.left() only on a fault.  pos + out.left() within the data. */
+	usize read_quanta(UserSlice::Writer &out, loff_t pos)
+	{
+		Where w = locate(pos);
+		out.truncate(clamp_io(w, out.left()));
+		usize count = out.left();
+		while (out.left()) {
+			usize chunk = min(out.left(), (usize)(quantum - w.q_pos));
+			QSet *dptr = follow(w.item);
+			void *mem = dptr && dptr->data ? dptr->data[w.s_pos] : nullptr;
+			usize left =
+				mem ? out.write_partial(static_cast<char *>(mem) + w.q_pos, chunk) :
+				      out.clear(chunk); /* a hole reads as zeros */
+			if (left)
+				break;
+			next_quantum(w);
+		}
+		return count - out.left();
+	}
+
+	/* Store all of `in` at pos, quantum by quantum, allocating what is
+	 * missing; the bytes copied, or -ENOMEM / -EFAULT when the first
+	 * quantum failed. */
+	Result<usize> write_quanta(QuantumPool &pool, UserSlice::Reader &in, loff_t pos)
+	{
+		Where w = locate(pos);
+		in.truncate(clamp_io(w, in.left()));
+		usize count = in.left();
+		Error err = errc::fault;
+		while (in.left()) {
+			usize chunk = min(in.left(), (usize)(quantum - w.q_pos));
+			void *mem = quantum_for_write(pool, w);
+			if (!mem) {
+				err = errc::nomem;
+				break;
+			}
+			/* not copy_from_user(): on a fault it would zero stored data */
+			if (in.read_partial_nozero(static_cast<char *>(mem) + w.q_pos, chunk))
+				break;
+			next_quantum(w);
+		}
+		if (in.left() == count)
+			return err;
+		return count - in.left();
 	}
 
 	/* The quantum holding w, allocating what is missing.  The common case
@@ -284,18 +357,9 @@ struct Scull {
 		if (pos >= st->size || out.left() == 0)
 			return 0;
 		out.truncate(st->size - pos);
-		Where w = st->locate(pos);
-		/* short read at the quantum boundary, as in LDD3 */
-		out.truncate(st->quantum - w.q_pos);
-		usize count = out.left();
-
-		QSet *dptr = st->follow(w.item);
-		void *mem = dptr && dptr->data ? dptr->data[w.s_pos] : nullptr;
-		usize left = mem ? out.write_partial(static_cast<char *>(mem) + w.q_pos) :
-				   out.clear(); /* a hole reads as zeros */
-		if (left == count)
+		usize done = st->read_quanta(out, pos);
+		if (done == 0)
 			return errc::fault;
-		usize done = count - left;
 		f_pos = pos + done;
 		if (kcxx_trace::scull_read.is_enabled())
 			st->trace_rw(false, f_pos, done);
@@ -317,17 +381,7 @@ struct Scull {
 		in.truncate(max_bytes - pos); /* short write up to the cap */
 
 		auto st = KCXX_TRY(dev.state.lock_interruptible());
-		Where w = st->locate(pos);
-		in.truncate(st->quantum - w.q_pos);
-		usize count = in.left();
-		void *mem = st->quantum_for_write(dev.shared.quanta, w);
-		if (!mem)
-			return errc::nomem;
-		/* not copy_from_user(): on a fault it would zero stored data */
-		usize left = in.read_partial_nozero(static_cast<char *>(mem) + w.q_pos);
-		if (left == count)
-			return errc::fault;
-		usize done = count - left;
+		usize done = KCXX_TRY(st->write_quanta(dev.shared.quanta, in, pos));
 		f_pos = pos + done;
 		if (st->size < f_pos)
 			st->size = f_pos;

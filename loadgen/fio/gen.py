@@ -7,8 +7,12 @@ files never spell a name by hand; the
 committed .fio files are this script's output (ctest loadgen.fio_up_to_date
 fails when they drift).
 
-    loadgen/fio/gen.py            rewrite scull-matrix.fio and scull-smoke.fio
+    loadgen/fio/gen.py            rewrite scull-matrix.fio, scull-smoke.fio, scull-bs.fio
     loadgen/fio/gen.py --check    exit 1 if the committed files differ
+
+scull moves the whole request across its quanta, so any block size works
+(scull-bs.fio proves it at 512 bytes, 4 KiB and 64 KiB in guest suite
+50-loadgen).
 
 Rules every job follows (fio must run on an unmodified scull):
   * psync (pread/pwrite), explicit size= on every job: a char device has no
@@ -49,11 +53,10 @@ def number(header, name):
 
 
 SCULL = macro("scull.h", "SCULL_NAME")
-# scull bounds every read and write by its quantum (LDD3): a 64 KiB write
-# returns 4000, and fio does not finish such short writes, so the prefill
-# writes whole quanta, and size= is a multiple of the quantum and of every
-# block size (1k, 4k, 64k): quantum x 4096 (matrix) or x 256 (smoke).
-QUANTUM = number("scull.h", "SCULL_QUANTUM_DEFAULT")
+# size= is a multiple of every block size (random offsets are multiples of
+# bs), the prefill writes in the largest.
+MIB = 1024 * 1024
+PREFILL_BS = "64k"
 VARIANTS = devnames.variants()
 
 
@@ -82,12 +85,12 @@ def prefill(variant, size):
 stonewall
 filename={node}
 rw=write
-bs={quantum}
+bs={bs}
 size={size}
 time_based=0
 runtime=0
 ramp_time=0
-""".format(v=variant, node=node(variant), size=size, quantum=QUANTUM)
+""".format(v=variant, node=node(variant), size=size, bs=PREFILL_BS)
 
 
 def job(rw, bs, nj, variant):
@@ -110,7 +113,7 @@ def header(what, cmd):
 
 
 def matrix():
-    size = str(QUANTUM * 4096)
+    size = str(16 * MIB)
     out = header("scull: seq/random read/write x 1/4/64 KiB x 1/2/4 jobs, C and C++ alternating.",
                  "fio --output-format=json --output=scull.json loadgen/fio/scull-matrix.fio")
     out += GLOBAL.format(size=size, runtime="3s", ramp="500ms")
@@ -125,7 +128,7 @@ def matrix():
 
 
 def smoke():
-    size = str(QUANTUM * 256)
+    size = str(MIB)
     out = header("scull smoke test: one short random read/write job per variant (guest suite 50-loadgen).",
                  "fio --output-format=json --section=prefill-c --section=%s-randrw-4k-j1-c loadgen/fio/scull-smoke.fio" % SCULL)
     out += GLOBAL.format(size=size, runtime="1s", ramp="0")
@@ -135,8 +138,57 @@ def smoke():
     return out
 
 
+BS_GLOBAL = """[global]
+ioengine=psync
+invalidate=0
+size={size}
+group_reporting
+"""
+
+
+def bs_jobs(bs, variant):
+    # Size-based, not timed: each job moves all of size= (numjobs=2: twice).
+    name = "%s-bs%s-" % (SCULL, bs)
+    return """
+[{n}fill-{v}]
+# Every block written, read back and checked (crc32c) by fio itself.
+stonewall
+filename={node}
+rw=write
+bs={bs}
+verify=crc32c
+do_verify=1
+verify_fatal=1
+
+[{n}randread-{v}]
+stonewall
+filename={node}
+rw=randread
+bs={bs}
+
+[{n}randrw-j2-{v}]
+stonewall
+filename={node}
+rw=randrw
+bs={bs}
+numjobs=2
+""".format(n=name, v=variant, node=node(variant), bs=bs)
+
+
+def block_sizes():
+    # Block sizes below, at and above scull's 4000-byte quantum: every
+    # request >= 512 bytes crosses quantum boundaries at some offset.
+    out = header("scull at fio block sizes 512, 4k, 64k: fill (verified), randread, randrw x 2 jobs, per variant.",
+                 "fio --output-format=json $(grep -o '^\\[%s-bs.*-c\\]' loadgen/fio/scull-bs.fio | tr -d '[]' | sed 's/^/--section=/') loadgen/fio/scull-bs.fio" % SCULL)
+    out += BS_GLOBAL.format(size=MIB)
+    for v in VARIANTS:
+        for bs in ["512", "4k", "64k"]:
+            out += bs_jobs(bs, v)
+    return out
+
+
 def main():
-    files = {"scull-matrix.fio": matrix(), "scull-smoke.fio": smoke()}
+    files = {"scull-matrix.fio": matrix(), "scull-smoke.fio": smoke(), "scull-bs.fio": block_sizes()}
     check = "--check" in sys.argv[1:]
     bad = 0
     for name, text in files.items():

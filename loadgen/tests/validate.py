@@ -2,7 +2,7 @@
 """validate.py - check a kmodlab-load or kmodlab-gbench JSON file.
 
     validate.py load FILE [--ops N] [--mode closed|open] [--rate R] [--check-ok]
-                          [--bpf] [--wakeup] [--driver D] [--variant V]
+                          [--bpf] [--wakeup] [--driver D] [--variant V] [--bytes-per-op B]
     validate.py gbench FILE --expect NAME_REGEX [--expect ...]
     validate.py fio FILE --jobs N
     validate.py wakeup-trace FILE --threads N   (kmodlab-trace wakeup --json FILE)
@@ -146,6 +146,9 @@ def load(a):
         fail("variant %s != %s" % (d["variant"], a.variant))
     if d["errors"]:
         fail("operation errors: %s" % d["errors"])
+    if a.bytes_per_op is not None and d["bytes"] != a.bytes_per_op * d["ops"]:
+        fail("moved %d bytes in %d ops (%.1f per op), want %d per op" %
+             (d["bytes"], d["ops"], d["bytes"] / d["ops"], a.bytes_per_op))
     check_latency(d["latency_ns"], "latency_ns")
     check_hist(d["histogram"], d["ops"], "histogram")
     per = sum(v["ops"] for v in d["per_op"].values())
@@ -231,6 +234,7 @@ def main():
     p.add_argument("--wakeup", action="store_true")
     p.add_argument("--driver")
     p.add_argument("--variant")
+    p.add_argument("--bytes-per-op", type=int)
     p.add_argument("--expect", action="append")
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)

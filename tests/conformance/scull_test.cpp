@@ -3,6 +3,7 @@
 // guest with the modules loaded; see tests/conformance/README.md.
 #include "devices.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <random>
@@ -49,6 +50,7 @@ protected:
 
 	void TearDown() override
 	{
+		set_short_io(false);
 		int fd = open(path.c_str(), O_WRONLY);
 		if (fd < 0)
 			return;
@@ -71,8 +73,16 @@ protected:
 		return fd;
 	}
 
-	// Write all of buf at pos, looping over the short writes at quantum
-	// boundaries.
+	// scull's ldd3_short_io parameter (LDD3's one quantum per call).
+	void set_short_io(bool on) const
+	{
+		EXPECT_EQ(kmodlab::write_sysfs("/sys/module/" + module + "/parameters/ldd3_short_io",
+					       on ? "1" : "0"),
+			  0);
+	}
+
+	// Write all of buf at pos, looping over short writes (a test that
+	// is not about transfer sizes must pass with ldd3_short_io too).
 	static void pwrite_all(int fd, const char *buf, size_t n, off_t pos)
 	{
 		while (n > 0) {
@@ -142,6 +152,7 @@ TEST_P(Scull, ParametersInSysfs)
 	EXPECT_EQ(kmodlab::param(module, "quantum"), std::to_string(SCULL_QUANTUM_DEFAULT));
 	EXPECT_EQ(kmodlab::param(module, "qset"), std::to_string(SCULL_QSET_DEFAULT));
 	EXPECT_EQ(kmodlab::param(module, "max_bytes"), std::to_string(SCULL_MAX_BYTES_DEFAULT));
+	EXPECT_EQ(kmodlab::param(module, "ldd3_short_io"), "N") << "full transfers by default";
 	EXPECT_FALSE(kmodlab::param(module, "nr_devs").empty());
 }
 
@@ -201,10 +212,88 @@ TEST_P(Scull, ReadAtAndAfterEndReturnsZero)
 	close(fd);
 }
 
-TEST_P(Scull, ShortWriteAndReadAtQuantumBoundary)
+// One read or write moves the whole request across quanta (and quantum
+// sets), so fio, dd and cp work at any block size: 4 KiB and 64 KiB at
+// offset 0, at 3000 (the request crosses the 4000-byte quantum) and just
+// before the first quantum set's end.
+TEST_P(Scull, FullTransfersAcrossQuanta)
+{
+	const off_t set_end = static_cast<off_t>(quantum) * SCULL_QSET_DEFAULT;
+	for (size_t n : { size_t(4096), size_t(65536) }) {
+		for (off_t pos : { off_t(0), off_t(3000), set_end - 3000 }) {
+			SCOPED_TRACE("size " + std::to_string(n) + " at " + std::to_string(pos));
+			truncate_dev(path);
+			int fd = open_rw();
+			auto data = pattern(n, n + pos);
+			EXPECT_EQ(pwrite(fd, data.data(), n, pos), static_cast<ssize_t>(n));
+			std::vector<char> buf(n);
+			EXPECT_EQ(pread(fd, buf.data(), n, pos), static_cast<ssize_t>(n));
+			EXPECT_EQ(buf, data);
+			// read()/write() at the file position: the same, position moved.
+			ASSERT_EQ(lseek(fd, pos, SEEK_SET), pos);
+			EXPECT_EQ(read(fd, buf.data(), n), static_cast<ssize_t>(n));
+			EXPECT_EQ(lseek(fd, 0, SEEK_CUR), pos + static_cast<off_t>(n));
+			EXPECT_EQ(buf, data);
+			ASSERT_EQ(lseek(fd, pos, SEEK_SET), pos);
+			EXPECT_EQ(write(fd, data.data(), n), static_cast<ssize_t>(n));
+			EXPECT_EQ(lseek(fd, 0, SEEK_CUR), pos + static_cast<off_t>(n));
+			close(fd);
+		}
+	}
+	// One read from 0 of a device written at 3000: the hole, then the data.
+	truncate_dev(path);
+	int fd = open_rw();
+	auto data = pattern(4096, 9);
+	EXPECT_EQ(pwrite(fd, data.data(), data.size(), 3000), 4096);
+	std::vector<char> all(3000 + 4096, 'x');
+	EXPECT_EQ(pread(fd, all.data(), all.size(), 0), static_cast<ssize_t>(all.size()));
+	EXPECT_EQ(std::count(all.begin(), all.begin() + 3000, 0), 3000) << "the hole reads as zeros";
+	EXPECT_TRUE(std::equal(data.begin(), data.end(), all.begin() + 3000));
+	close(fd);
+}
+
+// A fault after some bytes gives the bytes done; they crossed a quantum
+// edge.  The user buffer is the last 1500 bytes of a page followed by an
+// inaccessible one; the transfer starts 1000 bytes before a quantum edge.
+TEST_P(Scull, FaultAfterSomeBytesReturnsTheBytesDone)
+{
+	kmodlab::badptr::EdgePages edge("");
+	const long page = sysconf(_SC_PAGESIZE);
+	const size_t usable = 1500;
+	char *ubuf = edge.tail + page - usable;
+	const off_t pos = quantum - 1000;
+	auto old = pattern(3 * quantum, 7);
+	int fd = open_rw();
+	pwrite_all(fd, old.data(), old.size(), 0);
+
+	ssize_t r = pread(fd, ubuf, 2 * quantum, pos);
+	EXPECT_GT(r, 1000) << "the read stopped at the quantum edge: " << strerror(errno);
+	EXPECT_LE(r, static_cast<ssize_t>(usable));
+	if (r > 0) {
+		EXPECT_EQ(memcmp(ubuf, old.data() + pos, r), 0);
+	}
+
+	auto fresh = pattern(usable, 8);
+	memcpy(ubuf, fresh.data(), usable);
+	r = pwrite(fd, ubuf, 2 * quantum, pos);
+	EXPECT_GT(r, 1000) << "the write stopped at the quantum edge: " << strerror(errno);
+	EXPECT_LE(r, static_cast<ssize_t>(usable));
+	if (r > 0) {
+		auto expect = old;
+		std::copy(fresh.begin(), fresh.begin() + r, expect.begin() + pos);
+		EXPECT_EQ(pread_all(fd, old.size(), 0), expect) << "bytes past the fault changed";
+	}
+	EXPECT_EQ(lseek(fd, 0, SEEK_END), static_cast<off_t>(old.size()));
+	close(fd);
+}
+
+// ldd3_short_io=1 (sysfs, at run time) restores LDD3: a read or write
+// moves at most the rest of the current quantum.
+TEST_P(Scull, Ldd3ShortIoStopsAtTheQuantum)
 {
 	int fd = open_rw();
 	auto data = pattern(quantum + 100, 1);
+	set_short_io(true);
 	EXPECT_EQ(write(fd, data.data(), data.size()), quantum)
 		<< "a write is bounded by the current quantum";
 	EXPECT_EQ(write(fd, data.data() + quantum, 100), 100);
@@ -214,6 +303,8 @@ TEST_P(Scull, ShortWriteAndReadAtQuantumBoundary)
 	EXPECT_EQ(pread(fd, buf.data(), buf.size(), 0), quantum);
 	EXPECT_EQ(pread(fd, buf.data(), 100, quantum - 10), 10);
 	EXPECT_EQ(pread(fd, buf.data(), 100, quantum), 100);
+	set_short_io(false);
+	EXPECT_EQ(pread(fd, buf.data(), buf.size(), 0), quantum + 100) << "full transfers again";
 	close(fd);
 }
 
@@ -433,14 +524,15 @@ TEST_P(Scull, NewGeometryAppliesAfterTrim)
 	fd = open(path.c_str(), O_WRONLY); // trim: adopts quantum 100, qset 3
 	ASSERT_GE(fd, 0);
 	auto data = pattern(1000, 3);
-	EXPECT_EQ(write(fd, data.data(), 150), 100) << "writes are bounded by the new quantum";
+	EXPECT_EQ(write(fd, data.data(), 150), 150) << "a write crosses the new 100-byte quanta";
 	close(fd);
 	fd = open_rw();
 	pwrite_all(fd, data.data(), data.size(), 0); // spans several 300-byte qsets
 	auto got = pread_all(fd, data.size(), 0);
 	EXPECT_EQ(got, data);
-	char buf[300];
-	EXPECT_EQ(pread(fd, buf, sizeof(buf), 250), 50);
+	std::vector<char> buf(300);
+	EXPECT_EQ(pread(fd, buf.data(), buf.size(), 250), 300) << "a read crosses quanta and qsets";
+	EXPECT_TRUE(std::equal(buf.begin(), buf.end(), data.begin() + 250));
 	close(fd);
 }
 

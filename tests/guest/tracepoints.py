@@ -14,7 +14,9 @@
     tests/guest/tracepoints.py module DRIVER VARIANT  print the driver's module name
     tests/guest/tracepoints.py scull-empty VARIANT    trim /dev/scull-<v>0 (untraced set-up)
     tests/guest/tracepoints.py scull-sets VARIANT N   write twice into each of N new quantum
-                                                      sets of the emptied device, then trim
+                                                      sets of the emptied device (from the
+                                                      second set on, the first write starts
+                                                      in the set before), then trim
     tests/guest/tracepoints.py sets-check JSON VARIANT N  kmodlab-trace events' report of
                                                       `scull-sets N`: N allocations, each
                                                       followed by its write, 2N writes, N frees
@@ -114,7 +116,10 @@ def read_events(system):
 
 
 def ops_scull(variant):
-    """Operations on /dev/scull-<v>0 and the events they must give."""
+    """Operations on /dev/scull-<v>0 and the events they must give.  A read or
+    write moves the whole request across quanta and quantum sets (issue 18):
+    one event per call, len the whole transfer, item and index those of its
+    first byte; a write's allocations of the sets it reaches come first."""
     mod = devnames.module_name("scull", variant)
     dev = devnames.dev_path("scull", variant, 0)
     params = Path("/sys/module") / mod / "parameters"
@@ -123,26 +128,35 @@ def ops_scull(variant):
     os.close(os.open(dev, os.O_WRONLY))
     quantum = int((params / "quantum").read_text())
     qset = int((params / "qset").read_text())
-    far = quantum * qset + quantum + 3  # set 1, quantum 1, byte 3
+    set_bytes = quantum * qset
+    far = set_bytes + quantum + 3  # set 1, quantum 1, byte 3
+    cross = 2 * set_bytes - 4  # set 1's last 4 bytes, then 6 in the new set 2
 
     def run():
         fd = os.open(dev, os.O_RDWR)
         try:
             os.pwrite(fd, b"x" * 10, 0)
             os.pwrite(fd, b"y" * 7, far)
+            os.pwrite(fd, b"z" * 10, cross)
             os.pread(fd, 4, 2)
+            os.pread(fd, 8, set_bytes - 3)  # a hole across the set edge: zeros
         finally:
             os.close(fd)
-        os.close(os.open(dev, os.O_WRONLY))  # trim: two sets freed
+        os.close(os.open(dev, os.O_WRONLY))  # trim: three sets freed
 
     geo = {"qset": str(qset), "quantum": str(quantum)}
+    last = str(qset - 1)
     want = [
         ("scull_qset_alloc", {"item": "0", **geo}),
         ("scull_write", {"pos": "0", "len": "10", "item": "0", "index": "0"}),
         ("scull_qset_alloc", {"item": "1", **geo}),
         ("scull_write", {"pos": str(far), "len": "7", "item": "1", "index": "1"}),
+        ("scull_qset_alloc", {"item": "2", **geo}),
+        ("scull_write", {"pos": str(cross), "len": "10", "item": "1", "index": last}),
         ("scull_read", {"pos": "2", "len": "4", "item": "0", "index": "0"}),
-        ("scull_trim", {"size": str(far + 7), **geo}),
+        ("scull_read", {"pos": str(set_bytes - 3), "len": "8", "item": "0", "index": last}),
+        ("scull_trim", {"size": str(cross + 10), **geo}),
+        ("scull_qset_free", geo),
         ("scull_qset_free", geo),
         ("scull_qset_free", geo),
     ]
@@ -362,14 +376,21 @@ def scull_empty(variant):
 
 def scull_sets(variant, n):
     """Two writes into each of n quantum sets of an empty device, then a trim:
-    n allocations (the first write of each set), 2n writes, one trim, n frees."""
+    n allocations (the first write of each set), 2n writes, one trim, n frees.
+    From set 1 on the first write starts in the set before and crosses into
+    the new one (scull moves the whole request across sets, issue 18): its
+    event names the set it started in, the allocation the set it reached."""
     quantum, qset = scull_geometry(variant)
+    set_bytes = quantum * qset
     dev = devnames.dev_path("scull", variant, 0)
     fd = os.open(dev, os.O_RDWR)
     try:
         for k in range(n):
-            os.pwrite(fd, b"a", k * quantum * qset)
-            os.pwrite(fd, b"b", k * quantum * qset + 1)
+            if k == 0:
+                os.pwrite(fd, b"a", 0)
+            elif os.pwrite(fd, b"za", k * set_bytes - 1) != 2:
+                raise RuntimeError(f"a write across the edge of set {k} stopped short")
+            os.pwrite(fd, b"b", k * set_bytes + 1)
     finally:
         os.close(fd)
     scull_empty(variant)

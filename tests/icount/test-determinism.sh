@@ -13,8 +13,8 @@
 #   - the driver's simulated L1 i/d misses per op within 1.05 of each other:
 #     interrupts, which land differently each boot, evict lines (0.05), and
 #     the slab places the driver's objects at other addresses each boot, so
-#     one driver line may or may not share its L1 set with the op's 4000-byte
-#     copy (measured: scull read4k 1.0 miss/op in one boot, 0.08 in the next,
+#     one driver line may or may not share its L1 set with the op's 4096-byte
+#     copy (measured before full transfers: scull read4k 1.0 miss/op in one boot, 0.08 in the next,
 #     C and C++ alike, always in the driver's read function)
 #   - inside one run, every operation executed the same number of driver
 #     instructions and classes (min = max over the ops)

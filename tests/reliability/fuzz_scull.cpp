@@ -120,6 +120,15 @@ struct ScullFuzz : Fuzzer {
 				    " at " + std::to_string(pos) + ", size " + std::to_string(size));
 		if (r.ret == 0)
 			return fail("read before the end returned 0");
+		// Full transfers: all of a wholly accessible buffer up to the end,
+		// never past what the buffer can take.
+		const long long want = std::min<long long>((long long)count, size - pos);
+		if (p.writable >= count && r.ret != want)
+			return fail("read returned " + std::to_string(r.ret) + ", want the whole " +
+				    std::to_string(want) + " bytes up to the end");
+		if ((size_t)r.ret > p.writable)
+			return fail("read returned " + std::to_string(r.ret) + " into a buffer of " +
+				    std::to_string(p.writable) + " writable bytes");
 		if (p.kind != PtrKind::good)
 			return;
 		for (long i = 0; i < r.ret && pos + i < (long long)W; i++)
@@ -164,6 +173,12 @@ struct ScullFuzz : Fuzzer {
 			return;
 		if (r.ret <= 0 || (size_t)r.ret > count || pos + r.ret > max_bytes)
 			return fail("write returned " + std::to_string(r.ret) + " for count " + std::to_string(count));
+		// Full transfers: all of a wholly readable buffer up to max_bytes,
+		// unless an armed allocation failure cut it short.
+		const long long want = std::min<long long>((long long)count, max_bytes - pos);
+		if (p.readable >= count && !armed && r.ret != want)
+			return fail("write returned " + std::to_string(r.ret) + ", want the whole " +
+				    std::to_string(want) + " bytes up to max_bytes");
 		wrote(pos, p, count, r.ret);
 	}
 
@@ -341,22 +356,18 @@ struct AllocTest {
 		st.failed++;
 	}
 
-	// Trim, reset the geometry and store `old` from offset 0 (short writes
-	// stop at a quantum: write the rest in a loop).
+	// Trim, reset the geometry and store `old` (three quanta) from offset
+	// 0 in one write.
 	bool store_reference()
 	{
 		int w = open(path.c_str(), O_WRONLY); // trim
 		close(w);
 		ioctl(fd, SCULL_IOCRESET);
-		if (pwrite(fd, old.data(), old.size(), 0) <= 0) {
-			// the loop below writes what this one did not
-		}
-		for (size_t done = 0; done < old.size();) {
-			ssize_t k = pwrite(fd, old.data() + done, old.size() - done, done);
-			if (k <= 0)
-				return failure(std::string("storing the reference data: ") + strerror(errno)), false;
-			done += k;
-		}
+		ssize_t k = pwrite(fd, old.data(), old.size(), 0);
+		if (k != (ssize_t)old.size())
+			return failure("storing the reference data: " +
+				       (k < 0 ? errno_name(errno) : std::to_string(k) + " bytes")),
+			       false;
 		return true;
 	}
 
@@ -366,13 +377,7 @@ struct AllocTest {
 	{
 		bool ok = true;
 		std::vector<char> back(old.size());
-		ssize_t k = 0;
-		for (size_t done = 0; done < back.size(); done += k) {
-			k = pread(fd, back.data() + done, back.size() - done, done);
-			if (k <= 0)
-				break;
-		}
-		if (k <= 0 || memcmp(back.data(), old.data(), old.size()) != 0) {
+		if (pread(fd, back.data(), back.size(), 0) != (ssize_t)back.size() || back != old) {
 			failure(tag + "stored data changed after the failed allocation");
 			ok = false;
 		}
@@ -430,6 +435,39 @@ struct AllocTest {
 			passed++;
 		return r < 0 ? NEXT : DONE;
 	}
+
+	// A write whose second quantum cannot be allocated: the 100 bytes
+	// into the stored third quantum are kept and returned (a transfer
+	// across quanta stops at the failure), the size does not grow.
+	void partial(std::vector<std::string> &lines, uint64_t &passed)
+	{
+		const off_t pos = (off_t)old.size() - 100;
+		const std::string tag = variant + "/scull fail_alloc_nth=1, write across quanta: ";
+		if (!store_reference())
+			return;
+		if (int e = sysfs_write(param, "1"))
+			return failure("setting " + param + ": " + strerror(e));
+		ssize_t r = pwrite(fd, fresh.data(), 200, pos);
+		int err = errno;
+		sysfs_write(param, "0");
+		bool ok = r == 100;
+		if (!ok)
+			failure(tag + "returned " + (r < 0 ? errno_name(err) : std::to_string(r)) +
+				", want the 100 bytes before the failed allocation");
+		std::vector<char> expect = old, back(old.size());
+		std::copy(fresh.begin(), fresh.begin() + 100, expect.begin() + pos);
+		if (pread(fd, back.data(), back.size(), 0) != (ssize_t)back.size() || back != expect) {
+			failure(tag + "the stored data is not the reference with the 100 bytes written");
+			ok = false;
+		}
+		if (lseek(fd, 0, SEEK_END) != (off_t)old.size()) {
+			failure(tag + "the size changed");
+			ok = false;
+		}
+		lines.push_back(tag + (ok ? "100 of 200 bytes, ok" : "FAILED"));
+		if (ok)
+			passed++;
+	}
 };
 
 } // namespace
@@ -449,6 +487,7 @@ void alloc_test(const std::string &variant, Stats &st, std::vector<std::string> 
 	}
 	if (t.enomem == 0)
 		t.failure("no allocation failure was ever injected (is fail_alloc_nth wired to the write path?)");
+	t.partial(lines, passed);
 	int w = open(t.path.c_str(), O_WRONLY);
 	close(w);
 	close(t.fd);

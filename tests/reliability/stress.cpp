@@ -85,26 +85,21 @@ void worker(const std::string &v, unsigned tid, uint32_t seed, Shared &sh, long 
 			size_t off = rng.below(REGION), n = 1 + rng.below(std::min<size_t>(chunk.size(), REGION - off));
 			for (size_t i = 0; i < n; i++)
 				chunk[i] = static_cast<char>(rng.next());
-			size_t done = 0;
-			while (done < n) { // short writes stop at a quantum edge
-				ssize_t r = pwrite(sfd, chunk.data() + done, n - done, base + off + done);
-				if (r <= 0) {
+			// scull moves the whole request (across quanta): one call each.
+			ssize_t w = pwrite(sfd, chunk.data(), n, base + off);
+			size_t done = w > 0 ? w : 0;
+			if (w != (ssize_t)n) {
+				if (w < 0)
 					sh.err(errno);
-					sh.fail(tag + "scull pwrite: " + (r < 0 ? strerror(errno) : "0 bytes"));
-					break;
-				}
-				done += r;
+				sh.fail(tag + "scull pwrite of " + std::to_string(n) + " returned " + std::to_string(w) +
+					(w < 0 ? std::string(" (") + strerror(errno) + ")" : ""));
 			}
 			memcpy(shadow.data() + off, chunk.data(), done);
-			size_t got = 0;
-			while (got < done) {
-				ssize_t r = pread(sfd, back.data() + got, done - got, base + off + got);
-				if (r <= 0) {
-					sh.fail(tag + "scull pread: " + (r < 0 ? strerror(errno) : "0 bytes"));
-					break;
-				}
-				got += r;
-			}
+			ssize_t r = pread(sfd, back.data(), done, base + off);
+			size_t got = r > 0 ? r : 0;
+			if (r != (ssize_t)done)
+				sh.fail(tag + "scull pread of " + std::to_string(done) + " returned " + std::to_string(r) +
+					(r < 0 ? std::string(" (") + strerror(errno) + ")" : ""));
 			if (got == done && memcmp(back.data(), chunk.data(), done) != 0)
 				sh.fail(tag + "scull read-back differs at region offset " + std::to_string(off));
 			sh.scull_checks++;

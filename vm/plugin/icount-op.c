@@ -100,17 +100,15 @@ static int op_getppid(struct ctx *c)
 	return syscall(SYS_getppid) > 0 ? 0 : -1;
 }
 
-/* scull: one quantum's worth of data at offset 0, so every read copies the
- * same bytes (a 4096-byte request returns the 4000-byte quantum: LDD3's
- * short read at the quantum boundary). */
+/* scull: 4096 bytes at offset 0, so every op moves the same bytes: the
+ * whole 4000-byte first quantum and 96 bytes of the second (scull moves
+ * the whole request across quanta; an op that moves less fails). */
 static int setup_scull(struct ctx *c, const char *dev)
 {
 	if (open_rdwr(c, dev))
 		return -1;
 	memset(c->buf, 'k', sizeof(c->buf));
-	/* A write may stop at the quantum boundary (LDD3): only the first
-	 * quantum matters for the workloads, so any progress is enough. */
-	if (pwrite(c->fd, c->buf, sizeof(c->buf), 0) <= 0) {
+	if (pwrite(c->fd, c->buf, sizeof(c->buf), 0) != (ssize_t)sizeof(c->buf)) {
 		fprintf(stderr, "icount-op: prefill %s: %s\n", dev, strerror(errno));
 		return -1;
 	}
@@ -119,12 +117,12 @@ static int setup_scull(struct ctx *c, const char *dev)
 
 static int op_scull_read(struct ctx *c)
 {
-	return pread(c->fd, c->buf, sizeof(c->buf), 0) > 0 ? 0 : -1;
+	return pread(c->fd, c->buf, sizeof(c->buf), 0) == (ssize_t)sizeof(c->buf) ? 0 : -1;
 }
 
 static int op_scull_write(struct ctx *c)
 {
-	return pwrite(c->fd, c->buf, sizeof(c->buf), 0) > 0 ? 0 : -1;
+	return pwrite(c->fd, c->buf, sizeof(c->buf), 0) == (ssize_t)sizeof(c->buf) ? 0 : -1;
 }
 
 static int op_scull_ioctl(struct ctx *c)
@@ -206,8 +204,8 @@ static int op_lkp_enc_read_seed(struct ctx *c)
 static const struct workload workloads[] = {
 	{ "kernel", "null", "the loop alone, no syscall (baseline: 0 kernel insns)", setup_none, op_null, 0 },
 	{ "kernel", "getppid", "getppid(): syscall entry and exit alone", setup_none, op_getppid, 0 },
-	{ "scull", "read4k", "pread 4096 at offset 0 (returns one 4000-byte quantum)", setup_scull, op_scull_read, 1 },
-	{ "scull", "write4k", "pwrite 4096 at offset 0 (quantum already allocated)", setup_scull, op_scull_write, 1 },
+	{ "scull", "read4k", "pread 4096 at offset 0 (two quanta: 4000 + 96 bytes)", setup_scull, op_scull_read, 1 },
+	{ "scull", "write4k", "pwrite 4096 at offset 0 (two quanta, already allocated)", setup_scull, op_scull_write, 1 },
 	{ "scull", "ioctl_qquantum", "ioctl SCULL_IOCQQUANTUM", setup_scull, op_scull_ioctl, 1 },
 	{ "scullpipe", "rw64", "write 64 bytes, read them back (O_NONBLOCK, drained pipe)", setup_scullpipe,
 	  op_scullpipe_rw64, 2 },

@@ -23,6 +23,15 @@
 #define SCULL_QSET_DEFAULT	1000	/* module parameter qset (quanta per set) */
 /* module parameter max_bytes: per-device size cap, -ENOSPC beyond it */
 #define SCULL_MAX_BYTES_DEFAULT	(64L * 1024 * 1024)
+/*
+ * Transfers: a read or write moves the whole request across quanta; it is
+ * short only at the end of the data, at max_bytes, or when a fault (or a
+ * failed allocation) stops it after some bytes, and then returns the bytes
+ * moved.  Module parameter ldd3_short_io (bool, default off, writable in
+ * sysfs) restores LDD3's semantics: at most the rest of the current quantum
+ * per call (a 4096-byte read from offset 0 returns 4000), which tools that
+ * read once per block, such as dd count=N, take as the whole block.
+ */
 
 #define SCULL_IOC_MAGIC		'k'
 

@@ -5,11 +5,15 @@
  * The C++ driver reaches them through kmodlab/trace/scull_events.h, whose
  * prototypes kcxx checks against these at build time (kcxx/trace_glue.h).
  *
- *   scull_read, scull_write  a successful read/write: pos (offset), len
- *       (bytes moved), item (quantum set number in the device's list),
- *       index (quantum in that set).  Failed operations are not traced.
+ *   scull_read, scull_write  a successful read/write, once per call: pos
+ *       (offset), len (bytes moved by the whole call, which may cross
+ *       quanta and quantum sets), item (quantum set number in the device's
+ *       list) and index (quantum in that set) of its first byte.  Failed
+ *       operations are not traced.
  *   scull_qset_alloc  a quantum set's pointer array allocated (the first
- *       write into that set): item, qset (array size), quantum (bytes).
+ *       write into that set, which may have started in a set before it; a
+ *       write's allocations fire before its scull_write): item, qset (array
+ *       size), quantum (bytes).
  *   scull_qset_free   a quantum set's array freed by a trim: qset, quantum.
  *   scull_trim        a device emptied (open O_WRONLY, unload): size
  *       (bytes it held), quantum and qset of the data dropped.
