@@ -202,3 +202,22 @@ def test_rust_kernel_adds_c_rust_pairs_to_the_counter_cells(tmp_path, monkeypatc
     pe = {(g["variant"], str(g.get("pair_variants"))): g for g in bm.probe_effect(entries) if g["driver"] == "counter"}
     assert set(pe) == {("c", "None"), ("cxx", "None"), ("c", "['c', 'rust']"), ("rust", "['c', 'rust']")}
     assert all(len(g["bpf_off"]) == 4 and len(g["bpf_on"]) == 2 for g in pe.values())
+
+
+def test_manifest_design_names_the_other_pairs_only_where_they_ran(monkeypatch):
+    """design.other_pairs (which C/Rust pairs, their BPF hook) on the Rust kernel; absent on Debian's."""
+    from types import SimpleNamespace
+    from analysis.shard import WHOLE
+    monkeypatch.setattr(bm, "env_record", lambda: {})
+    s = {"pairs_per_boot": 4, "max_pairs_per_boot": 6, "bpf_pairs_per_boot": 1, "duration_s": 0.3,
+         "bpf_duration_s": 1.0, "warmup_s": 0.1, "bpf_trace": True, "discard_first": 0, "pin_guest_cpu": "",
+         "threads": [1], "sync_modes": ["mutex"]}
+    opt = SimpleNamespace(boots=2, run_id="x", quick=True, kernel_name="rust", commit="c0ffee", shard=WHOLE,
+                          machine='{"id": "m"}', cells=None)
+    cells = bm.build_cells(True, [1], ["mutex"])
+    debian = bm.new_manifest(Path("/nonexistent"), opt, s, cells, cells, DEBIAN_BUILT)
+    assert "other_pairs" not in debian["design"]
+    rust = bm.new_manifest(Path("/nonexistent"), opt, s, cells, cells, DEBIAN_BUILT | {"counter_rust"})
+    assert rust["design"]["other_pairs"]["pairs"] == ["counter: c/rust"]
+    assert rust["design"]["other_pairs"]["bpf_attach"] == "tp_btf"
+    assert {k: v for k, v in rust["design"].items() if k != "other_pairs"} == debian["design"]
