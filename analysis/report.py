@@ -649,11 +649,11 @@ def _reliability(run: Run) -> list:
                       "against a model of each device, allocation-failure injection, stress with oracles, "
                       "load/unload cycles."))
         rows = [["checks", f"{rel['passed']} passed, {rel['failed']} failed"]]
-        for key, label in (("calls_fuzzed_total", "calls fuzzed"), ("faults_injected", "allocation faults injected"),
-                           ("cycles", "load/unload cycles"), ("lost", "anything lost"),
-                           ("wall_seconds", "wall time (s)")):
+        for key, what in (("calls_fuzzed_total", "calls fuzzed"), ("faults_injected", "allocation faults injected"),
+                          ("cycles", "load/unload cycles"), ("lost", "anything lost"),
+                          ("wall_seconds", "wall time (s)")):
             if key in rel:
-                rows.append([label, f"{rel[key]:,}"])
+                rows.append([what, f"{rel[key]:,}"])
         for variant_driver, n in sorted(rel.get("calls_fuzzed", {}).items()):
             rows.append([f"calls fuzzed, {variant_driver}", f"{n:,}"])
         if rel.get("errors_by_errno"):

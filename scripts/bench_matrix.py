@@ -416,7 +416,7 @@ class Runner:
             self.pair(cell, sides, "timing", first_index + i, self.boot * most + i, label=label)
             seen.append({e["variant"]: self.run_floor(e, pct) for e in self.entries[before:]})
             if step:
-                step(f"{cell.name} timing pair {i + 1}/{want}" + (" (top-up)" if i >= want else ""))
+                step(f"{cell.name}{label} timing pair {i + 1}/{want}" + (" (top-up)" if i >= want else ""))
             if i + 1 >= want and clean_pairs(seen, stats) >= want:
                 break
         return self.entries[start:]
@@ -503,7 +503,7 @@ def cell_block(cell, sides, runner, s, pass_, n, progress):
     """One pass of one cell against one rival: the warm-up pairs, then n pairs
     (the timing pass topped up by Runner.timing_pairs)."""
     label = pair_label(sides)
-    what = f"{cell.name} {'/'.join(sides)} {pass_}"
+    what = f"{cell.name}{label} {pass_}"  # "counter/incr-t1-mutex-rust bpf": the C/Rust pairs
     for w in range(s["discard_first"]):
         runner.pair(cell, sides, pass_, w, None, record=False, label=label)
         progress.step(f"{what} warm-up pair (not recorded)")
@@ -801,6 +801,7 @@ def main():
     for tool in (LOAD, GBENCH):
         if not tool.exists():
             sys.exit(f"bench: {tool} missing: run 'make build' first")
+    built = built_modules()  # counter_rust.ko on the Rust kernel: its cells get C/Rust pairs too
     if opt.boot == 0:
         manifest = new_manifest(out, opt, s, matrix, cells, built)
     else:
@@ -808,7 +809,6 @@ def main():
     log.write(f"# boot {opt.boot}/{opt.boots} {now_iso()} kernel {platform.release()}\n")
     run([ROOT / "scripts/modules.sh", "load"], log)
 
-    built = built_modules()
     per_cell = (s["pairs_per_boot"] + s["bpf_pairs_per_boot"]) + s["discard_first"] * 2
     blocks = sum(len(rivals(c, built)) for c in cells)  # a cell's C/C++ pairs, and C/Rust where built
     progress = Progress(blocks * per_cell + (2 if opt.extras else 0), opt.boot, opt.boots)

@@ -136,6 +136,8 @@ class FakeGuest:
     def run(self, cmd, log, env=None, timeout=None, retries=0):
         cmd = [str(x) for x in cmd]
         self.commands.append(cmd)
+        if "--json" not in cmd:  # scripts/modules.sh load/unload
+            return
         Path(cmd[cmd.index("--json") + 1]).write_text('{"ops_per_s": 500000, "ops": 1000, "bytes": 2000, '
                                                       '"histogram": [[1400, 1408, 100]]}')
 
@@ -221,3 +223,27 @@ def test_manifest_design_names_the_other_pairs_only_where_they_ran(monkeypatch):
     assert rust["design"]["other_pairs"]["pairs"] == ["counter: c/rust"]
     assert rust["design"]["other_pairs"]["bpf_attach"] == "tp_btf"
     assert {k: v for k, v in rust["design"].items() if k != "other_pairs"} == debian["design"]
+
+
+def test_a_whole_boot_on_the_rust_kernel(tmp_path, monkeypatch):
+    """main(), one boot of one counter cell where counter_rust.ko is built: the manifest has both
+    comparisons' pairs, says so in its design, and keeps their probe-effect groups apart."""
+    import json
+    import sys as _sys
+    FakeGuest(monkeypatch, tracepoints=DEBIAN_BUILT)
+    monkeypatch.setattr(bm, "built_modules", lambda: DEBIAN_BUILT | {"counter_rust"})
+    monkeypatch.setattr(bm, "env_record", lambda: {})
+    monkeypatch.setattr(bm, "LOAD", Path("/bin/true"))
+    monkeypatch.setattr(bm, "GBENCH", Path("/bin/true"))
+    monkeypatch.setattr(_sys, "argv", ["bench_matrix.py", "--out", str(tmp_path), "--boot", "0", "--boots", "1",
+                                       "--quick", "--cells", "counter/incr-t1-mutex", "--machine", '{"id": "m"}',
+                                       "--pairs", "2", "--bpf-pairs", "1", "--discard-first", "0"])
+    bm.main()
+    man = json.loads((tmp_path / "manifest.json").read_text())
+    assert man["design"]["other_pairs"]["pairs"] == ["counter: c/rust"]
+    by = {}
+    for e in man["runs"]:
+        by.setdefault((e["pass"], str(e.get("pair_variants"))), []).append(e["variant"])
+    assert by == {("timing", "None"): ["c", "cxx", "cxx", "c"], ("timing", "['c', 'rust']"): ["c", "rust", "rust", "c"],
+                  ("bpf", "None"): ["c", "cxx"], ("bpf", "['c', 'rust']"): ["c", "rust"]}
+    assert len(man["probe_effect"]) == 4
