@@ -426,7 +426,8 @@ class Runner:
         within (cell, pass) over all boots; rep = pair_id + 1."""
         first, order = pair_order(index, self.boot, tuple(sides))
         tag = f"{pass_}{label}-b{self.boot}-p{pair_id}" if record else f"{pass_}{label}-b{self.boot}-warm{index}"
-        meta = {"pair": pair_id, "rep": pair_id + 1, "first": first, **pair_variants_field(sides)}
+        # a warm-up pair (record False) has no pair id and no entries
+        meta = {"pair": pair_id, "rep": pair_id + 1, "first": first, **pair_variants_field(sides)} if record else {}
         for variant in order:
             self.one(cell, sides[variant], variant, pass_, tag, meta, record)
 
