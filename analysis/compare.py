@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import devnames
 from .conf import Settings
-from .load import LoadgenRun, Run
+from .load import VARIANTS, LoadgenRun, Run
 from .stats import (Excluded, PairedResult, bootstrap_ratio_ci, cell_disturbed, cv, histogram_percentile,
                     holm, paired_compare, paired_verdict)
 from .syscalls import op_syscall
@@ -39,13 +40,25 @@ METRICS = {
 SETUP_OPS = ("openat", "close")
 
 NOT_TESTED = "not tested (outside the corrected family)"
+# The comparison every run has: C against C++.  Others (C against Rust, where
+# a run has C/Rust pairs) are the same analysis of their own pairs.
+CXX = VARIANTS[1]
 
 
-def cells(run: Run, pass_: str = "timing") -> dict[tuple[str, str], dict[str, list[LoadgenRun]]]:
-    """(driver, workload) -> {"c": [runs by rep], "cxx": [...]} of one pass, in a stable order."""
+def rivals(run: Run) -> list[str]:
+    """The variants C is paired with in this run, in the header's order: C++,
+    then Rust where the run has C/Rust pairs (the Rust kernel's counter)."""
+    have = {r.rival for r in run.loadgen}
+    return [v for v in devnames.variants() + devnames.partial_variants() if v in have]
+
+
+def cells(run: Run, pass_: str = "timing", rival: str = CXX) -> dict[tuple[str, str], dict[str, list[LoadgenRun]]]:
+    """(driver, workload) -> {"c": [runs by rep], rival: [...]} of one pass and
+    the pairs of C against rival, in a stable order."""
     out: dict[tuple[str, str], dict[str, list[LoadgenRun]]] = {}
     for r in sorted(run.runs_of(pass_), key=lambda r: (r.driver, r.workload, r.variant, r.rep)):
-        out.setdefault((r.driver, r.workload), {"c": [], "cxx": []})[r.variant].append(r)
+        if r.rival == rival:
+            out.setdefault((r.driver, r.workload), {VARIANTS[0]: [], rival: []})[r.variant].append(r)
     return out
 
 
@@ -55,15 +68,22 @@ class Pair:
     boot: int
     first: str
     c: LoadgenRun
-    cxx: LoadgenRun
+    x: LoadgenRun             # the other side: C++, or the rival of a C/Rust pair
+
+    def run_of(self, variant: str) -> LoadgenRun:
+        """The pair's run of "c", else its other side's."""
+        return self.c if variant == VARIANTS[0] else self.x
 
 
-def cell_pairs(run: Run) -> dict[tuple[str, str], list[Pair]]:
-    """The timing pass's pairs per cell, by pair number (load.py checked that each is one C and one C++)."""
+def cell_pairs(run: Run, rival: str = CXX) -> dict[tuple[str, str], list[Pair]]:
+    """The timing pass's pairs of C against rival per cell, by pair number (load.py
+    checked that each is one run of each side)."""
     by: dict[tuple, dict[int, dict[str, LoadgenRun]]] = defaultdict(dict)
     for r in run.runs_of("timing"):
-        by[(r.driver, r.workload)].setdefault(r.pair, {})[r.variant] = r
-    return {cell: [Pair(k, v["c"].boot, v["c"].first, v["c"], v["cxx"]) for k, v in sorted(ps.items())]
+        if r.rival == rival:
+            by[(r.driver, r.workload)].setdefault(r.pair, {})[r.variant] = r
+    c = VARIANTS[0]
+    return {cell: [Pair(k, v[c].boot, v[c].first, v[c], v[rival]) for k, v in sorted(ps.items())]
             for cell, ps in sorted(by.items())}
 
 
@@ -74,7 +94,7 @@ class MetricResult:
     higher_is_better: bool
     res: PairedResult
     c_median: float           # over the pairs used
-    cxx_median: float
+    x_median: float           # the other side's (C++ or the rival)
     in_family: bool           # part of the Holm family (REGRESS_RATIO_METRICS)
     p_adj: float = float("nan")
     verdict: str = NOT_TESTED
@@ -91,6 +111,7 @@ class CellResult:
     bytes_per_op: dict[str, float]       # variant -> median bytes moved per operation
     metrics: dict[str, MetricResult]
     pairs: list[Pair]
+    rival: str = CXX                     # what C was paired with: "cxx", or "rust"
 
     @property
     def name(self) -> str:
@@ -116,21 +137,23 @@ def run_floor(r: LoadgenRun, pct: float) -> float:
     return histogram_percentile(r.histogram, pct)
 
 
-def _cell_result(driver: str, workload: str, pairs: list[Pair], s: Settings, family_size: int) -> CellResult:
+def _cell_result(driver: str, workload: str, pairs: list[Pair], s: Settings, family_size: int,
+                 rival: str = CXX) -> CellResult:
     labels = [p.pair for p in pairs]
     boots = [p.boot for p in pairs]
     first = [p.first for p in pairs]
     # One exclusion for the whole cell, decided on throughput and latency floor:
     # a pair is either disturbed or not, whatever metric is looked at.
     floors = has_floor(pairs[0].c.op)
-    excl = cell_disturbed([p.c.ops_per_s for p in pairs], [p.cxx.ops_per_s for p in pairs],
+    excl = cell_disturbed([p.c.ops_per_s for p in pairs], [p.x.ops_per_s for p in pairs],
                           [run_floor(p.c, s.floor_percentile) for p in pairs] if floors else None,
-                          [run_floor(p.cxx, s.floor_percentile) for p in pairs] if floors else None, labels, s)
+                          [run_floor(p.x, s.floor_percentile) for p in pairs] if floors else None, labels, s,
+                          (devnames.label(VARIANTS[0]), devnames.label(rival)))
     gone = {e.pair for e in excl}
     metrics = {}
     for name, (unit, hib, get) in METRICS.items():
         c = [get(p.c) for p in pairs]
-        x = [get(p.cxx) for p in pairs]
+        x = [get(p.x) for p in pairs]
         fam = name in s.ratio_metrics
         res = paired_compare(c, x, boots, hib, s, first=first, exclude=excl, labels=labels,
                              family_size=family_size if fam else 1)
@@ -139,22 +162,25 @@ def _cell_result(driver: str, workload: str, pairs: list[Pair], s: Settings, fam
         metrics[name] = MetricResult(name, unit, hib, res, float(np.median(kept_c)) if kept_c else float("nan"),
                                      float(np.median(kept_x)) if kept_x else float("nan"), fam)
     # a run without operations (a stalled 0.3 s pingpong) has no bytes per op: the others decide
-    bpo = {v: float(np.median(b)) if (b := [x for p in pairs if np.isfinite(x := getattr(p, v).bytes_per_op)])
-           else float("nan") for v in ("c", "cxx")}
+    bpo = {v: float(np.median(b)) if (b := [x for p in pairs if np.isfinite(x := p.run_of(v).bytes_per_op)])
+           else float("nan") for v in (VARIANTS[0], rival)}
     return CellResult(driver, workload, f"{driver}/{workload}" in s.primary_cells, len(pairs),
-                      len(set(boots)), excl, bpo, metrics, pairs)
+                      len(set(boots)), excl, bpo, metrics, pairs, rival)
 
 
-def family_size(run: Run, s: Settings) -> int:
-    """Members of the Holm family: every timing-pass cell x every metric of REGRESS_RATIO_METRICS."""
-    return len(cell_pairs(run)) * len([m for m in METRICS if m in s.ratio_metrics])
+def family_size(run: Run, s: Settings, rival: str = CXX) -> int:
+    """Members of one comparison's Holm family: every timing-pass cell with
+    pairs of C against rival x every metric of REGRESS_RATIO_METRICS.  C/C++
+    and C/Rust are two families, one per question (analysis/README.md)."""
+    return len(cell_pairs(run, rival)) * len([m for m in METRICS if m in s.ratio_metrics])
 
 
-def compare_run(run: Run, settings: Settings) -> list[CellResult]:
-    """The summary table: every timing-pass cell, every metric; Holm across the family, then verdicts."""
+def compare_run(run: Run, settings: Settings, rival: str = CXX) -> list[CellResult]:
+    """The summary table of C against rival (C++ by default): every timing-pass
+    cell with such pairs, every metric; Holm across the family, then verdicts."""
     s = settings
-    m = family_size(run, s)
-    out = [_cell_result(d, w, ps, s, m) for (d, w), ps in cell_pairs(run).items()]
+    m = family_size(run, s, rival)
+    out = [_cell_result(d, w, ps, s, m, rival) for (d, w), ps in cell_pairs(run, rival).items()]
     fam = [mr for cr in out for mr in cr.metrics.values() if mr.in_family]
     for mr, adj in zip(fam, holm([mr.res.p for mr in fam])):
         mr.p_adj = adj
@@ -221,18 +247,21 @@ class LockRow:
     wait_ns_per_op: float     # median of total contention wait / ops
     max_wait_ns: float        # max over repetitions
     top_lock: str
+    rival: str = CXX          # which pairs' runs: C's of C/C++ and of C/Rust pairs are apart
 
 
 def _lock_groups(run: Run) -> dict[tuple, list[LoadgenRun]]:
-    """(driver, workload, sync, threads, variant) -> repetitions that carry BPF data.
+    """(driver, workload, sync, threads, variant, rival) -> repetitions that carry BPF data.
 
     Grouped by workload, not by operation: one op at two sizes (scull
-    pread64 of 64 B and of 4 KiB) contends differently and must not merge.
+    pread64 of 64 B and of 4 KiB) contends differently and must not merge;
+    and by the pair's rival: C/Rust pairs hook their calls at the syscall
+    (scripts/bench_matrix.py pair_sides), C/C++ pairs at the driver.
     """
     groups: dict[tuple, list[LoadgenRun]] = defaultdict(list)
     for r in run.loadgen:
         if r.bpf is not None:
-            groups[(r.driver, r.workload, r.sync or "-", r.threads, r.variant)].append(r)
+            groups[(r.driver, r.workload, r.sync or "-", r.threads, r.variant, r.rival)].append(r)
     return groups
 
 
@@ -243,7 +272,7 @@ def lock_rows(run: Run) -> list[LockRow]:
     module_params.sync ("-" for drivers without one, such as scull's semaphore).
     """
     rows = []
-    for (driver, workload, sync, threads, variant), rs in sorted(_lock_groups(run).items()):
+    for (driver, workload, sync, threads, variant, rival), rs in sorted(_lock_groups(run).items()):
         per_kop, wait, maxw, locks = [], [], 0.0, defaultdict(float)
         for r in rs:
             cnt = sum(lk.count for lk in r.bpf.lockstat)
@@ -256,7 +285,7 @@ def lock_rows(run: Run) -> list[LockRow]:
         thr = [r.ops_per_s for r in rs]
         top = max(locks, key=locks.get) if locks else "-"
         rows.append(LockRow(driver, workload, sync, threads, variant, len(rs), float(np.median(thr)), cv(thr),
-                            float(np.median(per_kop)), float(np.median(wait)), maxw, top))
+                            float(np.median(per_kop)), float(np.median(wait)), maxw, top, rival))
     return rows
 
 
@@ -283,6 +312,9 @@ def readable_symbol(name: str) -> str:
     return re.sub(r"_Z[A-Za-z0-9_]+", one, name)
 
 
+_ANY_VARIANT = "|".join(devnames.variants() + devnames.partial_variants())
+
+
 def lock_label(lk) -> str:
     """A lock's name with the variant folded out, so C's and C++'s twin locks share a row.
 
@@ -295,7 +327,7 @@ def lock_label(lk) -> str:
         name = f"<heap> {lk.kind or 'lock'}"
     else:
         name = re.sub(r" \[[^]]*\]$", "", name)
-        name = re.sub(r"(^|_)(c|cxx)(_|$)", r"\1<v>\3", name, count=1)
+        name = re.sub(rf"(^|_)({_ANY_VARIANT})(_|$)", r"\1<v>\3", name, count=1)
     return name + (" (in interrupts)" if getattr(lk, "context", "task") == "irq" else "")
 
 
@@ -312,9 +344,10 @@ class LockPair:
     wait_ns_per_op: dict[str, float]  # variant -> median wait per op
 
 
-def lock_pairs(run: Run) -> list[LockPair]:
-    """Per lock and workload: contentions per 1000 ops and wait per op, C beside C++."""
-    groups = _lock_groups(run)
+def lock_pairs(run: Run, rival: str = CXX) -> list[LockPair]:
+    """Per lock and workload: contentions per 1000 ops and wait per op, C beside
+    rival (C++; Rust from the C/Rust pairs' runs)."""
+    groups = {k[:5]: rs for k, rs in _lock_groups(run).items() if k[5] == rival}
     out: dict[tuple, LockPair] = {}
     for (driver, workload, sync, threads, variant), rs in groups.items():
         labels = {(lock_label(lk), lk.kind or "?") for r in rs for lk in r.bpf.lockstat}
@@ -331,7 +364,7 @@ def lock_pairs(run: Run) -> list[LockPair]:
             p.wait_ns_per_op[variant] = float(np.median(wait))
     # A lock seen in one variant only: the other variant's runs had 0 waits on it.
     for key, p in out.items():
-        for v in ("c", "cxx"):
+        for v in (VARIANTS[0], rival):
             rs = groups.get((p.driver, p.workload, p.sync, p.threads, v))
             if rs and v not in p.n:
                 p.n[v], p.per_kop[v], p.wait_ns_per_op[v] = len(rs), 0.0, 0.0
@@ -360,7 +393,8 @@ def tool_rows(run: Run, settings: Settings) -> list[ToolRow]:
     """fio and Google Benchmark against kmodlab-load, same cell and variant, medians of repetitions."""
     lg: dict[tuple, list[LoadgenRun]] = defaultdict(list)
     for r in run.runs_of("timing"):  # fio and Google Benchmark run without BPF too
-        lg[(r.driver, r.workload, r.variant)].append(r)
+        if r.rival == CXX:  # the C/C++ pairs' runs: the tools run C and C++ (kmodlab-gbench, the fio jobs)
+            lg[(r.driver, r.workload, r.variant)].append(r)
     other: dict[tuple, list] = defaultdict(list)
     for f in run.fio:
         other[("fio", f.driver, f.workload, f.variant)].append((f.ops_per_s, f.p50_ns))
@@ -411,10 +445,11 @@ class ProbeRow:
     change_hi: float
     ns_per_event: dict[str, float]  # BPF program -> median ns per event (kernel bpf_stats)
     source: str = ""                # "timing vs bpf pass" or "manifest probe_effect"
+    rival: str = CXX                # which pairs' runs (C's of C/Rust pairs are hooked differently)
 
 
 def _probe_row(driver, workload, variant, off: list[LoadgenRun], on: list[LoadgenRun], source: str,
-               s: Settings) -> ProbeRow:
+               s: Settings, rival: str = CXX) -> ProbeRow:
     offv = [r.ops_per_s for r in off]
     onv = [r.ops_per_s for r in on]
     point, lo, hi = bootstrap_ratio_ci(offv, onv, s.resamples, s.seed, s.confidence)
@@ -425,7 +460,7 @@ def _probe_row(driver, workload, variant, off: list[LoadgenRun], on: list[Loadge
                 nspe[ps["name"]].append(ps["ns_per_event"])
     return ProbeRow(driver, workload, variant, len(offv), len(onv), float(np.median(offv)), float(np.median(onv)),
                     cv(offv), cv(onv), point - 1, lo - 1, hi - 1,
-                    {k: float(np.median(v)) for k, v in sorted(nspe.items())}, source)
+                    {k: float(np.median(v)) for k, v in sorted(nspe.items())}, source, rival)
 
 
 def probe_rows(run: Run, settings: Settings) -> list[ProbeRow]:
@@ -437,20 +472,23 @@ def probe_rows(run: Run, settings: Settings) -> list[ProbeRow]:
     off/on file lists) adds its own row.
     """
     rows = []
-    timing, bpf = cells(run, "timing"), cells(run, "bpf")
-    for (driver, workload) in sorted(set(timing) & set(bpf)):
-        for v in ("c", "cxx"):
-            off, on = timing[(driver, workload)][v], bpf[(driver, workload)][v]
-            if off and on:
-                rows.append(_probe_row(driver, workload, v, off, on, "timing vs bpf pass", settings))
-    derived = {(r.driver, r.workload, r.variant): r for r in rows}
+    passes = {rv: (cells(run, "timing", rv), cells(run, "bpf", rv)) for rv in rivals(run)}
+    for rv, (timing, bpf) in passes.items():
+        for (driver, workload) in sorted(set(timing) & set(bpf)):
+            for v in (VARIANTS[0], rv):
+                off, on = timing[(driver, workload)][v], bpf[(driver, workload)][v]
+                if off and on:
+                    rows.append(_probe_row(driver, workload, v, off, on, "timing vs bpf pass", settings, rv))
+    derived = {(r.driver, r.workload, r.variant, r.rival) for r in rows}
     for p in run.probe:
         # scripts/bench_matrix.py lists the two passes' files here too: the same data, shown once.
-        same = (p.driver, p.workload, p.variant) in derived and {r.file for r in p.off} == {
+        timing, bpf = passes.get(p.rival, ({}, {}))
+        same = (p.driver, p.workload, p.variant, p.rival) in derived and {r.file for r in p.off} == {
             r.file for r in timing[(p.driver, p.workload)][p.variant]} and {r.file for r in p.on} == {
             r.file for r in bpf[(p.driver, p.workload)][p.variant]}
         if not same:
-            rows.append(_probe_row(p.driver, p.workload, p.variant, p.off, p.on, "manifest probe_effect", settings))
+            rows.append(_probe_row(p.driver, p.workload, p.variant, p.off, p.on, "manifest probe_effect", settings,
+                                   p.rival))
     return rows
 
 

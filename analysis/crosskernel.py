@@ -74,7 +74,7 @@ def _side_values(cr: CellResult, variant: str, metric: str) -> tuple[np.ndarray,
     gone = {e.pair for e in cr.excluded}
     get = METRICS[metric][2]
     kept = [p for p in cr.pairs if p.pair not in gone]
-    return (np.log([get(getattr(p, variant)) for p in kept]), np.array([p.boot for p in kept]))
+    return (np.log([get(p.run_of(variant)) for p in kept]), np.array([p.boot for p in kept]))
 
 
 def _welch(m1, se1, n1, m2, se2, n2, conf) -> tuple[float, float, float, float]:
@@ -121,13 +121,20 @@ def _verdict(row: CrossRow, s: Settings, hib: bool) -> str:
     return f"{row.other} {'faster' if up == hib else 'slower'}"
 
 
+def series_order(series: str) -> tuple:
+    """Sort key of kernel series: numbered series in version order (6.1 before 6.12), then the named
+    ones (the lab's "rust" kernel) by name, so that the reference stays the lowest Debian series."""
+    nums = tuple(int(p) for p in series.split(".") if p.isdigit())
+    return (0, nums, "") if nums else (1, (), series)
+
+
 def compare_kernels(runs: dict[str, Run], s: Settings,
                     results: dict[str, list[CellResult]] | None = None) -> tuple[list[CrossRow], list[str]]:
     """Rows of every kernel against the reference (the lowest series), Holm over all compared rows.
 
     Returns (rows, notes): notes name the cells not compared and why.
     """
-    order = sorted(runs, key=lambda x: tuple(int(p) for p in x.split(".") if p.isdigit()))
+    order = sorted(runs, key=series_order)
     if len(order) < 2:
         return [], []
     results = results or {k: compare_run(r, s) for k, r in runs.items()}

@@ -73,6 +73,27 @@ def variants_of(base):
     return variants() + _facts()[3].get(base, ())
 
 
+# How reports name each variant's language.  The header names variants, not
+# languages, so the labels live here, once: report, figures, icount profile
+# and cross-kernel tables all take them from label().
+_LABELS = {"c": "C", "cxx": "C++", "rust": "Rust"}
+
+
+def label(variant):
+    """"cxx" -> "C++": the variant's language as reports print it."""
+    known = variants() + partial_variants()
+    if variant not in known:
+        raise ValueError(f"unknown variant {variant!r} (kmod/include/uapi/{HEADER}: {', '.join(known)})")
+    if variant not in _LABELS:
+        raise ValueError(f"variant {variant!r} has no language label: add it to analysis/devnames.py _LABELS")
+    return _LABELS[variant]
+
+
+def partial_variants():
+    """Variants that only some drivers have (KMODLAB_PARTIAL_VARIANTS: "rust"), in the header's order."""
+    return tuple(dict.fromkeys(v for vs in _facts()[3].values() for v in vs))
+
+
 def numbered(base):
     """Whether base's nodes carry a minor index (scull: /dev/scull-c0)."""
     d = _facts()[0]

@@ -16,13 +16,18 @@ matplotlib.use("Agg")  # no display: the lab renders in CI and over ssh
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .compare import CellResult, LockRow, ProbeRow, ToolRow, kernel_ops, merge_histograms  # noqa: E402
-from .load import ModuleInfo, Run  # noqa: E402
+from .compare import CXX, CellResult, LockRow, ProbeRow, ToolRow, kernel_ops, merge_histograms  # noqa: E402
+from .devnames import label  # noqa: E402
+from .load import VARIANTS, ModuleInfo, Run  # noqa: E402
 from .stats import cv  # noqa: E402
 
-COLORS = {"c": "#1f77b4", "cxx": "#d62728"}
-LABELS = {"c": "C", "cxx": "C++"}
+COLORS = {"c": "#1f77b4", "cxx": "#d62728", "rust": "#ff7f0e"}
 DPI = 100
+
+
+def _suffix(rival: str) -> str:
+    """File-name suffix of a figure about C against a variant other than C++ ("-rust")."""
+    return "" if rival == CXX else f"-{rival}"
 
 
 def slug(*parts: str) -> str:
@@ -83,7 +88,7 @@ def _hist_panel(ax, per_variant: dict, pcts: dict):
         edges, share = rebin(h, lo_exp, hi_exp)
         total = sum(b[2] for b in h)
         ax.stairs(np.where(share > 0, share, np.nan), edges, color=COLORS[v], linewidth=1.4,
-                  label=f"{LABELS[v]} ({total:,} ops)")
+                  label=f"{label(v)} ({total:,} ops)")
         for q, style in (("p50", ":"), ("p99", "--")):
             if v in pcts and pcts[v].get(q):
                 ax.axvline(pcts[v][q], color=COLORS[v], linestyle=style, linewidth=0.9)
@@ -97,7 +102,7 @@ def latency_figure(run: Run, driver: str, workload: str, timing: dict, bpf: dict
     noise = []
     for ax, where in zip(axes, ("user", "kernel")):
         per_variant, pcts = {}, {}
-        for v in ("c", "cxx"):
+        for v in timing:
             rs = timing[v] if where == "user" else bpf[v]
             if not rs:
                 continue
@@ -117,15 +122,17 @@ def latency_figure(run: Run, driver: str, workload: str, timing: dict, bpf: dict
         else:
             ax.text(0.5, 0.5, "no data" if where == "user" else "no BPF-pass data for this cell",
                     ha="center", va="center", transform=ax.transAxes)
-    for v in ("c", "cxx"):
+    rival = next(v for v in timing if v != VARIANTS[0])
+    for v in timing:
         p50 = [r.latency["p50"] for r in timing[v]]
-        noise.append(f"{LABELS[v]} timing n={len(p50)} CV(p50)={pct(cv(p50))} "
+        noise.append(f"{label(v)} timing n={len(p50)} CV(p50)={pct(cv(p50))} "
                      f"CV(ops/s)={pct(cv([r.ops_per_s for r in timing[v]]))}; BPF pass n={len(bpf[v])}")
-    return _finish(fig, run, "; ".join(noise), out / f"latency-{slug(driver, workload)}.png")
+    return _finish(fig, run, "; ".join(noise), out / f"latency-{slug(driver, workload)}{_suffix(rival)}.png")
 
 
-def ratio_figure(run: Run, results: list[CellResult], out: Path) -> Path:
-    """Forest plot: C++/C geometric-mean ratio and its CI per cell, one panel per metric."""
+def ratio_figure(run: Run, results: list[CellResult], out: Path, rival: str = CXX) -> Path:
+    """Forest plot: C++/C (or rival/C) geometric-mean ratio and its CI per cell, one panel per metric."""
+    x = label(rival)
     metrics = ["throughput", "p50", "p99"]
     n = len(results)
     fig, axes = plt.subplots(1, 3, figsize=(12, 1.2 + 0.45 * max(n, 1)), sharey=True)
@@ -139,27 +146,27 @@ def ratio_figure(run: Run, results: list[CellResult], out: Path) -> Path:
             elif math.isfinite(r.ratio):
                 ax.plot([r.ratio], [y], "x", color="gray")
         ax.axvline(1.0, color="gray", linestyle="--", linewidth=1)
-        ax.set_title(f"{m}: C++/C ({'higher' if m == 'throughput' else 'lower'} is better for C++)", fontsize=9)
+        ax.set_title(f"{m}: {x}/C ({'higher' if m == 'throughput' else 'lower'} is better for {x})", fontsize=9)
         ax.set_xlabel("geometric mean of pairs, 95% CI (x: too few pairs)")
     axes[0].set_yticks(ys)
     axes[0].set_yticklabels([("* " if cr.primary else "") + cr.name for cr in results], fontsize=8)
     sds = [cr.metrics["throughput"].res.sd_log for cr in results]
     sds = [x for x in sds if math.isfinite(x)]
-    noise = (f"timing pass; per-pair SD of log(C++/C) throughput over cells: median {pct(float(np.median(sds)))}"
+    noise = (f"timing pass; per-pair SD of log({x}/C) throughput over cells: median {pct(float(np.median(sds)))}"
              if sds else "timing pass; n/a") + "; pairs per cell: " + ", ".join(
         sorted({str(cr.metrics["throughput"].res.n_pairs) for cr in results}))
-    return _finish(fig, run, noise, out / "ratios.png")
+    return _finish(fig, run, noise, out / f"ratios{_suffix(rival)}.png")
 
 
-def pairs_figure(run: Run, results: list[CellResult], out: Path) -> Path:
-    """Every pair's throughput C++/C, per cell, coloured by boot; excluded pairs as red crosses."""
+def pairs_figure(run: Run, results: list[CellResult], out: Path, rival: str = CXX) -> Path:
+    """Every pair's throughput C++/C (or rival/C), per cell, coloured by boot; excluded pairs as red crosses."""
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(results) + 2), 4))
     cmap = plt.get_cmap("tab10")
     for i, cr in enumerate(results):
         gone = {e.pair for e in cr.excluded}
         for j, p in enumerate(cr.pairs):
             x = i + (j / max(len(cr.pairs) - 1, 1) - 0.5) * 0.5
-            ratio = p.cxx.ops_per_s / p.c.ops_per_s if p.c.ops_per_s else float("nan")
+            ratio = p.x.ops_per_s / p.c.ops_per_s if p.c.ops_per_s else float("nan")
             if p.pair in gone:
                 ax.plot([x], [ratio], "x", color="red", markersize=8)
             else:
@@ -168,26 +175,27 @@ def pairs_figure(run: Run, results: list[CellResult], out: Path) -> Path:
     ax.set_xticklabels([f"{cr.driver}/\n{cr.workload}" for cr in results], fontsize=7)
     ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
     ax.set_yscale("log")
-    ax.set_ylabel("throughput C++/C of each pair (log scale)")
+    ax.set_ylabel(f"throughput {label(rival)}/C of each pair (log scale)")
     ax.set_title("every pair of the timing pass (colour: boot; red x: excluded as disturbed)", fontsize=10)
     sds = [cr.metrics["throughput"].res.sd_log for cr in results]
     sds = [x for x in sds if math.isfinite(x)]
     noise = f"per-pair SD of log-ratios {pct(min(sds))} .. {pct(max(sds))}" if sds else "n/a"
-    return _finish(fig, run, noise, out / "pairs.png")
+    return _finish(fig, run, noise, out / f"pairs{_suffix(rival)}.png")
 
 
-def lock_figure(run: Run, driver: str, rows: list[LockRow], out: Path) -> Path:
-    """Scaling curve: throughput and contention wait per op against threads, per sync mode and variant."""
+def lock_figure(run: Run, driver: str, rows: list[LockRow], out: Path, rival: str = CXX) -> Path:
+    """Scaling curve: throughput and contention wait per op against threads, per sync mode and variant,
+    from one comparison's runs (rows of C against rival)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     keys = sorted({(r.workload, r.sync) for r in rows})
     cmap = plt.get_cmap("tab10")
     for k, (op, sync) in enumerate(keys):
-        for v, style in (("c", "-"), ("cxx", "--")):
+        for v, style in ((VARIANTS[0], "-"), (rival, "--")):
             rs = sorted((r for r in rows if (r.workload, r.sync, r.variant) == (op, sync, v)), key=lambda r: r.threads)
             if not rs:
                 continue
             t = [r.threads for r in rs]
-            lbl = f"{op} sync={sync} {LABELS[v]}"
+            lbl = f"{op} sync={sync} {label(v)}"
             axes[0].errorbar(t, [r.ops_per_s for r in rs],
                              yerr=[r.ops_per_s * (r.ops_cv if math.isfinite(r.ops_cv) else 0) for r in rs],
                              linestyle=style, marker="o", color=cmap(k % 10), label=lbl, capsize=3)
@@ -205,7 +213,7 @@ def lock_figure(run: Run, driver: str, rows: list[LockRow], out: Path) -> Path:
     cvs = [r.ops_cv for r in rows if math.isfinite(r.ops_cv)]
     noise = (f"reps per point {min(r.n for r in rows)}..{max(r.n for r in rows)}; CV of ops/s "
              f"{pct(min(cvs)) if cvs else 'n/a'} .. {pct(max(cvs)) if cvs else 'n/a'}")
-    return _finish(fig, run, noise, out / f"locks-{slug(driver)}.png")
+    return _finish(fig, run, noise, out / f"locks-{slug(driver)}{_suffix(rival)}.png")
 
 
 def tools_figure(run: Run, rows: list[ToolRow], out: Path) -> Path:
@@ -218,36 +226,41 @@ def tools_figure(run: Run, rows: list[ToolRow], out: Path) -> Path:
         ax.text(xi + 0.2, r.tool_ops, f"{100 * r.diff:+.1f}%", ha="center", va="bottom", fontsize=7,
                 color="black" if r.agree else "red")
     ax.set_xticks(x)
-    ax.set_xticklabels([f"{r.tool}\n{r.driver}/{r.workload}\n{LABELS[r.variant]}" for r in rows], fontsize=7)
+    ax.set_xticklabels([f"{r.tool}\n{r.driver}/{r.workload}\n{label(r.variant)}" for r in rows], fontsize=7)
     ax.set_ylabel("ops/s (median of repetitions)")
     ax.set_title("same workload, three load generators (red: disagree beyond tolerance)", fontsize=10)
     ax.legend(fontsize=8)
-    noise = "; ".join(f"{r.tool} {r.driver}/{r.workload}/{LABELS[r.variant]} CV {pct(r.loadgen_cv)} vs {pct(r.tool_cv)}"
+    noise = "; ".join(f"{r.tool} {r.driver}/{r.workload}/{label(r.variant)} CV {pct(r.loadgen_cv)} vs {pct(r.tool_cv)}"
                       for r in rows[:6]) + (" ..." if len(rows) > 6 else "")
     return _finish(fig, run, noise, out / "tools.png")
 
 
 def modules_figure(run: Run, mods: list[ModuleInfo], out: Path) -> Path:
-    """Section sizes (stacked) and largest stack frame, C next to C++ per driver."""
+    """Section sizes (stacked) and largest stack frame, C next to C++ (and Rust where built) per driver."""
     drivers = sorted({m.driver for m in mods})
     by = {(m.driver, m.variant): m for m in mods}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     x = np.arange(len(drivers))
     secs = ("text", "rodata", "data", "bss")
-    hatch = {"c": "", "cxx": "//"}
-    for j, v in enumerate(("c", "cxx")):
+    hatch = {"c": "", "cxx": "//", "rust": ".."}
+    shown = [v for v in COLORS if any(m.variant == v for m in mods)]
+    w = 0.8 / len(shown)
+    for j, v in enumerate(shown):
+        at = x + (j - (len(shown) - 1) / 2) * w
         bottom = np.zeros(len(drivers))
         for k, sec in enumerate(secs):
             vals = np.array([getattr(by[(d, v)], sec) if (d, v) in by else 0 for d in drivers], dtype=float)
-            axes[0].bar(x + (j - 0.5) * 0.4, vals, 0.4, bottom=bottom, color=plt.get_cmap("Pastel1")(k),
+            axes[0].bar(at, vals, w, bottom=bottom, color=plt.get_cmap("Pastel1")(k),
                         edgecolor=COLORS[v], hatch=hatch[v], label=f"{sec}" if j == 0 else None)
             bottom += vals
-        axes[1].bar(x + (j - 0.5) * 0.4, [by[(d, v)].max_stack if (d, v) in by else 0 for d in drivers], 0.4,
-                    color=COLORS[v], label=LABELS[v])
+        axes[1].bar(at, [(by[(d, v)].max_stack or 0) if (d, v) in by else 0 for d in drivers], w,
+                    color=COLORS[v], label=label(v))
     for ax in axes:
         ax.set_xticks(x)
         ax.set_xticklabels(drivers)
-    axes[0].set_ylabel("bytes (left bar C, hatched right bar C++)")
+    axes[0].set_ylabel("bytes (left bar C, hatched right bar C++)" if tuple(shown) == VARIANTS else
+                       "bytes (bars left to right: " + ", ".join(
+                           f"{label(v)}{' hatched ' + hatch[v] if hatch[v] else ''}" for v in shown) + ")")
     axes[0].set_title("module sections", fontsize=10)
     axes[0].legend(fontsize=7)
     axes[1].set_ylabel("bytes")
@@ -262,12 +275,14 @@ def probe_figure(run: Run, rows: list[ProbeRow], out: Path) -> Path:
     x = np.arange(len(rows))
     vals = np.array([100 * r.change for r in rows])
     err = np.array([[100 * (r.change - r.change_lo) for r in rows], [100 * (r.change_hi - r.change) for r in rows]])
-    ax.bar(x, vals, color=[COLORS[r.variant] for r in rows], yerr=err, capsize=4)
+    ax.bar(x, vals, color=[COLORS[r.variant] for r in rows], yerr=err, capsize=4)  # C of C/Rust pairs: C's colour
     ax.axhline(0, color="gray", linewidth=1)
     ax.set_xticks(x)
-    ax.set_xticklabels([f"{r.driver}/{r.workload}\n{LABELS[r.variant]}" for r in rows], fontsize=7)
+    ax.set_xticklabels([f"{r.driver}/{r.workload}\n{label(r.variant)}"
+                        + ("" if r.rival == CXX or r.variant != VARIANTS[0] else f" (C/{label(r.rival)})")
+                        for r in rows], fontsize=7)
     ax.set_ylabel("throughput change with BPF on (%)")
     ax.set_title("probe effect (bars: 95% bootstrap CI)", fontsize=10)
-    noise = "; ".join(f"{r.driver}/{r.workload}/{LABELS[r.variant]} off n={r.n_off} CV {pct(r.off_cv)}, "
+    noise = "; ".join(f"{r.driver}/{r.workload}/{label(r.variant)} off n={r.n_off} CV {pct(r.off_cv)}, "
                       f"on n={r.n_on} CV {pct(r.on_cv)}" for r in rows[:4]) + (" ..." if len(rows) > 4 else "")
     return _finish(fig, run, noise, out / "probe-effect.png")

@@ -8,7 +8,9 @@ Only what is stable across machines may fail the gate:
   both runs' standard errors (between-boot component included): FAIL when
   the run is significantly (one-sided Welch t, Holm-adjusted across the
   gated cells, REGRESS_ALPHA) worse than the baseline by more than
-  REGRESS_RATIO_THRESHOLD.  Power: analysis/power.py and README.md;
+  REGRESS_RATIO_THRESHOLD.  Rust/C ratios (C/Rust pairs, the Rust kernel's
+  counter) gate the same way, in the same Holm family, where the baseline
+  has them.  Power: analysis/power.py and README.md;
 * deterministic figures: module sizes and largest stack frame (against the
   baseline, with a tolerance), exact BPF counts (against kmodlab-load's own
   count, within the run);
@@ -28,16 +30,19 @@ from dataclasses import asdict, dataclass
 
 from scipy import stats as sps
 
-from .compare import METRICS, bpf_count_mismatches, cells, compare_run
+from .compare import CXX, METRICS, bpf_count_mismatches, cells, compare_run, rivals
 from .conf import Settings
+from .devnames import label, partial_variants
 from .errors import InputError
 from .icount_profile import run_class_gates
-from .load import Run
+from .load import VARIANTS, Run
 from .stats import PairedResult, holm, welch_df  # noqa: F401  (welch_df: re-exported)
 
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 # A run's cell that the baseline lacks: shown as SKIP with this reason, never gated, never an error.
 NEW_CELL = "new, not gated: the baseline has no such cell (promote a run that has it to gate it)"
+# A cell whose pairs against a variant other than C++ (Rust) the baseline lacks.
+NEW_RIVAL = "new, not gated: the baseline has no {what} pairs of this cell (promote a run that has them to gate it)"
 NEW_MODULE = "new, not gated: the baseline's size report has no such module"
 
 
@@ -66,8 +71,9 @@ def _ci(r: PairedResult) -> str:
     return f"{r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] n={r.n_pairs}"
 
 
-def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tuple[float, str]:
-    """(one-sided p, detail) of "the run's C++/C is worse than the baseline's by more than the margin".
+def ratio_regression(base: PairedResult, run: PairedResult, s: Settings, what: str = "C++/C") -> tuple[float, str]:
+    """(one-sided p, detail) of "the run's C++/C (what: or Rust/C) is worse than the baseline's by more than
+    the margin".
 
     bad = mean log-ratio lost against the baseline in the bad direction
     (throughput down, latency up); margin tau = -log(1 - T) for throughput,
@@ -91,67 +97,83 @@ def ratio_regression(base: PairedResult, run: PairedResult, s: Settings) -> tupl
     else:
         p, p_better = float(sps.t.sf((bad - tau) / se, df)), float(sps.t.sf((-bad - tau) / se, df))
     change = math.exp(run.mean_log - base.mean_log) - 1
-    detail = (f"C++/C {change:+.1%} against the baseline; one-sided p = {p:.2g} that it is worse by more than "
+    detail = (f"{what} {change:+.1%} against the baseline; one-sided p = {p:.2g} that it is worse by more than "
               f"{s.ratio_threshold:.0%} (SE {se:.4f}, df {df:.0f})")
     if p_better < s.regress_alpha:
         detail += "; improved beyond the threshold: consider a new baseline"
     return p, detail
 
 
-def _missing_cell(name: str, new: Run, s: Settings) -> Gate:
+def _missing_cell(name: str, new: Run, s: Settings, gate: str = "") -> Gate:
     """A baseline cell absent from the run: FAIL, except a non-primary cell of a QUICK run or of a run that
-    selected its cells (make bench CELLS=): SKIP, says why."""
+    selected its cells (make bench CELLS=): SKIP, says why.  gate: the row's name (default "ratio NAME")."""
+    gate = gate or f"ratio {name}"
     if new.selected is not None and name not in s.primary_cells:
-        return Gate(f"ratio {name}", "present", "not in run", "-", SKIP,
+        return Gate(gate, "present", "not in run", "-", SKIP,
                     f"not selected: the run measured only CELLS={','.join(new.selected)}")
     if new.quick and name not in s.primary_cells:
-        return Gate(f"ratio {name}", "present", "not in run", "-", SKIP,
+        return Gate(gate, "present", "not in run", "-", SKIP,
                     "not in the QUICK matrix (a documented subset of the full matrix, analysis/README.md)")
     why = "primary cell (BENCH_PRIMARY_CELLS) " if name in s.primary_cells else ""
     if new.selected is not None:
         why += "not selected by CELLS: "
-    return Gate(f"ratio {name}", "present", "not in run", "measured", FAIL,
+    return Gate(gate, "present", "not in run", "measured", FAIL,
                 f"{why}in the baseline but not measured in this run: a missing cell never passes")
 
 
 def ratio_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
-    """One gate per (timing-pass cell, metric) of the baseline; INFO for metrics outside REGRESS_RATIO_METRICS.
+    """One gate per (timing-pass cell, metric) of the baseline and comparison (C++/C, then Rust/C where
+    either run has C/Rust pairs); INFO for metrics outside REGRESS_RATIO_METRICS.
 
-    The gated cells' one-sided p-values are Holm-adjusted as one family, so an
-    unchanged run fails with probability at most REGRESS_ALPHA however many
-    cells the matrix has; a cell FAILS when its adjusted p < REGRESS_ALPHA.
+    The gated ratios' one-sided p-values, C++/C and Rust/C together, are
+    Holm-adjusted as one family: the gate asks one question (did anything get
+    worse?), so an unchanged run fails with probability at most REGRESS_ALPHA
+    however many cells and comparisons it has; a cell FAILS when its
+    adjusted p < REGRESS_ALPHA.
     """
-    bres = {(c.driver, c.workload): c for c in compare_run(base, s)}
-    nres = {(c.driver, c.workload): c for c in compare_run(new, s)}
-    thr = f"not worse by > {s.ratio_threshold:.0%} (Holm p < {s.regress_alpha})"
     gates, tested = [], []
+    brv, nrv = rivals(base), rivals(new)
+    for rival in brv + [r for r in nrv if r not in brv]:
+        gates += _rival_gates(base, new, s, rival, tested)
+    for (g, p), adj in zip(tested, holm([p for _, p in tested])):
+        if math.isfinite(adj):  # NaN: too few pairs, stays FAIL with its reason
+            g.status = FAIL if adj < s.regress_alpha else PASS
+            g.detail += f"; Holm p = {adj:.2g} over {sum(math.isfinite(q) for _, q in tested)} gated ratios"
+    return gates
+
+
+def _rival_gates(base: Run, new: Run, s: Settings, rival: str, tested: list) -> list[Gate]:
+    """The ratio gates of C against rival; appends (gate, one-sided p) of each gated ratio to tested.
+    A C++/C cell the baseline lacks is NEW_CELL; a cell whose Rust/C pairs it lacks, NEW_RIVAL."""
+    bres = {(c.driver, c.workload): c for c in compare_run(base, s, rival)}
+    nres = {(c.driver, c.workload): c for c in compare_run(new, s, rival)}
+    x = label(rival)
+    what, suffix = f"{x}/C", "" if rival == CXX else f" {x}/C"
+    thr = f"not worse by > {s.ratio_threshold:.0%} (Holm p < {s.regress_alpha})"
+    gates = []
     for key in sorted(set(bres) | set(nres)):
         name = f"{key[0]}/{key[1]}"
         if key not in nres:
-            gates.append(_missing_cell(name, new, s))
+            gates.append(_missing_cell(name, new, s, f"ratio {name}{suffix}"))
             continue
         if key not in bres:
-            gates.append(Gate(f"ratio {name}", "not in baseline", "present", "-", SKIP,
-                              NEW_CELL))
+            gates.append(Gate(f"ratio {name}{suffix}", "not in baseline", "present", "-", SKIP,
+                              NEW_CELL if rival == CXX else NEW_RIVAL.format(what=f"C/{x}")))
             continue
         for metric in METRICS:
             bm, nm = bres[key].metrics[metric], nres[key].metrics[metric]
-            g = Gate(f"ratio {name} {metric} C++/C", _ci(bm.res), _ci(nm.res), thr, FAIL)
+            g = Gate(f"ratio {name} {metric} {what}", _ci(bm.res), _ci(nm.res), thr, FAIL)
             if metric not in s.ratio_metrics:
                 g.threshold, g.status, g.detail = "never gates", INFO, f"{metric} is not in REGRESS_RATIO_METRICS"
             else:
-                p, g.detail = ratio_regression(bm.res, nm.res, s)
+                p, g.detail = ratio_regression(bm.res, nm.res, s, what)
                 tested.append((g, p))
             gates.append(g)
         # Absolute numbers: shown, never gated.
         for metric in ("throughput", "p99"):
             bm, nm = bres[key].metrics[metric], nres[key].metrics[metric]
-            gates.append(Gate(f"absolute {name} {metric} C / C++", _abs(bm.c_median, bm.cxx_median, bm.unit),
-                              _abs(nm.c_median, nm.cxx_median, nm.unit), "never gates", INFO))
-    for (g, p), adj in zip(tested, holm([p for _, p in tested])):
-        if math.isfinite(adj):  # NaN: too few pairs, stays FAIL with its reason
-            g.status = FAIL if adj < s.regress_alpha else PASS
-            g.detail += f"; Holm p = {adj:.2g} over {sum(math.isfinite(q) for _, q in tested)} gated ratios"
+            gates.append(Gate(f"absolute {name} {metric} C / {x}", _abs(bm.c_median, bm.x_median, bm.unit),
+                              _abs(nm.c_median, nm.x_median, nm.unit), "never gates", INFO))
     return gates
 
 
@@ -173,14 +195,27 @@ def module_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
         lim = b.total * (1 + s.size_tolerance)
         gates.append(Gate(f"module {b.name} size (text+data+rodata+bss)", f"{b.total} B", f"{n.total} B",
                           f"<= {lim:.0f} B (+{s.size_tolerance:.0%})", FAIL if n.total > lim else PASS))
-        lim = b.max_stack * (1 + s.stack_tolerance)
-        gates.append(Gate(f"module {b.name} max stack frame", f"{b.max_stack} B", f"{n.max_stack} B",
-                          f"<= {lim:.0f} B (+{s.stack_tolerance:.0%})", FAIL if n.max_stack > lim else PASS))
+        gates.append(_stack_gate(b, n, s))
     bnames = {b.name for b in base.modules}
     for n in sorted((m for m in new.modules if m.name not in bnames), key=lambda m: m.name):
         gates.append(Gate(f"module {n.name} size (text+data+rodata+bss)", "not in baseline", f"{n.total} B", "-",
                           SKIP, NEW_MODULE))
     return gates
+
+
+def _stack_gate(b, n, s: Settings) -> Gate:
+    """Largest stack frame against the baseline's.  A figure kmod-report could not measure (no .su
+    files: rustc writes none) is a SKIP when the baseline had none either, a FAIL when it had one."""
+    name = f"module {b.name} max stack frame"
+    if b.max_stack is None or n.max_stack is None:
+        lost = b.max_stack is not None
+        return Gate(name, "not measured" if b.max_stack is None else f"{b.max_stack} B",
+                    "not measured" if n.max_stack is None else f"{n.max_stack} B", "-", FAIL if lost else SKIP,
+                    "the run's module report has no stack figure (no .su files)" if lost else
+                    "no stack figure to gate (kmod-report reads .su files; this module's compiler writes none)")
+    lim = b.max_stack * (1 + s.stack_tolerance)
+    return Gate(name, f"{b.max_stack} B", f"{n.max_stack} B", f"<= {lim:.0f} B (+{s.stack_tolerance:.0%})",
+                FAIL if n.max_stack > lim else PASS)
 
 
 def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
@@ -195,15 +230,17 @@ def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
         return [Gate("icount present", "yes", "no icount file", "-", SKIP,
                      "run has no instruction counts (manifest 'icount')")]
     gates = []
-    nrows = {(r.driver, r.workload): r for r in new.icount.rows}
-    for b in sorted(base.icount.rows, key=lambda r: (r.driver, r.workload)):
-        n = nrows.get((b.driver, b.workload))
+    nrows = {_icount_key(r): r for r in new.icount.rows}
+    for b in sorted(base.icount.rows, key=_icount_key):
+        n = nrows.get(_icount_key(b))
+        x = label(b.rival)
         name = f"{b.driver}/{b.workload}"
         if n is None:
-            gates.append(Gate(f"icount {name}", "present", "not in run", "-", SKIP, "workload not counted in this run"))
+            gates.append(Gate(f"icount {name}" + ("" if b.rival == CXX else f" {x}/C"), "present", "not in run", "-",
+                              SKIP, "workload not counted in this run"))
             continue
-        for what, bv, nv, tol in (("driver insn/op C++/C", b.driver_ratio, n.driver_ratio, s.icount_driver_tolerance),
-                                  ("kernel insn/op C++/C", b.kernel_ratio, n.kernel_ratio, s.icount_kernel_tolerance)):
+        for what, bv, nv, tol in ((f"driver insn/op {x}/C", b.driver_ratio, n.driver_ratio, s.icount_driver_tolerance),
+                                  (f"kernel insn/op {x}/C", b.kernel_ratio, n.kernel_ratio, s.icount_kernel_tolerance)):
             if bv is None or nv is None:
                 gates.append(Gate(f"icount {name} {what}", "n/a" if bv is None else f"{bv:.4f}",
                                   "n/a" if nv is None else f"{nv:.4f}", "-", SKIP, "ratio undefined (C count 0)"))
@@ -213,16 +250,22 @@ def icount_gates(base: Run, new: Run, s: Settings) -> list[Gate]:
             gates.append(Gate(f"icount {name} {what}", f"{bv:.4f}", f"{nv:.4f}", f"<= {limit:.4f} (+{tol:.1%})",
                               FAIL if nv > limit else PASS,
                               "improved beyond the tolerance: consider a new baseline" if better else ""))
-        gates.append(Gate(f"absolute icount {name} driver insn/op C / C++", f"{b.driver_c:.0f} / {b.driver_cxx:.0f}",
-                          f"{n.driver_c:.0f} / {n.driver_cxx:.0f}", "never gates", INFO))
-    brows = {(r.driver, r.workload) for r in base.icount.rows}
+        gates.append(Gate(f"absolute icount {name} driver insn/op C / {x}", f"{b.driver_c:.0f} / {b.driver_x:.0f}",
+                          f"{n.driver_c:.0f} / {n.driver_x:.0f}", "never gates", INFO))
+    brows = {_icount_key(r) for r in base.icount.rows}
     for key in sorted(set(nrows) - brows):
         n = nrows[key]
-        gates.append(Gate(f"icount {key[0]}/{key[1]}", "not in baseline", f"{n.driver_c:.0f} / {n.driver_cxx:.0f}",
+        gates.append(Gate(f"icount {key[0]}/{key[1]}" + ("" if n.rival == CXX else f" {label(n.rival)}/C"),
+                          "not in baseline", f"{n.driver_c:.0f} / {n.driver_x:.0f}",
                           "-", SKIP, "new workload: no baseline to compare against (promote one to gate it)"))
     # instruction classes and simulated misses: exact at driver scope (analysis/icount_profile.py)
     gates += [Gate(**g) for g in run_class_gates(base.dir, new.dir, s.icount_kernel_tolerance)]
     return gates
+
+
+def _icount_key(r) -> tuple[str, str, int]:
+    """Sort and match key of an icount row: path, C++/C before Rust/C (the header's variant order)."""
+    return (r.driver, r.workload, (*VARIANTS, *partial_variants()).index(r.rival))
 
 
 def dispatch_gates(base: Run, new: Run, s: Settings) -> list[Gate]:

@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from .devnames import label, partial_variants, variants
 from .errors import InputError
 
 # Every per-operation figure the profile shows, in order; "insn" first.
@@ -27,7 +28,7 @@ CLASSES = ("loads", "stores", "atomics", "branches", "indirect", "calls", "io", 
 FIGURES = ("insn",) + CLASSES
 SHORT = {"insn": "insn", "loads": "load", "stores": "store", "atomics": "atomic", "branches": "jcc",
          "indirect": "indir", "calls": "call", "io": "mmio", "l1i_miss": "L1i-m", "l1d_miss": "L1d-m"}
-LABEL = {"c": "C", "cxx": "C++"}
+C, CXX = variants()  # every path is C against C++, and against Rust where the run counted it
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "INFO"
 # Whole-syscall figures may move by this many events per op beyond the
 # relative tolerance: a class of 2 events per op cannot move by 1 %.
@@ -80,6 +81,12 @@ def windows_of(doc: dict, driver: str, workload: str, extra_work: int = 0) -> di
             and w["status"] == "ok"}
 
 
+def rivals_of(doc: dict) -> list[str]:
+    """The variants the run counted besides C, C++ first (Rust where icount.sh --variants had it)."""
+    have = {w["variant"] for w in doc["windows"] if w.get("module")}
+    return [v for v in (CXX, *partial_variants()) if v in have]
+
+
 def paths(doc: dict, extra_work: int = 0) -> list[tuple[str, str]]:
     out = []
     for w in doc["windows"]:
@@ -87,6 +94,12 @@ def paths(doc: dict, extra_work: int = 0) -> list[tuple[str, str]]:
         if w["module"] and w.get("extra_work", 0) == extra_work and k not in out:
             out.append(k)
     return out
+
+
+def paths_of(doc: dict, rival: str) -> list[tuple[str, str]]:
+    """The paths of C against rival: every path for C++, those with a rival window for the others (Rust:
+    counter only)."""
+    return [p for p in paths(doc) if rival == CXX or rival in windows_of(doc, *p)]
 
 
 def num(v, digits: int = 2) -> str:
@@ -106,33 +119,33 @@ def ratio(c, x) -> str:
 
 
 # --- the per-path tables ---------------------------------------------------------------
-def class_rows(doc: dict, scope: str) -> tuple[list[str], list[list[str]], list[list[str]]]:
-    """Per path: "C / C++" per figure, and the C++/C ratio per figure."""
+def class_rows(doc: dict, scope: str, rival: str = CXX) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """Per path: "C / C++" (or C / rival) per figure, and the C++/C ratio per figure."""
     extra = ["code lines"] if scope == "driver" else []
     head = ["driver", "workload"] + [SHORT[f] for f in FIGURES] + extra
     values, ratios = [], []
     for drv, wl in paths(doc):
         ws = windows_of(doc, drv, wl)
-        if "c" not in ws or "cxx" not in ws:
+        if C not in ws or rival not in ws:
             continue
-        pairs = [(_fig(ws["c"], scope, f), _fig(ws["cxx"], scope, f)) for f in FIGURES]
+        pairs = [(_fig(ws[C], scope, f), _fig(ws[rival], scope, f)) for f in FIGURES]
         if extra:  # the driver code's i-cache footprint: distinct lines executed per op
-            pairs.append((ws["c"].get("driver_code_lines"), ws["cxx"].get("driver_code_lines")))
+            pairs.append((ws[C].get("driver_code_lines"), ws[rival].get("driver_code_lines")))
         values.append([drv, wl] + [f"{num(c)} / {num(x)}" for c, x in pairs])
         ratios.append([drv, wl] + [ratio(c, x) for c, x in pairs])
     return head, values, ratios
 
 
-def function_rows(doc: dict, driver: str, workload: str) -> list[list[str]]:
-    """The driver's functions of both variants, then the core-kernel functions
-    whose per-op figures differ between C and C++ (the rest are identical)."""
+def function_rows(doc: dict, driver: str, workload: str, rival: str = CXX) -> list[list[str]]:
+    """The driver's functions of both variants (C and C++, or C and rival), then the
+    core-kernel functions whose per-op figures differ between them (the rest are identical)."""
     ws = windows_of(doc, driver, workload)
     rows = []
-    for v in ("c", "cxx"):
+    for v in (C, rival):
         for f in ws.get(v, {}).get("functions", []):
-            rows.append([LABEL[v], "driver", f["name"]] + [num(f[f"{k}_per_op"]) for k in FIGURES])
-    if "c" in ws and "cxx" in ws:
-        rows += kernel_function_diff(ws["c"], ws["cxx"])
+            rows.append([label(v), "driver", f["name"]] + [num(f[f"{k}_per_op"]) for k in FIGURES])
+    if C in ws and rival in ws:
+        rows += kernel_function_diff(ws[C], ws[rival], rival)
     return rows
 
 
@@ -143,9 +156,9 @@ KERNEL_DIFF_MIN = 1.0
 EXACT = ("insn", "loads", "stores", "atomics", "branches", "indirect", "calls", "io")
 
 
-def kernel_function_diff(wc: dict, wx: dict) -> list[list[str]]:
+def kernel_function_diff(wc: dict, wx: dict, rival: str = CXX) -> list[list[str]]:
     """Core-kernel functions whose per-op instructions or classes differ by at
-    least KERNEL_DIFF_MIN between C and C++, most instructions first."""
+    least KERNEL_DIFF_MIN between C and C++ (wx: rival's window), most instructions first."""
     kc = {f["name"]: f for f in wc["kernel_functions"]}
     kx = {f["name"]: f for f in wx["kernel_functions"]}
     # a function missing from one top list is below that list's smallest entry
@@ -165,10 +178,10 @@ def kernel_function_diff(wc: dict, wx: dict) -> list[list[str]]:
             continue
         if a and b and all(abs(a[f"{k}_per_op"] - b[f"{k}_per_op"]) < KERNEL_DIFF_MIN for k in EXACT):
             continue
-        for v, f in (("c", a), ("cxx", b)):
-            rows.append([LABEL[v], "kernel", name] + ([num(f[f"{k}_per_op"]) for k in FIGURES] if f
-                                                     else [f"< {num(floor_c if v == 'c' else floor_x)}"]
-                                                     + [""] * (len(FIGURES) - 1)))
+        for v, f in ((C, a), (rival, b)):
+            rows.append([label(v), "kernel", name] + ([num(f[f"{k}_per_op"]) for k in FIGURES] if f
+                                                      else [f"< {num(floor_c if v == C else floor_x)}"]
+                                                      + [""] * (len(FIGURES) - 1)))
     return rows
 
 
@@ -199,16 +212,19 @@ def profile_text(doc: dict) -> str:
     if not has_classes(doc):
         return "icount profile: this icount.json has no instruction classes (made before the class profile)\n"
     out = ["", "Cost profile per operation, C / C++ (" + method_text(doc) + ")", ""]
-    for scope, title in (("driver", "Driver's own code"), ("kernel", "Whole syscall")):
-        head, values, ratios = class_rows(doc, scope)
-        out += [f"{title}, C / C++ per op:"] + _text_table(head, values) + [""]
-        out += [f"{title}, C++/C:"] + _text_table(head, ratios) + [""]
-    for drv, wl in paths(doc):
-        rows = function_rows(doc, drv, wl)
-        if rows:
-            out += [f"{drv} {wl}: per function, per op (kernel: functions that differ by 1 or more; "
-                    "misses over all ops)"]
-            out += _text_table(["var", "scope", "function"] + [SHORT[f] for f in FIGURES], rows) + [""]
+    for rival in rivals_of(doc):
+        x = label(rival)
+        out += [] if rival == CXX else [f"C against {x} (the paths the run counted in {x}):", ""]
+        for scope, title in (("driver", "Driver's own code"), ("kernel", "Whole syscall")):
+            head, values, ratios = class_rows(doc, scope, rival)
+            out += [f"{title}, C / {x} per op:"] + _text_table(head, values) + [""]
+            out += [f"{title}, {x}/C:"] + _text_table(head, ratios) + [""]
+        for drv, wl in paths_of(doc, rival):
+            rows = function_rows(doc, drv, wl, rival)
+            if rows:
+                out += [f"{drv} {wl}: per function, per op (kernel: functions that differ by 1 or more; "
+                        "misses over all ops)"]
+                out += _text_table(["var", "scope", "function"] + [SHORT[f] for f in FIGURES], rows) + [""]
     return "\n".join(out) + "\n"
 
 
@@ -224,13 +240,13 @@ def explain_text(doc: dict, which: str) -> str:
                          f"(paths: {', '.join(d + '/' + w for d, w in paths(doc))})")
     out = [f"{which}: every driver instruction one operation executes (count per op, symbol+offset, "
            "disassembly, classes; memory accesses and simulated misses per op where not 0)"]
-    for v in ("c", "cxx"):
+    for v in (C, *rivals_of(doc)):
         w = ws.get(v)
         if not w:
-            out.append(f"--- {LABEL[v]}: no window")
+            out.append(f"--- {label(v)}: no window")
             continue
         out.append("")
-        out.append(f"--- {LABEL[v]} ({w['module']}): " + ", ".join(
+        out.append(f"--- {label(v)} ({w['module']}): " + ", ".join(
             f"{num(_fig(w, 'driver', f))} {SHORT[f]}" for f in FIGURES) + " per op")
         if not w.get("driver_pcs"):
             out.append("    (no per-instruction data: icount.json made before the class profile)")
@@ -243,11 +259,14 @@ def explain_text(doc: dict, which: str) -> str:
             extra += [f"{SHORT[k]} {num(p[f'{k}_per_op'])}" for k in ("loads", "stores", "io", "l1i_miss", "l1d_miss")
                       if (p.get(f"{k}_per_op") or 0) >= 0.005]
             out.append(f"  {num(p['per_op']):>6}  +{p['offset']:#06x}  {p['disas']:<44} {' '.join(extra)}")
-    if "c" in ws and "cxx" in ws:
-        rows = [r for r in function_rows(doc, driver, workload) if r[1] == "kernel"]
+    for rival in rivals_of(doc):
+        if C not in ws or rival not in ws:
+            continue
+        rows = [r for r in function_rows(doc, driver, workload, rival) if r[1] == "kernel"]
         out.append("")
-        out.append("Core-kernel functions whose per-op instructions or classes differ by 1 or more (window "
-                   "totals / N: smaller differences, and functions that ran in interrupts only, are left out):")
+        out.append(f"Core-kernel functions whose per-op instructions or classes differ by 1 or more between C and "
+                   f"{label(rival)} (window totals / N: smaller differences, and functions that ran in interrupts "
+                   "only, are left out):")
         out += _text_table(["var", "scope", "function"] + [SHORT[f] for f in FIGURES], rows) if rows else ["  none"]
     return "\n".join(out) + "\n"
 
@@ -267,7 +286,8 @@ def extra_work_check(doc: dict, insn_per_iter: int) -> tuple[list[str], list[str
     for n in values[1:]:
         for drv, wl in paths(doc):
             deltas = {}
-            for v in ("c", "cxx"):
+            # C and C++ always; Rust where the run counted it (krust/planted.rs plants the same block)
+            for v in (C, CXX, *(x for x in rivals_of(doc) if x != CXX and x in windows_of(doc, drv, wl, 0))):
                 w0, wn = windows_of(doc, drv, wl, 0).get(v), windows_of(doc, drv, wl, n).get(v)
                 if not w0 or not wn:
                     bad.append(f"{drv}/{wl} {v}: missing window at extra_work 0 or {n}")
@@ -279,12 +299,13 @@ def extra_work_check(doc: dict, insn_per_iter: int) -> tuple[list[str], list[str
                 deltas[v] = d
                 for f, got in d.items():
                     if got != want.get(f, 0):
-                        bad.append(f"{drv}/{wl} {LABEL[v]} extra_work={n}: driver {f} +{num(got)} per op, "
+                        bad.append(f"{drv}/{wl} {label(v)} extra_work={n}: driver {f} +{num(got)} per op, "
                                    f"expected +{want.get(f, 0)}")
-                lines.append(f"{drv}/{wl} {LABEL[v]}: extra_work {n} x {fops} fops: driver insn +{num(d['insn'])}"
+                lines.append(f"{drv}/{wl} {label(v)}: extra_work {n} x {fops} fops: driver insn +{num(d['insn'])}"
                              f" (expected {want['insn']}), jcc +{num(d['branches'])} (expected {want['branches']})")
-            if len(deltas) == 2 and deltas["c"] != deltas["cxx"]:
-                bad.append(f"{drv}/{wl} extra_work={n}: C and C++ deltas differ: {deltas['c']} vs {deltas['cxx']}")
+            for v in [x for x in deltas if x != C and C in deltas]:
+                if deltas[v] != deltas[C]:
+                    bad.append(f"{drv}/{wl} extra_work={n}: C and {label(v)} deltas differ: {deltas[C]} vs {deltas[v]}")
     return lines, bad
 
 
@@ -299,21 +320,21 @@ def trace_cost_check(off: dict, on: dict, sites: dict[str, int]) -> tuple[list[s
     lines, bad = [], []
     for path, n in sites.items():
         drv, wl = path.split("/", 1)
-        for v in ("c", "cxx"):
+        for v in (C, CXX):  # the tracepoints exist in C and C++ (kmod/include/kmodlab/trace/), not in Rust
             w0, w1 = windows_of(off, drv, wl).get(v), windows_of(on, drv, wl).get(v)
             if not w0 or not w1:
                 bad.append(f"{path} {v}: missing window in the run without or with tracepoints")
                 continue
             d = {f: _fig(w1, "driver", f) - _fig(w0, "driver", f)
                  for f in ("insn",) + CLASSES if f not in ("l1i_miss", "l1d_miss")}
-            lines.append(f"{path} {LABEL[v]}: driver insn {num(_fig(w0, 'driver', 'insn'))} without, "
+            lines.append(f"{path} {label(v)}: driver insn {num(_fig(w0, 'driver', 'insn'))} without, "
                          f"{num(_fig(w1, 'driver', 'insn'))} with tracepoints off (+{num(d['insn'])}; "
                          f"allowed +{n}: {n} static-key nop(s))")
             if d["insn"] > n:
-                bad.append(f"{path} {LABEL[v]}: +{num(d['insn'])} driver insn per op, allowed +{n}")
+                bad.append(f"{path} {label(v)}: +{num(d['insn'])} driver insn per op, allowed +{n}")
             grown = {f: x for f, x in d.items() if f != "insn" and x > 0}
             if grown:
-                bad.append(f"{path} {LABEL[v]}: classes grew with tracepoints off: "
+                bad.append(f"{path} {label(v)}: classes grew with tracepoints off: "
                            + ", ".join(f"{SHORT[f]} +{num(x)}" for f, x in grown.items()))
     return lines, bad
 
@@ -346,10 +367,10 @@ def class_gates(base: dict, new: dict, kernel_tolerance: float) -> list[dict]:
     gates = []
     for drv, wl in paths(base):
         bw, nw = windows_of(base, drv, wl), windows_of(new, drv, wl)
-        for v in ("c", "cxx"):
+        for v in (C, *rivals_of(base)):
             if v not in bw:
                 continue
-            name = f"icount classes {drv}/{wl} {LABEL[v]}"
+            name = f"icount classes {drv}/{wl} {label(v)}"
             if v not in nw:
                 gates.append(dict(gate=name, baseline="present", now="not in run", threshold="-", status=SKIP,
                                   detail="path not counted in this run"))
@@ -407,19 +428,28 @@ def report_section(run_dir: Path) -> list[tuple]:
         return [("heading", "Cost profile per operation (exact, QEMU TCG plugin)"),
                 ("para", "This run's icount.json predates the class profile (instructions only).")]
     items = [("heading", "Cost profile per operation (exact, QEMU TCG plugin)"), ("para", method_text(doc))]
+    for rival in rivals_of(doc):
+        items += _comparison_items(doc, rival)
+    return items
+
+
+def _comparison_items(doc: dict, rival: str) -> list[tuple]:
+    """The report's class and per-function tables of C against rival (C++; Rust where counted)."""
+    x = label(rival)
+    items = [] if rival == CXX else [("heading", f"Cost profile per operation: C against {x} (exact)")]
     for scope, title in (("driver", "driver's own code"), ("kernel", "whole syscall")):
-        head, values, ratios = class_rows(doc, scope)
-        items.append(("para", f"Per operation, C / C++, {title}" + (" (code lines: distinct 64-byte lines of driver "
+        head, values, ratios = class_rows(doc, scope, rival)
+        items.append(("para", f"Per operation, C / {x}, {title}" + (" (code lines: distinct 64-byte lines of driver "
                                                                       "code one operation executes)" if scope == "driver"
                                                                       else "") + ":"))
         items.append(("table", head, values))
-        items.append(("para", f"C++/C ratio per class, {title} (= equal counts, 'new': C has none):"))
+        items.append(("para", f"{x}/C ratio per class, {title} (= equal counts, 'new': C has none):"))
         items.append(("table", head, ratios))
-    items.append(("para", "Where they differ, per path: the driver's functions (C beside C++) and the core-kernel "
+    items.append(("para", f"Where they differ, per path: the driver's functions (C beside {x}) and the core-kernel "
                           "functions whose per-op figures differ; `make icount EXPLAIN=driver/workload` lists "
                           "the instructions."))
-    for drv, wl in paths(doc):
-        rows = function_rows(doc, drv, wl)
+    for drv, wl in paths_of(doc, rival):
+        rows = function_rows(doc, drv, wl, rival)
         if rows:
             items.append(("para", f"**{drv} {wl}**"))
             items.append(("table", ["variant", "scope", "function"] + [SHORT[f] for f in FIGURES], rows))

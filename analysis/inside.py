@@ -32,13 +32,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conf import Settings
-from .load import LoadgenRun, Run
+from .load import VARIANTS, LoadgenRun, Run
 from .stats import PairedResult, histogram_percentile, paired_compare
 
 
 def traced(run: Run) -> list[LoadgenRun]:
-    """Runs carrying the drivers' tracepoint data, in a stable order."""
-    rs = [r for r in run.loadgen if r.bpf is not None and r.bpf.trace_events]
+    """Runs of C/C++ pairs carrying the drivers' tracepoint data, in a stable order.  The
+    section compares C with C++: pairs of C with another variant (Rust) are left out,
+    their C runs would otherwise share pair numbers with the C/C++ pairs'."""
+    rs = [r for r in run.loadgen if r.bpf is not None and r.bpf.trace_events and r.rival == VARIANTS[1]]
     return sorted(rs, key=lambda r: (r.driver, r.workload, r.variant, r.rep))
 
 

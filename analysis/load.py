@@ -17,9 +17,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import devnames
 from .errors import InputError
 
-VARIANTS = ("c", "cxx")
+# The variants every driver has, C first ("c", "cxx"): a pair without
+# "pair_variants" compares these two (every manifest before the Rust column).
+VARIANTS = devnames.variants()
 PASSES = ("timing", "bpf")
 MANIFEST = "manifest.json"
 REGENERATE = ("regenerate it with 'make bench' (for results/baseline: 'make bench', then "
@@ -183,6 +186,7 @@ class Bpf:
     prog_stats: list[dict]
     trace_events: list[BpfTrace] = field(default_factory=list)
     wakeup: list[BpfWake] | None = None  # None: the session did not trace wakeups
+    attach_mode: str | None = None  # how the session hooked the calls (fentry, tp_btf, ...); None: not recorded
 
 
 @dataclass
@@ -213,6 +217,7 @@ class LoadgenRun:
     per_op: dict[str, int] = field(default_factory=dict)  # kmodlab-load op name -> operations issued
     bytes: int = 0            # bytes moved by the measured operations (return values of read/write)
     pass_: str = "timing"     # manifest "pass": "timing" (no BPF) or "bpf"
+    rival: str = VARIANTS[1]  # the variant C is paired with in this run's pair (manifest "pair_variants")
     pair: int | None = None   # manifest "pair": C and C++ of one pair share it (within driver, workload, pass)
     first: str | None = None  # manifest "first": which variant of the pair ran first
     boot: int | None = None   # manifest "boot": guest-boot index the pair ran in
@@ -260,7 +265,7 @@ class ModuleInfo:
     data: int
     rodata: int
     bss: int
-    max_stack: int
+    max_stack: int | None     # None: not measured (no .su files: Rust)
     max_stack_function: str | None = None
 
     @property
@@ -275,19 +280,22 @@ class ProbeEffect:
     variant: str
     off: list[LoadgenRun]
     on: list[LoadgenRun]
+    rival: str = VARIANTS[1]  # which pairs' runs (manifest "pair_variants")
 
 
 @dataclass
 class IcountRow:
-    """Exact guest instructions per operation (make icount, vm/plugin/README.md), one driver x workload."""
+    """Exact guest instructions per operation (make icount, vm/plugin/README.md), one driver x workload,
+    C against one other variant (rival: C++, or Rust where the run counted it)."""
     driver: str
     workload: str
     driver_c: float
-    driver_cxx: float
-    driver_ratio: float | None   # cxx / c; None when c is 0
+    driver_x: float              # the rival's
+    driver_ratio: float | None   # rival / c; None when c is 0
     kernel_c: float
-    kernel_cxx: float
+    kernel_x: float
     kernel_ratio: float | None
+    rival: str = VARIANTS[1]
 
 
 @dataclass
@@ -325,16 +333,23 @@ class Run:
 
 
 # --- parsers -------------------------------------------------------------------------
-def _variant(val: str, where: str) -> str:
-    if val not in VARIANTS:
-        raise InputError(f"{where}: variant must be one of {', '.join(VARIANTS)}, got {val!r}")
+def driver_variants(driver: str) -> tuple[str, ...]:
+    """The variants a driver exists in (kmod/include/uapi/kmodlab_dev.h, through
+    devnames): counter also in Rust.  A name the header does not know (a
+    hand-made run) has the variants every driver has."""
+    return devnames.variants_of(driver) if driver in devnames.drivers() else VARIANTS
+
+
+def _variant(val: str, where: str, allowed: tuple[str, ...] = VARIANTS) -> str:
+    if val not in allowed:
+        raise InputError(f"{where}: variant must be one of {', '.join(allowed)}, got {val!r}")
     return val
 
 
 def _cell(entry: dict, where: str) -> tuple[str, str, str, int]:
     driver = _get(entry, "driver", where, str)
     workload = _get(entry, "workload", where, str)
-    variant = _variant(_get(entry, "variant", where, str), where)
+    variant = _variant(_get(entry, "variant", where, str), where, driver_variants(driver))
     rep = _get(entry, "rep", where, int)
     return driver, workload, variant, rep
 
@@ -361,7 +376,8 @@ def _bpf(raw: dict, where: str) -> Bpf:
                       "ns_per_event": _num(p, "ns_per_event", w),
                       "recursion_misses": _get(p, "recursion_misses", w, int, optional=True) or 0})
     return Bpf(opslat=ops, lockstat=locks, dropped=_get(raw, "dropped", where, int), prog_stats=stats,
-               trace_events=_trace_events(raw, where), wakeup=_wakeup(raw, where))
+               trace_events=_trace_events(raw, where), wakeup=_wakeup(raw, where),
+               attach_mode=_get(raw, "attach_mode", where, str, optional=True))
 
 
 def _wakeup(raw: dict, where: str) -> list[BpfWake] | None:
@@ -491,11 +507,30 @@ def load_loadgen(run_dir: Path, entry: dict, where_entry: str) -> LoadgenRun:
         trace_check=_get(check, "trace_events", w + ".check", dict, optional=True),
         setup=_setup(_get(doc, "setup", w, dict, optional=True), w + ".setup"),
         setup_check=_get(check, "setup_trace_events", w + ".check", dict, optional=True),
-        **_pairing(entry, where_entry),
+        **_pairing(entry, where_entry, driver, variant),
     )
 
 
-def _pairing(entry: dict, where: str) -> dict:
+def pair_variants(entry: dict, where: str, driver: str, variant: str) -> tuple[str, str]:
+    """What the entry's pair compared: its "pair_variants" (["c", "rust"]), or
+    C and C++ without it (the format's default: every pair before the Rust
+    column, and every C/C++ pair since).  The entry's variant must be one of them."""
+    raw = _get(entry, "pair_variants", where, list, optional=True)
+    if raw is None:
+        pv = VARIANTS
+    else:
+        allowed = driver_variants(driver)
+        if (len(raw) != 2 or raw[0] != VARIANTS[0] or raw[1] == VARIANTS[0] or raw[1] not in allowed):
+            raise InputError(f"{where}: field 'pair_variants' must be [\"{VARIANTS[0]}\", one other variant of "
+                             f"{driver} ({', '.join(allowed[1:])})], got {raw!r}")
+        pv = (raw[0], raw[1])
+    if variant not in pv:
+        raise InputError(f"{where}: variant {variant!r} is not a side of its pair {list(pv)}"
+                         + ("" if raw is not None else " (a pair other than C/C++ must say 'pair_variants')"))
+    return pv
+
+
+def _pairing(entry: dict, where: str, driver: str, variant: str) -> dict:
     """The paired-design fields of a manifest loadgen entry (analysis/README.md).
 
     A timing-pass entry without pair/first/boot cannot be analysed as a pair;
@@ -508,14 +543,15 @@ def _pairing(entry: dict, where: str) -> dict:
     if pass_ not in PASSES:
         raise InputError(f"{where}: field 'pass' must be one of {', '.join(PASSES)}, got {pass_!r}")
     timing = pass_ == "timing"
-    out = {"pass_": pass_}
+    pv = pair_variants(entry, where, driver, variant)
+    out = {"pass_": pass_, "rival": pv[1]}
     for key in ("pair", "boot"):
         out[key] = _get(entry, key, where, int, optional=not timing)
         if timing and out[key] < 0:
             raise InputError(f"{where}: field '{key}' must not be negative, got {out[key]}")
     first = _get(entry, "first", where, str, optional=not timing)
     if first is not None:
-        first = _variant(first, where + ".first")
+        first = _variant(first, where + ".first", pv)
     out["first"] = first
     out["extra_work"] = _get(entry, "extra_work", where, int, optional=True)
     return out
@@ -596,8 +632,9 @@ def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[Gben
     whole = None
     if mapping is None:
         whole = {"driver": _get(entry, "driver", where_entry, str),
-                 "workload": _get(entry, "workload", where_entry, str),
-                 "variant": _variant(_get(entry, "variant", where_entry, str), where_entry)}
+                 "workload": _get(entry, "workload", where_entry, str)}
+        whole["variant"] = _variant(_get(entry, "variant", where_entry, str), where_entry,
+                                    driver_variants(whole["driver"]))
     samples, unmapped = [], {}
     reps: dict[str, int] = {}
     for i, b in enumerate(_get(doc, "benchmarks", w, list)):
@@ -618,8 +655,9 @@ def load_gbench(run_dir: Path, entry: dict, where_entry: str) -> tuple[list[Gben
                 unmapped.setdefault(name, []).append(real_ns)
                 continue
             wm = f"{where_entry}.benchmarks[{name!r}]"
-            cell = {"driver": _get(cell, "driver", wm, str), "workload": _get(cell, "workload", wm, str),
-                    "variant": _variant(_get(cell, "variant", wm, str), wm)}
+            drv = _get(cell, "driver", wm, str)
+            cell = {"driver": drv, "workload": _get(cell, "workload", wm, str),
+                    "variant": _variant(_get(cell, "variant", wm, str), wm, driver_variants(drv))}
         # items_per_second is what the benchmark declares as its operations;
         # without it an iteration is one operation (documented in README.md).
         ips = _num(b, "items_per_second", wb, optional=True)
@@ -660,19 +698,25 @@ def load_modules(path: Path) -> ModuleReport:
         if driver is None or variant is None:
             # The naming convention <base>_<variant> is the lab's (kmod/include/uapi/kmodlab.h).
             base, sep, var = name.rpartition("_")
-            if not sep or var not in VARIANTS:
-                raise InputError(f"{wm}: no 'driver'/'variant' fields and name {name!r} is not <base>_<c|cxx>")
+            if not sep or var not in driver_variants(base):
+                raise InputError(f"{wm}: no 'driver'/'variant' fields and name {name!r} is not <base>_<variant> "
+                                 "(kmod/include/uapi/kmodlab_dev.h)")
             driver, variant = driver or base, variant or var
         secs = _get(m, "sizes", wm, dict) if "sizes" in m else m
         ws = wm + ".sizes" if "sizes" in m else wm
         sizes = {k: _get(secs, k, ws, int) for k in ("text", "data", "rodata", "bss")}
-        st = _get(m, "max_stack", wm, (int, dict))
+        # null: kmod-report found no -fstack-usage data (rustc writes no .su
+        # files); shown as not measured, and the gate says so, never a pass.
+        if "max_stack" not in m:
+            raise InputError(f"{wm}: missing field 'max_stack' (null when not measured)")
+        st = _get(m, "max_stack", wm, (int, dict), optional=True)
         func = None
         if isinstance(st, dict):
             func = _get(st, "function", wm + ".max_stack", str, optional=True)
             st = _get(st, "bytes", wm + ".max_stack", int)
-        out.append(ModuleInfo(name=name, driver=str(driver), variant=_variant(str(variant), wm), max_stack=st,
-                              max_stack_function=func, **sizes))
+        out.append(ModuleInfo(name=name, driver=str(driver), variant=_variant(str(variant), wm,
+                                                                              driver_variants(str(driver))),
+                              max_stack=st, max_stack_function=func, **sizes))
     if not out:
         raise InputError(f"{w}: lists no modules")
     parity = problems = None
@@ -711,13 +755,15 @@ def load_icount(path: Path) -> Icount:
         wc = f"{w}.comparisons[{i}]"
         d = _get(c, "driver_insn_per_op", wc, dict)
         k = _get(c, "kernel_insn_per_op", wc, dict)
-        rows.append(IcountRow(driver=_get(c, "driver", wc, str), workload=_get(c, "workload", wc, str),
-                              driver_c=_num(d, "c", wc + ".driver_insn_per_op"),
-                              driver_cxx=_num(d, "cxx", wc + ".driver_insn_per_op"),
+        driver = _get(c, "driver", wc, str)
+        ref, rival = pair_variants(c, wc, driver, VARIANTS[0])  # icount_report.py: absent = C/C++
+        rows.append(IcountRow(driver=driver, workload=_get(c, "workload", wc, str),
+                              driver_c=_num(d, ref, wc + ".driver_insn_per_op"),
+                              driver_x=_num(d, rival, wc + ".driver_insn_per_op"),
                               driver_ratio=_num(c, "driver_ratio", wc, optional=True),
-                              kernel_c=_num(k, "c", wc + ".kernel_insn_per_op"),
-                              kernel_cxx=_num(k, "cxx", wc + ".kernel_insn_per_op"),
-                              kernel_ratio=_num(c, "kernel_ratio", wc, optional=True)))
+                              kernel_c=_num(k, ref, wc + ".kernel_insn_per_op"),
+                              kernel_x=_num(k, rival, wc + ".kernel_insn_per_op"),
+                              kernel_ratio=_num(c, "kernel_ratio", wc, optional=True), rival=rival))
     return Icount(ok=_get(doc, "ok", w, bool), rows=rows,
                   problems=[str(p) for p in (_get(doc, "problems", w, list, optional=True) or [])])
 
@@ -728,7 +774,8 @@ def _probe(run_dir: Path, raw: list, where: str, by_file: dict[str, LoadgenRun])
         wp = f"{where}[{i}]"
         driver = _get(p, "driver", wp, str)
         workload = _get(p, "workload", wp, str)
-        variant = _variant(_get(p, "variant", wp, str), wp)
+        variant = _variant(_get(p, "variant", wp, str), wp, driver_variants(driver))
+        rival = pair_variants(p, wp, driver, variant)[1]
         sides = {}
         for side in ("bpf_off", "bpf_on"):
             runs = []
@@ -740,28 +787,32 @@ def _probe(run_dir: Path, raw: list, where: str, by_file: dict[str, LoadgenRun])
                 else:
                     # Not a pair of the matrix: the pairing fields do not apply ("bpf" needs none).
                     entry = {"file": rel, "driver": driver, "workload": workload, "variant": variant,
-                             "rep": j + 1, "pass": "bpf"}
+                             "rep": j + 1, "pass": "bpf",
+                             **({"pair_variants": p["pair_variants"]} if "pair_variants" in p else {})}
                     r = load_loadgen(run_dir, entry, f"{wp}.{side}[{j}]")
                     r.pass_ = side
                     runs.append(r)
             if not runs:
                 raise InputError(f"{wp}: field '{side}' lists no runs")
             sides[side] = runs
-        out.append(ProbeEffect(driver, workload, variant, off=sides["bpf_off"], on=sides["bpf_on"]))
+        out.append(ProbeEffect(driver, workload, variant, off=sides["bpf_off"], on=sides["bpf_on"], rival=rival))
     return out
 
 
 def _check_pairs(run: Run, where: dict[int, str]) -> None:
-    """Every timing pair is one C and one C++ run of the same cell, boot and recorded order."""
+    """Every pair is one run of each of its variants (C and C++, or C and its
+    "pair_variants" rival) of the same cell, boot and recorded order."""
     pairs: dict[tuple, list[LoadgenRun]] = {}
     for r in run.loadgen:
         if r.pair is not None:
-            pairs.setdefault((r.driver, r.workload, r.pass_, r.pair), []).append(r)
-    for (driver, workload, pass_, pair), rs in sorted(pairs.items()):
+            pairs.setdefault((r.driver, r.workload, r.pass_, r.rival, r.pair), []).append(r)
+    for (driver, workload, pass_, rival, pair), rs in sorted(pairs.items()):
         names = ", ".join(where[id(r)] for r in rs)
-        if sorted(r.variant for r in rs) != sorted(VARIANTS):
-            raise InputError(f"{names}: pair {pair} of {driver}/{workload} ({pass_} pass) must be exactly one C "
-                             f"and one C++ run, got {sorted(r.variant for r in rs)}")
+        want = sorted((VARIANTS[0], rival))
+        if sorted(r.variant for r in rs) != want:
+            raise InputError(f"{names}: pair {pair} of {driver}/{workload} ({pass_} pass) must be exactly one "
+                             f"{devnames.label(want[0])} and one {devnames.label(want[1])} run, got "
+                             f"{sorted(r.variant for r in rs)}")
         for key in ("boot", "first"):
             vals = {getattr(r, key) for r in rs}
             if len(vals) != 1:
@@ -821,7 +872,7 @@ def load_run(run_dir: Path | str) -> Run:
         kind = _get(entry, "kind", we, str)
         if kind == "loadgen":
             r = load_loadgen(run_dir, entry, we)
-            key = (r.driver, r.workload, r.pass_, r.variant, r.rep)
+            key = (r.driver, r.workload, r.pass_, r.rival, r.variant, r.rep)
             if key in seen:
                 raise InputError(f"{we}: duplicate repetition {key}")
             seen.add(key)

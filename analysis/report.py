@@ -16,14 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from . import figures, icount_profile, inside, wakelat
-from .compare import (cells, compare_run, family_size, lock_pairs, lock_rows, probe_rows, tool_rows,
+from .compare import (CXX, cells, compare_run, family_size, lock_pairs, lock_rows, probe_rows, rivals, tool_rows,
                       unmatched_tool_cells)
 from .conf import Settings
+from .devnames import label, partial_variants
 from .gates import correctness_gates
-from .load import Run
+from .load import VARIANTS, Run, driver_variants
 from .stats import FASTER, NO_DIFF, SLOWER, cv
 
-LABELS = {"c": "C", "cxx": "C++"}
+
+def side_label(variant: str, rival: str = CXX) -> str:
+    """A run's side as tables name it: "C", "C++", "Rust"; C's runs of a C/Rust
+    pair "C (C/Rust pairs)": they are other runs than the C/C++ pairs' C."""
+    if variant == VARIANTS[0] and rival != CXX:
+        return f"{label(variant)} (C/{label(rival)} pairs)"
+    return label(variant)
 
 
 @dataclass
@@ -85,17 +92,17 @@ def _share(x) -> str:
 
 
 def _bytes(bpo: dict) -> str:
-    c, x = bpo.get("c"), bpo.get("cxx")
+    c, x = bpo.get(VARIANTS[0]), next((v for k, v in bpo.items() if k != VARIANTS[0]), None)
     if c is None or not math.isfinite(c):
         return "n/a"
     same = x is not None and abs(c - x) <= 0.005 * max(c, 1)
     return f"{c:,.0f}" if same else f"{c:,.0f} / {x:,.0f}"
 
 
-def _verdict(mr) -> str:
+def _verdict(mr, rival: str = CXX) -> str:
     v = mr.verdict
     if v in (FASTER, SLOWER):
-        return f"**C++ {v}**"
+        return f"**{label(rival)} {v}**"
     if v == NO_DIFF:
         return f"{v} (could have detected a ratio outside {_mde(mr.res)})"
     return v
@@ -115,7 +122,13 @@ def _header(run: Run, s: Settings) -> list:
                   f"BPF pass: {'yes' if d['pass_bpf'] else 'no'}."
                   + (" Planted extra_work: " + ", ".join(f"{k}={v}" for k, v in d["extra_work"].items()) + "."
                      if d.get("extra_work") else "")))
-    known = {"boots", "pairs_per_boot", "max_pairs_per_boot", "order", "pass_timing", "pass_bpf", "extra_work"}
+    if d.get("other_pairs"):
+        op = d["other_pairs"]
+        b.append(Para(f"Other pairs: {'; '.join(map(str, op.get('pairs', [])))}, run like the C/C++ pairs (same "
+                      f"ABBA order, timing pass and top-up, BPF pass); their BPF pass hooks both sides with "
+                      f"{op.get('bpf_attach', '?')} ({op.get('why', 'no reason recorded')})."))
+    known = {"boots", "pairs_per_boot", "max_pairs_per_boot", "order", "pass_timing", "pass_bpf", "extra_work",
+             "other_pairs"}
     other = {k: v for k, v in d.items() if k not in known}
     if other:
         b.append(Para("Other design settings: " + ", ".join(f"{k} {v}" for k, v in other.items()) + "."))
@@ -146,39 +159,50 @@ def _origin(run: Run) -> list:
     return [Para("Provenance: " + ", ".join(parts) + ".")] if parts else []
 
 
-def _summary(run: Run, s: Settings, results: list, fig_dir: Path) -> list:
-    fam = family_size(run, s)
-    metrics = " and ".join(m for m in s.ratio_metrics)
+def _family_text(run: Run, s: Settings, rival: str) -> str:
+    """The Holm family of one comparison, in words."""
+    fam = family_size(run, s, rival)
+    text = (f"Correction: **Holm** over the family of {fam} comparisons (every cell x "
+            f"{' and '.join(s.ratio_metrics)}")
+    if rival == CXX:
+        return text + ")"
+    return (text + f" of C against {label(rival)}: a family of its own, apart from C++/C's; one question per "
+            "language, so adding Rust leaves every C++/C verdict as it was (analysis/README.md \"Holm families\"))")
+
+
+def _summary(run: Run, s: Settings, results: list, fig_dir: Path, rival: str = CXX) -> list:
+    fam = family_size(run, s, rival)
+    x = label(rival)
     npairs = sum(cr.n_pairs for cr in results)
     nexcl = sum(len(cr.excluded) for cr in results)
-    b: list = [Heading("Summary: C++ against C (timing pass)")]
+    b: list = [Heading(f"Summary: {x} against C (timing pass)")]
     b.append(Para(
         f"Pass: **timing** (kmodlab-load without --bpf; {run.design['pass_timing']}). {npairs} pairs over "
-        f"{len(results)} cells, {nexcl} excluded as disturbed (listed below). The unit is the pair (C and C++ back "
-        f"to back in one boot). Ratio = geometric mean of the pairs' C++/C; {s.confidence:.0%} CI from a two-level "
+        f"{len(results)} cells, {nexcl} excluded as disturbed (listed below). The unit is the pair (C and {x} back "
+        f"to back in one boot). Ratio = geometric mean of the pairs' {x}/C; {s.confidence:.0%} CI from a two-level "
         f"bootstrap (boots, then pairs within boots; {s.resamples} resamples, seed {s.seed}; expanded percentile). "
-        f"Raw p: exact two-sided sign-flip permutation test of the mean log-ratio. Correction: **Holm** over "
-        f"the family of {fam} comparisons (every cell x {metrics}); p99 rows are outside the family (raw p "
-        f"only, no verdict). Verdict: C++ faster/slower when the Holm p < {s.alpha} and the CI excludes 1.0 "
+        f"Raw p: exact two-sided sign-flip permutation test of the mean log-ratio. {_family_text(run, s, rival)}; "
+        f"p99 rows are outside the family (raw p "
+        f"only, no verdict). Verdict: {x} faster/slower when the Holm p < {s.alpha} and the CI excludes 1.0 "
         f"(latency: lower is faster). MDE: the ratio interval a true effect must leave to be detected with "
         f"{s.power:.0%} power at the family's alpha ({s.alpha}/{fam}), from the measured pair noise. Bytes/op: "
-        f"as measured (kmodlab-load bytes / ops, median over the runs; one figure when C and C++ agree). "
+        f"as measured (kmodlab-load bytes / ops, median over the runs; one figure when C and {x} agree). "
         f"Primary cells (BENCH_PRIMARY_CELLS) are marked with *."))
     rows = []
     for cr in results:
         for m, mr in cr.metrics.items():
             r = mr.res
             rows.append([("* " if cr.primary else "") + cr.driver, cr.workload, _bytes(cr.bytes_per_op), m,
-                         _num(mr.c_median, mr.unit), _num(mr.cxx_median, mr.unit), _ci(r), _p(r.p),
+                         _num(mr.c_median, mr.unit), _num(mr.x_median, mr.unit), _ci(r), _p(r.p),
                          _p(mr.p_adj) if mr.in_family else "-", _mde(r), str(r.n_pairs), str(len(cr.excluded)),
-                         _share(r.between_boot_share), _verdict(mr)])
-    b.append(Table(["driver", "workload", "bytes/op", "metric", "C median", "C++ median", "C++/C [95% CI]",
+                         _share(r.between_boot_share), _verdict(mr, rival)])
+    b.append(Table(["driver", "workload", "bytes/op", "metric", "C median", f"{x} median", f"{x}/C [95% CI]",
                     "raw p", "Holm p", "MDE", "pairs", "excluded", "between-boot share", "verdict"], rows))
     b.append(Para(_mde_line(results)))
-    b.append(Figure(figures.ratio_figure(run, results, fig_dir), "C++/C geometric-mean ratios with their "
+    b.append(Figure(figures.ratio_figure(run, results, fig_dir, rival), f"{x}/C geometric-mean ratios with their "
                     "two-level bootstrap CIs (timing pass)."))
-    b.append(Figure(figures.pairs_figure(run, results, fig_dir),
-                    "Every pair's C++/C (timing pass), by boot; crosses: pairs excluded as disturbed."))
+    b.append(Figure(figures.pairs_figure(run, results, fig_dir, rival),
+                    f"Every pair's {x}/C (timing pass), by boot; crosses: pairs excluded as disturbed."))
     return b
 
 
@@ -193,10 +217,83 @@ def _mde_line(results: list) -> str:
             + ("; largest: " + mde(worst) if worst is not None else "") + ".")
 
 
-def _order(results: list) -> list:
-    b: list = [Heading("Order effect (timing pass)")]
-    b.append(Para("The bench counterbalances which variant of a pair runs first. If the second run of a pair "
-                  "gains a factor g, C-first pairs show C++/C x g and C++-first pairs C++/C / g. Per cell: the "
+def _side_by_side(run: Run, s: Settings, results: list, others: dict[str, list]) -> list:
+    """Per driver with pairs against a variant beyond C++ (counter on the Rust kernel): C, C++ and that
+    variant side by side, the timing ratios each from its own pairs, then the exact figures."""
+    b: list = []
+    for driver in sorted({cr.driver for res in others.values() for cr in res}):
+        names = [label(v) for v in (*VARIANTS, *others)]
+        b.append(Heading(f"{driver}: {', '.join(names[:-1])} and {names[-1]} side by side"))
+        b.append(Para("Timing pass. Each ratio comes from its own pairs and its own Holm family (the summaries "
+                      "above): C/C++ pairs and C/" + "/".join(label(v) for v in others) + " pairs ran one after "
+                      "the other in each boot, so the two C medians are two samples of the same module, and no "
+                      "ratio between the other languages was measured (read it off the two ratios, not as a "
+                      "test). Verdicts as in the summaries, Holm p in brackets."))
+        rows = []
+        by = {rv: {cr.workload: cr for cr in res if cr.driver == driver}
+              for rv, res in [(CXX, results), *others.items()]}
+        for wl in sorted(set().union(*by.values())):
+            for m in s.ratio_metrics:
+                row = [wl, m]
+                for rv, crs in by.items():
+                    cr = crs.get(wl)
+                    mr = cr.metrics[m] if cr else None
+                    row += ["not measured"] * 4 if mr is None else [
+                        _num(mr.c_median, mr.unit), _num(mr.x_median, mr.unit), _ci(mr.res),
+                        f"{_verdict(mr, rv)} ({_p(mr.p_adj)})"]
+                rows.append(row)
+        head = ["workload", "metric"]
+        for rv in by:
+            x = label(rv)
+            head += [f"C median (C/{x} pairs)", f"{x} median", f"{x}/C [95% CI]", f"{x}/C verdict (Holm p)"]
+        b.append(Table(head, rows))
+        b += _exact_costs(run, driver, [CXX, *others])
+    return b
+
+
+def _delta(c, x, unit: str = "") -> str:
+    """x beside its difference from C: "95 (-9)"; "n/a" when either is unknown."""
+    if x is None:
+        return "n/a"
+    return f"{x:,.0f}{unit}" + ("" if c is None else f" ({x - c:+,.0f})")
+
+
+def _exact_costs(run: Run, driver: str, rivals_: list[str]) -> list:
+    """What each language's code costs or saves, exactly: instructions per operation (make icount) and
+    module size and stack (kmod-report), C beside each other variant with its difference from C."""
+    rows = []
+    paths: dict[str, dict] = {}
+    for r in (run.icount.rows if run.icount else []):
+        if r.driver == driver:
+            paths.setdefault(r.workload, {})[r.rival] = r
+    for wl, by in paths.items():
+        ref = next(iter(by.values()))
+        for scope, what in (("driver", "driver's own code"), ("kernel", "whole syscall")):
+            c = getattr(ref, f"{scope}_c")
+            rows.append([f"{wl}: instructions per op, {what}", f"{c:,.0f}"]
+                        + [_delta(c, getattr(by[v], f"{scope}_x") if v in by else None) for v in rivals_])
+    mods = {m.variant: m for m in (run.modules or []) if m.driver == driver}
+    for field, what in (("total", "module size (text+data+rodata+bss, bytes)"), ("text", "module text (bytes)"),
+                        ("max_stack", "largest stack frame (bytes)")):
+        if VARIANTS[0] in mods:
+            c = getattr(mods[VARIANTS[0]], field)
+            rows.append([what, "n/a" if c is None else f"{c:,}"]
+                        + [_delta(c, getattr(mods[v], field) if v in mods else None) for v in rivals_])
+    if not rows:
+        return [Para("No exact figures for this driver in the run (no icount.json or module report).")]
+    return [Para("Exact, deterministic figures (make icount: QEMU TCG plugin; scripts/kmod-report.sh): C, then "
+                 "each other language with its difference from C. Driver scope counts the module's own "
+                 "instructions; what a driver calls outside its module (kernel helpers, and Rust's kernel-crate "
+                 "functions that are not inlined across crates) counts in the whole syscall only. 'n/a': not "
+                 "measured (no icount window for that variant; no .su stack data for Rust)."),
+            Table(["figure", "C"] + [label(v) for v in rivals_], rows)]
+
+
+def _order(results: list, rival: str = CXX) -> list:
+    x = label(rival)
+    b: list = [Heading("Order effect (timing pass)" + _of(rival))]
+    b.append(Para(f"The bench counterbalances which variant of a pair runs first. If the second run of a pair "
+                  f"gains a factor g, C-first pairs show {x}/C x g and {x}-first pairs {x}/C / g. Per cell: the "
                   "geometric-mean throughput ratio of each group, g, and a two-sided permutation test of the "
                   "difference (raw p: a diagnostic, not part of the Holm family; with balanced orders the "
                   "effect cancels in the ratio)."))
@@ -204,18 +301,24 @@ def _order(results: list) -> list:
     for cr in results:
         r = cr.metrics["throughput"].res
         if r.order_effect_p is None:
-            rows.append([cr.driver, cr.workload, str(r.n_c_first), str(r.n_cxx_first), "n/a", "n/a", "n/a",
+            rows.append([cr.driver, cr.workload, str(r.n_c_first), str(r.n_x_first), "n/a", "n/a", "n/a",
                          "n/a (fewer than 2 pairs in an order)"])
             continue
-        rows.append([cr.driver, cr.workload, str(r.n_c_first), str(r.n_cxx_first), f"{r.order_ratio_c_first:.3f}",
-                     f"{r.order_ratio_cxx_first:.3f}", f"{r.second_run_gain:.3f}", _p(r.order_effect_p)])
-    b.append(Table(["driver", "workload", "C-first pairs", "C++-first pairs", "C++/C, C first",
-                    "C++/C, C++ first", "second-run gain g", "p"], rows))
+        rows.append([cr.driver, cr.workload, str(r.n_c_first), str(r.n_x_first), f"{r.order_ratio_c_first:.3f}",
+                     f"{r.order_ratio_x_first:.3f}", f"{r.second_run_gain:.3f}", _p(r.order_effect_p)])
+    b.append(Table(["driver", "workload", "C-first pairs", f"{x}-first pairs", f"{x}/C, C first",
+                    f"{x}/C, {x} first", "second-run gain g", "p"], rows))
     return b
 
 
-def _excluded(results: list, s: Settings) -> list:
-    b: list = [Heading("Excluded pairs (disturbed runs)")]
+def _of(rival: str) -> str:
+    """Heading suffix of a section about C against a variant other than C++."""
+    return "" if rival == CXX else f": C against {label(rival)} (C/{label(rival)} pairs)"
+
+
+def _excluded(results: list, s: Settings, rival: str = CXX) -> list:
+    x = label(rival)
+    b: list = [Heading("Excluded pairs (disturbed runs)" + _of(rival))]
     b.append(Para(f"Rule fixed in advance (kmodlab.conf): a run is disturbed when its throughput is below "
                   f"1/{s.disturbed_factor:g} of its cell-and-variant median, or its latency floor (p"
                   f"{s.floor_percentile:g} of its own histogram) above {s.disturbed_floor_factor:g} x the "
@@ -230,35 +333,48 @@ def _excluded(results: list, s: Settings) -> list:
         for e in cr.excluded:
             p = by[e.pair]
             rows.append([cr.driver, cr.workload, str(e.pair), str(p.boot), _num(p.c.ops_per_s),
-                         _num(p.cxx.ops_per_s), _num(p.c.latency["p50"], "ns"), _num(p.cxx.latency["p50"], "ns"),
+                         _num(p.x.ops_per_s), _num(p.c.latency["p50"], "ns"), _num(p.x.latency["p50"], "ns"),
                          e.reason])
     if rows:
-        b.append(Table(["driver", "workload", "pair", "boot", "C ops/s", "C++ ops/s", "C p50", "C++ p50", "reason"],
+        b.append(Table(["driver", "workload", "pair", "boot", "C ops/s", f"{x} ops/s", "C p50", f"{x} p50", "reason"],
                        rows))
     else:
         b.append(Para("No pair was excluded."))
     return b
 
 
-def _latency(run: Run, results: list, fig_dir: Path) -> list:
+def _latency(run: Run, results: list, fig_dir: Path, rival: str = CXX) -> list:
     b: list = []
-    b.append(Heading("Latency distributions"))
+    b.append(Heading("Latency distributions" + _of(rival)))
     b.append(Para("User side: kmodlab-load's per-operation histogram from the **timing pass** (no BPF "
                   "attached: the distribution the ratios come from); kernel side: the BPF opslat histogram of the "
                   "same syscalls (entry to exit in the kernel) from the **BPF pass** (kmodlab-load --bpf). Runs "
-                  "are merged per variant; pairs excluded as disturbed are left out of the user side."))
-    bpf_cells = cells(run, "bpf")
+                  "are merged per variant; pairs excluded as disturbed are left out of the user side."
+                  + _hooks(run, rival)))
+    bpf_cells = cells(run, "bpf", rival)
     gone = {(cr.driver, cr.workload): {e.pair for e in cr.excluded} for cr in results}
-    for (driver, workload), sides in cells(run).items():
+    for (driver, workload), sides in cells(run, "timing", rival).items():
         drop = gone.get((driver, workload), set())
         timing = {v: [r for r in rs if r.pair not in drop] for v, rs in sides.items()}
-        kernel = bpf_cells.get((driver, workload), {"c": [], "cxx": []})
+        kernel = bpf_cells.get((driver, workload), {v: [] for v in sides})
         b.append(Figure(figures.latency_figure(run, driver, workload, timing, kernel, fig_dir),
-                        f"{driver}/{workload}: latency histograms, C and C++ overlaid."))
+                        f"{driver}/{workload}: latency histograms, C and {label(rival)} overlaid."))
     return b
 
 
+def _hooks(run: Run, rival: str) -> str:
+    """How the BPF pass of C against rival hooked the calls (the runs' attach_mode), for a variant other
+    than C++: its pairs are hooked at the syscall on both sides (scripts/bench_matrix.py pair_sides)."""
+    if rival == CXX:
+        return ""
+    modes = sorted({r.bpf.attach_mode or "not recorded" for r in run.runs_of("bpf") if r.rival == rival and r.bpf})
+    return (f" The C/{label(rival)} pairs' BPF pass hooked both sides the same way (attach mode "
+            f"{', '.join(modes) or 'none: no BPF pass'}): {label(rival)}'s functions have no BTF for fentry, so "
+            "the kernel side is the whole syscall, not the driver's file operation as in the C/C++ pairs.")
+
+
 def _locks(run: Run, fig_dir: Path) -> list:
+    """Lock contention: every BPF-pass group, then per comparison the locks side by side and the scaling."""
     b: list = []
     lrows = lock_rows(run)
     b.append(Heading("Lock contention"))
@@ -272,25 +388,35 @@ def _locks(run: Run, fig_dir: Path) -> list:
                       "Medians over repetitions, per workload (not per operation), sync= mode and thread count."))
         b.append(Table(["driver", "workload", "sync", "threads", "variant", "n", "ops/s (CV)",
                         "contentions / 1000 ops", "wait ns / op", "max wait", "most-waited lock"],
-                       [[r.driver, r.workload, r.sync, str(r.threads), LABELS[r.variant], str(r.n),
+                       [[r.driver, r.workload, r.sync, str(r.threads), side_label(r.variant, r.rival), str(r.n),
                          f"{_num(r.ops_per_s)} ({_pct(r.ops_cv)})", _num(r.contentions_per_kop),
                          _num(r.wait_ns_per_op), _num(r.max_wait_ns, "ns"), r.top_lock] for r in lrows]))
-        pairs = lock_pairs(run)
-        if pairs:
-            b.append(Para("Per lock, C beside C++ (a lock's name with the variant as <v>; a repetition "
-                          "without waits on it counts 0):"))
-            b.append(Table(["driver", "workload", "sync", "threads", "lock", "kind", "n C / C++",
-                            "contentions / 1000 ops C", "C++", "wait ns / op C", "C++"],
-                           [[p.driver, p.workload, p.sync, str(p.threads), p.lock, p.kind,
-                             f"{p.n.get('c', 0)} / {p.n.get('cxx', 0)}",
-                             _num(p.per_kop.get("c", float("nan"))), _num(p.per_kop.get("cxx", float("nan"))),
-                             _num(p.wait_ns_per_op.get("c", float("nan"))),
-                             _num(p.wait_ns_per_op.get("cxx", float("nan")))] for p in pairs]))
-        for driver in sorted({r.driver for r in lrows}):
-            drows = [r for r in lrows if r.driver == driver]
-            if len({r.threads for r in drows}) > 1 or any(r.wait_ns_per_op > 0 for r in drows):
-                b.append(Figure(figures.lock_figure(run, driver, drows, fig_dir),
-                                f"{driver}: scaling with threads per sync mode (C solid, C++ dashed)."))
+        for rival in rivals(run):
+            b += _lock_sides(run, [r for r in lrows if r.rival == rival], rival, fig_dir)
+    return b
+
+
+def _lock_sides(run: Run, lrows: list, rival: str, fig_dir: Path) -> list:
+    """Per lock, C beside rival, and each driver's scaling curve, from one comparison's pairs."""
+    b: list = []
+    x, c = label(rival), VARIANTS[0]
+    pairs = lock_pairs(run, rival)
+    if pairs:
+        b.append(Para(f"Per lock, C beside {x}" + ("" if rival == CXX else f" (the C/{x} pairs' runs)")
+                      + " (a lock's name with the variant as <v>; a repetition without waits on it counts 0):"))
+        b.append(Table(["driver", "workload", "sync", "threads", "lock", "kind", f"n C / {x}",
+                        "contentions / 1000 ops C", x, "wait ns / op C", x],
+                       [[p.driver, p.workload, p.sync, str(p.threads), p.lock, p.kind,
+                         f"{p.n.get(c, 0)} / {p.n.get(rival, 0)}",
+                         _num(p.per_kop.get(c, float("nan"))), _num(p.per_kop.get(rival, float("nan"))),
+                         _num(p.wait_ns_per_op.get(c, float("nan"))),
+                         _num(p.wait_ns_per_op.get(rival, float("nan")))] for p in pairs]))
+    for driver in sorted({r.driver for r in lrows}):
+        drows = [r for r in lrows if r.driver == driver]
+        if len({r.threads for r in drows}) > 1 or any(r.wait_ns_per_op > 0 for r in drows):
+            b.append(Figure(figures.lock_figure(run, driver, drows, fig_dir, rival),
+                            f"{driver}: scaling with threads per sync mode (C solid, {x} dashed)"
+                            + ("." if rival == CXX else f", the C/{x} pairs' runs.")))
     return b
 
 
@@ -363,7 +489,7 @@ def _inside(run: Run, s: Settings) -> list:
                   "set, one write event per prefill write; counter, lkp_enc and scullpipe: no event)."))
     b.append(Table(["driver", "variant", "runs", "checked", "passed", "set-up checked", "set-up passed",
                     "not checked because", "first failure"],
-                   [[r.driver, LABELS.get(r.variant, r.variant), str(r.runs), str(r.checked), str(r.passed),
+                   [[r.driver, label(r.variant), str(r.runs), str(r.checked), str(r.passed),
                      str(r.setup_checked), str(r.setup_passed), "; ".join(r.not_checked) or "-",
                      r.failures[0] if r.failures else "-"] for r in crows]))
     return b
@@ -405,7 +531,7 @@ def _tools(run: Run, s: Settings, fig_dir: Path) -> list:
                       f"kmodlab-load."))
         b.append(Table(["tool", "driver", "workload", "variant", "kmodlab-load ops/s (CV)", "tool ops/s (CV)",
                         "difference", "agree", "p50 load / tool"],
-                       [[r.tool, r.driver, r.workload, LABELS[r.variant], f"{_num(r.loadgen_ops)} ({_pct(r.loadgen_cv)})",
+                       [[r.tool, r.driver, r.workload, label(r.variant), f"{_num(r.loadgen_ops)} ({_pct(r.loadgen_cv)})",
                          f"{_num(r.tool_ops)} ({_pct(r.tool_cv)}, n={r.n_tool})", f"{100 * r.diff:+.1f}%",
                          "yes" if r.agree else "**NO**",
                          f"{_num(r.loadgen_p50, 'ns')} / {_num(r.tool_p50, 'ns')}"] for r in trows]))
@@ -428,19 +554,7 @@ def _modules(run: Run, fig_dir: Path) -> list:
     if run.modules is None:
         b.append(Para("This run has no module size report (manifest 'modules')."))
     else:
-        by = {(m.driver, m.variant): m for m in run.modules}
-        mrows = []
-        for d in sorted({m.driver for m in run.modules}):
-            c, x = by.get((d, "c")), by.get((d, "cxx"))
-            for field in ("text", "rodata", "data", "bss", "total", "max_stack"):
-                cv_, xv = (getattr(c, field) if c else None), (getattr(x, field) if x else None)
-                ratio = f"{xv / cv_:.2f}" if cv_ and xv is not None else "n/a"
-                mrows.append([d, field, "n/a" if cv_ is None else str(cv_), "n/a" if xv is None else str(xv), ratio])
-        b.append(Table(["driver", "figure (bytes)", "C", "C++", "C++/C"], mrows))
-        funcs = [[m.name, str(m.max_stack), m.max_stack_function] for m in run.modules if m.max_stack_function]
-        if funcs:
-            b.append(Para("Largest stack frame per module, and the function it belongs to:"))
-            b.append(Table(["module", "bytes", "function"], funcs))
+        b += _module_sizes(run.modules)
         mr = run.module_report
         if mr is not None and mr.dispatch:
             b.append(Para("Dispatch (static, from the .ko files, scripts/kmod-report.sh): per file operation, "
@@ -456,6 +570,37 @@ def _modules(run: Run, fig_dir: Path) -> list:
     return b
 
 
+def _module_sizes(mods: list) -> list:
+    """Sizes and largest stack frame per driver: C, C++ and, where the run built it, Rust, each beside
+    its ratio to C ("-": the driver has no such variant; "n/a": not measured)."""
+    by = {(m.driver, m.variant): m for m in mods}
+    rivals_ = [CXX] + [v for v in partial_variants() if any(m.variant == v for m in mods)]
+    rows = []
+    for d in sorted({m.driver for m in mods}):
+        c = by.get((d, VARIANTS[0]))
+        for field in ("text", "rodata", "data", "bss", "total", "max_stack"):
+            cv_ = getattr(c, field) if c else None
+            row = [d, field, "n/a" if cv_ is None else str(cv_)]
+            for v in rivals_:
+                if v not in driver_variants(d):
+                    row += ["-", "-"]
+                    continue
+                xv = getattr(by[(d, v)], field) if (d, v) in by else None
+                row += ["n/a" if xv is None else str(xv), f"{xv / cv_:.2f}" if cv_ and xv is not None else "n/a"]
+            rows.append(row)
+    b: list = [Table(["driver", "figure (bytes)", "C"] + [h for v in rivals_ for h in (label(v), f"{label(v)}/C")],
+                     rows)]
+    funcs = [[m.name, str(m.max_stack), m.max_stack_function] for m in mods if m.max_stack_function]
+    if funcs:
+        b.append(Para("Largest stack frame per module, and the function it belongs to:"))
+        b.append(Table(["module", "bytes", "function"], funcs))
+    unmeasured = [m.name for m in mods if m.max_stack is None]
+    if unmeasured:
+        b.append(Para(f"No stack figure for {', '.join(unmeasured)}: scripts/kmod-report.sh reads the compiler's "
+                      "-fstack-usage (.su) files, and rustc writes none."))
+    return b
+
+
 def _icount(run: Run) -> list:
     b: list = []
     if run.icount is not None:
@@ -464,15 +609,35 @@ def _icount(run: Run) -> list:
                       "and in the whole kernel (operations without an interrupt). Deterministic: no repetitions, "
                       "no noise." + ("" if run.icount.ok else " **This count reported problems: "
                                      + "; ".join(run.icount.problems) + "**")))
-        b.append(Table(["driver", "workload", "driver insn/op C", "C++", "C++/C", "kernel insn/op C", "C++", "C++/C"],
-                       [[r.driver, r.workload, f"{r.driver_c:.1f}", f"{r.driver_cxx:.1f}",
-                         "n/a" if r.driver_ratio is None else f"{r.driver_ratio:.3f}", f"{r.kernel_c:.1f}",
-                         f"{r.kernel_cxx:.1f}", "n/a" if r.kernel_ratio is None else f"{r.kernel_ratio:.3f}"]
-                        for r in run.icount.rows]))
+        b.append(_icount_table(run.icount.rows))
         # classes, simulated misses, per function C beside C++ (analysis/icount_profile.py)
         kinds = {"heading": Heading, "para": Para, "table": Table}
         b += [kinds[item[0]](*item[1:]) for item in icount_profile.report_section(run.dir)]
     return b
+
+
+def _icount_table(rows: list) -> Table:
+    """Per path: C's count, then each other variant's beside its ratio to C, driver scope then whole
+    syscall (C++, and Rust where the run counted it: "-" for a path without it)."""
+    paths: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        paths.setdefault((r.driver, r.workload), {})[r.rival] = r
+    rivals_ = [v for v in (*VARIANTS[1:], *partial_variants()) if any(v in p for p in paths.values())]
+    ratio = (lambda x: "n/a" if x is None else f"{x:.3f}")  # noqa: E731
+    out = []
+    for (driver, workload), by in paths.items():
+        ref = next(iter(by.values()))
+        row = [driver, workload]
+        for scope in ("driver", "kernel"):
+            row.append(f"{getattr(ref, scope + '_c'):.1f}")
+            for v in rivals_:
+                r = by.get(v)
+                row += ["-", "-"] if r is None else [f"{getattr(r, scope + '_x'):.1f}", ratio(getattr(r, scope + '_ratio'))]
+        out.append(row)
+    head = ["driver", "workload"]
+    for scope in ("driver", "kernel"):
+        head += [f"{scope} insn/op C"] + [h for v in rivals_ for h in (label(v), f"{label(v)}/C")]
+    return Table(head, out)
 
 
 def _reliability(run: Run) -> list:
@@ -484,11 +649,11 @@ def _reliability(run: Run) -> list:
                       "against a model of each device, allocation-failure injection, stress with oracles, "
                       "load/unload cycles."))
         rows = [["checks", f"{rel['passed']} passed, {rel['failed']} failed"]]
-        for key, label in (("calls_fuzzed_total", "calls fuzzed"), ("faults_injected", "allocation faults injected"),
-                           ("cycles", "load/unload cycles"), ("lost", "anything lost"),
-                           ("wall_seconds", "wall time (s)")):
+        for key, what in (("calls_fuzzed_total", "calls fuzzed"), ("faults_injected", "allocation faults injected"),
+                          ("cycles", "load/unload cycles"), ("lost", "anything lost"),
+                          ("wall_seconds", "wall time (s)")):
             if key in rel:
-                rows.append([label, f"{rel[key]:,}"])
+                rows.append([what, f"{rel[key]:,}"])
         for variant_driver, n in sorted(rel.get("calls_fuzzed", {}).items()):
             rows.append([f"calls fuzzed, {variant_driver}", f"{n:,}"])
         if rel.get("errors_by_errno"):
@@ -511,7 +676,7 @@ def _probe(run: Run, s: Settings, fig_dir: Path) -> list:
                       "run-time statistics of the BPF pass."))
         b.append(Table(["driver", "workload", "variant", "source", "BPF off ops/s (CV)", "BPF on ops/s (CV)",
                         "change [95% CI]", "ns/event per program"],
-                       [[r.driver, r.workload, LABELS[r.variant], r.source,
+                       [[r.driver, r.workload, side_label(r.variant, r.rival), r.source,
                          f"{_num(r.off_ops)} ({_pct(r.off_cv)}, n={r.n_off})",
                          f"{_num(r.on_ops)} ({_pct(r.on_cv)}, n={r.n_on})",
                          f"{100 * r.change:+.1f}% [{100 * r.change_lo:+.1f}%, {100 * r.change_hi:+.1f}%]",
@@ -529,11 +694,24 @@ def _correctness(run: Run, s: Settings) -> list:
     return b
 
 
-def build(run: Run, s: Settings, fig_dir: Path, results: list | None = None) -> list:
-    """All blocks of the report; figures are written to fig_dir as a side effect."""
+def other_results(run: Run, s: Settings) -> dict[str, list]:
+    """compare_run of every comparison but C/C++ the run has (C/Rust on the Rust kernel), by rival."""
+    return {rv: compare_run(run, s, rv) for rv in rivals(run) if rv != CXX}
+
+
+def build(run: Run, s: Settings, fig_dir: Path, results: list | None = None, others: dict | None = None) -> list:
+    """All blocks of the report; figures are written to fig_dir as a side effect.  Every section about
+    the paired comparison comes once for C/C++ and, where the run has them, once per other rival (Rust)."""
     results = compare_run(run, s) if results is None else results
-    b = _header(run, s) + _summary(run, s, results, fig_dir) + _order(results) + _excluded(results, s)
-    b += _latency(run, results, fig_dir) + _locks(run, fig_dir) + _inside(run, s) + _wakeups(run, s)
+    others = other_results(run, s) if others is None else others
+    b = _header(run, s) + _summary(run, s, results, fig_dir)
+    for rv, res in others.items():
+        b += _summary(run, s, res, fig_dir, rv)
+    b += _side_by_side(run, s, results, others)
+    b += _order(results) + [x for rv, res in others.items() for x in _order(res, rv)]
+    b += _excluded(results, s) + [x for rv, res in others.items() for x in _excluded(res, s, rv)]
+    b += _latency(run, results, fig_dir) + [x for rv, res in others.items() for x in _latency(run, res, fig_dir, rv)]
+    b += _locks(run, fig_dir) + _inside(run, s) + _wakeups(run, s)
     b += _tools(run, s, fig_dir)
     b += _modules(run, fig_dir)
     b += _icount(run) + _reliability(run) + _probe(run, s, fig_dir) + _correctness(run, s)
@@ -601,12 +779,14 @@ def render(run: Run, s: Settings, results: list | None = None) -> tuple[Path, Pa
     for old in fig_dir.glob("*.png"):  # a re-render must not keep figures of cells that are gone
         old.unlink()
     results = compare_run(run, s) if results is None else results
-    blocks = build(run, s, fig_dir, results)
+    others = other_results(run, s)
+    blocks = build(run, s, fig_dir, results, others)
     md = run.dir / "report.md"
     ht = run.dir / "report.html"
     md.write_text(to_markdown(blocks, run.dir))
     ht.write_text(to_html(blocks, run.dir, f"kmodlab report {run.id}"))
-    (run.dir / SUMMARY).write_text(json.dumps(summary_json(run, s, results), indent=1, default=_json_num) + "\n")
+    (run.dir / SUMMARY).write_text(json.dumps(summary_json(run, s, results, others), indent=1, default=_json_num)
+                                   + "\n")
     return md, ht, [bl.path for bl in blocks if isinstance(bl, Figure)]
 
 
@@ -622,8 +802,26 @@ def _finite(x):
     return x if not isinstance(x, float) or math.isfinite(x) else None
 
 
-def summary_json(run: Run, s: Settings, results: list) -> dict:
-    """The summary table as data (schema kmodlab-summary/1): what the report's first table shows."""
+def summary_json(run: Run, s: Settings, results: list, others: dict | None = None) -> dict:
+    """The summary table as data (schema kmodlab-summary/1): what the report's first table shows; with
+    C/Rust pairs, "other_comparisons": {"rust": {"family", "cells"}} in the same format (absent without)."""
+    out = {"schema": "kmodlab-summary/1", "run": run.id, "pass": "timing",
+           "family": _family_json(run, s, CXX), "settings": s.source, "design": run.design,
+           "cells": _cells_json(results, CXX)}
+    others = other_results(run, s) if others is None else others
+    if others:
+        out["other_comparisons"] = {rv: {"family": _family_json(run, s, rv), "cells": _cells_json(res, rv)}
+                                    for rv, res in others.items()}
+    return out
+
+
+def _family_json(run: Run, s: Settings, rival: str) -> dict:
+    return {"size": family_size(run, s, rival), "metrics": list(s.ratio_metrics), "correction": "Holm",
+            "alpha": s.alpha}
+
+
+def _cells_json(results: list, rival: str) -> list:
+    """Per cell and metric, the paired comparison of C against rival ("<rival>_median": the rival's median)."""
     cells_out = []
     for cr in results:
         metrics = {}
@@ -635,17 +833,14 @@ def summary_json(run: Run, s: Settings, results: list) -> dict:
                 "mde_alpha": r.mde_alpha, "sd_log": r.sd_log, "se_log": r.se_log, "n_pairs": r.n_pairs,
                 "between_boot_share": r.between_boot_share, "order_effect_p": r.order_effect_p,
                 "second_run_gain": r.second_run_gain if r.order_effect_p is not None else None,
-                "c_median": mr.c_median, "cxx_median": mr.cxx_median, "unit": mr.unit, "p_method": r.p_method,
+                "c_median": mr.c_median, f"{rival}_median": mr.x_median, "unit": mr.unit, "p_method": r.p_method,
             }.items()}
             if math.isfinite(r.mde):
                 metrics[m]["mde_interval"] = [r.mde_low, r.mde_high]
         cells_out.append({"driver": cr.driver, "workload": cr.workload, "primary": cr.primary,
                           "pairs": cr.n_pairs, "boots": cr.boots,
                           "bytes_per_op": {k: _finite(v) for k, v in cr.bytes_per_op.items()},
-                          "excluded": [{"pair": e.pair, "reason": e.reason, "c": e.c, "cxx": e.cxx}
+                          "excluded": [{"pair": e.pair, "reason": e.reason, "c": e.c, rival: e.cxx}
                                        for e in cr.excluded],
                           "metrics": metrics})
-    return {"schema": "kmodlab-summary/1", "run": run.id, "pass": "timing",
-            "family": {"size": family_size(run, s), "metrics": list(s.ratio_metrics), "correction": "Holm",
-                       "alpha": s.alpha},
-            "settings": s.source, "design": run.design, "cells": cells_out}
+    return cells_out

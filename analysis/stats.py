@@ -125,7 +125,7 @@ def _variant_outliers(values, bad_high: bool, factor: float, what: str, side: st
 
 def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
                     c_floor=None, cxx_floor=None, labels=None, floor_factor: float | None = None,
-                    floor_reference: float = 0.0) -> list[Excluded]:
+                    floor_reference: float = 0.0, names: tuple[str, str] = ("C", "C++")) -> list[Excluded]:
     """Pairs to exclude, by the rule fixed in advance (STATS_DISTURBED_* in kmodlab.conf).
 
     A run is disturbed when
@@ -159,20 +159,21 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
         raise ValueError(f"disturbed_pairs: {n} C values but {len(cxx)} C++ values")
     labels = list(range(n)) if labels is None else list(labels)
     reasons: dict[int, list[str]] = {}
-    for side, vals, floors in (("C", c, c_floor), ("C++", cxx, cxx_floor)):
+    for side, vals, floors in ((names[0], c, c_floor), (names[1], cxx, cxx_floor)):
         what = "value" if higher_is_better is None else ("throughput" if higher_is_better else "latency")
         for i, why in _variant_outliers(vals, not higher_is_better, factor, what, side).items():
             reasons.setdefault(i, []).append(why)
     slow: dict[str, dict[int, str]] = {}
-    for side, floors in (("C", c_floor), ("C++", cxx_floor)):
+    for side, floors in ((names[0], c_floor), (names[1], cxx_floor)):
         if floors is not None:
             ff = factor if floor_factor is None else floor_factor
             slow[side] = _variant_outliers(floors, True, ff, "latency floor (ns)", side, floor_reference)
     if len(slow) == 2:
         # A pair whose two runs were both slowed ran in one host phase: its
         # ratio is fair.  Only a pair with one run slowed and one not is out.
-        for i in set(slow["C"]) ^ set(slow["C++"]):
-            reasons.setdefault(i, []).append((slow["C"].get(i) or slow["C++"].get(i)) + " (its partner was not)")
+        a, b = (slow[n] for n in names)
+        for i in set(a) ^ set(b):
+            reasons.setdefault(i, []).append((a.get(i) or b.get(i)) + " (its partner was not)")
     else:
         for side_slow in slow.values():
             for i, why in side_slow.items():
@@ -180,11 +181,13 @@ def disturbed_pairs(c, cxx, higher_is_better: bool = True, factor: float = 3.0,
     return [Excluded(labels[i], "; ".join(reasons[i]), float(c[i]), float(cxx[i])) for i in sorted(reasons)]
 
 
-def cell_disturbed(c_ops, cxx_ops, c_floor, cxx_floor, labels, s: Settings) -> list[Excluded]:
+def cell_disturbed(c_ops, cxx_ops, c_floor, cxx_floor, labels, s: Settings,
+                   names: tuple[str, str] = ("C", "C++")) -> list[Excluded]:
     """A cell's exclusion as the bench decides it, one for all its metrics: on
-    throughput (STATS_DISTURBED_FACTOR) and latency floor (..._FLOOR_FACTOR)."""
+    throughput (STATS_DISTURBED_FACTOR) and latency floor (..._FLOOR_FACTOR).
+    names: the two sides as the reasons name them (C and C++, or C and Rust)."""
     return disturbed_pairs(c_ops, cxx_ops, True, s.disturbed_factor, c_floor, cxx_floor, labels,
-                           s.disturbed_floor_factor, s.floor_reference)
+                           s.disturbed_floor_factor, s.floor_reference, names)
 
 
 # --- the tests --------------------------------------------------------------------------
@@ -229,7 +232,7 @@ def sign_flip_p(d, seed: int = 0) -> tuple[float, str]:
 
 
 def order_effect(d, first, seed: int) -> tuple[float | None, float, float]:
-    """(p, mean d of C-first pairs, mean d of C++-first pairs).
+    """(p, mean d of C-first pairs, mean d of the pairs whose other side (C++, Rust) ran first).
 
     If the second run of a pair gains a factor g (warm caches, a settled
     host), C-first pairs show d + log g and C++-first pairs d - log g: a
@@ -240,7 +243,7 @@ def order_effect(d, first, seed: int) -> tuple[float | None, float, float]:
     """
     d = np.asarray(d, dtype=float)
     f = np.asarray(first)
-    g1, g2 = d[f == "c"], d[f == "cxx"]
+    g1, g2 = d[f == "c"], d[f != "c"]
     m1 = float(g1.mean()) if g1.size else float("nan")
     m2 = float(g2.mean()) if g2.size else float("nan")
     if g1.size < 2 or g2.size < 2:
@@ -355,9 +358,9 @@ class PairedResult:
     p_method: str = ""
     mde_alpha: float = float("nan")   # the two-sided level the MDE is computed at
     order_ratio_c_first: float = float("nan")    # geometric-mean ratio of the C-first pairs
-    order_ratio_cxx_first: float = float("nan")  # ... of the C++-first pairs
+    order_ratio_x_first: float = float("nan")  # ... of the pairs whose other side (C++, Rust) ran first
     n_c_first: int = 0
-    n_cxx_first: int = 0
+    n_x_first: int = 0
     higher_is_better: bool = True
 
     @property
@@ -375,7 +378,7 @@ class PairedResult:
         Derived from the two groups' mean log-ratios: log g = (mean_Cfirst - mean_C++first) / 2
         for a higher-is-better metric; the sign flips for latency.
         """
-        a, b = math.log(self.order_ratio_c_first), math.log(self.order_ratio_cxx_first)
+        a, b = math.log(self.order_ratio_c_first), math.log(self.order_ratio_x_first)
         g = (a - b) / 2
         return math.exp(g if self.higher_is_better else -g)
 
@@ -392,7 +395,7 @@ def paired_compare(c, cxx, boots=None, higher_is_better=True, settings: Settings
     """C against C++ over pairs: c[i] and cxx[i] ran back to back (same boot).
 
     boots: the guest-boot index of each pair (None: one boot).  first: "c" or
-    "cxx" per pair (order-effect test).  c_floor/cxx_floor: each run's latency
+    the other side's variant ("cxx", "rust") per pair (order-effect test).  c_floor/cxx_floor: each run's latency
     floor for the disturbed-run rule.  exclude: a precomputed list of Excluded
     (the caller shares one exclusion across a cell's metrics); None applies
     disturbed_pairs() to these values.  labels: pair names for the excluded
@@ -440,8 +443,8 @@ def paired_compare(c, cxx, boots=None, higher_is_better=True, settings: Settings
         n_pairs=n, ratio=math.exp(mean), ci_low=math.exp(lo), ci_high=math.exp(hi), p=p,
         mde=math.expm1(mde) if math.isfinite(mde) else float("inf"), sd_log=sd, between_boot_share=share,
         order_effect_p=order_p, excluded=list(exclude), mean_log=mean, se_log=se, n_eff=n_eff, n_boots=nboots,
-        p_method=how, mde_alpha=a_mde, order_ratio_c_first=math.exp(m1), order_ratio_cxx_first=math.exp(m2),
-        n_c_first=0 if f is None else int((f == "c").sum()), n_cxx_first=0 if f is None else int((f == "cxx").sum()),
+        p_method=how, mde_alpha=a_mde, order_ratio_c_first=math.exp(m1), order_ratio_x_first=math.exp(m2),
+        n_c_first=0 if f is None else int((f == "c").sum()), n_x_first=0 if f is None else int((f != "c").sum()),
         higher_is_better=higher_is_better)
 
 

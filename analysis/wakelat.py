@@ -23,14 +23,15 @@ import numpy as np
 
 from .compare import merge_histograms
 from .conf import Settings
-from .load import LoadgenRun, Run
+from .load import VARIANTS, LoadgenRun, Run
 from .stats import PairedResult, histogram_percentile, paired_compare
 from .wakeups import relation_problems
 
 
 def woken(run: Run) -> list[LoadgenRun]:
-    """Runs carrying wakeup figures, in a stable order."""
-    rs = [r for r in run.loadgen if r.bpf is not None and r.bpf.wakeup is not None]
+    """Runs of C/C++ pairs carrying wakeup figures, in a stable order (C against C++, as
+    inside.traced: another variant's pairs would share pair numbers with these)."""
+    rs = [r for r in run.loadgen if r.bpf is not None and r.bpf.wakeup is not None and r.rival == VARIANTS[1]]
     return sorted(rs, key=lambda r: (r.driver, r.workload, r.variant, r.rep))
 
 

@@ -9,11 +9,13 @@
 #   2. BENCH_BOOTS guest boots (bench kernel command line), each running
 #      scripts/bench_matrix.py for its share of the pairs (fresh module loads
 #      every boot): per cell a timing pass (kmodlab-load without BPF) and a
-#      BPF pass (--bpf --check), C and C++ in ABBA pairs, all appended to one
+#      BPF pass (--bpf --check), C and C++ in ABBA pairs (on the Rust kernel
+#      the counter cells also C/Rust pairs), all appended to one
 #      manifest.json; the last boot also runs Google Benchmark and fio
 #   3. on the host: module sizes and stack frames (scripts/kmod-report.sh),
 #      exact instructions per op (scripts/icount.sh; QUICK runs its --quick
-#      mode; ICOUNT=0 skips it, and the gate then says so)
+#      mode; ICOUNT=0 skips it, and the gate then says so); both take Rust
+#      too where counter_rust is built
 #   4. the newest reliability summary (results/reliability/, scripts/reliability.sh)
 #   5. the report: per kernel results/<id>/<series>/report.html and report.md,
 #      and results/<id>/report.md with C++/C per kernel and each variant

@@ -14,7 +14,13 @@ its runs to one manifest.json.  Per driver x workload cell and boot:
 
 A pair is one C and one C++ run back to back; the order alternates
 (ABBA: C,C++ | C++,C | ...), starting side alternating by boot, and every
-entry records "pass", "pair", "first" and "boot" (analysis/README.md).  With
+entry records "pass", "pair", "first" and "boot" (analysis/README.md).
+On a kernel where a driver's partial variant is built (the Rust kernel:
+counter_rust.ko) each of that driver's cells also runs C/Rust pairs, the
+same way (ABBA, timing pass topped up, BPF pass), after its C/C++ pairs;
+their entries say "pair_variants": ["c", "rust"] and their BPF pass hooks
+both sides at the syscall (pair_sides).  On Debian's kernels nothing of
+this appears: same cells, same pairs, same manifest.  With
 BENCH_DISCARD_FIRST = 1 each cell's first pair of a boot is run but not
 recorded (warm-up of the TCG translations and caches).  Counter cells are
 grouped by `sync=` mode (reloading the counter modules with that parameter).
@@ -50,7 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from analysis.conf import Settings, read_conf  # noqa: E402  (the one config reader)
-from analysis.devnames import dev_path, module_name  # noqa: E402  (the node rule)
+from analysis.devnames import dev_path, module_name, variants, variants_of  # noqa: E402  (the node rule)
 from analysis.errors import InputError  # noqa: E402
 from analysis.compare import has_floor  # noqa: E402  (which workloads have a latency floor)
 from analysis.stats import disturbed_pairs, histogram_percentile  # noqa: E402  (the disturbed-run rule)
@@ -59,8 +65,11 @@ from analysis.shard import WHOLE, parse_shard, shard_cells  # noqa: E402  (the o
 LOAD = ROOT / "build/cmake/loadgen/kmodlab-load"
 GBENCH = ROOT / "build/cmake/loadgen/kmodlab-gbench"
 FIO_JOBS = ROOT / "loadgen/fio/scull-matrix.fio"
-VARIANTS = ("c", "cxx")
+VARIANTS = variants()  # ("c", "cxx"): every driver has both; a cell's C/C++ pairs compare them
 BPF_STATS_SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
+TRACEFS_EVENTS = Path("/sys/kernel/tracing/events")
+# The BPF hook of pairs with a partial variant (pair_sides says why).
+PARTIAL_BPF_ATTACH = "tp_btf"
 
 
 def uapi(name):
@@ -287,11 +296,16 @@ class Side:
     """What one side of a pair runs: a device node, its module, and (calibration
     only) the extra_work value written to /sys/module/<module>/parameters first;
     (trace-cost timing only) kmod_dir, the module build to load the module
-    from (reloaded when the module last loaded came from another build)."""
+    from (reloaded when the module last loaded came from another build).
+    The BPF pass's hook, the same on both sides of a pair so that their
+    kernel-side figures measure the same thing: bpf_attach (kmodlab-load
+    --bpf-attach; None: its default, fentry on the driver's functions) and
+    traced (False: plain --bpf, no --bpf-trace, even in a traced cell)."""
 
-    def __init__(self, device, module, extra_work=None, kmod_dir=None):
+    def __init__(self, device, module, extra_work=None, kmod_dir=None, bpf_attach=None, traced=True):
         self.device, self.module, self.extra_work = device, module, extra_work
         self.kmod_dir = kmod_dir
+        self.bpf_attach, self.traced = bpf_attach, traced
 
 
 def load_from(module, kmod_dir, log):
@@ -312,10 +326,18 @@ def set_extra_work(module, n):
         sys.exit(f"bench: writing {n} to {path} did not stick")
 
 
-def pair_order(index, boot):
-    """ABBA: pairs alternate which side runs first; boots alternate the start."""
-    first = VARIANTS[(index + boot) % 2]
-    return first, [first, VARIANTS[1 - VARIANTS.index(first)]]
+def pair_order(index, boot, sides=VARIANTS):
+    """ABBA: pairs alternate which side runs first; boots alternate the start.
+    sides: the pair's two variants, C first (C/C++, or C/Rust)."""
+    first = sides[(index + boot) % 2]
+    return first, [first, sides[1 - sides.index(first)]]
+
+
+def pair_variants_field(sides):
+    """The manifest's record of what a pair compared: nothing for C/C++ (the
+    format's default, so Debian kernels' manifests are unchanged), else
+    "pair_variants": ["c", "rust"] (analysis/README.md)."""
+    return {} if tuple(sides) == VARIANTS else {"pair_variants": list(sides)}
 
 
 class Runner:
@@ -338,8 +360,9 @@ class Runner:
                "--duration", f"{duration}s", "--warmup", f"{s['warmup_s']}s", "--quiet",
                "--json", json_path]
         if pass_ == "bpf":
-            cmd += ["--bpf-trace" if s["bpf_trace"] and cell.traced else "--bpf",
-                    *(["--check"] if cell.checkable else [])]
+            cmd += ["--bpf-trace" if s["bpf_trace"] and cell.traced and side.traced else "--bpf",
+                    *(["--check"] if cell.checkable else []),
+                    *(["--bpf-attach", side.bpf_attach] if side.bpf_attach else [])]
         pin = s.get("pin_guest_cpu")
         if pin not in (None, "", "none") and cell.threads == 1:
             cmd = ["taskset", "-c", pin, *cmd]
@@ -393,7 +416,7 @@ class Runner:
             self.pair(cell, sides, "timing", first_index + i, self.boot * most + i, label=label)
             seen.append({e["variant"]: self.run_floor(e, pct) for e in self.entries[before:]})
             if step:
-                step(f"{cell.name} timing pair {i + 1}/{want}" + (" (top-up)" if i >= want else ""))
+                step(f"{cell.name}{label} timing pair {i + 1}/{want}" + (" (top-up)" if i >= want else ""))
             if i + 1 >= want and clean_pairs(seen, stats) >= want:
                 break
         return self.entries[start:]
@@ -401,19 +424,23 @@ class Runner:
     def pair(self, cell, sides, pass_, index, pair_id, record=True, label=""):
         """One pair: both sides back to back in ABBA order.  pair_id is unique
         within (cell, pass) over all boots; rep = pair_id + 1."""
-        first, order = pair_order(index, self.boot)
+        first, order = pair_order(index, self.boot, tuple(sides))
         tag = f"{pass_}{label}-b{self.boot}-p{pair_id}" if record else f"{pass_}{label}-b{self.boot}-warm{index}"
-        meta = {"pair": pair_id, "rep": pair_id + 1, "first": first}
+        # a warm-up pair (record False) has no pair id and no entries
+        meta = {"pair": pair_id, "rep": pair_id + 1, "first": first, **pair_variants_field(sides)} if record else {}
         for variant in order:
             self.one(cell, sides[variant], variant, pass_, tag, meta, record)
 
 
 def clean_pairs(seen, stats):
-    """How many of these pairs ([{variant: (ops/s, floor)}]) the disturbed-run rule keeps."""
+    """How many of these pairs ([{variant: (ops/s, floor)}]: C and its rival,
+    C++ or Rust) the disturbed-run rule keeps."""
     col = lambda v, k: [x[v][k] for x in seen]  # noqa: E731
-    floors = seen[0]["c"][1] is not None
-    gone = disturbed_pairs(col("c", 0), col("cxx", 0), True, stats.disturbed_factor,
-                           col("c", 1) if floors else None, col("cxx", 1) if floors else None,
+    ref = VARIANTS[0]
+    other = next(v for v in seen[0] if v != ref)
+    floors = seen[0][ref][1] is not None
+    gone = disturbed_pairs(col(ref, 0), col(other, 0), True, stats.disturbed_factor,
+                           col(ref, 1) if floors else None, col(other, 1) if floors else None,
                            None, stats.disturbed_floor_factor, stats.floor_reference)
     return len(seen) - len(gone)
 
@@ -423,31 +450,93 @@ def group_by_sync(cells):
     return sorted(cells, key=lambda c: (c.sync is not None, c.sync or ""))
 
 
-def run_matrix(cells, runner, s, progress):
-    """This boot's pairs: per cell a timing block then a BPF block."""
+def built_modules():
+    """Names of the modules built for the running kernel (scripts/modules.sh
+    list: the one owner of where a kernel's modules are)."""
+    out = subprocess.run([str(ROOT / "scripts/modules.sh"), "list"], check=True, capture_output=True,
+                         text=True).stdout
+    return {Path(ko).name.split(".", 1)[0] for ko in out.split()}
+
+
+def rivals(cell, built):
+    """The variants a cell's C runs are paired with: C++ always (every driver
+    has it), then each partial variant of the driver (KMODLAB_PARTIAL_VARIANTS:
+    counter's "rust") whose module is built for this kernel (the Rust kernel
+    only): on Debian's kernels the cells and their pairs stay as they were."""
+    return [VARIANTS[1]] + [v for v in variants_of(cell.base) if v not in VARIANTS and cell.module(v) in built]
+
+
+def has_tracepoints(module):
+    """Whether the loaded module defines tracepoints of its own (its events/ folder in tracefs)."""
+    return (TRACEFS_EVENTS / module).is_dir()
+
+
+def pair_sides(cell, rival, log):
+    """The two sides of a cell's pairs of C against `rival`, C first.
+
+    C/C++ pairs: kmodlab-load's defaults.  A pair with a partial variant
+    (Rust) runs its BPF pass in tp_btf mode on BOTH sides: the default hook,
+    fentry on the driver's file operations, finds them by name and needs
+    their BTF, and Rust's have neither (v0-mangled symbols; Kbuild's pahole
+    --lang_exclude=rust leaves Rust out of the module's BTF, vm/rust-kernel/
+    README.md), so C would be hooked at its file operations and Rust at its
+    whole syscall.  tp_btf (raw_syscalls with BTF) hooks both the same way:
+    whole-syscall latency, and lock contention inside it.  --bpf-trace only
+    when both modules define tracepoints (counter_rust has none: its pairs'
+    BPF pass is plain --bpf on both sides, said in the log)."""
+    if rival == VARIANTS[1]:
+        return {v: Side(cell.device(v), cell.module(v)) for v in VARIANTS}
+    pair = (VARIANTS[0], rival)
+    untraced = [cell.module(v) for v in pair if not has_tracepoints(cell.module(v))]
+    if untraced and cell.traced:
+        log.write(f"# {cell.name} {'/'.join(pair)} pairs: no tracepoints in {', '.join(untraced)}: "
+                  "their BPF pass runs --bpf without --bpf-trace on both sides\n")
+    return {v: Side(cell.device(v), cell.module(v), bpf_attach=PARTIAL_BPF_ATTACH, traced=not untraced)
+            for v in pair}
+
+
+def pair_label(sides):
+    """File-name tag of a pair's runs: none for C/C++, "-rust" for C/Rust (its C runs are other files)."""
+    return "" if tuple(sides) == VARIANTS else f"-{'-'.join(v for v in sides if v != VARIANTS[0])}"
+
+
+def cell_block(cell, sides, runner, s, pass_, n, progress):
+    """One pass of one cell against one rival: the warm-up pairs, then n pairs
+    (the timing pass topped up by Runner.timing_pairs)."""
+    label = pair_label(sides)
+    what = f"{cell.name}{label} {pass_}"  # "counter/incr-t1-mutex-rust bpf": the C/Rust pairs
+    for w in range(s["discard_first"]):
+        runner.pair(cell, sides, pass_, w, None, record=False, label=label)
+        progress.step(f"{what} warm-up pair (not recorded)")
+    if pass_ == "timing":
+        runner.timing_pairs(cell, sides, n, s["max_pairs_per_boot"], s["stats"], s["discard_first"],
+                            label=label, step=progress.step)
+        return
+    for i in range(n):
+        runner.pair(cell, sides, pass_, i + s["discard_first"], runner.boot * n + i, label=label)
+        progress.step(f"{what} pair {i + 1}/{n}")
+
+
+def run_matrix(cells, runner, s, progress, built):
+    """This boot's pairs: per cell a timing block then a BPF block, each with
+    the C/C++ pairs first and then the pairs of C against every other
+    variant built for this kernel (rivals: counter's Rust on the Rust kernel)."""
     current_sync = None
-    counter_mods = [f"{uapi('COUNTER_NAME')}_{v}" for v in VARIANTS]
+    counter = uapi("COUNTER_NAME")
+    counter_mods = [module_name(counter, v) for v in variants_of(counter) if module_name(counter, v) in built]
     for cell in group_by_sync(cells):
         if cell.sync and cell.sync != current_sync:
             ensure_sync(counter_mods, cell.sync, runner.log)
             current_sync = cell.sync
-        sides = {v: Side(cell.device(v), cell.module(v)) for v in VARIANTS}
+        comparisons = [pair_sides(cell, r, runner.log) for r in rivals(cell, built)]
         for pass_, n in (("timing", s["pairs_per_boot"]), ("bpf", s["bpf_pairs_per_boot"])):
             if n == 0:
                 continue
-            if pass_ == "timing":
-                assert_uninstrumented()
-            for w in range(s["discard_first"]):
-                runner.pair(cell, sides, pass_, w, None, record=False)
-                progress.step(f"{cell.name} {pass_} warm-up pair (not recorded)")
-            if pass_ == "timing":
-                runner.timing_pairs(cell, sides, n, s["max_pairs_per_boot"], s["stats"], s["discard_first"],
-                                    step=progress.step)
-                continue
-            for i in range(n):
-                runner.pair(cell, sides, pass_, i + s["discard_first"], runner.boot * n + i)
-                progress.step(f"{cell.name} {pass_} pair {i + 1}/{n}")
-    return current_sync
+            for sides in comparisons:
+                if pass_ == "timing":
+                    assert_uninstrumented()
+                cell_block(cell, sides, runner, s, pass_, n, progress)
+    return current_sync, counter_mods
 
 
 def gbench_map(sync0):
@@ -589,7 +678,7 @@ def machine_record(raw):
     return m
 
 
-def new_manifest(out, opt, s, matrix, mine):
+def new_manifest(out, opt, s, matrix, mine, built):
     design = {"boots": opt.boots, "pairs_per_boot": s["pairs_per_boot"],
               "max_pairs_per_boot": s["max_pairs_per_boot"],
               "bpf_pairs_per_boot": s["bpf_pairs_per_boot"], "order": "ABBA",
@@ -600,6 +689,13 @@ def new_manifest(out, opt, s, matrix, mine):
               "discard_first": s["discard_first"], "pin_guest_cpu": s["pin_guest_cpu"] or "none",
               "pin_host_vcpus": os.environ.get("KMODLAB_PIN", "") or "none",
               "module_loads": "fresh in every boot; counter modules reloaded per sync mode"}
+    # Pairs beyond C/C++ (the Rust kernel's counter_rust): which, and how their
+    # BPF pass differs; absent on Debian's kernels, whose manifests stay as they were.
+    extra = sorted({f"{c.driver}: c/{r}" for c in mine for r in rivals(c, built) if r != VARIANTS[1]})
+    if extra:
+        design["other_pairs"] = {"pairs": extra, "bpf_attach": PARTIAL_BPF_ATTACH,
+                                 "why": "the partial variant's functions have no BTF (fentry) and mangled "
+                                        "names (kprobe): both sides hooked at the syscall"}
     return {"id": opt.run_id or out.name, "started": now_iso(), "quick": opt.quick, "env": env_record(),
             "kernel": platform.release(), "kernel_name": opt.kernel_name or "",
             "commit": opt.commit or "unknown",
@@ -613,14 +709,17 @@ def new_manifest(out, opt, s, matrix, mine):
 
 
 def probe_effect(runs):
-    """Per cell and variant: the timing-pass runs (BPF off) against the BPF-pass runs (on)."""
+    """Per cell, variant and comparison: the timing-pass runs (BPF off) against
+    the BPF-pass runs (on).  C's runs of C/C++ and of C/Rust pairs are apart:
+    their BPF passes hook the calls differently (pair_sides)."""
     groups = {}
     for r in runs:
         if r.get("kind") != "loadgen":
             continue
-        g = groups.setdefault((r["driver"], r["workload"], r["variant"]),
+        pv = r.get("pair_variants")
+        g = groups.setdefault((r["driver"], r["workload"], r["variant"], str(pv)),
                               {"driver": r["driver"], "workload": r["workload"], "variant": r["variant"],
-                               "bpf_off": [], "bpf_on": []})
+                               **({"pair_variants": pv} if pv else {}), "bpf_off": [], "bpf_on": []})
         g["bpf_on" if r["pass"] == "bpf" else "bpf_off"].append(r["file"])
     return [g for g in groups.values() if g["bpf_on"] and g["bpf_off"]]
 
@@ -703,17 +802,19 @@ def main():
     for tool in (LOAD, GBENCH):
         if not tool.exists():
             sys.exit(f"bench: {tool} missing: run 'make build' first")
+    built = built_modules()  # counter_rust.ko on the Rust kernel: its cells get C/Rust pairs too
     if opt.boot == 0:
-        manifest = new_manifest(out, opt, s, matrix, cells)
+        manifest = new_manifest(out, opt, s, matrix, cells, built)
     else:
         manifest = json.loads((out / "manifest.json").read_text())
     log.write(f"# boot {opt.boot}/{opt.boots} {now_iso()} kernel {platform.release()}\n")
     run([ROOT / "scripts/modules.sh", "load"], log)
 
     per_cell = (s["pairs_per_boot"] + s["bpf_pairs_per_boot"]) + s["discard_first"] * 2
-    progress = Progress(len(cells) * per_cell + (2 if opt.extras else 0), opt.boot, opt.boots)
+    blocks = sum(len(rivals(c, built)) for c in cells)  # a cell's C/C++ pairs, and C/Rust where built
+    progress = Progress(blocks * per_cell + (2 if opt.extras else 0), opt.boot, opt.boots)
     runner = Runner(out, log, s, opt.boot)
-    current_sync = run_matrix(cells, runner, s, progress)
+    current_sync, counter_mods = run_matrix(cells, runner, s, progress, built)
     manifest["runs"].extend(runner.entries)
     manifest.setdefault("boots_done", []).append({"boot": opt.boot, "finished": now_iso(),
                                                   "kernel": platform.release(),
@@ -722,7 +823,7 @@ def main():
     if opt.extras:
         sync0 = s["sync_modes"][0]
         if current_sync not in (None, sync0):
-            ensure_sync([f"{uapi('COUNTER_NAME')}_{v}" for v in VARIANTS], sync0, log)
+            ensure_sync(counter_mods, sync0, log)
         only = set(names) if opt.shard.count > 1 or opt.cells else None
         manifest["runs"].extend(run_gbench(out, log, opt.quick, opt.boots * s["pairs_per_boot"], sync0, only))
         progress.step("Google Benchmark")

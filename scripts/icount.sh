@@ -10,7 +10,10 @@
 #   --ops N         operations per window (default 1000; --quick: 200)
 #   --quick         200 ops, one workload per driver (the mode make bench uses)
 #   --workloads     DRIVER:WORKLOAD list (default: all of icount-op --list)
-#   --variants      variants to measure (default "c cxx")
+#   --variants      variants to measure (default: "c cxx", and each variant only
+#                   some drivers have whose module is built for the kernel: Rust
+#                   on the lab's Rust kernel, "c cxx rust"; a driver without a
+#                   variant is skipped for it)
 #   --extra-work N  load every driver with extra_work=N (the planted cost);
 #                   several values: one boot, every window at each value
 #                   (make icount EXTRA_WORK=N)
@@ -36,7 +39,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
 OPS="" QUICK=0 WORKLOADS="" OUTDIR="" RUNDIR="" EXTRA="" EXPLAIN="" MODPARAMS=""
-VARIANTS=${KMODLAB_VARIANTS:-c cxx}
+VARIANTS=${KMODLAB_VARIANTS:-}
 die() { echo "icount: error: $*" >&2; exit 1; }
 usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -76,6 +79,17 @@ if [ -z "$WORKLOADS" ]; then
 	fi
 fi
 [ -n "$(scripts/modules.sh list)" ] || die "no modules built: run 'make modules'"
+# The variants every driver has, then each partial one (KMODLAB_PARTIAL_VARIANTS,
+# analysis/devnames.py) whose module is built for this kernel: counter_rust.ko on
+# the Rust kernel gives "c cxx rust", Debian's kernels "c cxx".
+if [ -z "$VARIANTS" ]; then
+	VARIANTS=$(scripts/modules.sh list | xargs -rn1 basename | sed 's/\.ko$//' | "$PYTHON" -c '
+import sys
+from analysis.devnames import drivers, module_name, partial_variants, variants, variants_of
+built = set(sys.stdin.read().split())
+extra = [v for v in partial_variants() if any(v in variants_of(d) and module_name(d, v) in built for d in drivers())]
+print(" ".join(variants() + tuple(extra)))') || die "cannot work out the variants (analysis/devnames.py)"
+fi
 
 RUNDIR=${RUNDIR:-$ROOT/build/icount/runs/$(date +%Y%m%d-%H%M%S)}
 RUNDIR=$(mkdir -p "$RUNDIR" && cd "$RUNDIR" && pwd) || die "cannot create $RUNDIR"

@@ -4,12 +4,14 @@
 # Usage: scripts/kmod-report.sh [--json FILE] [--check] [--no-build] [MODULE_DIR...]
 #
 # For every .ko in kmod/c and kmod/cxx as built for the default kernel
-# (KERNEL= another; build/kernels/<abi>/kmod/, kmod/Makefile), or in the
-# given module output folders:
+# (KERNEL= another; build/kernels/<abi>/kmod/, kmod/Makefile), and kmod/rust
+# where it built one (the Rust kernel's counter_rust), or in the given module
+# output folders:
 #   sizes    text / rodata / data / bss in bytes, from `size -A` (text: .text*,
 #            .init.text, .exit.text; rodata: .rodata*; data: .data*; bss: .bss*)
 #   stack    the largest stack frame of the module's objects, from the
-#            -fstack-usage .su files (function, bytes, static/dynamic)
+#            -fstack-usage .su files (function, bytes, static/dynamic);
+#            null for a Rust module: rustc writes no .su files
 #   dispatch every file_operations table in the module (an object of
 #            sizeof(struct file_operations) whose owner slot points at
 #            __this_module), each slot's target, where it is defined (C++
@@ -48,7 +50,11 @@ while [ $# -gt 0 ]; do
 done
 # The modules as built for one kernel (KERNEL=, else the default one).
 KMOD_OUT=$("$ROOT/scripts/conf.sh" kernel "${KERNEL:-}" kmod) || exit 1
-[ ${#dirs[@]} -gt 0 ] || dirs=("$KMOD_OUT/c" "$KMOD_OUT/cxx")
+if [ ${#dirs[@]} = 0 ]; then
+	dirs=("$KMOD_OUT/c" "$KMOD_OUT/cxx")
+	# kmod/rust builds only for a kernel with CONFIG_RUST: there it joins, elsewhere it has no .ko
+	ls "$KMOD_OUT/rust"/*.ko >/dev/null 2>&1 && dirs+=("$KMOD_OUT/rust")
+fi
 for d in "${dirs[@]}"; do
 	ls "$d"/*.ko >/dev/null 2>&1 || { echo "kmod-report: no .ko in $d: build first (make modules)" >&2; exit 1; }
 done
@@ -61,7 +67,8 @@ for d in "${dirs[@]}"; do
 	missing=0
 	for mod in "$d"/*.mod; do
 		for o in $(cat "$mod"); do
-			[ -f "${o%.o}.su" ] || missing=1
+			# a Rust object (its .rs beside it) never has one: rustc has no -fstack-usage
+			[ -f "${o%.o}.su" ] || [ -e "${o%.o}.rs" ] || missing=1
 		done
 	done
 	if [ $missing = 0 ]; then
@@ -75,7 +82,9 @@ for d in "${dirs[@]}"; do
 		cp "$ROOT/scripts/check-cxx-objects.sh" "$priv/scripts/"
 		rel=kmod/${d##*/}
 		echo "kmod-report: $rel has no .su files: building a private copy with -fstack-usage" >&2
-		make -s -C "$kdir" M="$priv/$rel" KCFLAGS=-fstack-usage modules \
+		# A self-built kernel's make arguments (the Rust kernel: LLVM=1, as kmod/Makefile passes them).
+		# shellcheck disable=SC2046
+		make -s -C "$kdir" $(cat "$kdir/kmodlab-make-args" 2>/dev/null) M="$priv/$rel" KCFLAGS=-fstack-usage modules \
 			>"$priv/build.log" 2>&1 || { echo "kmod-report: private build failed, see $priv/build.log" >&2; exit 1; }
 		su_dirs+=("$priv/$rel")
 	else

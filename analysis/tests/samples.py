@@ -40,6 +40,10 @@ MODULES = {"scull_c": (6000, 400, 900, 64, 184), "scull_cxx": (6400, 400, 1000, 
 
 # (driver, workload) -> C driver insn/op, C++ driver insn/op, C kernel insn/op, C++ kernel insn/op
 ICOUNT = {("scull", "read4k"): (210.0, 226.0, 1650.0, 1666.0), ("counter", "write1"): (84.0, 101.0, 921.0, 938.0)}
+# The Rust column (a run with rust=...: the Rust kernel's counter): counter_rust's sizes (max_stack
+# None: kmod-report has no .su files for Rust), and its counts (driver insn/op, kernel insn/op).
+RUST_MODULE = ("counter_rust", (4436, 200, 600, 16, None))
+RUST_ICOUNT = {("counter", "write1"): (70.0, 941.0)}
 
 
 def log_hist(lat_ns: np.ndarray) -> list[list[int]]:
@@ -99,8 +103,9 @@ def fio_doc(ops_per_s, p50, p99):
 
 
 def _timing_value(rng, base, ratio, variant, boot_ratio, drift, cv, second, order_gain):
-    """One run's throughput: the pair's shared drift, the boot's ratio shift, own noise, order effect."""
-    mean = base * drift * ((ratio * boot_ratio) if variant == "cxx" else 1.0)
+    """One run's throughput: the pair's shared drift, the boot's ratio shift, own noise, order effect
+    (ratio: the other side's true ratio to C, C++'s or Rust's)."""
+    mean = base * drift * ((ratio * boot_ratio) if variant != "c" else 1.0)
     return float(mean * rng.lognormal(0, cv) * ((1 + order_gain) if second else 1.0))
 
 
@@ -109,7 +114,8 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
               finished: str = "2026-11-23T12:30:00Z", icount_cxx: dict | None = None,
               icount_ok: bool = True, boots: int = 2, pairs_per_boot: int = 6, bpf_pairs: int = 3,
               boot_sd: float = 0.005, order_gain: float = 0.0, disturbed: dict | None = None,
-              quick: bool = False, drop_cells=(), variant_sides: dict | None = None) -> Path:
+              quick: bool = False, drop_cells=(), variant_sides: dict | None = None,
+              rust: dict | None = None) -> Path:
     """A whole run directory of the paired design: manifest, timing and BPF passes, fio, gbench, modules, ...
 
     ratio_override: {(driver, workload): true C++/C ratio} replaces the cell's default.
@@ -120,6 +126,9 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
     order_gain:     the second run of every pair is this fraction faster.
     disturbed:      {(driver, workload): [(pair, variant), ...]}: those timing runs are 10x slower throughout.
     drop_cells:     (driver, workload) cells left out of the run.
+    rust:           {(driver, workload): true Rust/C ratio}: those cells also get C/Rust pairs in both passes
+                    (manifest "pair_variants", files tagged "-rust", after the cell's C/C++ pairs), and the
+                    run a counter_rust module and Rust icount row (the Rust kernel's bench).
     """
     rng = np.random.default_rng(seed)
     d.mkdir(parents=True, exist_ok=True)
@@ -136,28 +145,32 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
             continue
         ratio = (ratio_override or {}).get((driver, wl), ratio)
         slow = set((disturbed or {}).get((driver, wl), []))
+        sides = [("cxx", ratio)] + ([("rust", rust[(driver, wl)])] if (driver, wl) in (rust or {}) else [])
         for pass_, npairs in (("timing", boots * pairs_per_boot), ("bpf", bpf_pairs)):
-            for k in range(npairs):
-                boot = k // pairs_per_boot if pass_ == "timing" else 0
-                first = "c" if k % 2 == 0 else "cxx"  # ABBA: C first, then C++ first, ...
-                drift = rng.lognormal(0, 0.03)
-                order = ("c", "cxx") if first == "c" else ("cxx", "c")
-                for variant in order:
-                    ops_s = _timing_value(rng, base, ratio, variant, boot_ratio[boot], drift, cv,
-                                          variant != first, order_gain)
-                    if pass_ == "timing" and (k, variant) in slow:
-                        ops_s /= 10.0
-                    rel = f"raw/{driver}-{wl}-{pass_}-p{k}-{variant}.json"
-                    fail = variant == "cxx" and k == 0 and pass_ == "timing"
-                    put(rel, loadgen_doc(rng, driver, wl, op, threads, sync, variant, ops_s,
-                                         check_ok=not (fail and failed_check == wl),
-                                         errors={"EIO": 3} if fail and bad_errors == wl else None,
-                                         bpf=pass_ == "bpf", bytes_per_op=bpo))
-                    runs.append({"file": rel, "kind": "loadgen", "driver": driver, "workload": wl,
-                                 "variant": variant, "rep": k + 1, "pass": pass_, "pair": k, "first": first,
-                                 "boot": boot, "params": {"threads": threads, **({"sync": sync} if sync else {})}})
+            for other, true_ratio in sides:
+                for k in range(npairs):
+                    boot = k // pairs_per_boot if pass_ == "timing" else 0
+                    first = "c" if k % 2 == 0 else other  # ABBA: C first, then the other side first, ...
+                    drift = rng.lognormal(0, 0.03)
+                    order = ("c", other) if first == "c" else (other, "c")
+                    for variant in order:
+                        ops_s = _timing_value(rng, base, true_ratio, variant, boot_ratio[boot], drift, cv,
+                                              variant != first, order_gain)
+                        if pass_ == "timing" and (k, variant) in slow and other == "cxx":
+                            ops_s /= 10.0
+                        tag = "" if other == "cxx" else f"-{other}"
+                        rel = f"raw/{driver}-{wl}-{pass_}{tag}-p{k}-{variant}.json"
+                        fail = variant == "cxx" and k == 0 and pass_ == "timing"
+                        put(rel, loadgen_doc(rng, driver, wl, op, threads, sync, variant, ops_s,
+                                             check_ok=not (fail and failed_check == wl),
+                                             errors={"EIO": 3} if fail and bad_errors == wl else None,
+                                             bpf=pass_ == "bpf", bytes_per_op=bpo))
+                        runs.append({"file": rel, "kind": "loadgen", "driver": driver, "workload": wl,
+                                     "variant": variant, "rep": k + 1, "pass": pass_, "pair": k, "first": first,
+                                     "boot": boot, "params": {"threads": threads, **({"sync": sync} if sync else {})},
+                                     **({} if other == "cxx" else {"pair_variants": ["c", other]})})
     _write_tools(d, rng, cv, runs, put)
-    _write_static(d, put, module_growth, icount_cxx, icount_ok)
+    _write_static(d, put, module_growth, icount_cxx, icount_ok, rust=bool(rust))
     manifest = {"id": run_id, "started": "2026-11-23T12:00:00Z", "finished": finished, "quick": quick, "env": ENV,
                 "design": {"boots": boots, "pairs_per_boot": pairs_per_boot, "order": "ABBA",
                            "pass_timing": "no BPF attached, bpf_stats off", "pass_bpf": True},
@@ -166,8 +179,10 @@ def write_run(d: Path, seed: int, run_id: str, ratio_override: dict | None = Non
     groups = {}
     for e in runs:
         if e["kind"] == "loadgen":
-            g = groups.setdefault((e["driver"], e["workload"], e["variant"]), {
-                "driver": e["driver"], "workload": e["workload"], "variant": e["variant"], "bpf_off": [], "bpf_on": []})
+            pv = e.get("pair_variants")
+            g = groups.setdefault((e["driver"], e["workload"], e["variant"], str(pv)), {
+                "driver": e["driver"], "workload": e["workload"], "variant": e["variant"],
+                **({"pair_variants": pv} if pv else {}), "bpf_off": [], "bpf_on": []})
             g["bpf_on" if e["pass"] == "bpf" else "bpf_off"].append(e["file"])
     manifest["probe_effect"] = list(groups.values())
     if variant_sides:
@@ -202,13 +217,14 @@ def _write_tools(d, rng, cv, runs, put):
         f"scull/pread:4096/{v}": {"driver": "scull", "workload": "pread4096", "variant": v} for v in ("c", "cxx")}})
 
 
-def _write_static(d, put, module_growth, icount_cxx, icount_ok):
+def _write_static(d, put, module_growth, icount_cxx, icount_ok, rust=False):
     """modules.json (scripts/kmod-report.sh --json, trimmed), reliability.json, icount.json."""
     mods = {}
-    for name, (text, data, rodata, bss, stack) in MODULES.items():
+    for name, (text, data, rodata, bss, stack) in list(MODULES.items()) + ([RUST_MODULE] if rust else []):
         text = int(text * (module_growth or {}).get(name, 1.0))
         mods[name] = {"ko": f"kmod/x/{name}.ko", "sizes": {"text": text, "rodata": rodata, "data": data, "bss": bss},
-                      "max_stack": {"function": f"{name}_write", "bytes": stack, "kind": "static"}}
+                      "max_stack": None if stack is None else {"function": f"{name}_write", "bytes": stack,
+                                                               "kind": "static"}}
     op = {"c_entry": "scull_c_read", "cxx_entry": "scull_cxx_read", "c_indirect": 0, "cxx_indirect": 0,
           "extra_indirect": 0, "cxx_helper_calls": 2, "cxx_helpers": ["kcxx_copy_to_user"], "c_direct_calls": 3,
           "cxx_direct_calls": 4, "c_instructions": 60, "cxx_instructions": 64}
@@ -220,6 +236,11 @@ def _write_static(d, put, module_growth, icount_cxx, icount_ok):
         x = (icount_cxx or {}).get((drv, wl), x)
         comps.append({"driver": drv, "workload": wl, "driver_insn_per_op": {"c": c, "cxx": x}, "driver_ratio": x / c,
                       "kernel_insn_per_op": {"c": kc, "cxx": kc - c + x}, "kernel_ratio": (kc - c + x) / kc})
+        if rust and (drv, wl) in RUST_ICOUNT:
+            r, kr = RUST_ICOUNT[(drv, wl)]
+            comps.append({"driver": drv, "workload": wl, "pair_variants": ["c", "rust"],
+                          "driver_insn_per_op": {"c": c, "rust": r}, "driver_ratio": r / c,
+                          "kernel_insn_per_op": {"c": kc, "rust": kr}, "kernel_ratio": kr / kc})
     put("icount.json", {"schema": "kmodlab-icount/1", "kernel": ENV["kernel"], "vcpus": 1, "ok": icount_ok,
                         "problems": [] if icount_ok else ["window 7 (scull read4k cxx): 3 ops failed"],
                         "comparisons": comps, "windows": []})

@@ -17,7 +17,7 @@ import samples
 MATRIX = [f"{d}/{w}" for d, w, *_ in samples.CELLS]
 MACHINE_A = {"host": "runner-a", "id": "aaaaaaaaaaaaaaaa", "id_source": "/etc/machine-id"}
 MACHINE_B = {"host": "runner-b", "id": "bbbbbbbbbbbbbbbb", "id_source": "/etc/machine-id"}
-RELEASES = {"6.1": "6.1.0-57-amd64", "6.12": "6.12.117+deb12-amd64"}
+RELEASES = {"6.1": "6.1.0-57-amd64", "6.12": "6.12.117+deb12-amd64", "rust": "6.12.117-kmodlab-rust"}
 
 
 def patch(path: Path, fn) -> None:
@@ -29,8 +29,10 @@ def patch(path: Path, fn) -> None:
 
 def write_shard(d: Path, shard: Shard, kernels=("6.1",), machine=None, seed: int = 1, commit: str = "c0ffee",
                 ratio_override: dict | None = None, per_kernel_ratio: dict | None = None, cells=None,
-                quick: bool = False, finished: str = "2026-11-30T12:00:00Z", **kw) -> Path:
-    """One shard's bench set at d.  per_kernel_ratio: {series: ratio_override for that kernel}."""
+                quick: bool = False, finished: str = "2026-11-30T12:00:00Z", per_kernel_rust: dict | None = None,
+                **kw) -> Path:
+    """One shard's bench set at d.  per_kernel_ratio: {series: ratio_override for that kernel};
+    per_kernel_rust: {series: samples.write_run's rust= for that kernel (its C/Rust pairs)}."""
     machine = machine or MACHINE_A
     mine = shard_cells(MATRIX, shard) if cells is None else list(cells)
     drop = tuple(tuple(c.split("/")) for c in MATRIX if c not in mine)
@@ -39,7 +41,7 @@ def write_shard(d: Path, shard: Shard, kernels=("6.1",), machine=None, seed: int
         kd = d / series
         ro = {**(ratio_override or {}), **(per_kernel_ratio or {}).get(series, {})}
         samples.write_run(kd, seed + 100 * i, f"{d.name}-{series}", ratio_override=ro, drop_cells=drop, quick=quick,
-                          finished=finished, **kw)
+                          finished=finished, rust=(per_kernel_rust or {}).get(series), **kw)
 
         def fields(m, series=series):
             m["env"] = dict(m["env"], kernel=RELEASES[series], host=machine["host"])

@@ -137,3 +137,13 @@ def test_every_driver_source_is_in_the_table():
     """kmod/c/<base>_c.c exists exactly for the header's drivers."""
     sources = {p.name[:-len("_c.c")] for p in (ROOT / "kmod" / "c").glob("*_c.c") if not p.name.endswith(".mod.c")}
     assert sources == set(devnames.drivers())
+
+
+def test_every_variant_has_one_language_label():
+    """Reports name a variant's language through devnames.label only: C, C++ and the partial Rust
+    (KMODLAB_PARTIAL_VARIANTS), each distinct; an unknown variant is an error, not a made-up label."""
+    every = devnames.variants() + devnames.partial_variants()
+    assert devnames.partial_variants() == ("rust",)
+    assert [devnames.label(v) for v in every] == ["C", "C++", "Rust"]
+    with pytest.raises(ValueError, match="unknown variant"):
+        devnames.label("go")

@@ -189,3 +189,64 @@ def test_report_section_from_run_dir(tmp_path, base):
     assert kinds[0] == "heading" and kinds.count("table") == 5  # 2 scopes x (values, ratios) + 1 path
     assert ip.run_class_gates(tmp_path, tmp_path, 0.01)
     assert ip.report_section(tmp_path / "nothing") == []
+
+
+# --- the Rust column: a run that counted counter_rust (the Rust kernel, icount.sh "c cxx rust") ---
+@pytest.fixture
+def with_rust():
+    return doc(window("scull", "read4k", "c", 116), window("scull", "read4k", "cxx", 95),
+               window("counter", "write1", "c", 104), window("counter", "write1", "cxx", 95),
+               window("counter", "write1", "rust", 70, atomics=0))
+
+
+def test_rust_windows_get_their_own_tables(with_rust):
+    """Profile and report: the C/C++ tables as before (both paths), then C against Rust for the paths
+    with a Rust window only (counter), values "C / Rust" and ratios Rust/C."""
+    assert ip.rivals_of(with_rust) == ["cxx", "rust"]
+    head, values, ratios = ip.class_rows(with_rust, "driver", "rust")
+    assert [v[:3] for v in values] == [["counter", "write1", "104 / 70"]]
+    assert ratios[0][2] == "0.673" and ratios[0][2 + ip.FIGURES.index("atomics")] == "0.000"
+    assert [v[:2] for v in ip.class_rows(with_rust, "driver")[1]] == [["scull", "read4k"], ["counter", "write1"]]
+    text = ip.profile_text(with_rust)
+    assert "C against Rust (the paths the run counted in Rust):" in text and "Driver's own code, Rust/C:" in text
+    rows = ip.function_rows(with_rust, "counter", "write1", "rust")
+    assert {r[0] for r in rows if r[1] == "driver"} == {"C", "Rust"}
+
+
+def test_report_section_adds_c_against_rust(with_rust, tmp_path):
+    (tmp_path / "icount.json").write_text(json.dumps(with_rust))
+    (tmp_path / "manifest.json").write_text(json.dumps({"icount": "icount.json"}))
+    items = ip.report_section(tmp_path)
+    heads = [i[1] for i in items if i[0] == "heading"]
+    assert heads == ["Cost profile per operation (exact, QEMU TCG plugin)",
+                     "Cost profile per operation: C against Rust (exact)"]
+    rust_part = items[[i[1] for i in items].index(heads[1]):]
+    assert any(i[0] == "para" and i[1].startswith("Per operation, C / Rust, driver's own code") for i in rust_part)
+    assert not any(i[0] == "para" and "scull" in i[1] for i in rust_part)  # scull has no Rust window
+
+
+def test_class_gate_covers_rust_windows(with_rust):
+    """The class gate checks every variant the baseline counted: a Rust window that grows fails."""
+    new = copy.deepcopy(with_rust)
+    new["windows"][4]["driver_calls_per_op"] += 1
+    st = statuses(ip.class_gates(with_rust, new, 0.01))
+    assert st["icount classes counter/write1 Rust driver"] == "FAIL"
+    assert st["icount classes counter/write1 C driver"] == "PASS" and len(st) == 10
+
+
+def test_icount_report_compares_every_counted_variant_with_c():
+    """vm/plugin/icount_report.py: one comparison row per path and variant against C, C++ first and
+    without pair_variants (as before), Rust's naming its pair_variants; the text table marks the row."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "vm" / "plugin"))
+    import icount_report as ir
+    ws = [dict(window("counter", "write1", v, n), driver_code_lines=3)
+          for v, n in (("c", 104), ("cxx", 95), ("rust", 70))]
+    for w in ws:
+        w["kernel_insn_per_op"]["undisturbed"] = {"mean": 600.0 + w["driver_insn_per_op"]}
+    rows = ir.comparisons(ws)
+    assert [r.get("pair_variants") for r in rows] == [None, ["c", "rust"]]
+    assert rows[1]["driver_insn_per_op"] == {"c": 104.0, "rust": 70.0} and round(rows[1]["driver_ratio"], 3) == 0.673
+    text = ir.table({"comparisons": rows, "reference": {}, "windows": [], "problems": [], "cache": {}})
+    assert "write1 (rust)" in text and "(rows marked (rust): that variant in the C++ columns)" in text

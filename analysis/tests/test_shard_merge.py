@@ -118,7 +118,7 @@ def test_merge_two_machines(tmp_path, two_shards, settings):
     assert len(machine_of_boot) == 4 and all(len(v) == 1 for v in machine_of_boot.values())
     for cr in compare_run(run, settings):  # no pair spans machines: both runs of a pair carry one machine tag
         for p in cr.pairs:
-            assert p.c.file.split("/")[0] == p.cxx.file.split("/")[0]
+            assert p.c.file.split("/")[0] == p.x.file.split("/")[0]
     assert {m["host"] for m in man["machines"]} == {"runner-a", "runner-b"}
 
 

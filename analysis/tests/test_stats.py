@@ -177,7 +177,7 @@ def test_order_effect_detected_and_absent(fast):
     r = stats.paired_compare(c, x, settings=fast, first=first)
     assert r.order_effect_p < 0.01 and r.second_run_gain == pytest.approx(1.05, abs=0.02)
     assert r.ci_low < 1.0 < r.ci_high  # ABBA: the order effect cancels in the ratio
-    assert r.n_c_first == 12 and r.n_cxx_first == 12
+    assert r.n_c_first == 12 and r.n_x_first == 12
     rng = np.random.default_rng(13)
     c, x, _, first = _pairs(rng, 24, 1.0, noise=0.02)
     assert stats.paired_compare(c, x, settings=fast, first=first).order_effect_p > 0.05

@@ -88,6 +88,7 @@ public:
 		// paired runs sleep in the driver: how long a woken thread waits to run
 		bo.wakelat = paired_op(run);
 		bo.trace_events = run.opt.bpf_trace;
+		bo.attach = run.opt.bpf_attach;
 		session_ = kmodlab::bpf::Session::open(bo, &err);
 		if (!session_)
 			die("--bpf: " + err);

@@ -290,6 +290,16 @@ void output_options(CLI::App &app, Options &o)
 	     "--bpf and the driver's own tracepoints: scull and counter\n"
 	     "event counts, lkp_enc's per-phase latency; with --check\n"
 	     "also the counts against the operations (loadgen/README.md)");
+	// The session checks the name against its modes (bpf/session.cpp kModes):
+	// one list, and its message names them all.
+	value(app, "--bpf-attach", "MODE", "how --bpf hooks the calls: auto (default: fentry on the\n"
+					       "driver's functions, else the first mode that loads),\n"
+					       "fentry, kprobe, tp_btf, raw_tp, tracepoint (bpf/README.md)",
+	      [&](const std::string &v) {
+		      if (v.empty())
+			      bad("bpf-attach", v, "an attach mode");
+		      o.bpf_attach = v;
+	      });
 	flag(app, "-q,--quiet", &o.progress, false, "no progress line on stderr");
 	flag(app, "-h,--help", &o.help, true, "this text");
 	flag(app, "-V,--version", &o.version, true, "version");
@@ -343,6 +353,8 @@ bool check_combination(const CLI::App &app, Options &o, std::string *error)
 		*error = "--ops must be at least --threads (every thread does a share)";
 	else if (o.rate > 0 && o.rate < o.threads)
 		*error = "--rate must be at least one op/s per thread";
+	else if (app.count("--bpf-attach") && !o.bpf && !o.bpf_trace)
+		*error = "--bpf-attach needs --bpf or --bpf-trace";
 	else
 		error->clear();
 	if (!app.count("--duration") && !app.count("--ops"))

@@ -31,6 +31,7 @@ struct Options {
 	std::string json_path;
 	bool bpf = false;
 	bool bpf_trace = false;  // --bpf-trace: the driver's own tracepoints too (implies bpf)
+	std::string bpf_attach = "auto";  // --bpf-attach: the BPF session's hook (bpf/README.md "Hooks")
 	bool progress = true;
 	bool pin = false;
 	uint64_t seed = 1;

@@ -123,6 +123,23 @@ TEST(Options, Errors)
 	EXPECT_FALSE(parse({"-d", "/dev/null", "--op", "read", "stray"}, &o, &err));
 }
 
+// --bpf-attach picks the session's hook (the bench's Rust/C pairs: tp_btf on
+// both sides, since Rust functions have no BTF for fentry); it needs --bpf.
+TEST(Options, BpfAttach)
+{
+	Options o;
+	std::string err;
+	ASSERT_TRUE(parse({"-d", "/dev/null", "--op", "read", "--bpf"}, &o, &err)) << err;
+	EXPECT_EQ(o.bpf_attach, "auto");
+	ASSERT_TRUE(parse({"-d", "/dev/null", "--op", "read", "--bpf", "--bpf-attach", "tp_btf"}, &o, &err)) << err;
+	EXPECT_EQ(o.bpf_attach, "tp_btf");
+	ASSERT_TRUE(parse({"-d", "/dev/null", "--op", "read", "--bpf-trace", "--bpf-attach", "raw_tp"}, &o, &err)) << err;
+	EXPECT_EQ(o.bpf_attach, "raw_tp");
+	EXPECT_FALSE(parse({"-d", "/dev/null", "--op", "read", "--bpf-attach", "tp_btf"}, &o, &err));
+	EXPECT_NE(err.find("--bpf-attach needs --bpf"), std::string::npos) << err;
+	EXPECT_FALSE(parse({"-d", "/dev/null", "--op", "read", "--bpf", "--bpf-attach", ""}, &o, &err));
+}
+
 TEST(Options, HelpNeedsNothingElse)
 {
 	Options o;

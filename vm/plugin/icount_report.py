@@ -416,8 +416,14 @@ def ratio(c, x):
     return x / c if c else None
 
 
+# Every path is compared with its C window; C++ always, and any other variant
+# the run counted (Rust on the lab's Rust kernel: icount.sh --variants "c cxx rust").
+REF, CXX = "c", "cxx"
+
+
 def comparisons(windows):
-    """C against C++ per driver x workload x extra_work, every class, both scopes."""
+    """C against each other variant per driver x workload x extra_work, every class, both scopes: C++
+    first, then the others in run order; a row of another variant than C++ names its "pair_variants"."""
     out = []
     by_key = {(w["driver"], w["workload"], w["extra_work"], w["variant"]): w for w in windows if w["status"] == "ok"}
     seen = []
@@ -426,24 +432,43 @@ def comparisons(windows):
         if w["driver"] == "kernel" or k in seen:
             continue
         seen.append(k)
-        c, x = by_key.get(k + ("c",)), by_key.get(k + ("cxx",))
-        if not c or not x:
-            continue
-        kc = c["kernel_insn_per_op"]["undisturbed"]
-        kx = x["kernel_insn_per_op"]["undisturbed"]
-        row = {"driver": k[0], "workload": k[1], "extra_work": k[2],
-               "driver_insn_per_op": {"c": c["driver_insn_per_op"], "cxx": x["driver_insn_per_op"]},
-               "driver_ratio": ratio(c["driver_insn_per_op"], x["driver_insn_per_op"]),
-               "kernel_insn_per_op": {"c": kc and kc["mean"], "cxx": kx and kx["mean"]},
-               "kernel_ratio": ratio(kc and kc["mean"], kx and kx["mean"]) if kc and kx else None}
-        for scope in ("driver", "kernel"):
-            for cl in CLASSES:
-                key = f"{scope}_{cl}_per_op"
-                row[key] = {"c": c[key], "cxx": x[key]}
-                row[f"{scope}_{cl}_ratio"] = ratio(c[key], x[key]) if c[key] is not None and x[key] is not None else None
-        row["driver_code_lines"] = {"c": c["driver_code_lines"], "cxx": x["driver_code_lines"]}
-        out.append(row)
+        others = [v for v in dict.fromkeys(x["variant"] for x in windows
+                                           if (x["driver"], x["workload"], x["extra_work"]) == k) if v != REF]
+        for v in sorted(others, key=lambda v: v != CXX):
+            c, x = by_key.get(k + (REF,)), by_key.get(k + (v,))
+            if c and x:
+                out.append(comparison_row(k, c, x, v))
     return out
+
+
+def comparison_row(k, c, x, v):
+    """One path's C window c against variant v's window x."""
+    kc = c["kernel_insn_per_op"]["undisturbed"]
+    kx = x["kernel_insn_per_op"]["undisturbed"]
+    row = {"driver": k[0], "workload": k[1], "extra_work": k[2],
+           **({} if v == CXX else {"pair_variants": [REF, v]}),
+           "driver_insn_per_op": {REF: c["driver_insn_per_op"], v: x["driver_insn_per_op"]},
+           "driver_ratio": ratio(c["driver_insn_per_op"], x["driver_insn_per_op"]),
+           "kernel_insn_per_op": {REF: kc and kc["mean"], v: kx and kx["mean"]},
+           "kernel_ratio": ratio(kc and kc["mean"], kx and kx["mean"]) if kc and kx else None}
+    for scope in ("driver", "kernel"):
+        for cl in CLASSES:
+            key = f"{scope}_{cl}_per_op"
+            row[key] = {REF: c[key], v: x[key]}
+            row[f"{scope}_{cl}_ratio"] = ratio(c[key], x[key]) if c[key] is not None and x[key] is not None else None
+    row["driver_code_lines"] = {REF: c["driver_code_lines"], v: x["driver_code_lines"]}
+    return row
+
+
+def rival(c):
+    """The variant a comparison row sets against C ("cxx" unless its pair_variants say otherwise)."""
+    return (c.get("pair_variants") or [REF, CXX])[1]
+
+
+def path_name(c):
+    """A row's workload as the text tables print it: "+N" for planted work, "(rust)" for a non-C++ row."""
+    return (c["workload"] + (f" +{c['extra_work']}" if c.get("extra_work") else "")
+            + ("" if rival(c) == CXX else f" ({rival(c)})"))
 
 
 def read_meta(rundir):
@@ -520,10 +545,10 @@ def class_table(doc):
         out.append(f"  {title}:")
         out.append(f"  {'driver':<8} {'workload':<16}" + "".join(f" {short[c]:>11}" for c in CLASSES))
         for c in doc["comparisons"]:
-            ew = f" +{c['extra_work']}" if c.get("extra_work") else ""
-            cells = "".join(f" {_cell(c[f'{scope}_{k}_per_op']['c']) + '/' + _cell(c[f'{scope}_{k}_per_op']['cxx']):>11}"
+            x = rival(c)
+            cells = "".join(f" {_cell(c[f'{scope}_{k}_per_op'][REF]) + '/' + _cell(c[f'{scope}_{k}_per_op'][x]):>11}"
                             for k in CLASSES)
-            out.append(f"  {c['driver']:<8} {c['workload'] + ew:<16}{cells}")
+            out.append(f"  {c['driver']:<8} {path_name(c):<16}{cells}")
     out.append("")
     return out
 
@@ -535,11 +560,14 @@ def table(doc):
     lines.append(f"{'driver':<8} {'workload':<16} {'drv C':>9} {'drv C++':>9} {'C++/C':>7}"
                  f" {'sys C':>9} {'sys C++':>9} {'C++/C':>7}")
     for c in doc["comparisons"]:
-        wl = c["workload"] + (f" +{c['extra_work']}" if c.get("extra_work") else "")
-        lines.append(f"{c['driver']:<8} {wl:<16} {fmt(c['driver_insn_per_op']['c']):>9}"
-                     f" {fmt(c['driver_insn_per_op']['cxx']):>9} {fmt(c['driver_ratio'], 3):>7}"
-                     f" {fmt(c['kernel_insn_per_op']['c']):>9} {fmt(c['kernel_insn_per_op']['cxx']):>9}"
+        x = rival(c)
+        lines.append(f"{c['driver']:<8} {path_name(c):<16} {fmt(c['driver_insn_per_op'][REF]):>9}"
+                     f" {fmt(c['driver_insn_per_op'][x]):>9} {fmt(c['driver_ratio'], 3):>7}"
+                     f" {fmt(c['kernel_insn_per_op'][REF]):>9} {fmt(c['kernel_insn_per_op'][x]):>9}"
                      f" {fmt(c['kernel_ratio'], 3):>7}")
+    others = sorted({rival(c) for c in doc["comparisons"]} - {CXX})
+    if others:
+        lines.append(f"(rows marked ({', '.join(others)}): that variant in the C++ columns)")
     for name, st in doc["reference"].items():
         lines.append(f"reference {name}: {fmt(st and st['mean'])} kernel insns/op")
     lines.append("")
