@@ -44,6 +44,21 @@ inline char *map_pages(size_t bytes)
 	return static_cast<char *>(p);
 }
 
+// map_pages(bytes) followed by one PROT_NONE page: a call given a count
+// larger than the buffer faults at its end instead of reaching whatever
+// mapping lies next (mmap places new mappings against older ones; once
+// scull moved whole requests, a long read ran past the fuzzer's buffer and
+// the fuzzer died in libc).
+inline char *map_guarded(size_t bytes)
+{
+	char *p = map_pages(bytes + page_size());
+	if (mprotect(p + bytes, page_size(), PROT_NONE) != 0) {
+		perror("bad_pointers: mprotect");
+		exit(2);
+	}
+	return p;
+}
+
 // A page that was mapped and is no longer.  Nothing reuses it while the
 // process runs: the page is taken once, and the tests that use it do not
 // mmap afterwards except through this catalog.

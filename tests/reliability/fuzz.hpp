@@ -55,8 +55,10 @@ struct Ptr {
 	size_t readable, writable;
 };
 
-// The pointers of one run: a large good buffer and the catalog's bad and
-// edge pointers (tests/lib/bad_pointers.hpp).
+// The pointers of one run: a large good buffer (a guard page after it: a
+// count beyond it must fault, never write into the next mapping; scull
+// reads and writes move whole requests) and the catalog's bad and edge
+// pointers (tests/lib/bad_pointers.hpp).
 struct Buffers {
 	char *good, *ro, *tail_page, *unmapped;
 	long page;
@@ -65,7 +67,7 @@ struct Buffers {
 	// lkp_enc writes from it can succeed too.  The unmapped page is taken
 	// last: no later mapping of this process may land on it.
 	Buffers()
-		: good(kmodlab::badptr::map_pages(GOOD_SIZE)), ro(nullptr), tail_page(nullptr), unmapped(nullptr),
+		: good(kmodlab::badptr::map_guarded(GOOD_SIZE)), ro(nullptr), tail_page(nullptr), unmapped(nullptr),
 		  page(kmodlab::badptr::page_size()), edges("17 Read Only")
 	{
 		ro = edges.readonly;
